@@ -1,0 +1,161 @@
+/**
+ * Implementations of the SQL-backed dynamic resources (schemas, login roles).
+ *
+ * Loaded at run time by the provider shims (components/shared/project-provider.ts) in
+ * the engine's dynamic-provider process; tests import them directly. Every statement is
+ * idempotent so a retried create or delete converges instead of failing.
+ */
+import { randomBytes } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "./pg-connection.ts";
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Rejects names that would need quoting: they are a typo far more often than a wish. */
+export function checkIdentifier(kind: string, name: unknown): string[] {
+  if (typeof name !== "string" || !IDENTIFIER.test(name)) {
+    return [`${kind} name ${JSON.stringify(name)} must be a lowercase identifier (a-z, 0-9, _; at most 63 characters)`];
+  }
+  return [];
+}
+
+function failures(messages: string[]): pulumi.dynamic.CheckFailure[] {
+  return messages.map((reason) => ({ property: "name", reason }));
+}
+
+/** A password with 192 bits of entropy using only URL- and shell-safe characters. */
+export function generatePassword(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+// --- schema -------------------------------------------------------------------------
+
+export interface SchemaInputs {
+  connection: PgConnection;
+  name: string;
+  owner?: string;
+  /** Drop contained objects too when the schema is deleted. */
+  dropCascade: boolean;
+}
+
+export const schemaProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news: SchemaInputs) {
+    return { inputs: news, failures: failures(checkIdentifier("schema", news.name)) };
+  },
+  async diff(_id, olds: SchemaInputs, news: SchemaInputs) {
+    const replaces = [
+      olds.name !== news.name ? "name" : undefined,
+      olds.connection.database !== news.connection.database ? "connection" : undefined,
+    ].filter((key): key is string => key !== undefined);
+    const changes = replaces.length > 0 || olds.owner !== news.owner || olds.dropCascade !== news.dropCascade;
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+  async create(inputs: SchemaInputs) {
+    await withClient(inputs.connection, async (client) => {
+      const owner = inputs.owner ? ` authorization ${quoteIdent(inputs.owner)}` : "";
+      await client.query(`create schema if not exists ${quoteIdent(inputs.name)}${owner}`);
+    });
+    return { id: `${inputs.connection.database}.${inputs.name}`, outs: inputs };
+  },
+  async update(_id, _olds: SchemaInputs, news: SchemaInputs) {
+    if (news.owner) {
+      await withClient(news.connection, (client) =>
+        client.query(`alter schema ${quoteIdent(news.name)} owner to ${quoteIdent(news.owner as string)}`),
+      );
+    }
+    return { outs: news };
+  },
+  async delete(_id, props: SchemaInputs) {
+    await withClient(props.connection, (client) =>
+      client.query(`drop schema if exists ${quoteIdent(props.name)} ${props.dropCascade ? "cascade" : "restrict"}`),
+    );
+  },
+};
+
+// --- login role ---------------------------------------------------------------------
+
+export interface LoginRoleInputs {
+  connection: PgConnection;
+  name: string;
+  /** Maximum concurrent connections; -1 for no limit. */
+  connectionLimit: number;
+  /** Roles this role is granted membership in. */
+  memberOf: string[];
+}
+
+export interface LoginRoleOutputs extends LoginRoleInputs {
+  password: string;
+}
+
+async function applyRole(inputs: LoginRoleInputs, password: string, create: boolean): Promise<void> {
+  await withClient(inputs.connection, async (client) => {
+    const role = quoteIdent(inputs.name);
+    const options = `login password ${quoteLiteral(password)} connection limit ${inputs.connectionLimit}`;
+    await client.query("begin");
+    try {
+      if (create) {
+        // Not `create role if not exists` (PostgreSQL has none): adopt a leftover role
+        // from an interrupted run instead of failing on it.
+        const exists = await client.query("select 1 from pg_roles where rolname = $1", [inputs.name]);
+        await client.query(exists.rowCount ? `alter role ${role} with ${options}` : `create role ${role} with ${options}`);
+      } else {
+        await client.query(`alter role ${role} with ${options}`);
+      }
+      const current = await client.query<{ rolname: string }>(
+        `select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid
+           join pg_roles r on r.oid = m.member where r.rolname = $1`,
+        [inputs.name],
+      );
+      const have = new Set(current.rows.map((row) => row.rolname));
+      for (const group of inputs.memberOf) {
+        if (!have.has(group)) await client.query(`grant ${quoteIdent(group)} to ${role}`);
+      }
+      for (const group of have) {
+        if (!inputs.memberOf.includes(group)) await client.query(`revoke ${quoteIdent(group)} from ${role}`);
+      }
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback");
+      throw error;
+    }
+  });
+}
+
+export const loginRoleProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news: LoginRoleInputs) {
+    const problems = [
+      ...checkIdentifier("role", news.name),
+      ...(news.memberOf ?? []).flatMap((group) => checkIdentifier("group role", group)),
+    ];
+    return { inputs: { ...news, memberOf: news.memberOf ?? [] }, failures: failures(problems) };
+  },
+  async diff(_id, olds: LoginRoleOutputs, news: LoginRoleInputs) {
+    const replaces = olds.name !== news.name || olds.connection.host !== news.connection.host ? ["name"] : [];
+    const changes =
+      replaces.length > 0 ||
+      olds.connectionLimit !== news.connectionLimit ||
+      JSON.stringify([...olds.memberOf].sort()) !== JSON.stringify([...news.memberOf].sort());
+    return { changes, replaces, deleteBeforeReplace: true };
+  },
+  async create(inputs: LoginRoleInputs) {
+    const password = generatePassword();
+    await applyRole(inputs, password, true);
+    return { id: inputs.name, outs: { ...inputs, password } };
+  },
+  async update(_id, olds: LoginRoleOutputs, news: LoginRoleInputs) {
+    await applyRole(news, olds.password, false);
+    return { outs: { ...news, password: olds.password } };
+  },
+  async delete(_id, props: LoginRoleOutputs) {
+    await withClient(props.connection, async (client) => {
+      const exists = await client.query("select 1 from pg_roles where rolname = $1", [props.name]);
+      if (!exists.rowCount) return;
+      const role = quoteIdent(props.name);
+      // A role that owns objects or holds grants cannot be dropped; hand its objects to
+      // the connecting (admin) user first, in this database.
+      await client.query(`reassign owned by ${role} to current_user`);
+      await client.query(`drop owned by ${role}`);
+      await client.query(`drop role ${role}`);
+    });
+  },
+};

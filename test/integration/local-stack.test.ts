@@ -1,0 +1,140 @@
+/**
+ * The real Pulumi engine (the CLI built by scripts/bootstrap) running `up` of a stack
+ * based on the committed `local` stack file, against the real local PostgreSQL. Every
+ * claim is checked with SQL against the server, not from Pulumi's output alone.
+ *
+ * Each run uses its own database and stack name, so it never touches a developer's own
+ * `local` stack.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localServer, type LocalServer } from "../../stacks/local-server.ts";
+import { cacheDir, openStack, removeStack } from "../../stacks/workspace.ts";
+
+const suffix = randomBytes(3).toString("hex");
+const environment = `smoke-${suffix}`;
+const database = `aiwb_smoke_${suffix}`;
+const dbtRole = `wb_smoke_${suffix}_dbt`;
+
+let server: LocalServer;
+let stack: Stack;
+
+async function sql<T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: server.url(db) });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const schemaExists = async () =>
+  (await sql(database, "select 1 from pg_namespace where nspname = 'ip_workbench'")).length === 1;
+const roleRow = async () =>
+  (await sql<{ rolcanlogin: boolean; rolconnlimit: number }>(
+    "postgres",
+    "select rolcanlogin, rolconnlimit from pg_roles where rolname = $1",
+    [dbtRole],
+  ))[0];
+
+function stackOptions(config: Record<string, unknown> = {}) {
+  return {
+    stackName: environment,
+    baseStack: "local",
+    config: {
+      environment,
+      database: { host: server.host, port: server.port, name: database, user: server.user, sslMode: "disable" },
+      ...config,
+    },
+    secrets: { databasePassword: server.password },
+  };
+}
+
+beforeAll(async () => {
+  server = await localServer();
+  await sql("postgres", `create database ${database}`);
+  stack = await openStack(stackOptions());
+});
+
+afterAll(async () => {
+  if (stack) {
+    await stack.destroy({}).catch(() => undefined);
+    await removeStack(stack).catch(() => undefined);
+  }
+  await sql("postgres", `drop database if exists ${database} with (force)`);
+  await sql("postgres", `drop role if exists ${dbtRole}`);
+});
+
+describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
+  it("rejects invalid config before touching anything", async () => {
+    const bad = await openStack({ ...stackOptions({ database: { port: 70000 } }), stackName: `${environment}-bad` });
+    try {
+      await expect(bad.up({})).rejects.toThrow(/workbench:database\.port: must be a TCP port \(1-65535\) \(got 70000\)/);
+      const state = await bad.exportStack();
+      const created = (state.deployment.resources ?? []).filter(
+        (resource: { type: string }) => !resource.type.startsWith("pulumi:"),
+      );
+      expect(created).toEqual([]);
+      expect(await schemaExists()).toBe(false);
+      expect(await roleRow()).toBeUndefined();
+    } finally {
+      await removeStack(bad);
+    }
+  });
+
+  it("creates the catalog schema and a login role with a secret generated password", async () => {
+    const result = await stack.up({});
+    expect(result.summary.result).toBe("succeeded");
+    expect(result.summary.resourceChanges).toEqual({ create: 3 });
+
+    expect(await schemaExists()).toBe(true);
+    expect(await roleRow()).toEqual({ rolcanlogin: true, rolconnlimit: 20 });
+
+    expect(result.outputs["dbtRole"]).toEqual({ value: dbtRole, secret: false });
+    const password = result.outputs["dbtPassword"];
+    expect(password?.secret).toBe(true);
+    expect(result.outputs["databaseUrl"]?.secret).toBe(true);
+
+    // The generated password really logs in as the role.
+    const client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      database,
+      user: dbtRole,
+      password: password?.value as string,
+    });
+    await client.connect();
+    const who = await client.query<{ current_user: string }>("select current_user");
+    await client.end();
+    expect(who.rows[0]?.current_user).toBe(dbtRole);
+
+    // Neither the generated nor the admin password is in the state file in plaintext
+    // (exportStack() would decrypt: read what is on disk).
+    const stateFile = join(cacheDir(), "pulumi-state/.pulumi/stacks/ai-workbench", `${environment}.json`);
+    const state = readFileSync(stateFile, "utf8");
+    expect(state).toContain('"dbtPassword"');
+    expect(state).toContain("ciphertext");
+    expect(state).not.toContain(password?.value as string);
+    expect(state).not.toContain(server.password);
+  });
+
+  it("a second up changes nothing", async () => {
+    const preview = await stack.preview({});
+    expect(preview.changeSummary).toEqual({ same: 3 });
+    const result = await stack.up({});
+    expect(result.summary.resourceChanges).toEqual({ same: 3 });
+    expect(await schemaExists()).toBe(true);
+  });
+
+  it("destroy removes the schema and the role", async () => {
+    const result = await stack.destroy({});
+    expect(result.summary.resourceChanges).toEqual({ delete: 3 });
+    expect(await schemaExists()).toBe(false);
+    expect(await roleRow()).toBeUndefined();
+  });
+});
