@@ -1,11 +1,11 @@
 /**
  * The `local` profile: the workbench's database layer on a PostgreSQL server on this
- * machine (scripts/local-postgres). Later layers (migrations, medallion, catalog) hang
- * off the resources created here.
+ * machine (scripts/local-postgres), with the Supabase shim standing in for Supabase.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { connectionUrl, LoginRole, Schema, type PgConnection } from "../components/database/index.ts";
+import { connectionUrl, WorkbenchDatabase, type PgConnection } from "../components/database/index.ts";
 import type { LocalStackConfig } from "./config.ts";
+import { REPO_ROOT } from "./paths.ts";
 
 export function localPlatform(config: LocalStackConfig) {
   const admin: pulumi.Output<PgConnection> = pulumi.secret({
@@ -17,20 +17,20 @@ export function localPlatform(config: LocalStackConfig) {
     sslMode: config.database.sslMode,
   });
 
-  const catalog = new Schema("ip-workbench", { connection: admin, name: "ip_workbench", dropCascade: true });
-
-  // The login dbt runs as: cluster-wide, so its name carries the environment.
-  const dbtRunner = new LoginRole("dbt-runner", {
+  const database = new WorkbenchDatabase("workbench", {
     connection: admin,
-    name: `wb_${config.environment.replaceAll("-", "_")}_dbt`,
-    connectionLimit: 20,
+    projectRoot: REPO_ROOT,
+    environment: config.environment,
+    ownsAuthSchema: true,
   });
 
   return {
     environment: config.environment,
     databaseUrl: pulumi.secret(admin.apply((connection) => connectionUrl(connection, true))),
-    catalogSchema: catalog.name,
-    dbtRole: dbtRunner.name,
-    dbtPassword: dbtRunner.password,
+    appliedMigrations: database.appliedVersions,
+    dbtRole: database.dbtRole,
+    dbtPassword: database.dbtPassword,
+    n8nRole: database.n8nRole,
+    n8nPassword: database.n8nPassword,
   };
 }

@@ -9,15 +9,16 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import YAML from "yaml";
 import { workbenchProgram } from "./index.ts";
 
 export const PROJECT_NAME = "ai-workbench";
 export const PULUMI_VERSION = "3.259.0";
-export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+export { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./paths.ts";
 
 export function cacheDir(): string {
   return process.env["AIWB_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");

@@ -5,7 +5,7 @@
  * the engine's dynamic-provider process; tests import them directly. Every statement is
  * idempotent so a retried create or delete converges instead of failing.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "./pg-connection.ts";
 
@@ -27,50 +27,6 @@ function failures(messages: string[]): pulumi.dynamic.CheckFailure[] {
 export function generatePassword(): string {
   return randomBytes(24).toString("base64url");
 }
-
-// --- schema -------------------------------------------------------------------------
-
-export interface SchemaInputs {
-  connection: PgConnection;
-  name: string;
-  owner?: string;
-  /** Drop contained objects too when the schema is deleted. */
-  dropCascade: boolean;
-}
-
-export const schemaProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds, news: SchemaInputs) {
-    return { inputs: news, failures: failures(checkIdentifier("schema", news.name)) };
-  },
-  async diff(_id, olds: SchemaInputs, news: SchemaInputs) {
-    const replaces = [
-      olds.name !== news.name ? "name" : undefined,
-      olds.connection.database !== news.connection.database ? "connection" : undefined,
-    ].filter((key): key is string => key !== undefined);
-    const changes = replaces.length > 0 || olds.owner !== news.owner || olds.dropCascade !== news.dropCascade;
-    return { changes, replaces, deleteBeforeReplace: true };
-  },
-  async create(inputs: SchemaInputs) {
-    await withClient(inputs.connection, async (client) => {
-      const owner = inputs.owner ? ` authorization ${quoteIdent(inputs.owner)}` : "";
-      await client.query(`create schema if not exists ${quoteIdent(inputs.name)}${owner}`);
-    });
-    return { id: `${inputs.connection.database}.${inputs.name}`, outs: inputs };
-  },
-  async update(_id, _olds: SchemaInputs, news: SchemaInputs) {
-    if (news.owner) {
-      await withClient(news.connection, (client) =>
-        client.query(`alter schema ${quoteIdent(news.name)} owner to ${quoteIdent(news.owner as string)}`),
-      );
-    }
-    return { outs: news };
-  },
-  async delete(_id, props: SchemaInputs) {
-    await withClient(props.connection, (client) =>
-      client.query(`drop schema if exists ${quoteIdent(props.name)} ${props.dropCascade ? "cascade" : "restrict"}`),
-    );
-  },
-};
 
 // --- login role ---------------------------------------------------------------------
 
@@ -159,3 +115,55 @@ export const loginRoleProvider: pulumi.dynamic.ResourceProvider = {
     });
   },
 };
+
+// --- SQL statements with an undo ----------------------------------------------------
+
+export interface SqlStatementsInputs {
+  connection: PgConnection;
+  /** Run in one transaction on create and whenever they change. Must be idempotent. */
+  apply: string[];
+  /** Run in one transaction on delete (and before re-applying changed statements). */
+  undo: string[];
+}
+
+async function runInTransaction(connection: PgConnection, statements: readonly string[]): Promise<void> {
+  if (statements.length === 0) return;
+  await withClient(connection, async (client) => {
+    await client.query("begin");
+    try {
+      for (const statement of statements) await client.query(statement);
+      await client.query("commit");
+    } catch (error) {
+      await client.query("rollback");
+      throw error;
+    }
+  });
+}
+
+export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id, olds: SqlStatementsInputs, news: SqlStatementsInputs) {
+    const changes =
+      JSON.stringify([olds.apply, olds.undo]) !== JSON.stringify([news.apply, news.undo]) ||
+      olds.connection.database !== news.connection.database ||
+      olds.connection.host !== news.connection.host;
+    return { changes };
+  },
+  async create(inputs: SqlStatementsInputs) {
+    await runInTransaction(inputs.connection, inputs.apply);
+    return { id: checksumOfStatements(inputs.apply), outs: inputs };
+  },
+  async update(_id, olds: SqlStatementsInputs, news: SqlStatementsInputs) {
+    // Undo what the old statements granted, then apply the new ones: a narrowed grant
+    // list really narrows.
+    await runInTransaction(olds.connection, olds.undo);
+    await runInTransaction(news.connection, news.apply);
+    return { outs: news };
+  },
+  async delete(_id, props: SqlStatementsInputs) {
+    await runInTransaction(props.connection, props.undo);
+  },
+};
+
+function checksumOfStatements(statements: readonly string[]): string {
+  return createHash("sha256").update(statements.join(";\n")).digest("hex").slice(0, 16);
+}

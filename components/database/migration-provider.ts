@@ -1,0 +1,67 @@
+/**
+ * Provider implementation of {@link MigrationSet}: loaded at run time by the dynamic
+ * provider shim. The program passes the migration set it saw (versions + checksums);
+ * the provider re-reads the files and refuses to apply anything else.
+ */
+import { join } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { quoteIdent, withClient, type PgConnection } from "./pg-connection.ts";
+import { applyMigrations, loadMigrations, MigrationError, type MigrationRecord } from "./migrations.ts";
+
+export interface MigrationSetInputs {
+  connection: PgConnection;
+  /** Directory of the migration files, relative to the project root. */
+  directory: string;
+  migrations: MigrationRecord[];
+  /** Schemas the migrations create; dropped (cascade) when the set is deleted. */
+  ownedSchemas: string[];
+}
+
+export interface MigrationSetOutputs extends MigrationSetInputs {
+  appliedVersions: string[];
+}
+
+function projectRoot(): string {
+  return process.env["AIWB_ROOT"] ?? process.cwd();
+}
+
+async function apply(inputs: MigrationSetInputs): Promise<MigrationSetOutputs> {
+  const onDisk = loadMigrations(join(projectRoot(), inputs.directory));
+  const expected = JSON.stringify(inputs.migrations.map((m) => [m.version, m.checksum]));
+  const actual = JSON.stringify(onDisk.map((m) => [m.version, m.checksum]));
+  if (expected !== actual) {
+    throw new MigrationError(
+      `the files in ${inputs.directory} changed while the deployment ran; re-run the deployment`,
+    );
+  }
+  const result = await applyMigrations(inputs.connection, onDisk);
+  return { ...inputs, appliedVersions: [...result.alreadyApplied, ...result.applied].sort() };
+}
+
+export const migrationSetProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id, olds: MigrationSetOutputs, news: MigrationSetInputs) {
+    const sameTarget =
+      olds.connection.host === news.connection.host &&
+      olds.connection.port === news.connection.port &&
+      olds.connection.database === news.connection.database;
+    const changes =
+      !sameTarget ||
+      JSON.stringify(olds.migrations) !== JSON.stringify(news.migrations) ||
+      JSON.stringify(olds.ownedSchemas) !== JSON.stringify(news.ownedSchemas);
+    return { changes, replaces: sameTarget ? [] : ["connection"], deleteBeforeReplace: false };
+  },
+  async create(inputs: MigrationSetInputs) {
+    const outs = await apply(inputs);
+    return { id: `${inputs.connection.database}:${inputs.directory}`, outs };
+  },
+  async update(_id, _olds: MigrationSetOutputs, news: MigrationSetInputs) {
+    return { outs: await apply(news) };
+  },
+  async delete(_id, props: MigrationSetOutputs) {
+    await withClient(props.connection, async (client) => {
+      for (const schema of [...props.ownedSchemas, "workbench_migrations"]) {
+        await client.query(`drop schema if exists ${quoteIdent(schema)} cascade`);
+      }
+    });
+  },
+};

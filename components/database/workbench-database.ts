@@ -1,0 +1,124 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LoginRole } from "./login-role.ts";
+import { MigrationSet } from "./migration-set.ts";
+import type { PgConnection } from "./pg-connection.ts";
+import { SqlStatements } from "./sql-statements.ts";
+
+/** Schemas the migrations create in every deployment. */
+export const MIGRATED_SCHEMAS = ["ip_workbench", "private", "bronze", "silver", "gold", "platinum"] as const;
+/** Layers dbt writes (and API users read). */
+export const DBT_TARGET_SCHEMAS = ["silver", "gold", "platinum"] as const;
+
+export interface WorkbenchDatabaseArgs {
+  /** Admin connection to the workbench database (the password stays secret). */
+  connection: pulumi.Input<PgConnection>;
+  /** Project root; migrations are read from `<projectRoot>/sql/migrations`. */
+  projectRoot: string;
+  /** Short environment name; login roles are named `wb_<environment>_<purpose>` (cluster-wide). */
+  environment: string;
+  /**
+   * Whether the server is plain PostgreSQL with the Supabase shim (local stack, tests):
+   * then the `auth` schema the shim creates belongs to the stack and is dropped with it.
+   * On Supabase it is Supabase's and is never touched. Default false.
+   */
+  ownsAuthSchema?: boolean;
+}
+
+/** Grants for a dbt runner: read bronze, build silver/gold/platinum, readable by API roles. */
+export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[] } {
+  const targets = DBT_TARGET_SCHEMAS.join(", ");
+  return {
+    apply: [
+      `grant usage on schema bronze to ${role}`,
+      `grant select on all tables in schema bronze to ${role}`,
+      `grant usage, create on schema ${targets} to ${role}`,
+      `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role`,
+    ],
+    undo: [
+      `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role`,
+      `revoke usage, create on schema ${targets} from ${role}`,
+      `revoke select on all tables in schema bronze from ${role}`,
+      `revoke usage on schema bronze from ${role}`,
+    ],
+  };
+}
+
+/** Grants for n8n: deliver raw records to bronze (idempotently) and nothing else yet. */
+export function n8nGrants(role: string): { apply: string[]; undo: string[] } {
+  return {
+    apply: [
+      `grant usage on schema bronze to ${role}`,
+      `grant select, insert on all tables in schema bronze to ${role}`,
+    ],
+    undo: [
+      `revoke select, insert on all tables in schema bronze from ${role}`,
+      `revoke usage on schema bronze from ${role}`,
+    ],
+  };
+}
+
+function roleName(environment: string, purpose: string): string {
+  return `wb_${environment.replaceAll("-", "_")}_${purpose}`;
+}
+
+/**
+ * The workbench database: migrations (catalog, medallion schemas, roles and RLS,
+ * execute_sql) and least-privilege login roles for the dbt runner and n8n.
+ * Token `workbench:database:WorkbenchDatabase`.
+ */
+export class WorkbenchDatabase extends pulumi.ComponentResource {
+  public readonly appliedVersions: pulumi.Output<string[]>;
+  public readonly dbtRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly dbtPassword: pulumi.Output<string>;
+  public readonly n8nRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly n8nPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: WorkbenchDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("workbench:database:WorkbenchDatabase", name, {}, opts);
+
+    const ownedSchemas: string[] = [...MIGRATED_SCHEMAS, ...(args.ownsAuthSchema ? ["auth"] : [])];
+    const migrations = new MigrationSet(
+      `${name}-migrations`,
+      { connection: args.connection, projectRoot: args.projectRoot, ownedSchemas },
+      { parent: this },
+    );
+
+    const dbt = new LoginRole(
+      `${name}-dbt-runner`,
+      { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
+      { parent: this },
+    );
+    const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
+    new SqlStatements(
+      `${name}-dbt-runner-grants`,
+      { connection: args.connection, ...dbtGrants },
+      { parent: this, dependsOn: [migrations, dbt] },
+    );
+
+    const n8n = new LoginRole(
+      `${name}-n8n`,
+      { connection: args.connection, name: roleName(args.environment, "n8n"), connectionLimit: 10 },
+      { parent: this },
+    );
+    new SqlStatements(
+      `${name}-n8n-grants`,
+      { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
+      { parent: this, dependsOn: [migrations, n8n] },
+    );
+
+    this.appliedVersions = migrations.appliedVersions;
+    this.dbtRole = dbt.name;
+    this.dbtPassword = dbt.password;
+    this.n8nRole = n8n.name;
+    this.n8nPassword = n8n.password;
+    this.registerOutputs({
+      appliedVersions: this.appliedVersions,
+      dbtRole: this.dbtRole,
+      dbtPassword: this.dbtPassword,
+      n8nRole: this.n8nRole,
+      n8nPassword: this.n8nPassword,
+    });
+  }
+}

@@ -1,0 +1,51 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='transaction_id',
+        indexes=[
+            {'columns': ['transaction_id'], 'unique': True},
+            {'columns': ['transaction_date']},
+            {'columns': ['category', 'transaction_date']},
+            {'columns': ['store_id']},
+            {'columns': ['ingest_id']},
+        ],
+    )
+}}
+
+-- Transactions that passed every rule, one row per transaction_id (the first delivery).
+with
+
+classifications as (
+
+    select * from {{ ref('silver_transaction_classifications') }}
+    where status = 'valid'
+    {% if is_incremental() -%}
+        and ingest_id > (select coalesce(max(ingest_id), 0) from {{ this }})
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        transaction_id,
+        store_id,
+        product_id,
+        category,
+        payment_method,
+        customer_id,
+        coalesce(quantity, 1)::integer as quantity,
+        unit_price,
+        amount::numeric(14, 2) as amount,
+        transaction_date,
+        transaction_at,
+        ingest_id,
+        batch_id,
+        received_at
+
+    from classifications
+
+)
+
+select * from final

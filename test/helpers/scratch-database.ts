@@ -1,0 +1,53 @@
+/** Throwaway databases on the local server, one per test file. */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { PgConnection } from "../../components/database/pg-connection.ts";
+import { localServer, type LocalServer } from "../../stacks/local-server.ts";
+
+export interface ScratchDatabase {
+  name: string;
+  server: LocalServer;
+  /** Admin connection to the scratch database. */
+  connection: PgConnection;
+  query<T extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(server: LocalServer, database: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: server.url(database) });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const server = await localServer();
+  const name = `aiwb_${prefix}_${randomBytes(3).toString("hex")}`;
+  await adminQuery(server, "postgres", `create database ${name}`);
+  const connection: PgConnection = {
+    host: server.host,
+    port: server.port,
+    database: name,
+    user: server.user,
+    password: server.password,
+    sslMode: "disable",
+  };
+  return {
+    name,
+    server,
+    connection,
+    async query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
+      const client = new pg.Client({ connectionString: server.url(name) });
+      await client.connect();
+      try {
+        return (await client.query<T>(text, values)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    drop: () => adminQuery(server, "postgres", `drop database if exists ${name} with (force)`),
+  };
+}
