@@ -8,27 +8,9 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { PgConnection } from "../components/database/pg-connection.ts";
+import { connectionFromUrl } from "../components/database/pg-connection.ts";
 import { applyMigrations, loadMigrations } from "../components/database/migrations.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
-
-/** Parses a libpq URL into a connection. */
-export function connectionFromUrl(url: string): PgConnection {
-  const parsed = new URL(url);
-  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`not a PostgreSQL URL: ${parsed.protocol}//…`);
-  const sslMode = parsed.searchParams.get("sslmode") ?? "disable";
-  if (!["disable", "require", "verify-full"].includes(sslMode)) {
-    throw new Error(`sslmode=${sslMode} is not supported (use disable, require or verify-full)`);
-  }
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 5432),
-    database: decodeURIComponent(parsed.pathname.slice(1)) || "postgres",
-    user: decodeURIComponent(parsed.username),
-    password: decodeURIComponent(parsed.password),
-    sslMode: sslMode as PgConnection["sslMode"],
-  };
-}
 
 async function stackDatabaseUrl(stackName: string): Promise<string> {
   const stack = await openStack({ stackName });

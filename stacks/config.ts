@@ -119,9 +119,30 @@ const commonShape = {
   databasePassword: z.string().min(12, { error: "must be at least 12 characters" }),
 };
 
+const sampleDataSchema = z
+  .strictObject({
+    /** Scout transactions to generate into bronze (0 skips the generator). */
+    transactions: z
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be at least 0" })
+      .max(10_000_000, { error: "must be at most 10000000" })
+      .default(20_000),
+    /** Share of deliberately bad rows (every quarantine rule is exercised). */
+    badShare: z
+      .number({ error: "must be a number" })
+      .min(0, { error: "must be between 0 and 0.5" })
+      .max(0.5, { error: "must be between 0 and 0.5" })
+      .default(0.05),
+    /** Generator seed: the same seed gives the same data. */
+    seed: z.int({ error: "must be a whole number" }).default(42),
+  })
+  .default({ transactions: 20_000, badShare: 0.05, seed: 42 });
+
 const localSchema = z.strictObject({
   profile: z.literal("local"),
   ...commonShape,
+  /** Sample data loaded into bronze by the local stack. */
+  sampleData: sampleDataSchema,
 });
 
 const cloudSchema = z.strictObject({

@@ -58,5 +58,23 @@ export function connectionUrl(connection: PgConnection, revealPassword = false):
   return `postgresql://${encodeURIComponent(connection.user)}:${password}@${connection.host}:${connection.port}/${connection.database}${ssl}`;
 }
 
+/** Parses a libpq URL into a connection. */
+export function connectionFromUrl(url: string): PgConnection {
+  const parsed = new URL(url);
+  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`not a PostgreSQL URL: ${parsed.protocol}//…`);
+  const sslMode = parsed.searchParams.get("sslmode") ?? "disable";
+  if (!["disable", "require", "verify-full"].includes(sslMode)) {
+    throw new Error(`sslmode=${sslMode} is not supported (use disable, require or verify-full)`);
+  }
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    database: decodeURIComponent(parsed.pathname.slice(1)) || "postgres",
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    sslMode: sslMode as PgConnection["sslMode"],
+  };
+}
+
 export const quoteIdent = pg.escapeIdentifier;
 export const quoteLiteral = pg.escapeLiteral;

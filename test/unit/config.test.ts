@@ -50,6 +50,7 @@ describe("valid stack config", () => {
       databasePassword: PASSWORD,
       database: { host: "127.0.0.1", port: 54322, name: "postgres", user: "postgres", sslMode: "disable" },
       features: { dataStack: true, n8n: true, litellm: true, appPlatform: true, backups: true },
+      sampleData: { transactions: 20_000, badShare: 0.05, seed: 42 },
     });
   });
 
@@ -294,6 +295,16 @@ describe("each rule rejects with the key, the rule and what was found", () => {
         got: '"sun"',
       },
       { key: "workbench:cluster.maintenanceWindow.startTime", rule: "must be a UTC time HH:MM", got: '"25:00"' },
+    ]);
+  });
+
+  it("sampleData bounds", () => {
+    expect(
+      problemsOf(local({ "workbench:sampleData": '{"transactions": -1, "badShare": 0.9, "seed": 1.5}' })),
+    ).toEqual([
+      { key: "workbench:sampleData.transactions", rule: "must be at least 0", got: "-1" },
+      { key: "workbench:sampleData.badShare", rule: "must be between 0 and 0.5", got: "0.9" },
+      { key: "workbench:sampleData.seed", rule: "must be a whole number", got: "1.5" },
     ]);
   });
 

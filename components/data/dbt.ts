@@ -1,0 +1,262 @@
+/**
+ * The dbt CLI, called from TypeScript: typed options, the project venv found by itself,
+ * progress streamed line by line, `run_results.json` parsed into a typed summary, and a
+ * typed error listing the failing nodes when the build fails.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import { execa } from "execa";
+import type { PgConnection } from "../database/pg-connection.ts";
+
+export const LAYERS = ["bronze", "silver", "gold", "platinum"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+export type DbtCommand = "build" | "run" | "test" | "seed" | "compile" | "debug" | "docs generate";
+
+export interface DbtOptions {
+  command: DbtCommand;
+  /** dbt project dir (holds dbt_project.yml and profiles.yml). */
+  projectDir: string;
+  /** Where dbt connects; the password reaches dbt through the environment only. */
+  connection: PgConnection;
+  /** A medallion layer: selects the layer's models and seeds (`tag:<layer>`). */
+  stage?: Layer;
+  /** Extra `--select` expressions (combined with `stage` as a union). */
+  select?: string[];
+  exclude?: string[];
+  fullRefresh?: boolean;
+  vars?: Record<string, unknown>;
+  /** profiles.yml target; default `local`. */
+  target?: string;
+  threads?: number;
+  /** Artifacts dir, relative to the project or absolute; default `target`. */
+  targetPath?: string;
+  /** Each line dbt prints, as it prints it. */
+  onLine?: (line: string) => void;
+  /** Path of the dbt executable; default: the project venv, then `dbt` on PATH. */
+  dbtPath?: string;
+}
+
+export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "warn" | "runtime error" | "no-op";
+
+export interface DbtNodeResult {
+  uniqueId: string;
+  resourceType: string;
+  status: NodeStatus;
+  message: string | null;
+  /** Rows inserted/updated by a model (from adapter_response), or null. */
+  rowsAffected: number | null;
+  /** Failing rows of a test, or null. */
+  failures: number | null;
+  executionTime: number;
+}
+
+export interface DbtRunSummary {
+  invocationId: string;
+  command: string;
+  elapsedSeconds: number;
+  nodes: DbtNodeResult[];
+  models: { success: number; error: number; skipped: number; rowsAffected: number };
+  tests: { pass: number; fail: number; warn: number; error: number; skipped: number };
+  seeds: { success: number; error: number };
+  /** Absolute path of the artifacts dir (run_results.json, manifest.json, ...). */
+  targetPath: string;
+}
+
+export class DbtNotInstalledError extends Error {
+  constructor(tried: string[]) {
+    super(`dbt is not installed (looked for ${tried.join(", ")}): run scripts/bootstrap to create the project venv`);
+    this.name = "DbtNotInstalledError";
+  }
+}
+
+export class DbtRunError extends Error {
+  constructor(
+    public readonly command: string,
+    public readonly failures: DbtNodeResult[],
+    public readonly summary: DbtRunSummary | null,
+    detail: string,
+  ) {
+    super(
+      failures.length > 0
+        ? `dbt ${command} failed on ${failures.length} node(s):\n` +
+            failures.map((node) => `  - ${node.uniqueId} [${node.status}]: ${firstLine(node.message)}`).join("\n")
+        : `dbt ${command} failed: ${detail}`,
+    );
+    this.name = "DbtRunError";
+  }
+}
+
+function firstLine(message: string | null): string {
+  return (message ?? "no message").split("\n").find((line) => line.trim().length > 0)?.trim() ?? "no message";
+}
+
+/** The dbt executable: explicit path, the venv bootstrap made, or `dbt` on PATH. */
+export function findDbt(projectDir: string, explicit?: string): string {
+  const tried: string[] = [];
+  const candidates: string[] = [];
+  if (explicit) candidates.push(explicit);
+  if (process.env["DBT_PATH"]) candidates.push(process.env["DBT_PATH"]);
+  const requirements = join(projectDir, "requirements.txt");
+  if (existsSync(requirements)) {
+    const hash = createHash("sha256").update(readFileSync(requirements)).digest("hex").slice(0, 12);
+    const cache =
+      process.env["AIWB_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");
+    candidates.push(join(cache, "venv", `dbt-${hash}`, "bin", "dbt"));
+  }
+  for (const candidate of candidates) {
+    tried.push(candidate);
+    if (existsSync(candidate)) return candidate;
+  }
+  for (const dir of (process.env["PATH"] ?? "").split(":")) {
+    if (dir && existsSync(join(dir, "dbt"))) return join(dir, "dbt");
+  }
+  tried.push("dbt on PATH");
+  throw new DbtNotInstalledError(tried);
+}
+
+/** The dbt argument list for `options` (pure; the connection goes in the environment). */
+export function dbtArguments(options: DbtOptions): string[] {
+  const args = options.command.split(" ");
+  const selectors = [...(options.stage ? [`tag:${options.stage}`] : []), ...(options.select ?? [])];
+  if (selectors.length > 0) args.push("--select", ...selectors);
+  if (options.exclude?.length) args.push("--exclude", ...options.exclude);
+  // A stage runs the tests of its own models only, never a test that also needs a later
+  // layer that is not built yet.
+  if (selectors.length > 0 && ["build", "test"].includes(options.command)) {
+    args.push("--indirect-selection", "cautious");
+  }
+  if (options.fullRefresh) args.push("--full-refresh");
+  if (options.vars && Object.keys(options.vars).length > 0) args.push("--vars", JSON.stringify(options.vars));
+  args.push("--target", options.target ?? "local");
+  if (options.threads) args.push("--threads", String(options.threads));
+  args.push("--target-path", options.targetPath ?? "target");
+  return args;
+}
+
+export function dbtEnvironment(options: DbtOptions): Record<string, string> {
+  const { connection } = options;
+  return {
+    DBT_PROFILES_DIR: options.projectDir,
+    DBT_HOST: connection.host,
+    DBT_PORT: String(connection.port),
+    DBT_USER: connection.user,
+    DBT_PASSWORD: connection.password,
+    DBT_DBNAME: connection.database,
+    DBT_SSLMODE: connection.sslMode,
+    DBT_SEND_ANONYMOUS_USAGE_STATS: "false",
+    DBT_USE_COLORS: "false",
+    DBT_PRINTER_WIDTH: "100",
+  };
+}
+
+interface RawRunResults {
+  metadata: { invocation_id: string };
+  elapsed_time: number;
+  args?: { which?: string };
+  results: Array<{
+    unique_id: string;
+    status: string;
+    message: string | null;
+    failures: number | null;
+    execution_time: number;
+    adapter_response?: { rows_affected?: number };
+  }>;
+}
+
+/** Parses run_results.json text into a summary (pure). */
+export function parseRunResults(text: string, targetPath: string): DbtRunSummary {
+  const raw = JSON.parse(text) as RawRunResults;
+  const nodes: DbtNodeResult[] = raw.results.map((result) => ({
+    uniqueId: result.unique_id,
+    resourceType: result.unique_id.split(".")[0] ?? "unknown",
+    status: result.status as NodeStatus,
+    message: result.message,
+    // PostgreSQL reports -1 for statements without a row count (views, create table as).
+    rowsAffected:
+      typeof result.adapter_response?.rows_affected === "number" && result.adapter_response.rows_affected >= 0
+        ? result.adapter_response.rows_affected
+        : null,
+    failures: result.failures,
+    executionTime: result.execution_time,
+  }));
+  const count = (type: string, status: string) =>
+    nodes.filter((node) => node.resourceType === type && node.status === status).length;
+  const models = nodes.filter((node) => node.resourceType === "model");
+  return {
+    invocationId: raw.metadata.invocation_id,
+    command: raw.args?.which ?? "unknown",
+    elapsedSeconds: raw.elapsed_time,
+    nodes,
+    models: {
+      success: count("model", "success"),
+      error: count("model", "error"),
+      skipped: count("model", "skipped"),
+      rowsAffected: models.reduce((sum, node) => sum + (node.rowsAffected ?? 0), 0),
+    },
+    tests: {
+      pass: count("test", "pass"),
+      fail: count("test", "fail"),
+      warn: count("test", "warn"),
+      error: count("test", "error"),
+      skipped: count("test", "skipped"),
+    },
+    seeds: { success: count("seed", "success"), error: count("seed", "error") },
+    targetPath,
+  };
+}
+
+export function failingNodes(summary: DbtRunSummary): DbtNodeResult[] {
+  return summary.nodes.filter((node) => ["error", "fail", "runtime error"].includes(node.status));
+}
+
+/** Runs dbt; resolves with the summary, or throws DbtRunError naming the failing nodes. */
+export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
+  const dbt = findDbt(options.projectDir, options.dbtPath);
+  const args = dbtArguments(options);
+  const targetPath = isAbsolute(options.targetPath ?? "target")
+    ? (options.targetPath as string)
+    : join(options.projectDir, options.targetPath ?? "target");
+  const resultsFile = join(targetPath, "run_results.json");
+  const startedAt = Date.now();
+  // run_results.json from an earlier run must not pass for this one.
+  rmSync(resultsFile, { force: true });
+
+  const child = execa(dbt, args, {
+    cwd: options.projectDir,
+    env: dbtEnvironment(options),
+    reject: false,
+    all: true,
+    stdin: "ignore",
+  });
+  const tail: string[] = [];
+  for await (const line of child.iterable({ from: "all" })) {
+    const text = String(line);
+    tail.push(text);
+    if (tail.length > 40) tail.shift();
+    options.onLine?.(text);
+  }
+  const result = await child;
+
+  const summary = existsSync(resultsFile) ? parseRunResults(readFileSync(resultsFile, "utf8"), targetPath) : null;
+
+  if (result.exitCode !== 0) {
+    const failures = summary ? failingNodes(summary) : [];
+    throw new DbtRunError(options.command, failures, summary, tail.slice(-15).join("\n"));
+  }
+  if (!summary) {
+    return {
+      invocationId: "",
+      command: options.command,
+      elapsedSeconds: (Date.now() - startedAt) / 1000,
+      nodes: [],
+      models: { success: 0, error: 0, skipped: 0, rowsAffected: 0 },
+      tests: { pass: 0, fail: 0, warn: 0, error: 0, skipped: 0 },
+      seeds: { success: 0, error: 0 },
+      targetPath,
+    };
+  }
+  return summary;
+}

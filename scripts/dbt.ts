@@ -1,0 +1,93 @@
+/**
+ * Runs medallion stages for data engineers:
+ *
+ *   npm run dbt -- <bronze|silver|gold|platinum|all> [--stack local|prod] [--full-refresh] [--select <expr>...]
+ *
+ * Connection: the stack's outputs (the dbt runner's login) with --stack, else
+ * DATABASE_URL. Prints a summary table: models, rows affected, tests passed/failed,
+ * quarantined rows by reason, elapsed.
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { clientConfig, connectionFromUrl, type PgConnection } from "../components/database/pg-connection.ts";
+import { DbtRunError, LAYERS, runDbt, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
+import { quarantineByReason } from "../components/data/medallion-report.ts";
+import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
+
+async function stackConnection(stackName: string): Promise<PgConnection> {
+  const outputs = await (await openStack({ stackName })).outputs();
+  const url = outputs["databaseUrl"]?.value;
+  const role = outputs["dbtRole"]?.value;
+  const password = outputs["dbtPassword"]?.value;
+  if (typeof url !== "string" || typeof role !== "string" || typeof password !== "string") {
+    throw new Error(`stack '${stackName}' has no database outputs yet: run \`npm run local\` first`);
+  }
+  return { ...connectionFromUrl(url), user: role, password };
+}
+
+function pad(text: string | number, width: number): string {
+  return String(text).padEnd(width);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      stack: { type: "string" },
+      "full-refresh": { type: "boolean", default: false },
+      select: { type: "string", multiple: true },
+    },
+  });
+  const stage = positionals[0];
+  if (positionals.length !== 1 || !stage || ![...LAYERS, "all"].includes(stage)) {
+    throw new Error("usage: npm run dbt -- <bronze|silver|gold|platinum|all> [--stack local] [--full-refresh] [--select <expr>]");
+  }
+  const connection = values.stack
+    ? await stackConnection(values.stack)
+    : process.env["DATABASE_URL"]
+      ? connectionFromUrl(process.env["DATABASE_URL"])
+      : undefined;
+  if (!connection) throw new Error("give --stack <name> or set DATABASE_URL");
+
+  const stages: Layer[] = stage === "all" ? [...LAYERS] : [stage as Layer];
+  const results: [Layer, DbtRunSummary][] = [];
+  for (const layer of stages) {
+    console.log(`\n==> dbt build ${layer}`);
+    const summary = await runDbt({
+      command: "build",
+      projectDir: join(REPO_ROOT, "dbt"),
+      connection,
+      stage: layer,
+      select: values.select,
+      fullRefresh: values["full-refresh"],
+      onLine: (line) => console.log(`  ${line}`),
+    });
+    results.push([layer, summary]);
+  }
+
+  console.log(`\n${pad("stage", 10)}${pad("models", 8)}${pad("rows", 12)}${pad("tests ok", 10)}${pad("failed", 8)}${pad("warned", 8)}elapsed`);
+  for (const [layer, s] of results) {
+    console.log(
+      `${pad(layer, 10)}${pad(s.models.success, 8)}${pad(s.models.rowsAffected, 12)}${pad(s.tests.pass, 10)}` +
+        `${pad(s.tests.fail + s.tests.error, 8)}${pad(s.tests.warn, 8)}${s.elapsedSeconds.toFixed(1)}s`,
+    );
+  }
+  const client = new pg.Client(clientConfig(connection));
+  await client.connect();
+  try {
+    const quarantine = await quarantineByReason(client);
+    if (quarantine.length > 0) {
+      console.log(`\nquarantined rows by reason:`);
+      for (const row of quarantine) console.log(`  ${pad(row.entity, 14)}${pad(row.reason, 22)}${row.rows}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`\nerror: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof DbtRunError) console.error("fix the models named above, then re-run the stage.");
+  process.exit(1);
+});
