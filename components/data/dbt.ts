@@ -82,15 +82,21 @@ export class DbtRunError extends Error {
     super(
       failures.length > 0
         ? `dbt ${command} failed on ${failures.length} node(s):\n` +
-            failures.map((node) => `  - ${node.uniqueId} [${node.status}]: ${firstLine(node.message)}`).join("\n")
+            failures.map((node) => `  - ${node.uniqueId} [${node.status}]: ${compactMessage(node.message)}`).join("\n")
         : `dbt ${command} failed: ${detail}`,
     );
     this.name = "DbtRunError";
   }
 }
 
-function firstLine(message: string | null): string {
-  return (message ?? "no message").split("\n").find((line) => line.trim().length > 0)?.trim() ?? "no message";
+/** A node's message on one line: dbt puts the reason on the line after "Database Error in model ...". */
+function compactMessage(message: string | null): string {
+  const lines = (message ?? "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith("compiled code at"));
+  const text = lines.join(" | ") || "no message";
+  return text.length > 400 ? `${text.slice(0, 399)}…` : text;
 }
 
 /** The dbt executable: explicit path, the venv bootstrap made, or `dbt` on PATH. */

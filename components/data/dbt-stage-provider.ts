@@ -1,0 +1,142 @@
+/**
+ * Provider implementation of {@link DbtStage} (loaded at run time by the dynamic
+ * provider shim): runs `dbt build --select tag:<layer>`, records an
+ * `ip_workbench.job_runs` row for it, and fails the deployment with the failing nodes
+ * and their messages when the build fails.
+ */
+import { readFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { withClient, type PgConnection } from "../database/pg-connection.ts";
+import { runDbt, DbtRunError, type DbtRunSummary, type Layer } from "./dbt.ts";
+
+export interface DbtStageInputs {
+  /** The dbt runner's login. */
+  connection: PgConnection;
+  /** Admin connection used to record job runs in ip_workbench. */
+  recorder: PgConnection;
+  /** dbt project dir, relative to the project root. */
+  projectDir: string;
+  layer: Layer;
+  target: string;
+  vars: Record<string, unknown>;
+  /** Hash of the stage's files, vars and target (see stage-inputs.ts). */
+  inputsHash: string;
+  /** Opaque: changes when upstream data or the upstream stage changed. */
+  upstream: string;
+  /** Artifacts dir for this stage, relative to the project root. */
+  artifactsDir: string;
+}
+
+export interface DbtStageOutputs extends DbtStageInputs {
+  invocationId: string;
+  jobRunId: string;
+  models: number;
+  rowsProcessed: number;
+  testsPassed: number;
+  testsFailed: number;
+  testsWarned: number;
+  elapsedSeconds: number;
+}
+
+function projectRoot(): string {
+  return process.env["AIWB_ROOT"] ?? process.cwd();
+}
+
+function resolve(path: string): string {
+  return isAbsolute(path) ? path : join(projectRoot(), path);
+}
+
+/** Rows now in the relations a run built (exact counts; views count too). */
+async function rowsInBuiltRelations(connection: PgConnection, summary: DbtRunSummary, manifestPath: string) {
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    nodes: Record<string, { schema: string; alias?: string; name: string; config?: { materialized?: string } }>;
+  };
+  const relations = summary.nodes
+    .filter((node) => node.resourceType === "model" && node.status === "success")
+    .map((node) => manifest.nodes[node.uniqueId])
+    .filter((node): node is NonNullable<typeof node> => node !== undefined && node.config?.materialized !== "view")
+    .map((node) => `"${node.schema}"."${node.alias ?? node.name}"`);
+  if (relations.length === 0) return 0;
+  return withClient(connection, async (client) => {
+    const result = await client.query<{ n: string }>(
+      `select (${relations.map((relation) => `(select count(*) from ${relation})`).join(" + ")})::text as n`,
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  });
+}
+
+async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
+  const jobRunId = await withClient(inputs.recorder, async (client) => {
+    const result = await client.query<{ id: string }>(
+      `insert into ip_workbench.job_runs (status, stage, started_at, logs)
+       values ('running', $1, now(), $2) returning id`,
+      [inputs.layer, `dbt build --select tag:${inputs.layer}`],
+    );
+    return result.rows[0]?.id as string;
+  });
+
+  const finish = (status: "completed" | "failed", fields: { invocationId?: string; rows?: number; error?: string }) =>
+    withClient(inputs.recorder, (client) =>
+      client.query(
+        `update ip_workbench.job_runs
+            set status = $2, completed_at = now(), invocation_id = $3, rows_processed = $4, error_message = $5
+          where id = $1`,
+        [jobRunId, status, fields.invocationId ?? null, fields.rows ?? null, fields.error ?? null],
+      ),
+    );
+
+  let summary: DbtRunSummary;
+  try {
+    summary = await runDbt({
+      command: "build",
+      projectDir: resolve(inputs.projectDir),
+      connection: inputs.connection,
+      stage: inputs.layer,
+      vars: inputs.vars,
+      target: inputs.target,
+      targetPath: resolve(inputs.artifactsDir),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const invocationId = error instanceof DbtRunError ? error.summary?.invocationId : undefined;
+    await finish("failed", { invocationId, error: message });
+    throw new Error(`${inputs.layer} stage: ${message}`, { cause: error });
+  }
+
+  const rows = await rowsInBuiltRelations(inputs.connection, summary, join(resolve(inputs.artifactsDir), "manifest.json"));
+  await finish("completed", { invocationId: summary.invocationId, rows });
+  return {
+    ...inputs,
+    invocationId: summary.invocationId,
+    jobRunId,
+    models: summary.models.success,
+    rowsProcessed: rows,
+    testsPassed: summary.tests.pass,
+    testsFailed: summary.tests.fail + summary.tests.error,
+    testsWarned: summary.tests.warn,
+    elapsedSeconds: summary.elapsedSeconds,
+  };
+}
+
+export const dbtStageProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id, olds: DbtStageOutputs, news: DbtStageInputs) {
+    const changed = (["inputsHash", "upstream", "target", "layer", "projectDir", "artifactsDir"] as const).filter(
+      (key) => olds[key] !== news[key],
+    );
+    const targetMoved =
+      olds.connection.host !== news.connection.host ||
+      olds.connection.port !== news.connection.port ||
+      olds.connection.database !== news.connection.database ||
+      olds.connection.user !== news.connection.user;
+    return { changes: changed.length > 0 || targetMoved };
+  },
+  async create(inputs: DbtStageInputs) {
+    const outs = await run(inputs);
+    return { id: `${inputs.connection.database}:${inputs.layer}`, outs };
+  },
+  async update(_id, _olds: DbtStageOutputs, news: DbtStageInputs) {
+    return { outs: await run(news) };
+  },
+  // Built relations live in the layer schemas, which the database layer drops.
+};

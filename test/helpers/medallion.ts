@@ -1,0 +1,42 @@
+/** A migrated scratch database and dbt runs against it, for the medallion tests. */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
+import { runDbt, type DbtOptions, type DbtRunSummary } from "../../components/data/dbt.ts";
+import { REPO_ROOT } from "../../stacks/paths.ts";
+import { createScratchDatabase, type ScratchDatabase } from "./scratch-database.ts";
+
+export const DBT_PROJECT = join(REPO_ROOT, "dbt");
+
+export interface MedallionDatabase extends ScratchDatabase {
+  /** Artifacts dir private to this database. */
+  targetPath: string;
+  dbt(options: Partial<DbtOptions> & Pick<DbtOptions, "command">): Promise<DbtRunSummary>;
+  /** Inserts raw records into a landing table as one batch. */
+  deliver(table: "scout_transactions_raw" | "scout_products_raw" | "expenses_raw", batchId: string, payloads: string[]): Promise<number>;
+}
+
+export async function createMedallionDatabase(prefix: string): Promise<MedallionDatabase> {
+  const db = await createScratchDatabase(prefix);
+  await applyMigrations(db.connection, loadMigrations(join(REPO_ROOT, "sql/migrations")));
+  const targetPath = mkdtempSync(join(tmpdir(), `aiwb-dbt-${prefix}-`));
+  return {
+    ...db,
+    targetPath,
+    dbt: (options) =>
+      runDbt({ projectDir: DBT_PROJECT, connection: db.connection, targetPath, ...options }),
+    async deliver(table, batchId, payloads) {
+      const rows = await db.query<{ n: number }>(
+        `with delivered as (
+           insert into bronze.${table} (source, batch_id, record_seq, payload_raw)
+           select 'test', $1, ordinality - 1, payload from unnest($2::text[]) with ordinality as p(payload)
+           on conflict (source, batch_id, record_seq) do nothing
+           returning 1)
+         select count(*)::int as n from delivered`,
+        [batchId, payloads],
+      );
+      return rows[0]?.n ?? 0;
+    },
+  };
+}
