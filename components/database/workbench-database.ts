@@ -24,12 +24,15 @@ export interface WorkbenchDatabaseArgs {
   ownsAuthSchema?: boolean;
 }
 
-/** Grants for a dbt runner: read bronze, build silver/gold/platinum, readable by API roles. */
+/**
+ * Grants for a dbt runner: read the landing tables, create its typed views in bronze,
+ * build silver/gold/platinum, whose tables API roles may read.
+ */
 export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[] } {
   const targets = DBT_TARGET_SCHEMAS.join(", ");
   return {
     apply: [
-      `grant usage on schema bronze to ${role}`,
+      `grant usage, create on schema bronze to ${role}`,
       `grant select on all tables in schema bronze to ${role}`,
       `grant usage, create on schema ${targets} to ${role}`,
       `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role`,
@@ -38,7 +41,7 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role`,
       `revoke usage, create on schema ${targets} from ${role}`,
       `revoke select on all tables in schema bronze from ${role}`,
-      `revoke usage on schema bronze from ${role}`,
+      `revoke usage, create on schema bronze from ${role}`,
     ],
   };
 }

@@ -22,7 +22,7 @@ create or replace function bronze.try_parse_jsonb(raw text)
 returns jsonb
 language plpgsql
 immutable
-parallel safe
+parallel restricted
 set search_path = ''
 as $$
 begin
@@ -34,12 +34,14 @@ end;
 $$;
 
 -- Casts that return null instead of failing, for the bronze models: one malformed
--- value must never fail a build. Regex guards keep the exception path rare.
+-- value must never fail a build. Regex guards keep the exception path rare. The
+-- exception blocks open subtransactions, which parallel workers cannot: hence
+-- `parallel restricted` (the leader evaluates them).
 create or replace function bronze.try_numeric(raw text)
 returns numeric
 language plpgsql
 immutable
-parallel safe
+parallel restricted
 set search_path = ''
 as $$
 begin
@@ -57,7 +59,7 @@ create or replace function bronze.try_date(raw text)
 returns date
 language plpgsql
 immutable
-parallel safe
+parallel restricted
 set search_path = ''
 as $$
 begin
@@ -75,7 +77,7 @@ create or replace function bronze.try_timestamptz(raw text)
 returns timestamptz
 language plpgsql
 stable
-parallel safe
+parallel restricted
 set search_path = ''
 as $$
 begin
