@@ -1,9 +1,12 @@
 /**
- * The `local` profile: the workbench's database layer on a PostgreSQL server on this
- * machine (scripts/local-postgres), with the Supabase shim standing in for Supabase.
+ * The `local` profile: the whole workbench data platform on a PostgreSQL server on this
+ * machine (scripts/local-postgres), with the Supabase shim standing in for Supabase:
+ * database layer → sample data in bronze → dbt stages bronze..platinum → catalog.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { connectionUrl, WorkbenchDatabase, type PgConnection } from "../components/database/index.ts";
+import { DataStack } from "../components/data/data-stack.ts";
+import { SampleData } from "../components/data/sample-data.ts";
 import type { LocalStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -24,7 +27,7 @@ export function localPlatform(config: LocalStackConfig) {
     ownsAuthSchema: true,
   });
 
-  return {
+  const outputs = {
     environment: config.environment,
     databaseUrl: pulumi.secret(admin.apply((connection) => connectionUrl(connection, true))),
     appliedMigrations: database.appliedVersions,
@@ -32,5 +35,38 @@ export function localPlatform(config: LocalStackConfig) {
     dbtPassword: database.dbtPassword,
     n8nRole: database.n8nRole,
     n8nPassword: database.n8nPassword,
+  };
+  if (!config.features.dataStack) return outputs;
+
+  const sample = new SampleData(
+    "sample-data",
+    { connection: admin, ...config.sampleData },
+    { dependsOn: [database] },
+  );
+
+  const dbtLogin: pulumi.Output<PgConnection> = pulumi.secret(
+    pulumi
+      .all([admin, database.dbtRole, database.dbtPassword])
+      .apply(([connection, user, password]) => ({ ...connection, user, password })),
+  );
+  const medallion = new DataStack(
+    "medallion",
+    {
+      dbtConnection: dbtLogin,
+      adminConnection: admin,
+      projectRoot: REPO_ROOT,
+      artifactsRoot: `dbt/target/${pulumi.getStack()}`,
+      dataVersion: sample.dataVersion,
+    },
+    { dependsOn: [database, sample] },
+  );
+
+  return {
+    ...outputs,
+    sampleData: pulumi.all([sample.delivered, sample.transactionKinds, sample.expenseKinds]).apply(
+      ([delivered, transactionKinds, expenseKinds]) => ({ delivered, transactionKinds, expenseKinds }),
+    ),
+    stages: medallion.stages,
+    artifactDirs: medallion.artifactDirs,
   };
 }

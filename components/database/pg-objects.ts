@@ -126,11 +126,17 @@ export interface SqlStatementsInputs {
   undo: string[];
 }
 
+/** Arbitrary but fixed: grant statements of concurrent resources take turns. */
+const GRANT_LOCK_KEY = 7_240_115_002;
+
 async function runInTransaction(connection: PgConnection, statements: readonly string[]): Promise<void> {
   if (statements.length === 0) return;
   await withClient(connection, async (client) => {
     await client.query("begin");
     try {
+      // Two transactions granting on the same schema race on its catalog row ("tuple
+      // concurrently updated"); the engine runs independent resources in parallel.
+      await client.query("select pg_advisory_xact_lock($1)", [GRANT_LOCK_KEY]);
       for (const statement of statements) await client.query(statement);
       await client.query("commit");
     } catch (error) {

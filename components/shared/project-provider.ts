@@ -11,6 +11,10 @@
  *
  * The provider process must be able to load TypeScript: the scripts run the engine
  * with NODE_OPTIONS=--import=<tsx loader> (see stacks/workspace.ts).
+ *
+ * The price of loading at run time: an implementation export must outlive every state
+ * that still holds resources of its type. Retiring a resource type means keeping its
+ * `delete` until the stacks that used it have removed those resources.
  */
 import type * as pulumi from "@pulumi/pulumi";
 

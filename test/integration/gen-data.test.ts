@@ -6,7 +6,7 @@ import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../stacks/paths.ts";
-import type { Summary } from "../../scripts/gen-data/index.ts";
+import type { Summary } from "../../components/data/generator/index.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
 
 const MIGRATION = join(REPO_ROOT, "sql/migrations/20261123000300_medallion_schemas.sql");

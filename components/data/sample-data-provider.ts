@@ -1,0 +1,71 @@
+/**
+ * Provider implementation of {@link SampleData} (loaded at run time by the dynamic
+ * provider shim): generates the deterministic Scout data set and loads it into bronze.
+ * Batches already present are skipped, so a retried create adds nothing twice.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { withClient, type PgConnection } from "../database/pg-connection.ts";
+import { BAD_KINDS, loadSampleData, type Summary } from "./generator/index.ts";
+
+export interface SampleDataInputs {
+  connection: PgConnection;
+  transactions: number;
+  badShare: number;
+  seed: number;
+  /** "today" for the future-dated bad rows; fixed at first creation. */
+  today: string;
+}
+
+export interface SampleDataOutputs extends SampleDataInputs {
+  /** Opaque: changes when different data was loaded (the first dbt stage re-runs on it). */
+  dataVersion: string;
+  /** Rows delivered per landing table. */
+  delivered: { transactions: number; expenses: number; products: number };
+  /** Expected outcome per transaction row kind (the generator's ground truth). */
+  transactionKinds: Record<string, number>;
+  expenseKinds: Record<string, number>;
+}
+
+function kinds(counts: Summary["transactions"]): Record<string, number> {
+  return Object.fromEntries([["good", counts.good], ...BAD_KINDS.map((kind) => [kind, counts.bad[kind]])]);
+}
+
+async function load(inputs: SampleDataInputs): Promise<SampleDataOutputs> {
+  const { summary } = await withClient(inputs.connection, (client) =>
+    loadSampleData(
+      client,
+      { seed: inputs.seed, transactions: inputs.transactions, badShare: inputs.badShare, today: inputs.today },
+      { source: "sample-data", batchPrefix: `sample-${inputs.seed}-${inputs.transactions}`, batchSize: 10_000 },
+    ),
+  );
+  return {
+    ...inputs,
+    dataVersion: `seed=${inputs.seed};transactions=${inputs.transactions};bad=${inputs.badShare}`,
+    delivered: {
+      transactions: summary.transactions.total,
+      expenses: summary.expenses.total,
+      products: summary.products.total,
+    },
+    transactionKinds: kinds(summary.transactions),
+    expenseKinds: kinds(summary.expenses),
+  };
+}
+
+export const sampleDataProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id, olds: SampleDataOutputs, news: SampleDataInputs) {
+    const changes =
+      olds.transactions !== news.transactions ||
+      olds.badShare !== news.badShare ||
+      olds.seed !== news.seed ||
+      olds.connection.database !== news.connection.database;
+    // Bronze is append-only: a different data set is delivered beside the earlier one
+    // (as new batches), never instead of it, so silver's incremental models stay exact.
+    return { changes, replaces: changes ? ["transactions"] : [], deleteBeforeReplace: false };
+  },
+  async create(inputs: SampleDataInputs) {
+    const outs = await load(inputs);
+    return { id: outs.dataVersion, outs };
+  },
+  // No delete: delivered rows stay in bronze (append-only); destroying the stack drops
+  // the bronze schema with the database layer.
+};
