@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { clientConfig, connectionFromUrl, type PgConnection } from "../components/database/pg-connection.ts";
-import { DbtRunError, LAYERS, runDbt, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
+import { execa } from "execa";
+import { dbtEnvironment, DbtRunError, findDbt, LAYERS, runDbt, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
 import { quarantineByReason } from "../components/data/medallion-report.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
@@ -30,6 +31,20 @@ function pad(text: string | number, width: number): string {
   return String(text).padEnd(width);
 }
 
+/** Generates the dbt docs, then serves them on 127.0.0.1:8080 until interrupted. */
+async function serveDocs(connection: PgConnection): Promise<void> {
+  const projectDir = join(REPO_ROOT, "dbt");
+  const targetPath = join(projectDir, "target", "docs");
+  console.log("==> dbt docs generate");
+  await runDbt({ command: "docs generate", projectDir, connection, targetPath, onLine: (line) => console.log(`  ${line}`) });
+  console.log("==> serving the docs on http://127.0.0.1:8080 (Ctrl-C to stop)");
+  await execa(findDbt(projectDir), ["docs", "serve", "--host", "127.0.0.1", "--port", "8080", "--no-browser", "--target-path", targetPath], {
+    cwd: projectDir,
+    env: dbtEnvironment({ command: "debug", projectDir, connection }),
+    stdio: "inherit",
+  });
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -40,8 +55,10 @@ async function main(): Promise<void> {
     },
   });
   const stage = positionals[0];
-  if (positionals.length !== 1 || !stage || ![...LAYERS, "all"].includes(stage)) {
-    throw new Error("usage: npm run dbt -- <bronze|silver|gold|platinum|all> [--stack local] [--full-refresh] [--select <expr>]");
+  if (positionals.length !== 1 || !stage || ![...LAYERS, "all", "docs"].includes(stage)) {
+    throw new Error(
+      "usage: npm run dbt -- <bronze|silver|gold|platinum|all|docs> [--stack local] [--full-refresh] [--select <expr>]",
+    );
   }
   const connection = values.stack
     ? await stackConnection(values.stack)
@@ -50,6 +67,7 @@ async function main(): Promise<void> {
       : undefined;
   if (!connection) throw new Error("give --stack <name> or set DATABASE_URL");
 
+  if (stage === "docs") return serveDocs(connection);
   const stages: Layer[] = stage === "all" ? [...LAYERS] : [stage as Layer];
   const results: [Layer, DbtRunSummary][] = [];
   for (const layer of stages) {

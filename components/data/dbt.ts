@@ -218,6 +218,14 @@ export function failingNodes(summary: DbtRunSummary): DbtNodeResult[] {
   return summary.nodes.filter((node) => ["error", "fail", "runtime error"].includes(node.status));
 }
 
+/** What dbt said went wrong, from its last lines: from "Encountered an error" on, timestamps dropped. */
+export function errorDetail(lines: readonly string[]): string {
+  const plain = lines.map((line) => line.replace(/^\d{2}:\d{2}:\d{2}\s+/, "").trim()).filter((line) => line.length > 0);
+  const start = plain.findIndex((line) => /^Encountered an error/.test(line));
+  const relevant = start >= 0 ? plain.slice(start + 1) : plain.slice(-6);
+  return relevant.join(" | ") || "no output";
+}
+
 /** Runs dbt; resolves with the summary, or throws DbtRunError naming the failing nodes. */
 export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
   const dbt = findDbt(options.projectDir, options.dbtPath);
@@ -250,7 +258,7 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
 
   if (result.exitCode !== 0) {
     const failures = summary ? failingNodes(summary) : [];
-    throw new DbtRunError(options.command, failures, summary, tail.slice(-15).join("\n"));
+    throw new DbtRunError(options.command, failures, summary, errorDetail(tail));
   }
   if (!summary) {
     return {

@@ -50,10 +50,18 @@ async function applyRole(inputs: LoginRoleInputs, password: string, create: bool
     await client.query("begin");
     try {
       if (create) {
-        // Not `create role if not exists` (PostgreSQL has none): adopt a leftover role
-        // from an interrupted run instead of failing on it.
+        // Roles are cluster-wide: an existing one belongs to someone else (another stack
+        // with the same environment name, or a person). Taking it over would change its
+        // password under them, so refuse.
         const exists = await client.query("select 1 from pg_roles where rolname = $1", [inputs.name]);
-        await client.query(exists.rowCount ? `alter role ${role} with ${options}` : `create role ${role} with ${options}`);
+        if (exists.rowCount) {
+          throw new Error(
+            `role ${inputs.name} already exists on ${inputs.connection.host}:${inputs.connection.port}: ` +
+              `another stack may use the same workbench:environment. Choose another environment name, ` +
+              `or drop the role if it is left over (drop owned by ${inputs.name}; drop role ${inputs.name};)`,
+          );
+        }
+        await client.query(`create role ${role} with ${options}`);
       } else {
         await client.query(`alter role ${role} with ${options}`);
       }
@@ -129,7 +137,19 @@ export interface SqlStatementsInputs {
 /** Arbitrary but fixed: grant statements of concurrent resources take turns. */
 const GRANT_LOCK_KEY = 7_240_115_002;
 
-async function runInTransaction(connection: PgConnection, statements: readonly string[]): Promise<void> {
+/** SQLSTATEs of "it is already gone": undefined object (role), schema, table, function. */
+const ALREADY_GONE = new Set(["42704", "3F000", "42P01", "42883"]);
+
+/**
+ * Runs statements in one transaction. With `tolerateMissing` (undo on delete), a
+ * statement about something already gone is skipped: deleting what does not exist
+ * has succeeded.
+ */
+async function runInTransaction(
+  connection: PgConnection,
+  statements: readonly string[],
+  tolerateMissing = false,
+): Promise<void> {
   if (statements.length === 0) return;
   await withClient(connection, async (client) => {
     await client.query("begin");
@@ -137,7 +157,20 @@ async function runInTransaction(connection: PgConnection, statements: readonly s
       // Two transactions granting on the same schema race on its catalog row ("tuple
       // concurrently updated"); the engine runs independent resources in parallel.
       await client.query("select pg_advisory_xact_lock($1)", [GRANT_LOCK_KEY]);
-      for (const statement of statements) await client.query(statement);
+      for (const statement of statements) {
+        if (!tolerateMissing) {
+          await client.query(statement);
+          continue;
+        }
+        await client.query("savepoint undo_step");
+        try {
+          await client.query(statement);
+          await client.query("release savepoint undo_step");
+        } catch (error) {
+          if (!ALREADY_GONE.has((error as { code?: string }).code ?? "")) throw error;
+          await client.query("rollback to savepoint undo_step");
+        }
+      }
       await client.query("commit");
     } catch (error) {
       await client.query("rollback");
@@ -161,12 +194,12 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider = {
   async update(_id, olds: SqlStatementsInputs, news: SqlStatementsInputs) {
     // Undo what the old statements granted, then apply the new ones: a narrowed grant
     // list really narrows.
-    await runInTransaction(olds.connection, olds.undo);
+    await runInTransaction(olds.connection, olds.undo, true);
     await runInTransaction(news.connection, news.apply);
     return { outs: news };
   },
   async delete(_id, props: SqlStatementsInputs) {
-    await runInTransaction(props.connection, props.undo);
+    await runInTransaction(props.connection, props.undo, true);
   },
 };
 

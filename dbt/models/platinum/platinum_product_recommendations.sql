@@ -1,8 +1,9 @@
 {{ config(indexes=[{'columns': ['product_id', 'recommended_product_id'], 'unique': True}]) }}
 
--- Co-purchase features for recommendations. A basket is what one customer bought in one
--- store on one day; for each ordered product pair bought together in at least two
--- baskets: support, confidence (P(recommended | product)) and lift.
+-- Co-purchase features for item-to-item recommendations ("customers who bought A also
+-- bought B"). A basket is everything one customer bought; for each ordered product pair
+-- bought by at least two customers: support, confidence (P(recommended | product)) and
+-- lift. (Same-day baskets are too sparse in retail data of this size to recommend from.)
 with
 
 transactions as (
@@ -15,7 +16,7 @@ transactions as (
 basket_items as (
 
     select distinct
-        customer_id || '|' || store_id || '|' || transaction_date as basket_id,
+        customer_id as basket_id,
         product_id
 
     from transactions
