@@ -19,6 +19,9 @@ const suffix = randomBytes(3).toString("hex");
 const environment = `smoke-${suffix}`;
 const database = `aiwb_smoke_${suffix}`;
 const dbtRole = `wb_smoke_${suffix}_dbt`;
+const n8nRole = `wb_smoke_${suffix}_n8n`;
+/** The stack, the WorkbenchDatabase component, migrations, two login roles, two grant sets. */
+const RESOURCES = 7;
 
 let server: LocalServer;
 let stack: Stack;
@@ -49,6 +52,8 @@ function stackOptions(config: Record<string, unknown> = {}) {
     config: {
       environment,
       database: { host: server.host, port: server.port, name: database, user: server.user, sslMode: "disable" },
+      // The database layer only: the data stack has its own end-to-end test.
+      features: { dataStack: false, n8n: false, litellm: false, appPlatform: false, backups: false },
       ...config,
     },
     secrets: { databasePassword: server.password },
@@ -68,6 +73,7 @@ afterAll(async () => {
   }
   await sql("postgres", `drop database if exists ${database} with (force)`);
   await sql("postgres", `drop role if exists ${dbtRole}`);
+  await sql("postgres", `drop role if exists ${n8nRole}`);
 });
 
 describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
@@ -87,10 +93,15 @@ describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
     }
   });
 
-  it("creates the catalog schema and a login role with a secret generated password", async () => {
+  it("migrates the database and creates login roles with secret generated passwords", async () => {
     const result = await stack.up({});
     expect(result.summary.result).toBe("succeeded");
-    expect(result.summary.resourceChanges).toEqual({ create: 3 });
+    expect(result.summary.resourceChanges).toEqual({ create: RESOURCES });
+    expect(result.outputs["appliedMigrations"]?.value).toEqual(
+      (await sql<{ version: string }>(database, "select version from workbench_migrations.schema_migrations order by 1")).map(
+        (row) => row.version,
+      ),
+    );
 
     expect(await schemaExists()).toBe(true);
     expect(await roleRow()).toEqual({ rolcanlogin: true, rolconnlimit: 20 });
@@ -125,16 +136,23 @@ describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
 
   it("a second up changes nothing", async () => {
     const preview = await stack.preview({});
-    expect(preview.changeSummary).toEqual({ same: 3 });
+    expect(preview.changeSummary).toEqual({ same: RESOURCES });
     const result = await stack.up({});
-    expect(result.summary.resourceChanges).toEqual({ same: 3 });
+    expect(result.summary.resourceChanges).toEqual({ same: RESOURCES });
     expect(await schemaExists()).toBe(true);
   });
 
-  it("destroy removes the schema and the role", async () => {
+  it("destroy removes the schemas and the roles", async () => {
     const result = await stack.destroy({});
-    expect(result.summary.resourceChanges).toEqual({ delete: 3 });
+    expect(result.summary.resourceChanges).toEqual({ delete: RESOURCES });
     expect(await schemaExists()).toBe(false);
     expect(await roleRow()).toBeUndefined();
+    const left = await sql(
+      database,
+      `select nspname from pg_namespace
+        where nspname in ('ip_workbench', 'private', 'bronze', 'silver', 'gold', 'platinum', 'auth', 'workbench_migrations')`,
+    );
+    expect(left).toEqual([]);
+    expect(await sql("postgres", "select 1 from pg_roles where rolname = $1", [n8nRole])).toEqual([]);
   });
 });

@@ -1,0 +1,295 @@
+-- structural lints over ip_workbench and private, in the spirit of supabase's splinter:
+-- rls everywhere, definer functions pinned to an empty search_path, invoker views, no
+-- auth.users or user_metadata in authorization, nothing for anon, every foreign key and
+-- every policy-filtered column indexed.
+begin;
+create extension if not exists pgtap;
+
+select plan(27);
+
+-- shape ---------------------------------------------------------------------------------------------
+select tables_are(
+  'ip_workbench',
+  array[
+    'domains', 'tables', 'table_metadata',
+    'pipelines', 'pipeline_steps', 'jobs', 'job_runs',
+    'tests', 'test_runs',
+    'lineage_edges',
+    'agents', 'agent_bindings', 'agent_runs', 'llm_requests',
+    'sql_snippets', 'query_history',
+    'cost_tracker', 'activity_log',
+    'user_roles', 'alerts', 'prompts'
+  ],
+  'ip_workbench has the 18 tables of seed 001 plus user_roles, alerts and prompts'
+);
+
+select views_are('ip_workbench', array['kpi_summary', 'dq_scorecards'], 'ip_workbench has the two views');
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p')
+      and not exists (select 1 from pg_constraint as k where k.conrelid = c.oid and k.contype = 'p')
+  $$,
+  'every ip_workbench table has a primary key'
+);
+
+select is_empty(
+  $$
+    select c.relname, a.attname
+    from pg_class as c
+    inner join pg_attribute as a on a.attrelid = c.oid
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind = 'r'
+      and a.attname ~ '(_at|^last_updated)$' and not a.attisdropped
+      and a.atttypid <> 'timestamptz'::regtype
+  $$,
+  'every *_at / last_updated column is timestamptz'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_class as c
+    inner join pg_attribute as a on a.attrelid = c.oid and a.attname = 'updated_at' and not a.attisdropped
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind = 'r'
+      and not exists (
+        select 1 from pg_trigger as t
+        where t.tgrelid = c.oid and t.tgfoid = 'private.set_updated_at()'::regprocedure
+      )
+  $$,
+  'every table with updated_at maintains it with private.set_updated_at()'
+);
+
+-- row level security --------------------------------------------------------------------------
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity
+  $$,
+  'row level security is enabled on every ip_workbench table'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p') and not c.relforcerowsecurity
+  $$,
+  'row level security is forced on every ip_workbench table'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'private'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity
+  $$,
+  'row level security is enabled on every private table'
+);
+
+select is_empty(
+  $$
+    select c.relname
+    from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p')
+      and not exists (select 1 from pg_policy as p where p.polrelid = c.oid)
+  $$,
+  'every ip_workbench table has policies'
+);
+
+select is_empty(
+  $$
+    select tablename, policyname from pg_policies
+    where schemaname = 'ip_workbench' and roles <> '{authenticated}'::name[]
+  $$,
+  'every policy is to authenticated'
+);
+
+select is_empty(
+  $$
+    select tablename, policyname from pg_policies
+    where schemaname = 'ip_workbench'
+      and (coalesce(qual, '') ~* 'auth\.users' or coalesce(with_check, '') ~* 'auth\.users')
+  $$,
+  'no policy references auth.users'
+);
+
+select is_empty(
+  $$
+    select tablename, policyname from pg_policies
+    where schemaname = 'ip_workbench'
+      and (coalesce(qual, '') ~* 'user_metadata' or coalesce(with_check, '') ~* 'user_metadata')
+  $$,
+  'no policy reads user_metadata'
+);
+
+-- the deparsed policy shows a wrapped call as "( SELECT private.is_admin() AS is_admin)".
+select is_empty(
+  $$
+    select tablename, policyname from pg_policies
+    where schemaname = 'ip_workbench'
+      and (
+        regexp_count(coalesce(qual, ''), 'private\.\w+\(\)')
+          <> regexp_count(coalesce(qual, ''), 'SELECT private\.\w+\(\)')
+        or regexp_count(coalesce(with_check, ''), 'private\.\w+\(\)')
+          <> regexp_count(coalesce(with_check, ''), 'SELECT private\.\w+\(\)')
+      )
+  $$,
+  'policies call the private helpers as (select private.fn()) so they run once per statement'
+);
+
+select is_empty(
+  $$
+    select p.oid::regprocedure
+    from pg_proc as p
+    where p.pronamespace = 'private'::regnamespace
+      and (p.prosrc ~* 'auth\.users' or p.prosrc ~* '''user_metadata''')
+  $$,
+  'no private helper reads auth.users or user_metadata'
+);
+
+-- functions ---------------------------------------------------------------------------------------
+select is_empty(
+  $$
+    select p.oid::regprocedure
+    from pg_proc as p
+    where p.pronamespace in ('private'::regnamespace, 'ip_workbench'::regnamespace, 'auth'::regnamespace)
+      and p.prosecdef
+      and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) as cfg where cfg = 'search_path=""')
+  $$,
+  'every security definer function in private, ip_workbench and auth sets search_path = '''''
+);
+
+select is_empty(
+  $$
+    select p.oid::regprocedure
+    from pg_proc as p
+    where p.pronamespace = 'private'::regnamespace
+      and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) as cfg where cfg like 'search_path=%')
+  $$,
+  'every private function pins its search_path'
+);
+
+select is(
+  (
+    select array_agg(p.proname::text order by p.proname)
+    from pg_proc as p
+    where p.pronamespace = 'private'::regnamespace
+      and p.proname in ('get_user_role', 'is_admin', 'is_engineer_or_admin', 'is_service', 'is_viewer_or_above', 'uid')
+      and p.prosecdef and p.provolatile = 's'
+  ),
+  array['get_user_role', 'is_admin', 'is_engineer_or_admin', 'is_service', 'is_viewer_or_above', 'uid'],
+  'the authorization helpers are stable security definer functions'
+);
+
+select ok(
+  (
+    select not p.prosecdef and p.proconfig is null
+    from pg_proc as p
+    where p.oid = 'ip_workbench.execute_sql(text, int)'::regprocedure
+  ),
+  'execute_sql is security invoker and has no set clause (the caller''s armed statement_timeout applies)'
+);
+
+-- views -------------------------------------------------------------------------------------------
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('v', 'm')
+      and not coalesce(c.reloptions @> array['security_invoker=true'], false)
+  $$,
+  'every ip_workbench view is security_invoker'
+);
+
+-- privileges ----------------------------------------------------------------------------------------
+select ok(
+  not has_schema_privilege('anon', 'ip_workbench', 'usage'),
+  'anon has no usage on ip_workbench'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p', 'v', 'm')
+      and has_table_privilege('anon', c.oid, 'select, insert, update, delete, truncate, references, trigger')
+  $$,
+  'anon has no privilege on any ip_workbench table or view'
+);
+
+select is_empty(
+  $$
+    select p.oid::regprocedure from pg_proc as p
+    where p.pronamespace in ('ip_workbench'::regnamespace, 'private'::regnamespace)
+      and has_function_privilege('anon', p.oid, 'execute')
+  $$,
+  'anon can execute no ip_workbench or private function'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'private'::regnamespace and c.relkind in ('r', 'p')
+      and has_table_privilege('authenticated', c.oid, 'select, insert, update, delete, truncate, references, trigger')
+  $$,
+  'authenticated has no privilege on private tables'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p')
+      and has_table_privilege('authenticated', c.oid, 'truncate, references, trigger')
+  $$,
+  'authenticated cannot truncate (which skips rls), reference or trigger ip_workbench tables'
+);
+
+select is_empty(
+  $$
+    select c.relname from pg_class as c
+    where c.relnamespace = 'ip_workbench'::regnamespace and c.relkind in ('r', 'p')
+      and has_table_privilege('authenticated', c.oid, 'update, delete')
+      and c.relname in ('query_history', 'activity_log', 'llm_requests')
+  $$,
+  'the logs are append-only for authenticated'
+);
+
+-- indexes -------------------------------------------------------------------------------------------
+-- an index serves a foreign key when its leading columns are the key's columns.
+select is_empty(
+  $$
+    select k.conrelid::regclass, k.conname
+    from pg_constraint as k
+    where k.contype = 'f' and k.connamespace = 'ip_workbench'::regnamespace
+      and not exists (
+        select 1
+        from pg_index as i,
+          lateral (select (string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(k.conkey)] as lead) as l
+        where i.indrelid = k.conrelid and l.lead @> k.conkey and l.lead <@ k.conkey
+      )
+  $$,
+  'every foreign key column has an index'
+);
+
+-- every column of a policy's own table that the policy expression names (owner, user_id,
+-- triggered_by, ...) leads some index.
+select is_empty(
+  $$
+    select distinct p.tablename, a.attname
+    from pg_policies as p
+    inner join pg_attribute as a
+      on a.attrelid = format('%I.%I', p.schemaname, p.tablename)::regclass
+      and a.attnum > 0 and not a.attisdropped
+    where p.schemaname = 'ip_workbench'
+      and (
+        coalesce(p.qual, '') ~ ('\m' || a.attname || '\M')
+        or coalesce(p.with_check, '') ~ ('\m' || a.attname || '\M')
+      )
+      and not exists (
+        select 1 from pg_index as i
+        where i.indrelid = a.attrelid and (string_to_array(i.indkey::text, ' ')::int2[])[1] = a.attnum
+      )
+  $$,
+  'every column a policy filters on has an index'
+);
+
+select * from finish();
+rollback;
