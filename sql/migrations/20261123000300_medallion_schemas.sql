@@ -1,10 +1,16 @@
 -- Medallion schemas and the bronze landing tables.
 --
--- Bronze keeps every delivered record exactly as it arrived: `payload_raw` is the text
--- as delivered (it may not even be valid JSON), `payload` its parsed form (null when it
--- does not parse). Nothing is rejected here; the silver models decide, and what they
--- refuse lands in quarantine with a reason. A delivery is identified by
--- (source, batch_id, record_seq): re-delivering a batch adds nothing.
+-- A landing table keeps every delivered record exactly as it arrived (`payload_raw`,
+-- text: it may not even be valid JSON) and nothing else but its delivery metadata, so a
+-- load is close to a raw COPY. Parsing, hashing and typing happen in the bronze dbt
+-- models; nothing is rejected here, the silver models decide, and what they refuse
+-- lands in quarantine with a reason.
+--
+-- Re-delivery is idempotent per batch: `bronze.deliveries` has one row per
+-- (source, batch_id, entity), inserted in the same transaction as the batch's rows, so a
+-- batch is either wholly there or absent, and a second delivery of it is refused by the
+-- primary key (loaders skip it). `bronze.deliver()` does this for callers without COPY
+-- (the n8n webhook).
 
 create schema if not exists bronze;
 create schema if not exists silver;
@@ -23,7 +29,6 @@ returns jsonb
 language plpgsql
 immutable
 parallel restricted
-set search_path = ''
 as $$
 begin
   return raw::jsonb;
@@ -42,7 +47,6 @@ returns numeric
 language plpgsql
 immutable
 parallel restricted
-set search_path = ''
 as $$
 begin
   if raw is null or raw !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' then
@@ -60,7 +64,6 @@ returns date
 language plpgsql
 immutable
 parallel restricted
-set search_path = ''
 as $$
 begin
   if raw is null or raw !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
@@ -78,7 +81,6 @@ returns timestamptz
 language plpgsql
 stable
 parallel restricted
-set search_path = ''
 as $$
 begin
   if raw is null or raw !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}' then
@@ -98,29 +100,72 @@ returns text
 language sql
 immutable
 parallel safe
-set search_path = ''
 return encode(pg_catalog.sha256(pg_catalog.convert_to(raw, 'UTF8')), 'hex');
+
+create table if not exists bronze.deliveries (
+  source text not null,
+  batch_id text not null,
+  entity text not null check (entity in ('scout_transactions', 'scout_products', 'expenses')),
+  record_count integer not null check (record_count >= 0),
+  received_at timestamptz not null default now(),
+  constraint deliveries_pkey primary key (source, batch_id, entity)
+);
+
+comment on table bronze.deliveries is 'One row per delivered batch; its primary key makes re-delivery idempotent.';
 
 do $$
 declare
   landing text;
 begin
   foreach landing in array array['scout_transactions_raw', 'scout_products_raw', 'expenses_raw'] loop
+    -- ingest_id is unique by construction (identity) and only ever grows: the silver
+    -- models' watermark. A BRIN index serves its range scans for almost no load cost.
     execute format($ddl$
       create table if not exists bronze.%1$I (
-        ingest_id bigint generated always as identity primary key,
+        ingest_id bigint generated always as identity,
         source text not null,
         batch_id text not null,
         record_seq integer not null check (record_seq >= 0),
         received_at timestamptz not null default now(),
-        payload_raw text not null,
-        payload jsonb generated always as (bronze.try_parse_jsonb(payload_raw)) stored,
-        payload_hash text generated always as (bronze.sha256_hex(payload_raw)) stored,
-        constraint %1$s_delivery_key unique (source, batch_id, record_seq)
+        payload_raw text not null
       )$ddl$, landing);
-    execute format('create index if not exists %1$s_received_at_idx on bronze.%1$I (received_at)', landing);
-    execute format('create index if not exists %1$s_batch_idx on bronze.%1$I (batch_id)', landing);
+    execute format('create index if not exists %1$s_ingest_id_brin on bronze.%1$I using brin (ingest_id)', landing);
   end loop;
+end;
+$$;
+
+-- Delivers one batch of records (for callers without COPY): returns the rows inserted,
+-- 0 when the batch was delivered before. Security invoker: callers need insert rights.
+create or replace function bronze.deliver(entity text, source text, batch_id text, payloads text[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  landing text := case entity
+    when 'scout_transactions' then 'scout_transactions_raw'
+    when 'scout_products' then 'scout_products_raw'
+    when 'expenses' then 'expenses_raw'
+  end;
+  inserted integer;
+begin
+  if landing is null then
+    raise exception 'unknown entity %', entity using errcode = '22023',
+      hint = 'use scout_transactions, scout_products or expenses';
+  end if;
+  insert into bronze.deliveries (source, batch_id, entity, record_count)
+  values (deliver.source, deliver.batch_id, deliver.entity, coalesce(cardinality(payloads), 0))
+  on conflict on constraint deliveries_pkey do nothing;
+  if not found then
+    return 0;
+  end if;
+  execute format(
+    'insert into bronze.%I (source, batch_id, record_seq, payload_raw)
+     select $1, $2, (ordinality - 1)::integer, payload from unnest($3::text[]) with ordinality as p(payload)',
+    landing)
+  using deliver.source, deliver.batch_id, payloads;
+  get diagnostics inserted = row_count;
+  return inserted;
 end;
 $$;
 

@@ -27,15 +27,12 @@ export async function createMedallionDatabase(prefix: string): Promise<Medallion
     dbt: (options) =>
       runDbt({ projectDir: DBT_PROJECT, connection: db.connection, targetPath, ...options }),
     async deliver(table, batchId, payloads) {
-      const rows = await db.query<{ n: number }>(
-        `with delivered as (
-           insert into bronze.${table} (source, batch_id, record_seq, payload_raw)
-           select 'test', $1, ordinality - 1, payload from unnest($2::text[]) with ordinality as p(payload)
-           on conflict (source, batch_id, record_seq) do nothing
-           returning 1)
-         select count(*)::int as n from delivered`,
-        [batchId, payloads],
-      );
+      const entity = { scout_transactions_raw: "scout_transactions", scout_products_raw: "scout_products", expenses_raw: "expenses" }[table];
+      const rows = await db.query<{ n: number }>("select bronze.deliver($1, 'test', $2, $3::text[]) as n", [
+        entity,
+        batchId,
+        payloads,
+      ]);
       return rows[0]?.n ?? 0;
     },
   };

@@ -4,10 +4,11 @@
  * PostgreSQL takes them (Readable.from + pipeline give the backpressure), in ~64 KiB
  * chunks.
  *
- * Idempotent re-delivery: a batch is identified by (source, batch_id); before loading
- * one, the loader takes a transaction-scoped advisory lock on it and looks for any row
- * with that pair. If there is one, the batch was loaded before (batches commit whole):
+ * Idempotent re-delivery: a batch is identified by (source, batch_id, entity) in
+ * bronze.deliveries, whose row is inserted in the same transaction as the batch's rows.
+ * A batch whose delivery row already exists was loaded before (batches commit whole):
  * its rows are generated (to keep the sequence) but not sent, and it counts as skipped.
+ * A concurrent loader of the same batch waits on the primary key, then skips.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -21,6 +22,13 @@ export const LANDING_TABLES = {
   expenses: "bronze.expenses_raw",
 } as const;
 export type Entity = keyof typeof LANDING_TABLES;
+
+/** The entity names bronze.deliveries records. */
+export const DELIVERY_ENTITIES: Record<Entity, string> = {
+  products: "scout_products",
+  transactions: "scout_transactions",
+  expenses: "expenses",
+};
 
 const CHUNK_CHARS = 64 * 1024;
 
@@ -63,7 +71,7 @@ export interface LoadOptions {
 
 /** Fails with a clear message unless all three landing tables exist. */
 export async function assertLandingTables(client: pg.ClientBase): Promise<void> {
-  const tables = Object.values(LANDING_TABLES);
+  const tables = [...Object.values(LANDING_TABLES), "bronze.deliveries"];
   const { rows } = await client.query<{ name: string; found: string | null }>(
     "select name, to_regclass(name)::text as found from unnest($1::text[]) as name",
     [tables],
@@ -102,14 +110,12 @@ export async function loadEntity(
       const id = batchId(batchPrefix, entity, batchNumber);
       await client.query("begin");
       try {
-        await client.query("select pg_advisory_xact_lock(hashtextextended($1, 0))", [
-          `${table}|${source}|${id}`,
-        ]);
-        const existing = await client.query(
-          `select 1 from ${table} where source = $1 and batch_id = $2 limit 1`,
-          [source, id],
+        const delivery = await client.query(
+          `insert into bronze.deliveries (source, batch_id, entity, record_count) values ($1, $2, $3, 0)
+           on conflict on constraint deliveries_pkey do nothing`,
+          [source, id, DELIVERY_ENTITIES[entity]],
         );
-        if ((existing.rowCount ?? 0) > 0) {
+        if ((delivery.rowCount ?? 0) === 0) {
           for (let seq = 0; seq < batchSize && !pending.done; seq++) {
             pending = iterator.next();
             result.rows++;
@@ -139,6 +145,10 @@ export async function loadEntity(
           copyFrom(`copy ${table} (source, batch_id, record_seq, payload_raw) from stdin`),
         );
         await pipeline(Readable.from(chunks(), { objectMode: false }), copy);
+        await client.query(
+          "update bronze.deliveries set record_count = $4 where source = $1 and batch_id = $2 and entity = $3",
+          [source, id, DELIVERY_ENTITIES[entity], copy.rowCount],
+        );
         await client.query("commit");
         result.rowsInserted += copy.rowCount;
         result.batchesLoaded++;

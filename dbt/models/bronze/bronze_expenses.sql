@@ -1,9 +1,42 @@
--- Typed view over the raw expense deliveries (never fails; see bronze_transactions).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=[{'columns': ['ingest_id'], 'unique': True}],
+    )
+}}
+
+-- Expense deliveries, parsed and typed once each (incremental by ingest_id; never
+-- fails, see bronze_transactions).
 with
 
 landing as (
 
     select * from {{ source('landing', 'expenses_raw') }}
+    {{ new_rows_only() }}
+
+),
+
+parsed as (
+
+    select
+        landing.*,
+        bronze.sha256_hex(payload_raw) as payload_hash,
+        bronze.try_parse_jsonb(payload_raw) as parsed
+
+    from landing
+
+),
+
+objects as (
+
+    -- A payload that parses but is not a JSON object (an array, a number) is as
+    -- unusable as one that does not parse: both become null.
+    select
+        parsed.*,
+        case when jsonb_typeof(parsed) = 'object' then parsed end as payload
+
+    from parsed
 
 ),
 
@@ -17,7 +50,7 @@ fields as (
         received_at,
         payload_raw,
         payload_hash,
-        case when jsonb_typeof(payload) = 'object' then payload end as payload,
+        payload,
         payload ->> 'expense_id' as expense_id,
         payload ->> 'agency' as agency,
         payload ->> 'employee_id' as employee_id,
@@ -28,7 +61,7 @@ fields as (
         payload ->> 'amount' as amount_raw,
         payload ->> 'expense_date' as expense_date_raw
 
-    from landing
+    from objects
 
 ),
 

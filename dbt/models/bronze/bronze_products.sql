@@ -1,9 +1,42 @@
--- Typed view over the raw product deliveries (never fails; see bronze_transactions).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=[{'columns': ['ingest_id'], 'unique': True}],
+    )
+}}
+
+-- Product deliveries, parsed and typed once each (incremental by ingest_id; never
+-- fails, see bronze_transactions).
 with
 
 landing as (
 
     select * from {{ source('landing', 'scout_products_raw') }}
+    {{ new_rows_only() }}
+
+),
+
+parsed as (
+
+    select
+        landing.*,
+        bronze.sha256_hex(payload_raw) as payload_hash,
+        bronze.try_parse_jsonb(payload_raw) as parsed
+
+    from landing
+
+),
+
+objects as (
+
+    -- A payload that parses but is not a JSON object (an array, a number) is as
+    -- unusable as one that does not parse: both become null.
+    select
+        parsed.*,
+        case when jsonb_typeof(parsed) = 'object' then parsed end as payload
+
+    from parsed
 
 ),
 
@@ -16,7 +49,8 @@ fields as (
         record_seq,
         received_at,
         payload_raw,
-        case when jsonb_typeof(payload) = 'object' then payload end as payload,
+        payload_hash,
+        payload,
         payload ->> 'product_id' as product_id,
         payload ->> 'product_name' as product_name,
         payload ->> 'category' as category,
@@ -24,7 +58,7 @@ fields as (
         payload ->> 'unit_price' as unit_price_raw,
         payload ->> 'updated_at' as updated_at_raw
 
-    from landing
+    from objects
 
 ),
 

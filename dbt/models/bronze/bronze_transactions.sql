@@ -1,10 +1,43 @@
--- Typed view over the raw transaction deliveries. Never fails: values that do not cast
--- become null beside their raw text, and silver turns the gaps into reason codes.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        indexes=[{'columns': ['ingest_id'], 'unique': True}],
+    )
+}}
+
+-- Transaction deliveries, parsed and typed once each (incremental by ingest_id). Never
+-- fails: a value that does not cast becomes null beside its raw text, and silver turns
+-- the gaps into reason codes.
 with
 
 landing as (
 
     select * from {{ source('landing', 'scout_transactions_raw') }}
+    {{ new_rows_only() }}
+
+),
+
+parsed as (
+
+    select
+        landing.*,
+        bronze.sha256_hex(payload_raw) as payload_hash,
+        bronze.try_parse_jsonb(payload_raw) as parsed
+
+    from landing
+
+),
+
+objects as (
+
+    -- A payload that parses but is not a JSON object (an array, a number) is as
+    -- unusable as one that does not parse: both become null.
+    select
+        parsed.*,
+        case when jsonb_typeof(parsed) = 'object' then parsed end as payload
+
+    from parsed
 
 ),
 
@@ -18,7 +51,7 @@ fields as (
         received_at,
         payload_raw,
         payload_hash,
-        case when jsonb_typeof(payload) = 'object' then payload end as payload,
+        payload,
         payload ->> 'transaction_id' as transaction_id,
         payload ->> 'store_id' as store_id,
         payload ->> 'product_id' as product_id,
@@ -31,7 +64,7 @@ fields as (
         payload ->> 'transaction_date' as transaction_date_raw,
         payload ->> 'transaction_ts' as transaction_ts_raw
 
-    from landing
+    from objects
 
 ),
 
