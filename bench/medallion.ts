@@ -126,9 +126,10 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
       const result = await c.query(
         `insert into bronze.scout_transactions_raw (source, batch_id, record_seq, payload_raw)
          select 'bench', 'bench-incremental', row_number() over () - 1,
-                jsonb_set(payload, '{transaction_id}', to_jsonb('INC-' || ingest_id))::text
-           from bronze.scout_transactions_raw
-          where payload ? 'transaction_id'
+                jsonb_set(parsed, '{transaction_id}', to_jsonb('INC-' || ingest_id))::text
+           from bronze.scout_transactions_raw,
+                lateral (select bronze.try_parse_jsonb(payload_raw) as parsed) as p
+          where parsed ? 'transaction_id'
           order by ingest_id
           limit greatest(1, $1::int / 100)`,
         [size],

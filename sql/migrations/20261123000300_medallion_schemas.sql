@@ -39,59 +39,55 @@ end;
 $$;
 
 -- Casts that return null instead of failing, for the bronze models: one malformed
--- value must never fail a build. Regex guards keep the exception path rare. The
--- exception blocks open subtransactions, which parallel workers cannot: hence
--- `parallel restricted` (the leader evaluates them).
+-- value must never fail a build. They validate with patterns strict enough that the cast
+-- cannot fail, so they are plain SQL: inlined, no exception block. (A plpgsql exception
+-- block opens a subtransaction per call: 5 of them per record made the bronze models the
+-- slowest step of the build.) Only JSON parsing, which no pattern can validate, keeps an
+-- exception block, in try_parse_jsonb above - hence `parallel restricted` there:
+-- subtransactions cannot run in parallel workers.
+
+-- Decimal notation, exponent of at most 4 digits (numeric's range is far larger).
 create or replace function bronze.try_numeric(raw text)
 returns numeric
-language plpgsql
+language sql
 immutable
-parallel restricted
-as $$
-begin
-  if raw is null or raw !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$' then
-    return null;
-  end if;
-  return raw::numeric;
-exception
-  when others then
-    return null;
+parallel safe
+return case
+  when raw ~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*$' then raw::numeric
 end;
-$$;
+
+-- True when raw is YYYY-MM-DD naming a real calendar day (years 1000-9999).
+create or replace function bronze.is_iso_date(raw text)
+returns boolean
+language sql
+immutable
+parallel safe
+-- (case, not and: SQL does not promise to evaluate the pattern before the casts.)
+return case
+  when raw ~ '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' then
+    substr(raw, 9, 2)::integer <= extract(
+      day from (make_date(substr(raw, 1, 4)::integer, substr(raw, 6, 2)::integer, 1) + interval '1 month - 1 day')
+    )
+  else false
+end;
 
 create or replace function bronze.try_date(raw text)
 returns date
-language plpgsql
+language sql
 immutable
-parallel restricted
-as $$
-begin
-  if raw is null or raw !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
-    return null;
-  end if;
-  return raw::date;
-exception
-  when others then
-    return null;
-end;
-$$;
+parallel safe
+return case when raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then case when bronze.is_iso_date(raw) then raw::date end end;
 
+-- ISO 8601 date and time, optional fraction and offset (no offset: the session time zone).
 create or replace function bronze.try_timestamptz(raw text)
 returns timestamptz
-language plpgsql
+language sql
 stable
-parallel restricted
-as $$
-begin
-  if raw is null or raw !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}' then
-    return null;
-  end if;
-  return raw::timestamptz;
-exception
-  when others then
-    return null;
+parallel safe
+return case
+  when raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$'
+    then case when bronze.is_iso_date(raw) then raw::timestamptz end
 end;
-$$;
 
 -- sha256 of text as UTF-8, hex. convert_to() is only stable (it depends on the encoding
 -- named), but a database's encoding never changes, so this is immutable in practice.

@@ -116,6 +116,25 @@ describe("gold figures match the hand-computed fixture", () => {
   });
 });
 
+describe("incremental builds stay exact", () => {
+  it("a new transaction on a day already built updates that day, the month and the embeddings", async () => {
+    const day = () =>
+      db.query<{ transaction_count: number; revenue: string }>(
+        "select transaction_count::int, revenue::text from gold.scout_sales where sales_date = '2024-02-05' and category = 'snacks'",
+      );
+    expect(await day()).toEqual([{ transaction_count: 1, revenue: "100.00" }]);
+    expect(await db.deliver("scout_transactions_raw", "fixture-2", [transaction("TX-S6", "snacks", "2024-02-05", 25)])).toBe(1);
+    await db.dbt({ command: "build", vars: AS_OF });
+    expect(await day()).toEqual([{ transaction_count: 2, revenue: "125.00" }]);
+    expect(
+      await db.query("select total_amount::text, mom_growth_pct::text from gold.gold_monthly_summary where category = 'snacks' and month = '2024-02-01'"),
+    ).toEqual([{ total_amount: "175.00", mom_growth_pct: "75.00" }]);
+    expect(await db.query("select count(*)::int as n from platinum.platinum_transaction_embeddings where transaction_id = 'TX-S6'")).toEqual([
+      { n: 1 },
+    ]);
+  });
+});
+
 describe("the dbt wrapper", () => {
   it("throws a typed error naming the failing model and its message", async () => {
     const project = mkdtempSync(join(tmpdir(), "aiwb-dbt-broken-"));

@@ -1,4 +1,12 @@
-{{ config(alias='finance_expenses', indexes=[{'columns': ['expense_id'], 'unique': True}, {'columns': ['agency', 'expense_date']}]) }}
+{{
+    config(
+        alias='finance_expenses',
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='expense_id',
+        indexes=[{'columns': ['expense_id'], 'unique': True}, {'columns': ['agency', 'expense_date']}, {'columns': ['source_ingest_id']}],
+    )
+}}
 
 -- Expenses for finance: fiscal calendar, BIR withholding tax code and the approval
 -- status of the expense-approval workflow (below the threshold: auto-approved).
@@ -7,6 +15,9 @@ with
 expenses as (
 
     select * from {{ ref('silver_expenses') }}
+    {% if is_incremental() -%}
+    where ingest_id > (select coalesce(max(source_ingest_id), 0) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -52,7 +63,8 @@ final as (
         case
             when calendar.amount < {{ var('approval_threshold_usd') }} then 'auto_approved'
             else 'pending_approval'
-        end as approval_status
+        end as approval_status,
+        calendar.ingest_id as source_ingest_id
 
     from calendar
     inner join tax_codes

@@ -1,11 +1,36 @@
-{{ config(alias='scout_sales', indexes=[{'columns': ['sales_date', 'store_id', 'category'], 'unique': True}, {'columns': ['category', 'sales_date']}]) }}
+{{
+    config(
+        alias='scout_sales',
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['sales_date', 'store_id', 'category'],
+        indexes=[
+            {'columns': ['sales_date', 'store_id', 'category'], 'unique': True},
+            {'columns': ['category', 'sales_date']},
+        ],
+    )
+}}
 
--- The Scout sales mart: daily sales per store and category.
+-- The Scout sales mart: daily sales per store and category. Incremental: only the days
+-- that received new transactions are recomputed (from all of their transactions).
 with
+
+{% if is_incremental() -%}
+touched_days as (
+
+    select distinct transaction_date
+    from {{ ref('silver_validated_transactions') }}
+    where ingest_id > (select coalesce(max(max_ingest_id), 0) from {{ this }})
+
+),
+{%- endif %}
 
 transactions as (
 
     select * from {{ ref('silver_validated_transactions') }}
+    {% if is_incremental() -%}
+    where transaction_date in (select transaction_date from touched_days)
+    {%- endif %}
 
 ),
 
@@ -19,7 +44,8 @@ final as (
         sum(quantity) as units_sold,
         sum(amount)::numeric(14, 2) as revenue,
         count(distinct customer_id) as unique_customers,
-        round(sum(amount) / count(*), 2) as avg_ticket
+        round(sum(amount) / count(*), 2) as avg_ticket,
+        max(ingest_id) as max_ingest_id
 
     from transactions
     group by 1, 2, 3

@@ -1,9 +1,10 @@
 {{ config(indexes=[{'columns': ['product_id', 'recommended_product_id'], 'unique': True}]) }}
 
--- Co-purchase features for item-to-item recommendations ("customers who bought A also
--- bought B"). A basket is everything one customer bought; for each ordered product pair
--- bought by at least two customers: support, confidence (P(recommended | product)) and
--- lift. (Same-day baskets are too sparse in retail data of this size to recommend from.)
+-- Co-purchase features for item-to-item recommendations ("bought together with"). A
+-- basket is what one customer bought in one calendar month (same-day baskets are too
+-- sparse in this data to recommend from; all-time baskets grow quadratically); for each
+-- ordered product pair in at least two baskets: support, confidence
+-- (P(recommended | product)) and lift.
 with
 
 transactions as (
@@ -16,7 +17,7 @@ transactions as (
 basket_items as (
 
     select distinct
-        customer_id as basket_id,
+        customer_id || '|' || date_trunc('month', transaction_date)::date as basket_id,
         product_id
 
     from transactions

@@ -1,4 +1,11 @@
-{{ config(indexes=[{'columns': ['transaction_id'], 'unique': True}]) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key='transaction_id',
+        indexes=[{'columns': ['transaction_id'], 'unique': True}, {'columns': ['source_ingest_id']}],
+    )
+}}
 
 -- One text per transaction, ready to embed for semantic search (Genie) and RAG, with
 -- the structured metadata a retriever filters on.
@@ -6,7 +13,11 @@ with
 
 transactions as (
 
+    -- Texts are written once per transaction: only the new ones each run.
     select * from {{ ref('silver_validated_transactions') }}
+    {% if is_incremental() -%}
+    where ingest_id > (select coalesce(max(source_ingest_id), 0) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -39,7 +50,8 @@ final as (
             'amount', transactions.amount,
             'customer_id', transactions.customer_id
         ) as metadata,
-        transactions.received_at as source_received_at
+        transactions.received_at as source_received_at,
+        transactions.ingest_id as source_ingest_id
 
     from transactions
     left join products
