@@ -9,11 +9,27 @@
  * returns it) and the set of keys that were stored as secrets, so tests call it directly.
  */
 import { z } from "zod";
+import { isPinnedImage } from "../components/cloud/image-ref.ts";
 
 export const CONFIG_NAMESPACE = "workbench";
 
 /** Keys that hold credentials: they must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["databasePassword"] as const;
+export const SECRET_KEYS = [
+  "databasePassword",
+  // Cloud profile only (see cloudSchema and cloudDeployProblems).
+  "digitaloceanToken",
+  "spacesAccessKeyId",
+  "spacesSecretKey",
+  "supabaseServiceRoleKey",
+  "anthropicApiKey",
+  "openaiApiKey",
+  "geminiApiKey",
+  "langfusePublicKey",
+  "langfuseSecretKey",
+  "n8nEncryptionKey",
+  "odooApiKey",
+  "mattermostWebhookUrl",
+] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -145,6 +161,131 @@ const localSchema = z.strictObject({
   sampleData: sampleDataSchema,
 });
 
+const HTTPS_URL = /^https:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[^\s]*)?$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const SEMVER = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
+/** LLM providers the gateway has keys for; the model id's prefix names one. */
+export const LLM_PROVIDERS = ["anthropic", "openai", "gemini"] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+const MODEL_ID = /^(anthropic|openai|gemini)\/[a-z0-9][a-z0-9.-]*$/;
+
+const imageRef = (example: string) =>
+  z
+    .string({ error: "must be a container image reference" })
+    .refine(isPinnedImage, {
+      error: "must be an image reference pinned to a version tag or digest, like registry.example.com/team/app:1.2.3 (not :latest, not untagged)",
+    })
+    .default(example);
+
+/** Image references for every workload the cloud stack runs; all pinned. */
+const imagesSchema = z
+  .strictObject({
+    frontend: imageRef("registry.digitalocean.com/ai-workbench/workbench-frontend:0.1.0"),
+    api: imageRef("registry.digitalocean.com/ai-workbench/workbench-api:0.1.0"),
+    agentRuntime: imageRef("registry.digitalocean.com/ai-workbench/agent-runtime:0.1.0"),
+    dbtRunner: imageRef("registry.digitalocean.com/ai-workbench/dbt-runner:0.1.0"),
+    ocrBackend: imageRef("registry.digitalocean.com/ai-workbench/ocr-backend:0.1.0"),
+    expenseApi: imageRef("registry.digitalocean.com/ai-workbench/expense-api:0.1.0"),
+    litellm: imageRef("ghcr.io/berriai/litellm:v1.80.11-stable.1"),
+    n8n: imageRef("docker.n8n.io/n8nio/n8n:2.11.2"),
+    redis: imageRef("redis:7.4.2-alpine"),
+    postgres: imageRef("postgres:17.5-alpine"),
+    awsCli: imageRef("amazon/aws-cli:2.27.0"),
+  })
+  .prefault({});
+
+const modelId = z
+  .string({ error: "must be a model id" })
+  .regex(MODEL_ID, { error: "must be '<provider>/<model>' with provider anthropic, openai or gemini, like openai/gpt-4o-mini" })
+  .refine((id) => !id.startsWith("gemini/gemini-1.5"), {
+    error: "Gemini 1.5 models are retired: use a current Flash model like gemini/gemini-2.5-flash",
+  });
+
+/** LiteLLM routing: the typed spec components/kubernetes/litellm-config.ts turns into config.yaml. */
+const llmSchema = z
+  .strictObject({
+    /** Model every request goes to first. */
+    primary: modelId.default("anthropic/claude-sonnet-4-5-20250929"),
+    /** Tried in order when the primary fails. */
+    fallbacks: z
+      .array(modelId, { error: "must be a list of model ids" })
+      .min(1, { error: "must name at least one fallback model" })
+      .max(4, { error: "must name at most 4 fallback models" })
+      .default(["openai/gpt-4o-mini", "gemini/gemini-2.5-flash"]),
+    /** Cheap model for bulk work, served under the alias `workbench-budget`. */
+    budget: modelId.default("gemini/gemini-2.5-flash-lite"),
+    rpmPerUser: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(500),
+    tpmPerUser: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(10_000),
+    cacheTtlSeconds: z
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be at least 0" })
+      .max(86_400, { error: "must be at most 86400 (one day)" })
+      .default(3600),
+    langfuseHost: z
+      .string()
+      .regex(HTTPS_URL, { error: "must be an https URL like https://cloud.langfuse.com" })
+      .default("https://cloud.langfuse.com"),
+  })
+  .prefault({});
+
+const usd = z.number({ error: "must be a number" }).min(0, { error: "must be a price in USD, at least 0" });
+
+/** Monthly USD prices for `npm run cost`; defaults are seed 000's cost table. */
+const pricesSchema = z
+  .strictObject({
+    /** Per droplet (DOKS node) and size slug: 3 x s-4vcpu-8gb = $120. */
+    dropletMonthly: z.record(z.string(), usd).default({ "s-4vcpu-8gb": 40 }),
+    /** Per App Platform instance and size slug (apps-s-1vcpu-1gb is the former professional-xs). */
+    appInstanceMonthly: z.record(z.string(), usd).default({ "apps-s-1vcpu-1gb": 12 }),
+    registryMonthly: z
+      .strictObject({ starter: usd.default(0), basic: usd.default(5), professional: usd.default(20) })
+      .prefault({}),
+    spacesMonthly: usd.default(5),
+    loadBalancerMonthly: usd.default(12),
+    /** Block storage per GiB (Traefik's acme.json and n8n's Redis volumes). */
+    volumeGibMonthly: usd.default(0.1),
+    supabaseMonthly: usd.default(25),
+    /** LLM API spend estimate (seed: ~100 requests a day). */
+    llmApiMonthly: usd.default(50),
+  })
+  .prefault({});
+
+const appPlatformSchema = z
+  .strictObject({
+    instanceSize: z
+      .string()
+      .regex(DO_SIZE, { error: "must be an App Platform size slug like apps-s-1vcpu-1gb" })
+      .default("apps-s-1vcpu-1gb"),
+    instanceCount: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(10, { error: "must be at most 10" })
+      .default(2),
+  })
+  .prefault({});
+
+const supabaseSchema = z
+  .strictObject({
+    /** The project's API URL, e.g. https://<ref>.supabase.co (required to deploy). */
+    url: z.string().regex(HTTPS_URL, { error: "must be the project's https URL like https://abcd.supabase.co" }).optional(),
+    /** Session-mode port (pooler or direct) for long-lived clients and pg_dump; `database.port` stays the transaction pooler. */
+    sessionPort: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be a TCP port (1-65535)" })
+      .max(65535, { error: "must be a TCP port (1-65535)" })
+      .default(5432),
+  })
+  .prefault({});
+
+const chartsSchema = z
+  .strictObject({
+    traefik: z.string().regex(SEMVER, { error: "must be a chart version like 41.3.0" }).default("41.3.0"),
+    n8n: z.string().regex(SEMVER, { error: "must be a chart version like 1.11.0" }).default("1.11.0"),
+  })
+  .prefault({});
+
+const optionalSecret = (rule: z.ZodString) => rule.optional();
+
 const cloudSchema = z.strictObject({
   profile: z.literal("cloud"),
   ...commonShape,
@@ -158,6 +299,31 @@ const cloudSchema = z.strictObject({
   registryTier: z
     .enum(["starter", "basic", "professional"], { error: "must be one of starter, basic, professional" })
     .default("basic"),
+  /** Container registry name (globally unique at DigitalOcean). */
+  registryName: z.string().regex(DNS_LABEL, { error: "must be a lowercase DNS label (a-z, 0-9, -)" }).default("ai-workbench"),
+  /** Let's Encrypt account email (optional). */
+  acmeEmail: z.string().regex(EMAIL, { error: "must be an email address" }).optional(),
+  supabase: supabaseSchema,
+  images: imagesSchema,
+  charts: chartsSchema,
+  llm: llmSchema,
+  appPlatform: appPlatformSchema,
+  prices: pricesSchema,
+  // Secrets (SECRET_KEYS); presence per enabled feature is checked by cloudDeployProblems.
+  digitaloceanToken: optionalSecret(z.string().min(20, { error: "must be a DigitalOcean API token" })),
+  spacesAccessKeyId: optionalSecret(z.string().min(10, { error: "must be a Spaces access key id" })),
+  spacesSecretKey: optionalSecret(z.string().min(20, { error: "must be a Spaces secret key" })),
+  supabaseServiceRoleKey: optionalSecret(z.string().min(20, { error: "must be the Supabase service-role key (a JWT)" })),
+  anthropicApiKey: optionalSecret(z.string().min(20, { error: "must be an Anthropic API key" })),
+  openaiApiKey: optionalSecret(z.string().min(20, { error: "must be an OpenAI API key" })),
+  geminiApiKey: optionalSecret(z.string().min(20, { error: "must be a Gemini API key" })),
+  langfusePublicKey: optionalSecret(z.string().min(8, { error: "must be a Langfuse public key" })),
+  langfuseSecretKey: optionalSecret(z.string().min(8, { error: "must be a Langfuse secret key" })),
+  n8nEncryptionKey: optionalSecret(
+    z.string().min(32, { error: "must be at least 32 characters (e.g. openssl rand -hex 32)" }),
+  ),
+  odooApiKey: optionalSecret(z.string().min(8, { error: "must be an Odoo API key" })),
+  mattermostWebhookUrl: optionalSecret(z.string().regex(HTTPS_URL, { error: "must be an https webhook URL" })),
 });
 
 const stackConfigSchema = z.discriminatedUnion("profile", [localSchema, cloudSchema], {
@@ -167,6 +333,9 @@ const stackConfigSchema = z.discriminatedUnion("profile", [localSchema, cloudSch
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type LocalStackConfig = z.infer<typeof localSchema>;
 export type CloudStackConfig = z.infer<typeof cloudSchema>;
+export type PriceTable = CloudStackConfig["prices"];
+export type LlmConfig = CloudStackConfig["llm"];
+export type ImagesConfig = CloudStackConfig["images"];
 
 /** One thing wrong with the config: which key, which rule, what was there. */
 export interface ConfigProblem {
@@ -263,4 +432,59 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Readon
 
   if (problems.length > 0 || !result.success) throw new StackConfigError(problems);
   return result.data;
+}
+
+/** The provider a model id routes to: its prefix (`anthropic/claude-...` is anthropic). */
+export function llmProviderOf(modelId: string): LlmProvider {
+  const provider = modelId.split("/")[0];
+  const known = LLM_PROVIDERS.find((name) => name === provider);
+  if (!known) throw new Error(`model id '${modelId}' names no known provider (${LLM_PROVIDERS.join(", ")})`);
+  return known;
+}
+
+const PROVIDER_KEYS: Record<LlmProvider, SecretKey> = {
+  anthropic: "anthropicApiKey",
+  openai: "openaiApiKey",
+  gemini: "geminiApiKey",
+};
+
+/**
+ * What a cloud deployment needs beyond a well-formed config: the secrets and settings its
+ * enabled features use. Kept out of the schema so tools that only read sizes (`npm run
+ * cost`) work without credentials. Empty when the stack can be deployed.
+ */
+export function cloudDeployProblems(config: CloudStackConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const setSecret = (key: SecretKey) => `pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>`;
+  const requireSecret = (key: SecretKey, reason: string) => {
+    if (config[key as keyof CloudStackConfig] === undefined) {
+      problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, rule: `is required ${reason}: ${setSecret(key)}`, got: "nothing" });
+    }
+  };
+
+  if (config.supabase.url === undefined) {
+    problems.push({
+      key: `${CONFIG_NAMESPACE}:supabase.url`,
+      rule: "is required for the cloud stack (the project's https URL, e.g. https://abcd.supabase.co)",
+      got: "nothing",
+    });
+  }
+  requireSecret("supabaseServiceRoleKey", "for the cloud stack");
+  if (config.features.litellm) {
+    const models = [config.llm.primary, ...config.llm.fallbacks, config.llm.budget];
+    for (const provider of LLM_PROVIDERS) {
+      const first = models.find((model) => llmProviderOf(model) === provider);
+      if (first) requireSecret(PROVIDER_KEYS[provider], `by features.litellm (model ${first})`);
+    }
+    requireSecret("langfusePublicKey", "by features.litellm (the Langfuse callback)");
+    requireSecret("langfuseSecretKey", "by features.litellm (the Langfuse callback)");
+  }
+  if (config.features.n8n) requireSecret("n8nEncryptionKey", "by features.n8n");
+  return problems;
+}
+
+/** Throws a StackConfigError listing everything {@link cloudDeployProblems} finds. */
+export function assertCloudDeployable(config: CloudStackConfig): void {
+  const problems = cloudDeployProblems(config);
+  if (problems.length > 0) throw new StackConfigError(problems);
 }

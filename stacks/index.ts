@@ -7,6 +7,7 @@
  */
 import { readStackConfig } from "./read-config.ts";
 import { localPlatform } from "./local.ts";
+import { cloudPlatform } from "./prod.ts";
 
 export async function workbenchProgram(): Promise<Record<string, unknown>> {
   const config = readStackConfig();
@@ -14,9 +15,7 @@ export async function workbenchProgram(): Promise<Record<string, unknown>> {
     case "local":
       return localPlatform(config);
     case "cloud":
-      throw new Error(
-        "workbench:profile 'cloud' is not implemented yet: the DigitalOcean and Kubernetes components land with the cloud-platform issue",
-      );
+      return cloudPlatform(config);
   }
 }
 

@@ -1,7 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { isPrivateCidr, parseStackConfig, StackConfigError, type ConfigProblem } from "../../stacks/config.ts";
+import {
+  cloudDeployProblems,
+  isPrivateCidr,
+  parseStackConfig,
+  SECRET_KEYS,
+  StackConfigError,
+  type CloudStackConfig,
+  type ConfigProblem,
+} from "../../stacks/config.ts";
 
 const SECRET = new Set(["workbench:databasePassword"]);
 const PASSWORD = "correct-horse-battery";
@@ -343,5 +351,163 @@ describe("isPrivateCidr", () => {
     ["10.10.0.0/33", false],
   ])("%s -> %s", (cidr, expected) => {
     expect(isPrivateCidr(cidr)).toBe(expected);
+  });
+});
+
+describe("cloud-platform settings (images, models, prices, charts, secrets)", () => {
+  const ALL_SECRETS = new Set(SECRET_KEYS.map((key) => `workbench:${key}`));
+  const parseCloud = (raw: Record<string, string>, secrets: ReadonlySet<string> = ALL_SECRETS): CloudStackConfig => {
+    const config = parseStackConfig(raw, secrets);
+    if (config.profile !== "cloud") throw new Error("expected the cloud profile");
+    return config;
+  };
+  const deploySecrets = {
+    "workbench:supabase": '{"url": "https://abcd.supabase.co"}',
+    "workbench:supabaseServiceRoleKey": "eyJhbGciOiJIUzI1NiJ9.service-role",
+    "workbench:anthropicApiKey": "sk-ant-placeholder-000000",
+    "workbench:openaiApiKey": "sk-placeholder-0000000000",
+    "workbench:geminiApiKey": "AIza-placeholder-00000000",
+    "workbench:langfusePublicKey": "pk-lf-placeholder",
+    "workbench:langfuseSecretKey": "sk-lf-placeholder",
+    "workbench:n8nEncryptionKey": "0123456789abcdef0123456789abcdef",
+  };
+
+  it("fills the defaults: pinned images, the seed's routing and limits, chart versions, seed 000's prices", () => {
+    const config = parseCloud(cloud());
+    expect(config.registryName).toBe("ai-workbench");
+    expect(config.images.litellm).toBe("ghcr.io/berriai/litellm:v1.80.11-stable.1");
+    expect(config.images.n8n).toBe("docker.n8n.io/n8nio/n8n:2.11.2");
+    expect(config.llm).toEqual({
+      primary: "anthropic/claude-sonnet-4-5-20250929",
+      fallbacks: ["openai/gpt-4o-mini", "gemini/gemini-2.5-flash"],
+      budget: "gemini/gemini-2.5-flash-lite",
+      rpmPerUser: 500,
+      tpmPerUser: 10_000,
+      cacheTtlSeconds: 3600,
+      langfuseHost: "https://cloud.langfuse.com",
+    });
+    expect(config.charts).toEqual({ traefik: "41.3.0", n8n: "1.11.0" });
+    expect(config.appPlatform).toEqual({ instanceSize: "apps-s-1vcpu-1gb", instanceCount: 2 });
+    expect(config.supabase).toEqual({ sessionPort: 5432 });
+    expect(config.prices).toEqual({
+      dropletMonthly: { "s-4vcpu-8gb": 40 },
+      appInstanceMonthly: { "apps-s-1vcpu-1gb": 12 },
+      registryMonthly: { starter: 0, basic: 5, professional: 20 },
+      spacesMonthly: 5,
+      loadBalancerMonthly: 12,
+      volumeGibMonthly: 0.1,
+      supabaseMonthly: 25,
+      llmApiMonthly: 50,
+    });
+  });
+
+  it("images must be pinned to a version or digest", () => {
+    const rule =
+      "must be an image reference pinned to a version tag or digest, like registry.example.com/team/app:1.2.3 (not :latest, not untagged)";
+    expectOnlyProblem(cloud({ "workbench:images": '{"api": "registry.example.com/team/api:latest"}' }), "workbench:images.api", rule, '"registry.example.com/team/api:latest"');
+    expectOnlyProblem(cloud({ "workbench:images": '{"redis": "redis"}' }), "workbench:images.redis", rule, '"redis"');
+  });
+
+  it("model ids name a known provider, and Gemini 1.5 is retired", () => {
+    expectOnlyProblem(
+      cloud({ "workbench:llm": '{"primary": "mistral/large"}' }),
+      "workbench:llm.primary",
+      "must be '<provider>/<model>' with provider anthropic, openai or gemini, like openai/gpt-4o-mini",
+      '"mistral/large"',
+    );
+    expectOnlyProblem(
+      cloud({ "workbench:llm": '{"fallbacks": ["openai/gpt-4o-mini", "gemini/gemini-1.5-flash"]}' }),
+      "workbench:llm.fallbacks.1",
+      "Gemini 1.5 models are retired: use a current Flash model like gemini/gemini-2.5-flash",
+      '"gemini/gemini-1.5-flash"',
+    );
+    expectOnlyProblem(cloud({ "workbench:llm": '{"fallbacks": []}' }), "workbench:llm.fallbacks", "must name at least one fallback model", "[]");
+  });
+
+  it("rate limits and the cache TTL are bounded whole numbers", () => {
+    expect(problemsOf(cloud({ "workbench:llm": '{"rpmPerUser": 0, "tpmPerUser": 1.5, "cacheTtlSeconds": 90000}' }))).toEqual([
+      { key: "workbench:llm.rpmPerUser", rule: "must be at least 1", got: "0" },
+      { key: "workbench:llm.tpmPerUser", rule: "must be a whole number", got: "1.5" },
+      { key: "workbench:llm.cacheTtlSeconds", rule: "must be at most 86400 (one day)", got: "90000" },
+    ]);
+  });
+
+  it("prices are non-negative numbers", () => {
+    expect(problemsOf(cloud({ "workbench:prices": '{"loadBalancerMonthly": -12, "dropletMonthly": {"s-4vcpu-8gb": "forty"}}' }))).toEqual([
+      { key: "workbench:prices.dropletMonthly.s-4vcpu-8gb", rule: "must be a number", got: '"forty"' },
+      { key: "workbench:prices.loadBalancerMonthly", rule: "must be a price in USD, at least 0", got: "-12" },
+    ]);
+  });
+
+  it("App Platform size and instance count", () => {
+    expect(problemsOf(cloud({ "workbench:appPlatform": '{"instanceSize": "XS", "instanceCount": 0}' }))).toEqual([
+      { key: "workbench:appPlatform.instanceSize", rule: "must be an App Platform size slug like apps-s-1vcpu-1gb", got: '"XS"' },
+      { key: "workbench:appPlatform.instanceCount", rule: "must be at least 1", got: "0" },
+    ]);
+  });
+
+  it("supabase.url is an https URL and sessionPort a TCP port", () => {
+    expect(problemsOf(cloud({ "workbench:supabase": '{"url": "http://abcd.supabase.co", "sessionPort": 0}' }))).toEqual([
+      { key: "workbench:supabase.url", rule: "must be the project's https URL like https://abcd.supabase.co", got: '"http://abcd.supabase.co"' },
+      { key: "workbench:supabase.sessionPort", rule: "must be a TCP port (1-65535)", got: "0" },
+    ]);
+  });
+
+  it("chart versions, the ACME email and the registry name", () => {
+    expect(
+      problemsOf(cloud({ "workbench:charts": '{"traefik": "latest"}', "workbench:acmeEmail": "ops", "workbench:registryName": "AI_Workbench" })),
+    ).toEqual([
+      { key: "workbench:registryName", rule: "must be a lowercase DNS label (a-z, 0-9, -)", got: '"AI_Workbench"' },
+      { key: "workbench:acmeEmail", rule: "must be an email address", got: '"ops"' },
+      { key: "workbench:charts.traefik", rule: "must be a chart version like 41.3.0", got: '"latest"' },
+    ]);
+  });
+
+  it.each(["anthropicApiKey", "n8nEncryptionKey", "supabaseServiceRoleKey", "digitaloceanToken", "mattermostWebhookUrl"])(
+    "%s must be secret config",
+    (key) => {
+      const value = key === "mattermostWebhookUrl" ? "https://chat.example.com/hooks/x" : "0123456789abcdef0123456789abcdef";
+      expectOnlyProblem(
+        cloud({ [`workbench:${key}`]: value }),
+        `workbench:${key}`,
+        `must be stored as a secret: pulumi config set --secret workbench:${key} <value>`,
+        "a plaintext value",
+      );
+    },
+  );
+
+  it("a bad secret is reported without its value", () => {
+    expectOnlyProblem(
+      cloud({ "workbench:n8nEncryptionKey": "too-short" }),
+      "workbench:n8nEncryptionKey",
+      "must be at least 32 characters (e.g. openssl rand -hex 32)",
+      "[secret]",
+      ALL_SECRETS,
+    );
+  });
+
+  it("cloud settings are unknown to the local profile", () => {
+    expectOnlyProblem(local({ "workbench:images": '{"api": "api:1.0.0"}' }), "workbench:images", "is not a known setting (check for a typo)", '{"api":"api:1.0.0"}');
+  });
+
+  it("deploying needs the Supabase URL and key, the keys of the providers the models use, Langfuse's and n8n's", () => {
+    expect(cloudDeployProblems(parseCloud(cloud()))).toEqual([
+      { key: "workbench:supabase.url", rule: "is required for the cloud stack (the project's https URL, e.g. https://abcd.supabase.co)", got: "nothing" },
+      { key: "workbench:supabaseServiceRoleKey", rule: "is required for the cloud stack: pulumi config set --secret workbench:supabaseServiceRoleKey <value>", got: "nothing" },
+      { key: "workbench:anthropicApiKey", rule: "is required by features.litellm (model anthropic/claude-sonnet-4-5-20250929): pulumi config set --secret workbench:anthropicApiKey <value>", got: "nothing" },
+      { key: "workbench:openaiApiKey", rule: "is required by features.litellm (model openai/gpt-4o-mini): pulumi config set --secret workbench:openaiApiKey <value>", got: "nothing" },
+      { key: "workbench:geminiApiKey", rule: "is required by features.litellm (model gemini/gemini-2.5-flash): pulumi config set --secret workbench:geminiApiKey <value>", got: "nothing" },
+      { key: "workbench:langfusePublicKey", rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfusePublicKey <value>", got: "nothing" },
+      { key: "workbench:langfuseSecretKey", rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfuseSecretKey <value>", got: "nothing" },
+      { key: "workbench:n8nEncryptionKey", rule: "is required by features.n8n: pulumi config set --secret workbench:n8nEncryptionKey <value>", got: "nothing" },
+    ]);
+    expect(cloudDeployProblems(parseCloud(cloud(deploySecrets)))).toEqual([]);
+  });
+
+  it("deploying asks only for what the enabled features use", () => {
+    const { "workbench:geminiApiKey": _gemini, "workbench:n8nEncryptionKey": _n8n, ...rest } = deploySecrets;
+    const openaiOnly = '{"fallbacks": ["openai/gpt-4o-mini"], "budget": "openai/gpt-4o-mini"}';
+    const features = '{"n8n": false}';
+    expect(cloudDeployProblems(parseCloud(cloud({ ...rest, "workbench:llm": openaiOnly, "workbench:features": features })))).toEqual([]);
   });
 });

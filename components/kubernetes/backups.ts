@@ -1,0 +1,228 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { imagePinProblem } from "../cloud/image-ref.ts";
+import type { LifecycleRule } from "../cloud/spaces-bucket.ts";
+import { appLabels, hardenedContainer, isCronExpression, nonRootPod, type ResourceBudget, secretEnv } from "./workload.ts";
+
+/** One backup tier: how often a dump is taken and how long it is kept. */
+export interface BackupTier {
+  /** Tier name, also the key prefix below the backup prefix (`postgres/<name>/`). */
+  name: string;
+  /** Cron expression, UTC. */
+  schedule: string;
+  /** Days a dump is kept; the bucket's lifecycle rule deletes it afterwards. */
+  retentionDays: number;
+}
+
+/** Seed 003's retention: hourly kept 24 h, daily kept 30 days, weekly kept 90 days. */
+export const BACKUP_TIERS: readonly BackupTier[] = [
+  { name: "hourly", schedule: "15 * * * *", retentionDays: 1 },
+  { name: "daily", schedule: "45 1 * * *", retentionDays: 30 },
+  { name: "weekly", schedule: "15 3 * * 0", retentionDays: 90 },
+];
+
+/**
+ * The Spaces lifecycle rules that enforce the retention: one expiry per tier prefix. Pass
+ * them to the bucket holding the dumps (SpacesBucket.lifecycleRules).
+ */
+export function backupLifecycleRules(prefix = "postgres", tiers: readonly BackupTier[] = BACKUP_TIERS): LifecycleRule[] {
+  return tiers.map((tier) => ({ id: `${prefix}-${tier.name}`, prefix: `${prefix}/${tier.name}/`, expireDays: tier.retentionDays }));
+}
+
+export interface BackupConnection {
+  /** PostgreSQL host (Supabase). */
+  host: string;
+  /** Session-mode port: pg_dump cannot run through a transaction pooler. */
+  port: number;
+  /** Database to dump. */
+  database: string;
+  /** Role that can read everything to dump. */
+  user: string;
+  /** The role's password: kept in a Secret. */
+  password: pulumi.Input<string>;
+  /** TLS mode (PGSSLMODE). */
+  sslMode: "disable" | "require" | "verify-full";
+}
+
+export interface BackupBucket {
+  /** Bucket name. */
+  name: pulumi.Input<string>;
+  /** S3 endpoint host, e.g. `sgp1.digitaloceanspaces.com`. */
+  endpoint: pulumi.Input<string>;
+  /** Access key limited to the bucket (SpacesBucket.accessKeyId). */
+  accessKeyId: pulumi.Input<string>;
+  /** Its secret (SpacesBucket.secretAccessKey). */
+  secretAccessKey: pulumi.Input<string>;
+}
+
+export interface PostgresBackupsArgs {
+  /** The cluster's Kubernetes provider (Cluster.provider). */
+  provider: k8s.Provider;
+  /** Namespace to run in (`ai-workbench`). */
+  namespace: pulumi.Input<string>;
+  /** Database to dump. */
+  connection: BackupConnection;
+  /** Spaces bucket receiving the dumps. */
+  bucket: BackupBucket;
+  /** Pinned PostgreSQL image providing pg_dump (its major version at least the server's). */
+  postgresImage: string;
+  /** Pinned AWS CLI image for the upload. */
+  awsCliImage: string;
+  /** Key prefix in the bucket. Default `postgres`. */
+  prefix?: string;
+  /** Tiers. Default {@link BACKUP_TIERS}. */
+  tiers?: readonly BackupTier[];
+  /** Requests and limits per container. Default 100m/256Mi requests, 1 CPU/1Gi limits. */
+  resources?: ResourceBudget;
+  /** Scratch space for one dump. Default `10Gi`. */
+  scratchSize?: string;
+}
+
+/**
+ * Scheduled pg_dump backups to Spaces: one CronJob per tier (hourly, daily, weekly). A run
+ * dumps in an init container and uploads the file under `<prefix>/<tier>/<timestamp>.dump`;
+ * the bucket's lifecycle rules ({@link backupLifecycleRules}) expire old dumps.
+ * Token `workbench:kubernetes:PostgresBackups`.
+ */
+export class PostgresBackups extends pulumi.ComponentResource {
+  public readonly cronJobNames: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: PostgresBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("workbench:kubernetes:PostgresBackups", name, {}, opts);
+
+    const tiers = args.tiers ?? BACKUP_TIERS;
+    const prefix = args.prefix ?? "postgres";
+    for (const image of [args.postgresImage, args.awsCliImage]) {
+      const pinProblem = imagePinProblem(image);
+      if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${image}" ${pinProblem}`, this);
+    }
+    if (tiers.length === 0) throw new pulumi.ResourceError(`${name}: tiers is empty`, this);
+    for (const tier of tiers) {
+      if (!isCronExpression(tier.schedule)) {
+        throw new pulumi.ResourceError(`${name}: tier '${tier.name}' has '${tier.schedule}', not a five-field cron expression`, this);
+      }
+      if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 1) {
+        throw new pulumi.ResourceError(
+          `${name}: tier '${tier.name}' retentionDays must be a whole number of at least 1 (got ${tier.retentionDays})`,
+          this,
+        );
+      }
+    }
+    if (args.connection.port === 6543) {
+      throw new pulumi.ResourceError(
+        `${name}: port 6543 is Supabase's transaction pooler, where pg_dump fails: use the session port (5432)`,
+        this,
+      );
+    }
+
+    const child = { parent: this, provider: args.provider };
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: `${name}-credentials`, namespace: args.namespace, labels: appLabels(name, "credentials") },
+        type: "Opaque",
+        stringData: pulumi.secret({
+          PGPASSWORD: args.connection.password,
+          AWS_ACCESS_KEY_ID: args.bucket.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: args.bucket.secretAccessKey,
+        }),
+      },
+      child,
+    );
+    const resources = args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+
+    const names: Record<string, pulumi.Output<string>> = {};
+    for (const tier of tiers) {
+      const jobName = `${name}-${tier.name}`;
+      const labels = appLabels(name, tier.name);
+      const cronJob = new k8s.batch.v1.CronJob(
+        jobName,
+        {
+          metadata: { name: jobName, namespace: args.namespace, labels },
+          spec: {
+            schedule: tier.schedule,
+            timeZone: "Etc/UTC",
+            concurrencyPolicy: "Forbid",
+            startingDeadlineSeconds: 900,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 5,
+            jobTemplate: {
+              metadata: { labels },
+              spec: {
+                backoffLimit: 2,
+                activeDeadlineSeconds: 3000,
+                ttlSecondsAfterFinished: 24 * 3600,
+                template: {
+                  metadata: { labels },
+                  spec: {
+                    restartPolicy: "Never",
+                    securityContext: nonRootPod(65534),
+                    automountServiceAccountToken: false,
+                    initContainers: [
+                      {
+                        name: "pg-dump",
+                        image: args.postgresImage,
+                        command: ["pg_dump"],
+                        args: ["--format=custom", "--no-owner", "--no-privileges", "--file=/backup/dump"],
+                        env: [
+                          { name: "PGHOST", value: args.connection.host },
+                          { name: "PGPORT", value: String(args.connection.port) },
+                          { name: "PGDATABASE", value: args.connection.database },
+                          { name: "PGUSER", value: args.connection.user },
+                          { name: "PGSSLMODE", value: args.connection.sslMode },
+                          { name: "PGCONNECT_TIMEOUT", value: "30" },
+                          secretEnv("PGPASSWORD", credentials.metadata.name),
+                        ],
+                        resources,
+                        securityContext: hardenedContainer(),
+                        volumeMounts: [{ name: "backup", mountPath: "/backup" }],
+                      },
+                    ],
+                    containers: [
+                      {
+                        name: "upload",
+                        image: args.awsCliImage,
+                        command: ["/bin/sh", "-c"],
+                        args: [
+                          'set -eu; key="${PREFIX}/${TIER}/$(date -u +%Y%m%dT%H%M%SZ).dump"; ' +
+                            'aws s3 cp /backup/dump "s3://${BUCKET}/${key}" --endpoint-url "https://${S3_ENDPOINT}" --only-show-errors; ' +
+                            'echo "uploaded ${key}"',
+                        ],
+                        env: [
+                          { name: "BUCKET", value: args.bucket.name },
+                          { name: "S3_ENDPOINT", value: args.bucket.endpoint },
+                          { name: "PREFIX", value: prefix },
+                          { name: "TIER", value: tier.name },
+                          // Spaces ignores the region, the CLI requires one.
+                          { name: "AWS_DEFAULT_REGION", value: "us-east-1" },
+                          { name: "HOME", value: "/tmp" },
+                          secretEnv("AWS_ACCESS_KEY_ID", credentials.metadata.name),
+                          secretEnv("AWS_SECRET_ACCESS_KEY", credentials.metadata.name),
+                        ],
+                        resources,
+                        securityContext: hardenedContainer(),
+                        volumeMounts: [
+                          { name: "backup", mountPath: "/backup", readOnly: true },
+                          { name: "tmp", mountPath: "/tmp" },
+                        ],
+                      },
+                    ],
+                    volumes: [
+                      { name: "backup", emptyDir: { sizeLimit: args.scratchSize ?? "10Gi" } },
+                      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+        child,
+      );
+      names[tier.name] = cronJob.metadata.name;
+    }
+
+    this.cronJobNames = pulumi.all(names);
+    this.registerOutputs({ cronJobNames: this.cronJobNames });
+  }
+}

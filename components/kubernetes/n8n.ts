@@ -1,0 +1,285 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { imagePinProblem, parseImageReference } from "../cloud/image-ref.ts";
+import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
+import {
+  LETSENCRYPT_RESOLVER,
+  prometheusAnnotations,
+  type ResourceBudget,
+  TRAEFIK_INGRESS_CLASS,
+  traefikTlsAnnotations,
+} from "./workload.ts";
+
+/** n8n's own chart (n8n-io/n8n-hosting), published as an OCI artifact. */
+export const N8N_CHART = "oci://ghcr.io/n8n-io/n8n-helm-chart/n8n";
+
+/** A Secret key reference, as the chart takes it. */
+export interface SecretKeyRef {
+  /** Secret name. */
+  name: pulumi.Input<string>;
+  /** Key inside the Secret. */
+  key: string;
+}
+
+export interface N8nDatabase {
+  /** PostgreSQL host (Supabase). */
+  host: string;
+  /** Session-mode port: n8n keeps long-lived connections and runs migrations. */
+  port: number;
+  /** Database name. */
+  name: string;
+  /** Login role. */
+  user: string;
+  /** Schema for n8n's own tables; never `public`, which Supabase exposes over its API. */
+  schema: string;
+  /** TLS: `require` encrypts, `verify-full` also checks the certificate. */
+  sslMode: "disable" | "require" | "verify-full";
+  /** Where the password is (the chart mounts it as DB_POSTGRESDB_PASSWORD). */
+  passwordSecret: SecretKeyRef;
+}
+
+export interface N8nRedis {
+  /** Service host, e.g. Redis.host. */
+  host: pulumi.Input<string>;
+  /** Service port. */
+  port: pulumi.Input<number>;
+  /** Where the password is (Redis.passwordSecretName / passwordKey). */
+  passwordSecret: SecretKeyRef;
+}
+
+/** Everything the values depend on (pure input of {@link n8nValues}); see {@link N8nArgs} for each field. */
+export interface N8nSettings {
+  /** Pinned image reference. */
+  image: string;
+  /** Public host. */
+  host: string;
+  /** Traefik certificate resolver. */
+  certResolver: string;
+  /** Ingress class. */
+  ingressClass: string;
+  /** External PostgreSQL. */
+  database: N8nDatabase;
+  /** Queue Redis. */
+  redis: N8nRedis;
+  /** Secret the chart reads through secretRefs.existingSecret. */
+  coreSecretName: pulumi.Input<string>;
+  /** Secrets exposed as env (envFrom). */
+  extraEnvFromSecrets: pulumi.Input<string>[];
+  /** Queue workers (the HPA's floor). */
+  workerReplicas: number;
+  /** HPA ceiling for workers. */
+  workerMaxReplicas: number;
+  /** Webhook processors. */
+  webhookReplicas: number;
+  /** Time zone for schedules. */
+  timezone: string;
+  /** Requests and limits per process kind. */
+  resources: { main: ResourceBudget; worker: ResourceBudget; webhookProcessor: ResourceBudget };
+}
+
+/** n8n's chart values: the base file merged with the typed settings (pure; tests validate it against the chart schema). */
+export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
+  const image = parseImageReference(settings.image);
+  if (!image) throw new Error(`'${settings.image}' is not an image reference`);
+  const repository = image.registry ? `${image.registry}/${image.repository}` : image.repository;
+  const tls = [{ hosts: [settings.host] }];
+  const annotations = traefikTlsAnnotations(settings.certResolver);
+  return mergeValues(base, {
+    image: { repository, tag: image.digest ? `${image.tag ?? "pinned"}@${image.digest}` : image.tag, pullPolicy: "IfNotPresent" },
+    // One main process: more need multi-main (an Enterprise license). Work scales in the
+    // queue workers and webhook processors.
+    replicaCount: 1,
+    queueMode: { enabled: true, workerReplicaCount: settings.workerReplicas },
+    webhookProcessor: { enabled: true, replicaCount: settings.webhookReplicas },
+    hpa: {
+      worker: {
+        enabled: true,
+        minReplicas: settings.workerReplicas,
+        maxReplicas: settings.workerMaxReplicas,
+        targetCPUUtilizationPercentage: 70,
+      },
+    },
+    ingress: {
+      enabled: true,
+      className: settings.ingressClass,
+      annotations,
+      hosts: [{ host: settings.host, paths: [{ path: "/", pathType: "Prefix" }] }],
+      tls,
+      webhookProcessor: { enabled: true, className: settings.ingressClass, annotations, tls },
+    },
+    database: {
+      type: "postgresdb",
+      useExternal: true,
+      host: settings.database.host,
+      port: settings.database.port,
+      database: settings.database.name,
+      schema: settings.database.schema,
+      user: settings.database.user,
+      passwordSecret: settings.database.passwordSecret,
+      ssl: {
+        enabled: settings.database.sslMode !== "disable",
+        rejectUnauthorized: settings.database.sslMode === "verify-full",
+      },
+    },
+    redis: {
+      enabled: true,
+      useExternal: true,
+      host: settings.redis.host,
+      port: settings.redis.port,
+      passwordSecret: settings.redis.passwordSecret,
+    },
+    // N8N_ENCRYPTION_KEY, N8N_HOST, N8N_PORT, N8N_PROTOCOL come from this Secret.
+    secretRefs: { existingSecret: settings.coreSecretName },
+    webhook: { enabled: true, url: `https://${settings.host}/` },
+    config: {
+      timezone: settings.timezone,
+      extraEnv: [
+        { name: "N8N_METRICS", value: "true" },
+        { name: "N8N_METRICS_INCLUDE_QUEUE_METRICS", value: "true" },
+        { name: "N8N_EDITOR_BASE_URL", value: `https://${settings.host}/` },
+        // Traefik sits in front: trust one proxy hop for X-Forwarded-*.
+        { name: "N8N_PROXY_HOPS", value: "1" },
+        { name: "N8N_DIAGNOSTICS_ENABLED", value: "false" },
+      ],
+      extraEnvFrom: settings.extraEnvFromSecrets.map((name) => ({ secretRef: { name } })),
+    },
+    podAnnotations: prometheusAnnotations(5678),
+    resources: settings.resources,
+  });
+}
+
+export interface N8nArgs {
+  /** The cluster's Kubernetes provider (Cluster.provider). */
+  provider: k8s.Provider;
+  /** Namespace to install into (`n8n`). */
+  namespace: pulumi.Input<string>;
+  /** Chart version from config, e.g. `1.11.0`. */
+  chartVersion: string;
+  /** Chart reference. Default {@link N8N_CHART}. */
+  chart?: string;
+  /** Base values file. Default `helm-values/n8n.yaml`. */
+  baseValuesFile?: string;
+  /** Pinned n8n image, e.g. `docker.n8n.io/n8nio/n8n:2.11.2`. */
+  image: string;
+  /** Public host, e.g. `n8n.workbench.example.com`; served through Traefik with TLS. */
+  host: string;
+  /** External PostgreSQL (Supabase). */
+  database: N8nDatabase;
+  /** Queue Redis (a {@link Redis} with `noeviction`). */
+  redis: N8nRedis;
+  /** Secret with N8N_ENCRYPTION_KEY, N8N_HOST, N8N_PORT, N8N_PROTOCOL (WorkbenchSecrets.n8nSecretName). */
+  coreSecretName: pulumi.Input<string>;
+  /** Further Secrets exposed to workflows as env (e.g. the integrations Secret). Default none. */
+  extraEnvFromSecrets?: pulumi.Input<string>[];
+  /** Queue workers, at least 2 (the HPA's floor). Default 2. */
+  workerReplicas?: number;
+  /** HPA ceiling for workers, at most 20. Default 6. */
+  workerMaxReplicas?: number;
+  /** Webhook processors, at least 2. Default 2. */
+  webhookReplicas?: number;
+  /** Main processes: 1 (more require multi-main, an Enterprise feature). Default 1. */
+  mainReplicas?: number;
+  /** Time zone for schedules. Default `UTC`. */
+  timezone?: string;
+  /** Certificate resolver. Default `letsencrypt`. */
+  certResolver?: string;
+  /** Ingress class. Default `traefik`. */
+  ingressClass?: string;
+  /**
+   * Reserved for the workflow-import issue: a directory of exported workflow JSON to import
+   * into n8n. Not implemented yet; setting it only logs a warning.
+   */
+  workflowsDir?: string;
+}
+
+const N8N_RESOURCES = {
+  main: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  worker: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+  webhookProcessor: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+};
+
+/**
+ * n8n from its own chart in queue mode: one main process, autoscaled workers and webhook
+ * processors on Redis, state in Supabase PostgreSQL, encryption key from a Secret, ingress
+ * through Traefik with TLS, Prometheus metrics. Token `workbench:kubernetes:N8n`.
+ */
+export class N8n extends pulumi.ComponentResource {
+  public readonly releaseName: pulumi.Output<string>;
+  public readonly url: pulumi.Output<string>;
+  public readonly values: HelmValues;
+
+  constructor(name: string, args: N8nArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("workbench:kubernetes:N8n", name, {}, opts);
+
+    const workers = args.workerReplicas ?? 2;
+    const workerMax = args.workerMaxReplicas ?? 6;
+    const webhooks = args.webhookReplicas ?? 2;
+    const mains = args.mainReplicas ?? 1;
+    const pinProblem = imagePinProblem(args.image);
+    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
+    if (mains !== 1) {
+      throw new pulumi.ResourceError(
+        `${name}: mainReplicas must be 1 (got ${mains}): several main processes need multi-main, an n8n Enterprise ` +
+          `feature; scale workerReplicas and webhookReplicas instead`,
+        this,
+      );
+    }
+    if (!Number.isInteger(workers) || workers < 2) {
+      throw new pulumi.ResourceError(`${name}: workerReplicas must be a whole number of at least 2 (got ${workers})`, this);
+    }
+    if (workerMax < workers || workerMax > 20) {
+      throw new pulumi.ResourceError(
+        `${name}: workerMaxReplicas (${workerMax}) must lie between workerReplicas (${workers}) and 20`,
+        this,
+      );
+    }
+    if (!Number.isInteger(webhooks) || webhooks < 2) {
+      throw new pulumi.ResourceError(`${name}: webhookReplicas must be a whole number of at least 2 (got ${webhooks})`, this);
+    }
+    if (args.database.schema === "public") {
+      throw new pulumi.ResourceError(
+        `${name}: database.schema must not be 'public': Supabase exposes it over its REST API; use a schema like 'n8n'`,
+        this,
+      );
+    }
+    if (args.workflowsDir !== undefined) {
+      pulumi.log.warn(`${name}: workflowsDir is reserved for workflow import, which is not implemented yet; ignored`, this);
+    }
+
+    this.values = n8nValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("n8n")), {
+      image: args.image,
+      host: args.host,
+      certResolver: args.certResolver ?? LETSENCRYPT_RESOLVER,
+      ingressClass: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
+      database: args.database,
+      redis: args.redis,
+      coreSecretName: args.coreSecretName,
+      extraEnvFromSecrets: args.extraEnvFromSecrets ?? [],
+      workerReplicas: workers,
+      workerMaxReplicas: workerMax,
+      webhookReplicas: webhooks,
+      timezone: args.timezone ?? "UTC",
+      resources: N8N_RESOURCES,
+    });
+
+    const release = new k8s.helm.v3.Release(
+      name,
+      {
+        name,
+        chart: args.chart ?? N8N_CHART,
+        version: args.chartVersion,
+        namespace: args.namespace,
+        values: this.values,
+        atomic: true,
+        cleanupOnFail: true,
+        maxHistory: 5,
+        timeout: 900,
+      },
+      { parent: this, provider: args.provider },
+    );
+
+    this.releaseName = release.status.name;
+    this.url = pulumi.output(`https://${args.host}/`);
+    this.registerOutputs({ releaseName: this.releaseName, url: this.url });
+  }
+}

@@ -1,0 +1,204 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { imagePinProblem } from "../cloud/image-ref.ts";
+import {
+  appLabels,
+  hardenedContainer,
+  isCronExpression,
+  isDnsLabel,
+  nonRootPod,
+  type ResourceBudget,
+  secretEnv,
+} from "./workload.ts";
+
+/** One scheduled dbt invocation. */
+export interface DbtSchedule {
+  /** CronJob name suffix (DNS label). */
+  name: string;
+  /** Cron expression, evaluated in UTC. */
+  schedule: string;
+  /** dbt arguments (command and selection), e.g. `["build", "--select", "tag:bronze"]`. */
+  dbtArgs: string[];
+  /** Created suspended: runs only when triggered by hand (`kubectl create job --from=cronjob/...`). */
+  suspend?: boolean;
+  /** Longest a run may take, seconds. */
+  deadlineSeconds: number;
+}
+
+/** Seed 002's orchestration, as CronJobs (the layers are selected by tag, like scripts/dbt.ts). */
+export const DBT_SCHEDULES: readonly DbtSchedule[] = [
+  // scout_ingestion_dag: daily at 02:00 UTC.
+  { name: "ingest", schedule: "0 2 * * *", dbtArgs: ["build", "--select", "tag:bronze"], deadlineSeconds: 3600 },
+  // scout_transformation_dag: hourly (at :30, so the 02:00 ingest lands first).
+  {
+    name: "transform",
+    schedule: "30 * * * *",
+    dbtArgs: ["build", "--select", "tag:silver", "tag:gold", "tag:platinum"],
+    deadlineSeconds: 3000,
+  },
+  // data_quality_dag: daily at 08:00 UTC.
+  { name: "data-quality", schedule: "0 8 * * *", dbtArgs: ["test"], deadlineSeconds: 3600 },
+  // backfill_dag: manual only.
+  { name: "backfill", schedule: "0 0 1 1 *", dbtArgs: ["build", "--full-refresh"], suspend: true, deadlineSeconds: 6 * 3600 },
+];
+
+export interface DbtConnection {
+  /** PostgreSQL host (Supabase). */
+  host: string;
+  /** Transaction pooler port (dbt's short sessions suit it). */
+  port: number;
+  /** Database name. */
+  database: string;
+  /** TLS mode (dbt/profiles.yml's DBT_SSLMODE). */
+  sslMode: "disable" | "require" | "verify-full";
+  /** Login role (the database layer's dbt runner role). */
+  user: pulumi.Input<string>;
+  /** Its password: kept in a Secret. */
+  password: pulumi.Input<string>;
+}
+
+export interface SchedulesArgs {
+  /** The cluster's Kubernetes provider (Cluster.provider). */
+  provider: k8s.Provider;
+  /** Namespace to run in (`ai-workbench`). */
+  namespace: pulumi.Input<string>;
+  /** Pinned dbt-runner image: dbt and this repo's dbt project at `projectDir`. */
+  image: string;
+  /** Where dbt connects (dbt/profiles.yml's `prod` target reads DBT_* env vars). */
+  connection: DbtConnection;
+  /** dbt project (and profiles.yml) directory in the image. Default `/app/dbt`. */
+  projectDir?: string;
+  /** Schedules. Default {@link DBT_SCHEDULES}. */
+  schedules?: readonly DbtSchedule[];
+  /** Image pull Secret for the private registry. Default none. */
+  imagePullSecret?: pulumi.Input<string>;
+  /** Requests and limits per run. Default 250m/512Mi requests, 1 CPU/2Gi limits. */
+  resources?: ResourceBudget;
+}
+
+/**
+ * The medallion's schedules as Kubernetes CronJobs running dbt stages from the dbt-runner
+ * image (UTC, no overlapping runs), with the runner's credentials in their own Secret.
+ * Token `workbench:kubernetes:DbtSchedules`.
+ */
+export class DbtSchedules extends pulumi.ComponentResource {
+  /** CronJob names, by schedule name. */
+  public readonly cronJobNames: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: SchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("workbench:kubernetes:DbtSchedules", name, {}, opts);
+
+    const schedules = args.schedules ?? DBT_SCHEDULES;
+    const projectDir = args.projectDir ?? "/app/dbt";
+    const pinProblem = imagePinProblem(args.image);
+    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
+    const seen = new Set<string>();
+    for (const schedule of schedules) {
+      if (!isDnsLabel(`${name}-${schedule.name}`) || `${name}-${schedule.name}`.length > 52) {
+        throw new pulumi.ResourceError(
+          `${name}: schedule name '${schedule.name}' must make '${name}-${schedule.name}' a DNS label of at most 52 characters`,
+          this,
+        );
+      }
+      if (seen.has(schedule.name)) throw new pulumi.ResourceError(`${name}: schedule '${schedule.name}' is listed twice`, this);
+      seen.add(schedule.name);
+      if (!isCronExpression(schedule.schedule)) {
+        throw new pulumi.ResourceError(
+          `${name}: schedule '${schedule.name}' has '${schedule.schedule}', not a five-field cron expression`,
+          this,
+        );
+      }
+    }
+
+    const child = { parent: this, provider: args.provider };
+    const credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: `${name}-credentials`, namespace: args.namespace, labels: appLabels(name, "credentials") },
+        type: "Opaque",
+        stringData: pulumi.secret({ DBT_USER: args.connection.user, DBT_PASSWORD: args.connection.password }),
+      },
+      child,
+    );
+
+    const names: Record<string, pulumi.Output<string>> = {};
+    for (const schedule of schedules) {
+      const jobName = `${name}-${schedule.name}`;
+      const labels = appLabels(name, schedule.name);
+      const cronJob = new k8s.batch.v1.CronJob(
+        jobName,
+        {
+          metadata: { name: jobName, namespace: args.namespace, labels },
+          spec: {
+            schedule: schedule.schedule,
+            timeZone: "Etc/UTC",
+            suspend: schedule.suspend ?? false,
+            concurrencyPolicy: "Forbid",
+            startingDeadlineSeconds: 600,
+            successfulJobsHistoryLimit: 3,
+            failedJobsHistoryLimit: 5,
+            jobTemplate: {
+              metadata: { labels },
+              spec: {
+                backoffLimit: 1,
+                activeDeadlineSeconds: schedule.deadlineSeconds,
+                ttlSecondsAfterFinished: 7 * 24 * 3600,
+                template: {
+                  metadata: { labels },
+                  spec: {
+                    restartPolicy: "Never",
+                    securityContext: nonRootPod(10001),
+                    automountServiceAccountToken: false,
+                    ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
+                    containers: [
+                      {
+                        name: "dbt",
+                        image: args.image,
+                        command: ["dbt"],
+                        args: [
+                          ...schedule.dbtArgs,
+                          "--target",
+                          "prod",
+                          "--project-dir",
+                          projectDir,
+                          "--profiles-dir",
+                          projectDir,
+                          // The root filesystem is read-only: artifacts and logs go to /tmp.
+                          "--target-path",
+                          "/tmp/target",
+                          "--log-path",
+                          "/tmp/logs",
+                        ],
+                        env: [
+                          { name: "DBT_TARGET", value: "prod" },
+                          { name: "DBT_HOST", value: args.connection.host },
+                          { name: "DBT_PORT", value: String(args.connection.port) },
+                          { name: "DBT_DBNAME", value: args.connection.database },
+                          { name: "DBT_SSLMODE", value: args.connection.sslMode },
+                          secretEnv("DBT_USER", credentials.metadata.name),
+                          secretEnv("DBT_PASSWORD", credentials.metadata.name),
+                        ],
+                        resources: args.resources ?? {
+                          requests: { cpu: "250m", memory: "512Mi" },
+                          limits: { cpu: "1", memory: "2Gi" },
+                        },
+                        securityContext: hardenedContainer(),
+                        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                      },
+                    ],
+                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "2Gi" } }],
+                  },
+                },
+              },
+            },
+          },
+        },
+        child,
+      );
+      names[schedule.name] = cronJob.metadata.name;
+    }
+
+    this.cronJobNames = pulumi.all(names);
+    this.registerOutputs({ cronJobNames: this.cronJobNames });
+  }
+}

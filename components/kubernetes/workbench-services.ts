@@ -1,0 +1,211 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { imagePinProblem } from "../cloud/image-ref.ts";
+import {
+  appLabels,
+  CREDENTIAL_NAME,
+  hardenedContainer,
+  isDnsLabel,
+  LETSENCRYPT_RESOLVER,
+  nonRootPod,
+  type ResourceBudget,
+  secretEnv,
+  selectorLabels,
+  TRAEFIK_INGRESS_CLASS,
+  traefikTlsAnnotations,
+} from "./workload.ts";
+
+export interface WorkbenchServiceSpec {
+  /** Kubernetes name (DNS label), e.g. `frontend`. */
+  name: string;
+  /** Pinned image reference (from config). */
+  image: string;
+  /** Container port. */
+  port: number;
+  /** Replicas. Default 2. */
+  replicas?: number;
+  /** Readiness path. Default `/health`. */
+  readinessPath?: string;
+  /** Liveness path. Default the readiness path. */
+  livenessPath?: string;
+  /** Public host served through Traefik with TLS; omitted: cluster-internal only. */
+  host?: string;
+  /** Plain env. Credential-like names are refused: use secretEnv. */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Env vars read from Secret keys. */
+  secretEnv?: Record<string, { secretName: pulumi.Input<string>; key: string }>;
+  /** Requests and limits. Default 100m/256Mi requests, 1 CPU/1Gi limits. */
+  resources?: ResourceBudget;
+  /** UID to run as (non-root). Default 10001. */
+  runAsUser?: number;
+}
+
+export interface WorkbenchServicesArgs {
+  /** The cluster's Kubernetes provider (Cluster.provider). */
+  provider: k8s.Provider;
+  /** Namespace to run in (`ai-workbench`). */
+  namespace: pulumi.Input<string>;
+  /** The services: frontend, API, agent runtime. */
+  services: WorkbenchServiceSpec[];
+  /** Image pull Secret for the private registry. Default none. */
+  imagePullSecret?: pulumi.Input<string>;
+  /** Certificate resolver. Default `letsencrypt`. */
+  certResolver?: string;
+  /** Ingress class. Default `traefik`. */
+  ingressClass?: string;
+}
+
+const DEFAULT_RESOURCES: ResourceBudget = {
+  requests: { cpu: "100m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+};
+
+/**
+ * The workbench's own services (frontend, API, agent runtime): a hardened Deployment and a
+ * Service each, and one TLS Ingress for those with a public host.
+ * Token `workbench:kubernetes:WorkbenchServices`.
+ */
+export class WorkbenchServices extends pulumi.ComponentResource {
+  /** In-cluster URL per service name. */
+  public readonly internalUrls: pulumi.Output<Record<string, string>>;
+  /** Public URL per service with a host. */
+  public readonly publicUrls: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: WorkbenchServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("workbench:kubernetes:WorkbenchServices", name, {}, opts);
+
+    this.validate(name, args.services);
+    const child = { parent: this, provider: args.provider };
+    const internal: Record<string, pulumi.Output<string>> = {};
+    const publicUrls: Record<string, string> = {};
+    const ingressRules: k8s.types.input.networking.v1.IngressRule[] = [];
+
+    for (const spec of args.services) {
+      const labels = appLabels(spec.name, "workbench");
+      const readiness = spec.readinessPath ?? "/health";
+      new k8s.apps.v1.Deployment(
+        `${name}-${spec.name}`,
+        {
+          metadata: { name: spec.name, namespace: args.namespace, labels },
+          spec: {
+            replicas: spec.replicas ?? 2,
+            selector: { matchLabels: selectorLabels(spec.name) },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            template: {
+              metadata: { labels },
+              spec: {
+                securityContext: nonRootPod(spec.runAsUser ?? 10001),
+                automountServiceAccountToken: false,
+                ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
+                containers: [
+                  {
+                    name: spec.name,
+                    image: spec.image,
+                    ports: [{ name: "http", containerPort: spec.port }],
+                    env: [
+                      ...Object.entries(spec.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+                      ...Object.entries(spec.secretEnv ?? {}).map(([envName, ref]) =>
+                        secretEnv(envName, ref.secretName, ref.key),
+                      ),
+                    ],
+                    resources: spec.resources ?? DEFAULT_RESOURCES,
+                    securityContext: hardenedContainer(),
+                    readinessProbe: { httpGet: { path: readiness, port: "http" }, initialDelaySeconds: 5, periodSeconds: 10 },
+                    livenessProbe: {
+                      httpGet: { path: spec.livenessPath ?? readiness, port: "http" },
+                      initialDelaySeconds: 15,
+                      periodSeconds: 20,
+                    },
+                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                  },
+                ],
+                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
+              },
+            },
+          },
+        },
+        child,
+      );
+
+      const service = new k8s.core.v1.Service(
+        `${name}-${spec.name}-service`,
+        {
+          metadata: { name: spec.name, namespace: args.namespace, labels },
+          spec: {
+            type: "ClusterIP",
+            selector: selectorLabels(spec.name),
+            ports: [{ name: "http", port: 80, targetPort: "http" }],
+          },
+        },
+        child,
+      );
+      internal[spec.name] = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+
+      if (spec.host) {
+        publicUrls[spec.name] = `https://${spec.host}`;
+        ingressRules.push({
+          host: spec.host,
+          http: {
+            paths: [
+              { path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: "http" } } } },
+            ],
+          },
+        });
+      }
+    }
+
+    const hosts = args.services.flatMap((spec) => (spec.host ? [spec.host] : []));
+    if (hosts.length > 0) {
+      new k8s.networking.v1.Ingress(
+        `${name}-ingress`,
+        {
+          metadata: {
+            name,
+            namespace: args.namespace,
+            labels: appLabels(name, "ingress"),
+            annotations: traefikTlsAnnotations(args.certResolver ?? LETSENCRYPT_RESOLVER),
+          },
+          spec: { ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS, tls: [{ hosts }], rules: ingressRules },
+        },
+        child,
+      );
+    }
+
+    this.internalUrls = pulumi.all(internal);
+    this.publicUrls = pulumi.output(publicUrls);
+    this.registerOutputs({ internalUrls: this.internalUrls, publicUrls: this.publicUrls });
+  }
+
+  private validate(name: string, services: WorkbenchServiceSpec[]): void {
+    if (services.length === 0) throw new pulumi.ResourceError(`${name}: services is empty`, this);
+    const seen = new Set<string>();
+    const hosts = new Set<string>();
+    for (const spec of services) {
+      if (!isDnsLabel(spec.name)) {
+        throw new pulumi.ResourceError(`${name}: service name '${spec.name}' must be a DNS label (a-z, 0-9, -)`, this);
+      }
+      if (seen.has(spec.name)) throw new pulumi.ResourceError(`${name}: service '${spec.name}' is listed twice`, this);
+      seen.add(spec.name);
+      if (spec.host) {
+        if (hosts.has(spec.host)) throw new pulumi.ResourceError(`${name}: host ${spec.host} is used by two services`, this);
+        hosts.add(spec.host);
+      }
+      const pinProblem = imagePinProblem(spec.image);
+      if (pinProblem) throw new pulumi.ResourceError(`${name}: service '${spec.name}' image "${spec.image}" ${pinProblem}`, this);
+      if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
+        throw new pulumi.ResourceError(`${name}: service '${spec.name}' port ${spec.port} is not a TCP port`, this);
+      }
+      for (const envName of Object.keys(spec.env ?? {})) {
+        if (CREDENTIAL_NAME.test(envName)) {
+          throw new pulumi.ResourceError(
+            `${name}: service '${spec.name}' env ${envName} looks like a credential: pass it in secretEnv`,
+            this,
+          );
+        }
+        if (spec.secretEnv && envName in spec.secretEnv) {
+          throw new pulumi.ResourceError(`${name}: service '${spec.name}' sets ${envName} in both env and secretEnv`, this);
+        }
+      }
+    }
+  }
+}

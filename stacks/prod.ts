@@ -1,0 +1,407 @@
+/**
+ * The `cloud` profile (the prod stack): DigitalOcean (VPC, firewall, DOKS, registry,
+ * Spaces, App Platform) and the Kubernetes workloads on the cluster, with the database
+ * layer on Supabase. Everything comes from the validated stack config.
+ */
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  AppPlatformService,
+  Cluster,
+  type CostInput,
+  Network,
+  Registry,
+  SpacesBucket,
+} from "../components/cloud/index.ts";
+import { connectionUrl, type PgConnection, SqlStatements, WorkbenchDatabase } from "../components/database/index.ts";
+import {
+  backupLifecycleRules,
+  DbtSchedules,
+  LiteLlm,
+  N8n,
+  Namespaces,
+  PostgresBackups,
+  type ProviderKeyName,
+  PROVIDER_KEY_ENV,
+  providersOf,
+  Redis,
+  SECRET_NAMES,
+  Traefik,
+  WorkbenchSecrets,
+  WorkbenchServices,
+  type WorkbenchServiceSpec,
+} from "../components/kubernetes/index.ts";
+import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
+import { REPO_ROOT } from "./paths.ts";
+
+/** Size of Traefik's acme.json volume (DigitalOcean's smallest). */
+export const TRAEFIK_VOLUME_GIB = 1;
+/** Size of n8n's queue Redis volume. */
+export const N8N_REDIS_VOLUME_GIB = 1;
+/** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
+export const APP_SCHEMAS = { n8n: "n8n", litellm: "litellm" } as const;
+
+/** The App Platform apps (seed 001): OCR backend and Expense API. */
+export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
+
+/** What `npm run cost` prices: derived from the config exactly as {@link cloudPlatform} deploys it. */
+export function costInputFromConfig(config: CloudStackConfig): CostInput {
+  return {
+    cluster: { nodeSize: config.cluster.nodeSize, nodeCount: config.cluster.nodeCount, maxNodes: config.cluster.maxNodes },
+    apps: config.features.appPlatform
+      ? APP_PLATFORM_APPS.map((name) => ({
+          name,
+          instanceSize: config.appPlatform.instanceSize,
+          instanceCount: config.appPlatform.instanceCount,
+        }))
+      : [],
+    registryTier: config.registryTier,
+    spacesBuckets: 1,
+    loadBalancers: 1,
+    volumesGib: [TRAEFIK_VOLUME_GIB, ...(config.features.n8n ? [N8N_REDIS_VOLUME_GIB] : [])],
+    supabase: true,
+    llmApi: config.features.litellm,
+  };
+}
+
+const withQuery = (url: string, query: string) => `${url}${url.includes("?") ? "&" : "?"}${query}`;
+
+/** An Output with `value`'s value that also waits for `after` (carries the dependency into inputs). */
+function after<T>(value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Output<T> {
+  return pulumi.all([value, resource.urn]).apply(([inner]) => inner as T);
+}
+
+export function cloudPlatform(config: CloudStackConfig) {
+  assertCloudDeployable(config);
+  const env = config.environment;
+  const base = `workbench-${env}`;
+  const domain = config.domain;
+  const features = config.features;
+  const supabaseUrl = config.supabase.url as string;
+  const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
+
+  // ---- DigitalOcean ------------------------------------------------------------------
+  // One explicit provider: credentials from secret config, else the provider's env vars
+  // (DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY), as in CI.
+  const doProvider = new digitalocean.Provider(`${base}-digitalocean`, {
+    ...(config.digitaloceanToken ? { token: secret(config.digitaloceanToken) } : {}),
+    ...(config.spacesAccessKeyId ? { spacesAccessId: secret(config.spacesAccessKeyId) } : {}),
+    ...(config.spacesSecretKey ? { spacesSecretKey: secret(config.spacesSecretKey) } : {}),
+  });
+  const onDigitalOcean = { providers: [doProvider] };
+
+  const network = new Network(base, { region: config.region, ipRange: config.vpcCidr }, onDigitalOcean);
+  const registry = new Registry(
+    `${base}-registry`,
+    { registryName: config.registryName, tier: config.registryTier, region: config.region },
+    onDigitalOcean,
+  );
+  const cluster = new Cluster(
+    base,
+    {
+      region: config.region,
+      vpcId: network.vpcId,
+      version: config.cluster.version,
+      nodeSize: config.cluster.nodeSize,
+      nodeCount: config.cluster.nodeCount,
+      minNodes: config.cluster.minNodes,
+      maxNodes: config.cluster.maxNodes,
+      autoUpgrade: config.cluster.autoUpgrade,
+      surgeUpgrade: config.cluster.surgeUpgrade,
+      maintenanceWindow: config.cluster.maintenanceWindow,
+      nodeTags: [network.nodeTag],
+    },
+    onDigitalOcean,
+  );
+  const bucket = new SpacesBucket(
+    `${base}-data`,
+    {
+      region: config.region,
+      lifecycleRules: features.backups ? backupLifecycleRules() : [],
+      ...(features.backups ? { accessKeyPermission: "readwrite" as const } : {}),
+    },
+    onDigitalOcean,
+  );
+
+  // ---- Supabase: the database layer and the apps' schemas -----------------------------
+  const admin: pulumi.Output<PgConnection> = pulumi.secret({
+    host: config.database.host,
+    port: config.database.port,
+    database: config.database.name,
+    user: config.database.user,
+    password: config.databasePassword,
+    sslMode: config.database.sslMode,
+  });
+  const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
+  const database = new WorkbenchDatabase("workbench", { connection: admin, projectRoot: REPO_ROOT, environment: env });
+  const appSchemas = new SqlStatements(`${base}-app-schemas`, {
+    connection: session,
+    apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
+    // Kept on delete: the schemas hold n8n's workflows and LiteLLM's keys and spend.
+    undo: [],
+  });
+  const databaseUrl = pulumi.secret(admin.apply((connection) => connectionUrl(connection, true)));
+
+  // ---- Kubernetes ----------------------------------------------------------------------
+  const provider = cluster.provider;
+  const namespaces = new Namespaces(`${base}-namespaces`, { provider });
+  const workbenchNs = namespaces.nameOf("ai-workbench");
+
+  const masterKey = features.litellm
+    ? pulumi.secret(
+        new random.RandomPassword(`${base}-litellm-master-key`, { length: 48, special: false }).result.apply(
+          (value) => `sk-${value}`,
+        ),
+      )
+    : undefined;
+  const models = { primary: config.llm.primary, fallbacks: config.llm.fallbacks, budget: config.llm.budget };
+  const providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>> = {};
+  const keyConfig = { anthropic: config.anthropicApiKey, openai: config.openaiApiKey, gemini: config.geminiApiKey };
+  for (const llmProvider of providersOf(models)) {
+    const key = keyConfig[llmProvider];
+    if (key !== undefined) providerKeys[PROVIDER_KEY_ENV[llmProvider]] = pulumi.secret(key);
+  }
+
+  const secrets = new WorkbenchSecrets(`${base}-secrets`, {
+    provider,
+    workbenchNamespace: workbenchNs,
+    supabase: { serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey as string), databaseUrl },
+    ...(features.litellm && masterKey
+      ? {
+          llm: {
+            namespace: namespaces.nameOf("litellm"),
+            masterKey,
+            providerKeys,
+            langfuse: {
+              publicKey: pulumi.secret(config.langfusePublicKey as string),
+              secretKey: pulumi.secret(config.langfuseSecretKey as string),
+            },
+            databaseUrl: pulumi.secret(
+              session.apply((connection) => withQuery(connectionUrl(connection, true), `schema=${APP_SCHEMAS.litellm}`)),
+            ),
+          },
+        }
+      : {}),
+    ...(features.n8n
+      ? {
+          n8n: {
+            namespace: namespaces.nameOf("n8n"),
+            encryptionKey: pulumi.secret(config.n8nEncryptionKey as string),
+            host: `n8n.${domain}`,
+            databasePassword: pulumi.secret(config.databasePassword),
+          },
+        }
+      : {}),
+    integrations: {
+      ...(config.odooApiKey ? { odooApiKey: pulumi.secret(config.odooApiKey) } : {}),
+      ...(config.mattermostWebhookUrl ? { mattermostWebhookUrl: pulumi.secret(config.mattermostWebhookUrl) } : {}),
+      ...(masterKey ? { litellmApiKey: masterKey } : {}),
+    },
+    registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
+  });
+
+  new Traefik("traefik", {
+    provider,
+    namespace: namespaces.nameOf("traefik"),
+    chartVersion: config.charts.traefik,
+    hostname: domain,
+    trustedIps: [config.vpcCidr],
+    loadBalancerName: `${base}-lb`,
+    persistenceSizeGi: TRAEFIK_VOLUME_GIB,
+    ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
+  });
+  let litellm: LiteLlm | undefined;
+  if (features.litellm && secrets.llmSecretName) {
+    litellm = new LiteLlm("litellm", {
+      provider,
+      namespace: namespaces.nameOf("litellm"),
+      image: config.images.litellm,
+      redisImage: config.images.redis,
+      routing: {
+        ...models,
+        rpmPerUser: config.llm.rpmPerUser,
+        tpmPerUser: config.llm.tpmPerUser,
+        cacheTtlSeconds: config.llm.cacheTtlSeconds,
+        langfuseHost: config.llm.langfuseHost,
+      },
+      keysSecretName: after(secrets.llmSecretName, appSchemas),
+      host: `litellm.${domain}`,
+    });
+  }
+
+  let n8n: N8n | undefined;
+  if (features.n8n && secrets.n8nSecretName) {
+    const queue = new Redis("n8n-redis", {
+      provider,
+      namespace: namespaces.nameOf("n8n"),
+      image: config.images.redis,
+      evictionPolicy: "noeviction",
+      persistenceGi: N8N_REDIS_VOLUME_GIB,
+    });
+    const coreSecret = after(secrets.n8nSecretName, appSchemas);
+    n8n = new N8n("n8n", {
+      provider,
+      namespace: namespaces.nameOf("n8n"),
+      chartVersion: config.charts.n8n,
+      image: config.images.n8n,
+      host: `n8n.${domain}`,
+      database: {
+        host: config.database.host,
+        port: config.supabase.sessionPort,
+        name: config.database.name,
+        user: config.database.user,
+        schema: APP_SCHEMAS.n8n,
+        sslMode: config.database.sslMode,
+        passwordSecret: { name: coreSecret, key: "DB_POSTGRESDB_PASSWORD" },
+      },
+      redis: { host: queue.host, port: queue.port, passwordSecret: { name: queue.passwordSecretName, key: queue.passwordKey } },
+      coreSecretName: coreSecret,
+      extraEnvFromSecrets: secrets.integrationsSecretName ? [secrets.integrationsSecretName] : [],
+    });
+  }
+
+  const supabaseSecret = secrets.supabaseSecretName;
+  const integrationsSecret = secrets.integrationsSecretName ?? pulumi.output(SECRET_NAMES.integrations);
+  // Services reach the gateway inside the cluster, with the key from the integrations Secret.
+  const llm: Pick<WorkbenchServiceSpec, "env" | "secretEnv"> = litellm
+    ? {
+        env: { LITELLM_BASE_URL: litellm.internalUrl },
+        secretEnv: { LITELLM_API_KEY: { secretName: integrationsSecret, key: "LITELLM_API_KEY" } },
+      }
+    : {};
+  const services = new WorkbenchServices("workbench", {
+    provider,
+    namespace: workbenchNs,
+    imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+    services: [
+      {
+        name: "frontend",
+        image: config.images.frontend,
+        port: 3000,
+        host: domain,
+        readinessPath: "/",
+        env: { NEXT_PUBLIC_SUPABASE_URL: supabaseUrl, NEXT_PUBLIC_API_URL: `https://api.${domain}` },
+      },
+      {
+        name: "api",
+        image: config.images.api,
+        port: 8000,
+        host: `api.${domain}`,
+        env: { SUPABASE_URL: supabaseUrl, AGENT_RUNTIME_URL: "http://agent-runtime", ...llm.env },
+        secretEnv: {
+          SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
+          DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
+          ...llm.secretEnv,
+        },
+      },
+      {
+        name: "agent-runtime",
+        image: config.images.agentRuntime,
+        port: 8080,
+        env: { SUPABASE_URL: supabaseUrl, ...llm.env },
+        secretEnv: {
+          SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
+          ...llm.secretEnv,
+        },
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
+      },
+    ],
+  });
+
+  if (features.dataStack) {
+    new DbtSchedules("dbt", {
+      provider,
+      namespace: workbenchNs,
+      image: config.images.dbtRunner,
+      imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+      connection: {
+        host: config.database.host,
+        port: config.database.port,
+        database: config.database.name,
+        sslMode: config.database.sslMode,
+        user: database.dbtRole,
+        password: database.dbtPassword,
+      },
+    });
+  }
+
+  if (features.backups) {
+    new PostgresBackups("postgres-backup", {
+      provider,
+      namespace: workbenchNs,
+      connection: {
+        host: config.database.host,
+        port: config.supabase.sessionPort,
+        database: config.database.name,
+        user: config.database.user,
+        password: pulumi.secret(config.databasePassword),
+        sslMode: config.database.sslMode,
+      },
+      bucket: {
+        name: bucket.bucketName,
+        endpoint: bucket.endpoint,
+        accessKeyId: bucket.accessKeyId.apply((value) => value ?? ""),
+        secretAccessKey: bucket.secretAccessKey.apply((value) => value ?? ""),
+      },
+      postgresImage: config.images.postgres,
+      awsCliImage: config.images.awsCli,
+    });
+  }
+
+  const apps: Record<string, pulumi.Output<string>> = {};
+  if (features.appPlatform) {
+    const supabaseKey = pulumi.secret(config.supabaseServiceRoleKey as string);
+    const common = {
+      region: config.region,
+      vpcId: network.vpcId,
+      instanceCount: config.appPlatform.instanceCount,
+      instanceSize: config.appPlatform.instanceSize,
+    };
+    apps["ocrBackend"] = new AppPlatformService(
+      `${base}-ocr-backend`,
+      {
+        ...common,
+        appName: `${base}-ocr-backend`.slice(0, 32),
+        image: config.images.ocrBackend,
+        env: { SUPABASE_URL: supabaseUrl, ...(litellm ? { LITELLM_BASE_URL: litellm.url } : {}) },
+        secretEnv: { SUPABASE_SERVICE_ROLE_KEY: supabaseKey, ...(masterKey ? { LITELLM_API_KEY: masterKey } : {}) },
+      },
+      onDigitalOcean,
+    ).liveUrl;
+    apps["expenseApi"] = new AppPlatformService(
+      `${base}-expense-api`,
+      {
+        ...common,
+        appName: `${base}-expense-api`.slice(0, 32),
+        image: config.images.expenseApi,
+        env: { SUPABASE_URL: supabaseUrl },
+        secretEnv: {
+          SUPABASE_SERVICE_ROLE_KEY: supabaseKey,
+          DATABASE_URL: databaseUrl,
+          ...(config.mattermostWebhookUrl ? { MATTERMOST_WEBHOOK_URL: pulumi.secret(config.mattermostWebhookUrl) } : {}),
+        },
+      },
+      onDigitalOcean,
+    ).liveUrl;
+  }
+
+  return {
+    environment: env,
+    region: config.region,
+    vpcId: network.vpcId,
+    clusterId: cluster.clusterId,
+    kubeconfig: cluster.kubeconfig,
+    registryEndpoint: registry.endpoint,
+    bucketName: bucket.bucketName,
+    appliedMigrations: database.appliedVersions,
+    urls: {
+      services: services.publicUrls,
+      ...(n8n ? { n8n: n8n.url } : {}),
+      ...(litellm ? { litellm: litellm.url } : {}),
+      ...apps,
+    },
+    ...(masterKey ? { litellmMasterKey: masterKey } : {}),
+    databaseUrl,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * The prod stack composed from the committed Pulumi.prod.yaml (placeholder secrets) under
+ * mocks: what it registers, through which providers, what stays secret, and that it passes
+ * the policy pack and the charts' schemas.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { installMocks, isSecretOutput, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import { chartSchemaErrors, N8N_SCHEMA, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
+import { prodConfig } from "./prod-config.ts";
+
+const mocks = await installMocks({ stack: "prod" });
+const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { violations } = await import("../../../components/policy/validations.ts");
+const { StackConfigError } = await import("../../../stacks/config.ts");
+
+/** The database layer is composed as-is from components/database; its internals are that layer's to test. */
+const isDatabaseLayer = (type: string) => type.startsWith("workbench:database:") || type.startsWith("pulumi-nodejs:dynamic/workbench:database:");
+
+/** The prod stack's inventory (type → count), database-layer internals aside. */
+const PROD_INVENTORY: Record<string, number> = {
+  "digitalocean:index/app:App": 2,
+  "digitalocean:index/containerRegistry:ContainerRegistry": 1,
+  "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": 1,
+  "digitalocean:index/firewall:Firewall": 1,
+  "digitalocean:index/kubernetesCluster:KubernetesCluster": 1,
+  "digitalocean:index/spacesBucket:SpacesBucket": 1,
+  "digitalocean:index/spacesKey:SpacesKey": 1,
+  "digitalocean:index/tag:Tag": 1,
+  "digitalocean:index/vpc:Vpc": 1,
+  "kubernetes:apps/v1:Deployment": 6,
+  "kubernetes:batch/v1:CronJob": 7,
+  "kubernetes:core/v1:ConfigMap": 1,
+  "kubernetes:core/v1:Namespace": 8,
+  "kubernetes:core/v1:PersistentVolumeClaim": 1,
+  "kubernetes:core/v1:Secret": 10,
+  "kubernetes:core/v1:Service": 6,
+  "kubernetes:helm.sh/v3:Release": 2,
+  "kubernetes:networking.k8s.io/v1:Ingress": 2,
+  "kubernetes:policy/v1:PodDisruptionBudget": 1,
+  "pulumi:providers:digitalocean": 1,
+  "pulumi:providers:kubernetes": 1,
+  "random:index/randomPassword:RandomPassword": 3,
+  "workbench:cloud:AppPlatformService": 2,
+  "workbench:cloud:Cluster": 1,
+  "workbench:cloud:Network": 1,
+  "workbench:cloud:Registry": 1,
+  "workbench:cloud:SpacesBucket": 1,
+  "workbench:kubernetes:DbtSchedules": 1,
+  "workbench:kubernetes:LiteLlm": 1,
+  "workbench:kubernetes:N8n": 1,
+  "workbench:kubernetes:Namespaces": 1,
+  "workbench:kubernetes:PostgresBackups": 1,
+  "workbench:kubernetes:Redis": 2,
+  "workbench:kubernetes:Traefik": 1,
+  "workbench:kubernetes:WorkbenchSecrets": 1,
+  "workbench:kubernetes:WorkbenchServices": 1,
+};
+
+describe("the prod stack from Pulumi.prod.yaml", () => {
+  let outputs: ReturnType<typeof cloudPlatform>;
+  let custom: RecordedResource[];
+
+  beforeAll(async () => {
+    outputs = cloudPlatform(prodConfig());
+    await mocks.settle();
+    custom = mocks.resources.filter((resource) => resource.custom);
+  });
+
+  it("registers the expected inventory", () => {
+    const inventory = Object.fromEntries(Object.entries(mocks.inventory()).filter(([type]) => !isDatabaseLayer(type)));
+    expect(inventory).toEqual(PROD_INVENTORY);
+    // The database layer is there, with the schemas for n8n's and LiteLLM's tables.
+    expect(mocks.one("workbench:database:WorkbenchDatabase", "workbench")).toBeDefined();
+    expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:SqlStatements", "workbench-prod-app-schemas").inputs["apply"]).toEqual([
+      "create schema if not exists n8n",
+      "create schema if not exists litellm",
+    ]);
+  });
+
+  it("creates every DigitalOcean resource through the one explicit DigitalOcean provider", () => {
+    const provider = mocks.one("pulumi:providers:digitalocean");
+    expect(provider.name).toBe("workbench-prod-digitalocean");
+    const onDigitalOcean = custom.filter((resource) => resource.type.startsWith("digitalocean:"));
+    expect(onDigitalOcean).toHaveLength(10);
+    for (const resource of onDigitalOcean) expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
+  });
+
+  it("creates every Kubernetes and Helm resource through the cluster's provider", () => {
+    const provider = mocks.one("pulumi:providers:kubernetes");
+    expect(provider.name).toBe("workbench-prod-k8s");
+    expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
+    const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
+    expect(onKubernetes).toHaveLength(44);
+    for (const resource of onKubernetes) expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
+  });
+
+  it("parents every cloud and Kubernetes resource to a workbench component", () => {
+    for (const resource of custom.filter((r) => r.type.startsWith("digitalocean:") || r.type.startsWith("kubernetes:"))) {
+      expect(mocks.byUrn(resource.parent)?.type ?? "", resource.name).toMatch(/^workbench:(cloud|kubernetes):/);
+    }
+  });
+
+  it("puts the cluster in the VPC and the firewall on its nodes", () => {
+    const doks = mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster");
+    expect(doks.inputs["vpcUuid"]).toBe("workbench-prod-vpc-id");
+    expect(doks.inputs["nodePool"]["tags"]).toEqual(["workbench-prod-nodes"]);
+    expect(doks.inputs["version"]).toBe("1.33.1-do.0");
+    expect(mocks.one("digitalocean:index/firewall:Firewall").inputs["tags"]).toEqual(["workbench-prod-nodes"]);
+    expect(mocks.one("digitalocean:index/vpc:Vpc").inputs).toMatchObject({ region: "sgp1", ipRange: "10.10.0.0/16" });
+  });
+
+  it("keeps the kubeconfig, the gateway key and the database URL secret", async () => {
+    expect(await isSecretOutput(outputs.kubeconfig)).toBe(true);
+    expect(await isSecretOutput(outputs.databaseUrl)).toBe(true);
+    expect(await isSecretOutput(outputs.litellmMasterKey as pulumi.Output<string>)).toBe(true);
+    expect(await promiseOf(outputs.litellmMasterKey as pulumi.Output<string>)).toMatch(/^sk-/);
+  });
+
+  it("wires config into the workloads", () => {
+    const n8n = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs;
+    expect(n8n["version"]).toBe("1.11.0");
+    expect(n8n["values"]["database"]).toMatchObject({ host: "db.example.supabase.co", port: 5432, schema: "n8n", user: "postgres" });
+    expect(n8n["values"]["ingress"]["hosts"][0]["host"]).toBe("n8n.workbench.example.com");
+    const traefik = mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs;
+    expect(traefik["values"]["certificatesResolvers"]["letsencrypt"]["acme"]["email"]).toBe("ops@example.com");
+    expect(traefik["values"]["service"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"]).toBe("workbench-prod-lb");
+    const config = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"] as string;
+    expect(config).toContain("model: anthropic/claude-sonnet-4-5-20250929");
+    expect(config).toContain("ttl: 3600");
+    const api = mocks.one("kubernetes:apps/v1:Deployment", "workbench-api").inputs["spec"]["template"]["spec"]["containers"][0];
+    expect(api["image"]).toBe("registry.digitalocean.com/ai-workbench/workbench-api:0.1.0");
+    expect(api["env"]).toContainEqual({ name: "LITELLM_BASE_URL", value: "http://litellm.litellm.svc.cluster.local:4000" });
+    const dbt = mocks.one("kubernetes:batch/v1:CronJob", "dbt-ingest").inputs;
+    expect(dbt["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]).toContainEqual({ name: "DBT_PORT", value: "6543" });
+    const apps = mocks.ofType("digitalocean:index/app:App").map((app) => app.inputs["spec"]["name"]).sort();
+    expect(apps).toEqual(["workbench-prod-expense-api", "workbench-prod-ocr-backend"]);
+  });
+
+  it("passes every rule of the policy pack", () => {
+    const found = custom.flatMap((resource) =>
+      violations({
+        type: resource.type,
+        name: resource.name,
+        props: resource.inputs,
+        opts: { additionalSecretOutputs: resource.additionalSecretOutputs },
+      }),
+    );
+    expect(found).toEqual([]);
+    // Credential outputs are declared secret on their resources (what the rule checks).
+    expect(mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster").additionalSecretOutputs).toContain("kubeConfigs");
+    expect(mocks.one("digitalocean:index/spacesKey:SpacesKey").additionalSecretOutputs).toContain("secretKey");
+  });
+
+  it("passes Helm values that validate against the charts' schemas", () => {
+    expect(chartSchemaErrors(TRAEFIK_SCHEMA, mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs["values"])).toEqual([]);
+    expect(chartSchemaErrors(N8N_SCHEMA, mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"])).toEqual([]);
+  });
+
+  it("refuses to deploy without the secrets its features need, before creating anything", () => {
+    const before = mocks.resources.length;
+    let thrown: unknown;
+    try {
+      cloudPlatform(prodConfig({ without: ["supabaseServiceRoleKey", "geminiApiKey", "n8nEncryptionKey"] }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(StackConfigError);
+    expect((thrown as Error).message).toBe(
+      "invalid stack configuration (nothing was changed):\n" +
+        "  - workbench:supabaseServiceRoleKey: is required for the cloud stack: pulumi config set --secret workbench:supabaseServiceRoleKey <value> (got nothing)\n" +
+        "  - workbench:geminiApiKey: is required by features.litellm (model gemini/gemini-2.5-flash): pulumi config set --secret workbench:geminiApiKey <value> (got nothing)\n" +
+        "  - workbench:n8nEncryptionKey: is required by features.n8n: pulumi config set --secret workbench:n8nEncryptionKey <value> (got nothing)",
+    );
+    expect(mocks.resources.length).toBe(before);
+  });
+});
