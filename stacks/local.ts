@@ -1,10 +1,12 @@
 /**
  * The `local` profile: the whole workbench data platform on a PostgreSQL server on this
  * machine (scripts/local-postgres), with the Supabase shim standing in for Supabase:
- * database layer → sample data in bronze → dbt stages bronze..platinum → catalog.
+ * database layer → sample data in bronze → dbt stages bronze..platinum → catalog seeded
+ * from the stages' artifacts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { connectionUrl, WorkbenchDatabase, type PgConnection } from "../components/database/index.ts";
+import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
 import { SampleData } from "../components/data/sample-data.ts";
 import type { LocalStackConfig } from "./config.ts";
@@ -61,8 +63,25 @@ export function localPlatform(config: LocalStackConfig) {
     { dependsOn: [database, sample] },
   );
 
+  const catalog = new CatalogSeed(
+    "catalog",
+    { connection: admin, artifactDirs: medallion.artifactDirs, trigger: medallion.runFingerprint },
+    { dependsOn: [medallion] },
+  );
+
   return {
     ...outputs,
+    catalog: pulumi
+      .all([catalog.tables, catalog.columns, catalog.tableEdges, catalog.columnEdges, catalog.tests, catalog.alertsRaised, catalog.dqByLayer])
+      .apply(([tables, columns, tableEdges, columnEdges, tests, alertsRaised, dqByLayer]) => ({
+        tables,
+        columns,
+        tableEdges,
+        columnEdges,
+        tests,
+        alertsRaised,
+        dqByLayer,
+      })),
     sampleData: pulumi.all([sample.delivered, sample.transactionKinds, sample.expenseKinds]).apply(
       ([delivered, transactionKinds, expenseKinds]) => ({ delivered, transactionKinds, expenseKinds }),
     ),

@@ -1,0 +1,441 @@
+/**
+ * Catalog seeding benchmark: synthetic dbt artifacts with 1,000 and 10,000 models
+ * (~10 columns each, ~3 tests each, 1–3 parents each, sources under bronze), seeded
+ * into a fresh scratch database; time and peak memory per size, then the 10k/1k ratio.
+ *
+ *   npm run bench:catalog [-- --sizes 1000,10000] [--lineage-sample 200]
+ *
+ * Each measurement runs in its own child process so peak RSS is that seed's alone.
+ * The seed itself skips column lineage (the SQL parser dominates and scales with SQL
+ * size, not with the catalog); it is timed separately: a full run over the 1k models
+ * and a sample of the 10k ones, reported per model.
+ * Targets: 1k ≤ 2 s; 10k ≤ 10 × the 1k time.
+ */
+import { execa } from "execa";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { seedCatalog } from "../components/data/catalog/seed.ts";
+import type { PgConnection } from "../components/database/pg-connection.ts";
+import { applyCatalogSchema } from "../test/helpers/catalog-schema.ts";
+import { createScratchDatabase } from "../test/helpers/scratch-database.ts";
+
+const LAYERS = ["bronze", "silver", "gold", "platinum"] as const;
+const TYPES = ["bigint", "text", "numeric(14,2)", "date", "timestamp with time zone", "boolean", "integer"];
+
+/** Small deterministic PRNG (mulberry32), so every run seeds the same artifacts. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Synthetic {
+  root: string;
+  dirs: string[];
+  models: number;
+}
+
+/** Writes manifest.json + catalog.json (docs dir) and one run_results.json per layer. */
+export function writeSyntheticArtifacts(models: number, root: string): Synthetic {
+  const random = prng(models);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const db = "bench";
+  const nodes: Record<string, unknown> = {};
+  const sources: Record<string, unknown> = {};
+  const catalogNodes: Record<string, unknown> = {};
+  const catalogSources: Record<string, unknown> = {};
+  const results: Record<string, unknown[]> = Object.fromEntries(LAYERS.map((l) => [l, []]));
+  const byLayer: Record<string, string[]> = Object.fromEntries(LAYERS.map((l) => [l, []]));
+  const relation = new Map<string, { schema: string; name: string; columns: string[] }>();
+
+  const columnsOf = (count: number) => [
+    "id",
+    ...Array.from({ length: count - 1 }, (_, i) => `attr_${i + 1}`),
+  ];
+  const catalogColumns = (columns: string[]) =>
+    Object.fromEntries(
+      columns.map((name, i) => [
+        name,
+        { type: i === 0 ? "bigint" : pick(TYPES), index: i + 1, name, comment: null },
+      ]),
+    );
+  const docColumns = (columns: string[]) =>
+    Object.fromEntries(
+      columns.map((name) => [
+        name,
+        {
+          name,
+          description: `The ${name.replace("_", " ")}.`,
+          meta: {},
+          data_type: null,
+          constraints: [],
+          tags: [],
+        },
+      ]),
+    );
+
+  const sourceCount = Math.max(5, Math.round(models / 20));
+  for (let i = 0; i < sourceCount; i += 1) {
+    const id = `source.bench.raw.src_${i}`;
+    const columns = columnsOf(8 + Math.floor(random() * 5));
+    sources[id] = {
+      unique_id: id,
+      resource_type: "source",
+      name: `src_${i}`,
+      package_name: "bench",
+      database: db,
+      schema: "bronze",
+      identifier: `src_${i}`,
+      source_name: "raw",
+      fqn: ["bench", "bronze", "raw", `src_${i}`],
+      description: `Raw feed ${i}.`,
+      columns: docColumns(columns.slice(0, 3)),
+      meta: {},
+      tags: [],
+      config: { enabled: true },
+    };
+    catalogSources[id] = {
+      metadata: { type: "BASE TABLE", schema: "bronze", name: `src_${i}`, database: db },
+      columns: catalogColumns(columns),
+      stats: {},
+    };
+    relation.set(id, { schema: "bronze", name: `src_${i}`, columns });
+  }
+
+  const started = new Date(Date.UTC(2026, 10, 1, 6)).getTime();
+  for (let i = 0; i < models; i += 1) {
+    const layerIndex = Math.min(3, Math.floor((i / models) * 4));
+    const layer = LAYERS[layerIndex] as (typeof LAYERS)[number];
+    const name = `m_${String(i).padStart(5, "0")}`;
+    const id = `model.bench.${name}`;
+    const upstreamPool =
+      layerIndex === 0 ? Object.keys(sources) : (byLayer[LAYERS[layerIndex - 1] as string] as string[]);
+    const parents = [
+      ...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(upstreamPool))),
+    ];
+    const columns = columnsOf(8 + Math.floor(random() * 5));
+    const ctes = parents.map((p, k) => {
+      const r = relation.get(p) as { schema: string; name: string };
+      return `p${k} as (\n    select * from "${db}"."${r.schema}"."${r.name}"\n)`;
+    });
+    const selects = columns.map((column, k) => {
+      const from = `p${k % parents.length}`;
+      const upstream = relation.get(parents[k % parents.length] as string)?.columns ?? ["id"];
+      const source = upstream[k % upstream.length];
+      return k % 3 === 2 ? `coalesce(${from}.${source}, 0) as ${column}` : `${from}.${source} as ${column}`;
+    });
+    const joins = parents
+      .slice(1)
+      .map((_, k) => `left join p${k + 1} on p${k + 1}.id = p0.id`)
+      .join("\n");
+    const sql = `with ${ctes.join(",\n")}\nselect\n    ${selects.join(",\n    ")}\nfrom p0\n${joins}`;
+    nodes[id] = {
+      unique_id: id,
+      resource_type: "model",
+      name,
+      package_name: "bench",
+      database: db,
+      schema: layer,
+      alias: name,
+      fqn: ["bench", layer, name],
+      description: `Synthetic ${layer} model ${i}.`,
+      tags: [layer],
+      meta: { owner: pick(["analytics", "finance-data", "data-engineering"]) },
+      config: { enabled: true, materialized: layer === "bronze" ? "view" : "table", tags: [layer], meta: {} },
+      columns: docColumns(columns),
+      depends_on: { macros: [], nodes: parents },
+      relation_name: `"${db}"."${layer}"."${name}"`,
+      language: "sql",
+      compiled_code: sql,
+      raw_code: "-- synthetic",
+    };
+    catalogNodes[id] = {
+      metadata: { type: "BASE TABLE", schema: layer, name, database: db },
+      columns: catalogColumns(columns),
+      stats: {},
+    };
+    relation.set(id, { schema: layer, name, columns });
+    (byLayer[layer] as string[]).push(id);
+    const at = new Date(started + i * 50).toISOString();
+    (results[layer] as unknown[]).push({
+      unique_id: id,
+      status: "success",
+      timing: [{ name: "execute", started_at: at, completed_at: at }],
+      execution_time: 0.05,
+      adapter_response: { rows_affected: Math.floor(random() * 10_000) },
+      message: "SELECT",
+      failures: null,
+    });
+
+    const tests: [string, string, string | null, Record<string, unknown>][] = [
+      ["not_null", `not_null_${name}_id`, "id", {}],
+      ["unique", `unique_${name}_id`, "id", {}],
+      random() < 0.5
+        ? ["accepted_values", `accepted_values_${name}_attr_1`, "attr_1", { values: ["a", "b"] }]
+        : ["relationships", `relationships_${name}_id`, "id", { to: `ref('${parents[0]}')`, field: "id" }],
+    ];
+    for (const [test, testName, column, kwargs] of tests) {
+      const testId = `test.bench.${testName}.${i.toString(16)}`;
+      nodes[testId] = {
+        unique_id: testId,
+        resource_type: "test",
+        name: testName,
+        package_name: "bench",
+        database: db,
+        schema: "dbt_test__audit",
+        fqn: ["bench", layer, testName],
+        config: { enabled: true, severity: "ERROR", materialized: "test" },
+        tags: [],
+        meta: {},
+        columns: {},
+        depends_on: { macros: [], nodes: [id] },
+        column_name: column,
+        attached_node: id,
+        test_metadata: {
+          name: test,
+          kwargs: { column_name: column, ...kwargs, model: `{{ get_where_subquery(ref('${name}')) }}` },
+          namespace: null,
+        },
+      };
+      const roll = random();
+      const status = roll < 0.95 ? "pass" : roll < 0.98 ? "warn" : "fail";
+      (results[layer] as unknown[]).push({
+        unique_id: testId,
+        status,
+        timing: [{ name: "execute", started_at: at, completed_at: at }],
+        execution_time: 0.01,
+        adapter_response: {},
+        message: status === "pass" ? null : `Got ${Math.ceil(roll * 10)} results`,
+        failures: status === "pass" ? 0 : Math.ceil(roll * 10),
+      });
+    }
+  }
+
+  const generatedAt = new Date(started + models * 50 + 60_000).toISOString();
+  const docs = join(root, "docs");
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(
+    join(docs, "manifest.json"),
+    JSON.stringify({
+      metadata: {
+        dbt_schema_version: "https://schemas.getdbt.com/dbt/manifest/v12.json",
+        dbt_version: "1.11.16",
+        generated_at: generatedAt,
+        invocation_id: "bench-docs",
+      },
+      nodes,
+      sources,
+      exposures: {},
+      macros: {},
+      docs: {},
+      metrics: {},
+      groups: {},
+      selectors: {},
+      disabled: {},
+      parent_map: {},
+      child_map: {},
+    }),
+  );
+  writeFileSync(
+    join(docs, "catalog.json"),
+    JSON.stringify({
+      metadata: {
+        dbt_schema_version: "https://schemas.getdbt.com/dbt/catalog/v1.json",
+        generated_at: generatedAt,
+      },
+      nodes: catalogNodes,
+      sources: catalogSources,
+      errors: null,
+    }),
+  );
+  const dirs: string[] = [];
+  LAYERS.forEach((layer, index) => {
+    const dir = join(root, layer);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "run_results.json"),
+      JSON.stringify({
+        metadata: {
+          dbt_schema_version: "https://schemas.getdbt.com/dbt/run-results/v6.json",
+          generated_at: generatedAt,
+          invocation_id: `bench-${layer}-${index}`,
+        },
+        results: results[layer],
+        elapsed_time: 60,
+        args: { which: "build", select: [`tag:${layer}`] },
+      }),
+    );
+    dirs.push(dir);
+  });
+  return { root, dirs: [...dirs, docs], models };
+}
+
+interface Measurement {
+  seconds: number;
+  phases: Record<string, number>;
+  peakRssMb: number;
+  baselineRssMb: number;
+  rows: { tables: number; columns: number; edges: number; tests: number; testRuns: number };
+  lineage: { models: number; seconds: number; failed: number } | null;
+}
+
+/** Child: one seed, then its time and the process's peak RSS. */
+async function child(connection: PgConnection, dirs: string[], lineage: string): Promise<void> {
+  const baselineRssMb = process.resourceUsage().maxRSS / 1024;
+  const started = performance.now();
+  const result = await seedCatalog(connection, dirs, {
+    columnLineage: lineage === "none" ? false : lineage === "all" ? true : { sample: Number(lineage) },
+  });
+  const measurement: Measurement = {
+    seconds: (performance.now() - started) / 1000,
+    phases: result.phases,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    baselineRssMb,
+    rows: {
+      tables: result.tables,
+      columns: result.columns,
+      edges: result.tableEdges + result.columnEdges,
+      tests: result.tests,
+      testRuns: result.testRuns,
+    },
+    lineage:
+      result.columnLineage.mode === "skipped"
+        ? null
+        : {
+            models: result.columnLineage.models,
+            seconds: result.columnLineage.seconds,
+            failed: result.columnLineage.failed.length,
+          },
+  };
+  console.log(`RESULT ${JSON.stringify(measurement)}`);
+}
+
+async function measure(connection: PgConnection, dirs: string[], lineage: string): Promise<Measurement> {
+  const self = fileURLToPath(import.meta.url);
+  const { stdout } = await execa("tsx", [self, "--child", JSON.stringify({ connection, dirs, lineage })], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = String(stdout)
+    .split("\n")
+    .find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error(`benchmark child printed no result:\n${String(stdout)}`);
+  return JSON.parse(line.slice("RESULT ".length)) as Measurement;
+}
+
+function pad(text: string | number, width: number): string {
+  return String(text).padEnd(width);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: "string" },
+      sizes: { type: "string", default: "1000,10000" },
+      "lineage-sample": { type: "string", default: "500" },
+    },
+  });
+  if (values.child) {
+    const { connection, dirs, lineage } = JSON.parse(values.child) as {
+      connection: PgConnection;
+      dirs: string[];
+      lineage: string;
+    };
+    await child(connection, dirs, lineage);
+    return;
+  }
+
+  const sizes = values.sizes.split(",").map(Number);
+  const sample = values["lineage-sample"];
+  const root = mkdtempSync(join(tmpdir(), "aiwb-bench-catalog-"));
+  const rows: [number, string, Measurement][] = [];
+  try {
+    for (const size of sizes) {
+      process.stdout.write(`\n==> ${size} models: generating artifacts… `);
+      const t = performance.now();
+      const synthetic = writeSyntheticArtifacts(size, join(root, String(size)));
+      console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
+      // First seed into an empty catalog, 3 times (each into a fresh database): the median counts.
+      const firsts: Measurement[] = [];
+      for (let run = 0; run < 3; run += 1) {
+        const db = await createScratchDatabase("benchcat");
+        try {
+          await applyCatalogSchema(db.connection);
+          console.log(`    seed ${run + 1}/3 (empty catalog, no column lineage)`);
+          firsts.push(await measure(db.connection, synthetic.dirs, "none"));
+          if (run < 2) continue;
+          console.log("    re-seed (same artifacts: nothing to write)");
+          rows.push([size, "re-seed", await measure(db.connection, synthetic.dirs, "none")]);
+          const lineage = size <= 1000 ? "all" : sample;
+          console.log(
+            `    re-seed with column lineage (${lineage === "all" ? "all models" : `sample of ${lineage}`})`,
+          );
+          rows.push([
+            size,
+            `+ lineage (${lineage === "all" ? "all" : lineage})`,
+            await measure(db.connection, synthetic.dirs, lineage),
+          ]);
+        } finally {
+          await db.drop();
+        }
+      }
+      firsts.sort((a, b) => a.seconds - b.seconds);
+      rows.splice(rows.length - 2, 0, [
+        size,
+        `first seed (median, ${firsts.map((m) => m.seconds.toFixed(2)).join("/")})`,
+        firsts[1] as Measurement,
+      ]);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+
+  console.log(
+    `\n${pad("models", 8)}${pad("run", 38)}${pad("seconds", 10)}${pad("peak RSS", 11)}${pad("tables", 8)}${pad("columns", 9)}${pad("edges", 8)}${pad("tests", 7)}lineage`,
+  );
+  for (const [size, run, m] of rows) {
+    const lineage = m.lineage
+      ? `${m.lineage.models} models in ${m.lineage.seconds.toFixed(2)} s (${((m.lineage.seconds / Math.max(1, m.lineage.models)) * 1000).toFixed(1)} ms/model, ${m.lineage.failed} failed)`
+      : "skipped";
+    console.log(
+      `${pad(size, 8)}${pad(run, 38)}${pad(m.seconds.toFixed(2), 10)}${pad(`${m.peakRssMb.toFixed(0)} MB`, 11)}` +
+        `${pad(m.rows.tables, 8)}${pad(m.rows.columns, 9)}${pad(m.rows.edges, 8)}${pad(m.rows.tests, 7)}${lineage}`,
+    );
+  }
+  console.log(`\nphases (s): read+validate artifacts / database facts / column lineage / plan / write`);
+  for (const [size, run, m] of rows) {
+    const p = m.phases;
+    console.log(
+      `${pad(size, 8)}${pad(run, 38)}${[p["artifacts"], p["facts"], p["lineage"], p["plan"], p["write"]].map((x) => (x ?? 0).toFixed(2)).join(" / ")}`,
+    );
+  }
+  const first = (size: number) => rows.find(([s, run]) => s === size && run.startsWith("first seed"))?.[2];
+  const small = first(1000);
+  const large = first(10000);
+  if (small)
+    console.log(
+      `\n1k first seed (median of 3): ${small.seconds.toFixed(2)} s (target ≤ 2 s): ${small.seconds <= 2 ? "met" : "MISSED"}`,
+    );
+  if (small && large) {
+    const ratio = large.seconds / small.seconds;
+    console.log(`10k / 1k time: ${ratio.toFixed(1)} (target ≤ 10): ${ratio <= 10 ? "met" : "MISSED"}`);
+  }
+  console.log(
+    `(peak RSS includes the tsx runtime: about ${rows[0]?.[2].baselineRssMb.toFixed(0) ?? "?"} MB before seeding)`,
+  );
+}
+
+// Run when executed, not when imported (the generator is reusable).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error: unknown) => {
+    console.error(`\nerror: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,389 @@
+/**
+ * dbt artifacts as the catalog seeder reads them: `manifest.json` (schema v10–v12, dbt
+ * 1.6 and later), `catalog.json` (from `dbt docs generate`) and `run_results.json`.
+ *
+ * The zod schemas name only the fields the seeder uses: unknown fields are ignored,
+ * optional ones may be missing or null, so artifacts of other projects and dbt versions
+ * load as long as what is there has the right shape. A malformed file is rejected with
+ * an {@link ArtifactError} naming the file, the path inside it and the problem, e.g.
+ * `…/manifest.json: nodes.model.shop.orders.columns: expected object, got string`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { z } from "zod";
+
+export class ArtifactError extends Error {
+  constructor(
+    public readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = "ArtifactError";
+  }
+}
+
+const meta = z.record(z.string(), z.unknown());
+const stringList = z.array(z.string());
+
+const manifestColumn = z.object({
+  name: z.string().nullish(),
+  description: z.string().nullish(),
+  data_type: z.string().nullish(),
+  tags: stringList.nullish(),
+  meta: meta.nullish(),
+  constraints: z.array(z.object({ type: z.string() })).nullish(),
+});
+
+const nodeConfig = z.object({
+  enabled: z.boolean().nullish(),
+  materialized: z.string().nullish(),
+  severity: z.string().nullish(),
+  tags: z.union([stringList, z.string()]).nullish(),
+  meta: meta.nullish(),
+  where: z.string().nullish(),
+});
+
+const manifestNode = z.object({
+  unique_id: z.string(),
+  resource_type: z.string(),
+  name: z.string(),
+  package_name: z.string().nullish(),
+  database: z.string().nullish(),
+  schema: z.string().nullish(),
+  alias: z.string().nullish(),
+  fqn: stringList.nullish(),
+  description: z.string().nullish(),
+  tags: stringList.nullish(),
+  meta: meta.nullish(),
+  config: nodeConfig.nullish(),
+  columns: z.record(z.string(), manifestColumn).nullish(),
+  depends_on: z.object({ nodes: stringList.nullish() }).nullish(),
+  constraints: z.array(z.object({ type: z.string(), columns: stringList.nullish() })).nullish(),
+  relation_name: z.string().nullish(),
+  language: z.string().nullish(),
+  compiled_code: z.string().nullish(),
+  /** Before dbt 1.3 (kept for hand-made or converted manifests). */
+  compiled_sql: z.string().nullish(),
+  // tests
+  column_name: z.string().nullish(),
+  attached_node: z.string().nullish(),
+  test_metadata: z
+    .object({
+      name: z.string(),
+      namespace: z.string().nullish(),
+      kwargs: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .nullish(),
+});
+
+const manifestSource = manifestNode.extend({
+  source_name: z.string().nullish(),
+  identifier: z.string().nullish(),
+});
+
+const manifestExposure = z.object({
+  unique_id: z.string(),
+  name: z.string(),
+  type: z.string().nullish(),
+  depends_on: z.object({ nodes: stringList.nullish() }).nullish(),
+});
+
+const manifestSchema = z.object({
+  metadata: z.object({
+    dbt_schema_version: z.string(),
+    dbt_version: z.string().nullish(),
+    generated_at: z.string().nullish(),
+    invocation_id: z.string().nullish(),
+    project_name: z.string().nullish(),
+    adapter_type: z.string().nullish(),
+  }),
+  nodes: z.record(z.string(), manifestNode),
+  sources: z.record(z.string(), manifestSource).nullish(),
+  exposures: z.record(z.string(), manifestExposure).nullish(),
+});
+
+const catalogColumn = z.object({
+  name: z.string(),
+  type: z.string().nullish(),
+  index: z.number().nullish(),
+  comment: z.string().nullish(),
+  /** No adapter writes it today; read when one does. */
+  nullable: z.boolean().nullish(),
+});
+
+const catalogTable = z.object({
+  metadata: z.object({
+    type: z.string().nullish(),
+    schema: z.string(),
+    name: z.string(),
+    database: z.string().nullish(),
+    comment: z.string().nullish(),
+  }),
+  columns: z.record(z.string(), catalogColumn),
+  stats: z.record(z.string(), z.object({ id: z.string().nullish(), value: z.unknown() })).nullish(),
+});
+
+const catalogSchema = z.object({
+  metadata: z
+    .object({ dbt_schema_version: z.string().nullish(), generated_at: z.string().nullish() })
+    .nullish(),
+  nodes: z.record(z.string(), catalogTable),
+  sources: z.record(z.string(), catalogTable).nullish(),
+});
+
+const runResult = z.object({
+  unique_id: z.string(),
+  status: z.string(),
+  timing: z
+    .array(
+      z.object({ name: z.string(), started_at: z.string().nullish(), completed_at: z.string().nullish() }),
+    )
+    .nullish(),
+  execution_time: z.number().nullish(),
+  message: z.string().nullish(),
+  failures: z.number().nullish(),
+  adapter_response: z.record(z.string(), z.unknown()).nullish(),
+  compiled_code: z.string().nullish(),
+});
+
+const runResultsSchema = z.object({
+  metadata: z.object({
+    dbt_schema_version: z.string().nullish(),
+    generated_at: z.string().nullish(),
+    invocation_id: z.string().nullish(),
+    invocation_started_at: z.string().nullish(),
+  }),
+  results: z.array(runResult),
+  elapsed_time: z.number().nullish(),
+  args: z
+    .object({
+      which: z.string().nullish(),
+      select: z.union([stringList, z.string()]).nullish(),
+    })
+    .nullish(),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestNode = z.infer<typeof manifestNode>;
+export type ManifestSource = z.infer<typeof manifestSource>;
+export type ManifestColumn = z.infer<typeof manifestColumn>;
+export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogTable = z.infer<typeof catalogTable>;
+export type RunResults = z.infer<typeof runResultsSchema>;
+export type RunResult = z.infer<typeof runResult>;
+
+export const SUPPORTED_MANIFEST_VERSIONS = [10, 11, 12] as const;
+
+/** The dbt commands whose run_results.json carry build, run and test results. */
+const RESULT_COMMANDS = new Set(["build", "run", "test", "seed", "snapshot", "run-operation", "retry"]);
+
+/** What a JSON value is, in the words of an error message. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join("");
+}
+
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
+  if (issue.code === "invalid_type") {
+    const found = valueAt(raw, issue.path);
+    const expected = issue.expected === "record" ? "object" : issue.expected;
+    return found === undefined
+      ? `${where}required ${expected} is missing`
+      : `${where}expected ${expected}, got ${describe(found)}`;
+  }
+  if (issue.code === "invalid_union") {
+    return `${where}unexpected ${describe(valueAt(raw, issue.path))}`;
+  }
+  return `${where}${issue.message}`;
+}
+
+/** Parses `text` as JSON and validates it; throws ArtifactError naming `file`. */
+export function parseArtifact<T extends z.ZodType>(file: string, text: string, schema: T): z.infer<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ArtifactError(
+      file,
+      `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ArtifactError(file, `expected a JSON object, got ${describe(raw)}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues;
+    const shown = issues.slice(0, 3).map((issue) => formatIssue(issue, raw));
+    const more = issues.length > 3 ? ` (and ${issues.length - 3} more problems)` : "";
+    throw new ArtifactError(file, shown.join("; ") + more);
+  }
+  return parsed.data;
+}
+
+/** The manifest schema version (10 for …/manifest/v10.json), or null when unreadable. */
+export function manifestVersion(schemaVersion: string): number | null {
+  const match = /manifest\/v(\d+)\.json$/.exec(schemaVersion.trim());
+  return match ? Number(match[1]) : null;
+}
+
+export function parseManifest(file: string, text: string): Manifest {
+  const manifest = parseArtifact(file, text, manifestSchema);
+  const version = manifestVersion(manifest.metadata.dbt_schema_version);
+  if (version === null || !(SUPPORTED_MANIFEST_VERSIONS as readonly number[]).includes(version)) {
+    throw new ArtifactError(
+      file,
+      `metadata.dbt_schema_version: unsupported manifest schema ${version === null ? `'${manifest.metadata.dbt_schema_version}'` : `v${version}`} ` +
+        `(this seeder reads v10–v12, written by dbt 1.6 and later; regenerate the artifacts with a supported dbt)`,
+    );
+  }
+  return manifest;
+}
+
+export function parseCatalog(file: string, text: string): Catalog {
+  return parseArtifact(file, text, catalogSchema);
+}
+
+export function parseRunResults(file: string, text: string): RunResults {
+  return parseArtifact(file, text, runResultsSchema);
+}
+
+/** The command that wrote a run_results.json (`build`, `test`, `generate`, …), or null. */
+export function runResultsCommand(results: RunResults): string | null {
+  return results.args?.which ?? null;
+}
+
+export interface LoadedRunResults {
+  file: string;
+  results: RunResults;
+}
+
+/** Everything the seeder reads, from one or more artifact dirs. */
+export interface DbtArtifacts {
+  /** The newest manifest (by metadata.generated_at) among the dirs. */
+  manifest: Manifest;
+  manifestFile: string;
+  catalog: Catalog | null;
+  catalogFile: string | null;
+  /** Results of build/run/test/seed/snapshot invocations, oldest first. */
+  runResults: LoadedRunResults[];
+  /** Compiled SQL per node: the manifest's, else another manifest's, else a run result's. */
+  compiledCode: Map<string, string>;
+  /** run_results.json files left out (docs generate, compile, …) and why. */
+  ignored: { file: string; reason: string }[];
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ArtifactError(
+      file,
+      `cannot be read (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+function timeOf(iso: string | null | undefined): number {
+  const time = iso ? Date.parse(iso) : Number.NaN;
+  return Number.isNaN(time) ? 0 : time;
+}
+
+/**
+ * Reads the artifacts of `dirs` (absolute, or relative to `baseDir`). The newest
+ * manifest and catalog win; every run_results.json of a build-like command is kept.
+ */
+export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()): DbtArtifacts {
+  if (dirs.length === 0)
+    throw new Error("no artifact dirs given: pass the dbt target dir(s) of the runs to seed from");
+  const absolute = dirs.map((dir) => (isAbsolute(dir) ? dir : resolve(baseDir, dir)));
+  for (const dir of absolute) {
+    if (!existsSync(dir))
+      throw new Error(`artifact dir ${dir} does not exist (run dbt first, or fix the path)`);
+  }
+
+  const manifests: { file: string; manifest: Manifest }[] = [];
+  let catalog: { file: string; catalog: Catalog } | null = null;
+  const runResults: LoadedRunResults[] = [];
+  const ignored: { file: string; reason: string }[] = [];
+  for (const dir of absolute) {
+    const manifestFile = join(dir, "manifest.json");
+    if (existsSync(manifestFile))
+      manifests.push({ file: manifestFile, manifest: parseManifest(manifestFile, readText(manifestFile)) });
+    const catalogFile = join(dir, "catalog.json");
+    if (existsSync(catalogFile)) {
+      const parsed = parseCatalog(catalogFile, readText(catalogFile));
+      if (
+        !catalog ||
+        timeOf(parsed.metadata?.generated_at) >= timeOf(catalog.catalog.metadata?.generated_at)
+      ) {
+        catalog = { file: catalogFile, catalog: parsed };
+      }
+    }
+    const resultsFile = join(dir, "run_results.json");
+    if (existsSync(resultsFile)) {
+      const parsed = parseRunResults(resultsFile, readText(resultsFile));
+      const command = runResultsCommand(parsed);
+      if (command !== null && !RESULT_COMMANDS.has(command)) {
+        const spelled = command === "generate" || command === "serve" ? `docs ${command}` : command;
+        ignored.push({
+          file: resultsFile,
+          reason: `written by 'dbt ${spelled}', which builds and tests nothing`,
+        });
+      } else {
+        runResults.push({ file: resultsFile, results: parsed });
+      }
+    }
+  }
+  if (manifests.length === 0) {
+    throw new Error(
+      `no manifest.json in ${absolute.join(", ")}: pass the target dir of a dbt build or docs generate`,
+    );
+  }
+  manifests.sort(
+    (a, b) => timeOf(a.manifest.metadata.generated_at) - timeOf(b.manifest.metadata.generated_at),
+  );
+  const newest = manifests[manifests.length - 1] as { file: string; manifest: Manifest };
+
+  const compiledCode = new Map<string, string>();
+  runResults.sort(
+    (a, b) => timeOf(a.results.metadata.generated_at) - timeOf(b.results.metadata.generated_at),
+  );
+  for (const { results } of runResults) {
+    for (const result of results.results)
+      if (result.compiled_code) compiledCode.set(result.unique_id, result.compiled_code);
+  }
+  for (const { manifest } of manifests) {
+    for (const node of Object.values(manifest.nodes)) {
+      const code = node.compiled_code ?? node.compiled_sql;
+      if (code) compiledCode.set(node.unique_id, code);
+    }
+  }
+
+  return {
+    manifest: newest.manifest,
+    manifestFile: newest.file,
+    catalog: catalog?.catalog ?? null,
+    catalogFile: catalog?.file ?? null,
+    runResults,
+    compiledCode,
+    ignored,
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Column-level lineage from compiled SQL, through sqlglot (components/data/lineage/
+ * column_lineage.py) run once for all models in the project's Python venv.
+ *
+ * Why sqlglot: it is the best-kept open-source SQL parser with a lineage module
+ * (`sqlglot.lineage`), has a PostgreSQL dialect, and its optimizer qualifies columns
+ * and expands `select *` from a schema: dbt's catalog.json provides exactly that
+ * schema. It is pure Python with no native parts, so it installs from PyPI beside dbt.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { z } from "zod";
+import { findDbt } from "../dbt.ts";
+
+export const LINEAGE_SCRIPT = fileURLToPath(new URL("../lineage/column_lineage.py", import.meta.url));
+const REPO_ROOT = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
+
+/** One edge as sqlglot reports it: output column ← physical table column. */
+export interface RawColumnEdge {
+  target: string;
+  database: string | null;
+  schema: string | null;
+  table: string;
+  column: string;
+  expression: string | null;
+}
+
+export interface ModelLineage {
+  id: string;
+  edges: RawColumnEdge[];
+  error: string | null;
+  seconds: number;
+}
+
+export interface LineageRequestModel {
+  id: string;
+  sql: string;
+}
+
+/** database → schema → table → column → type, as sqlglot's MappingSchema takes it. */
+export type LineageSchema = Record<string, Record<string, Record<string, Record<string, string>>>>;
+
+const answerSchema = z.object({
+  sqlglot: z.string(),
+  results: z.array(
+    z.object({
+      id: z.string(),
+      edges: z.array(
+        z.object({
+          target: z.string(),
+          database: z.string().nullable(),
+          schema: z.string().nullable(),
+          table: z.string(),
+          column: z.string(),
+          expression: z.string().nullable(),
+        }),
+      ),
+      error: z.string().nullable(),
+      seconds: z.number(),
+    }),
+  ),
+});
+
+/** The project venv's Python (where dbt and sqlglot are), else `python3` on PATH. */
+export function findPython(explicit?: string): string {
+  if (explicit) return explicit;
+  if (process.env["AIWB_PYTHON"]) return process.env["AIWB_PYTHON"];
+  const root = process.env["AIWB_ROOT"] ?? REPO_ROOT;
+  try {
+    const python = join(dirname(findDbt(join(root, "dbt"))), "python");
+    if (existsSync(python)) return python;
+  } catch {
+    // no venv: fall through to the system Python
+  }
+  return "python3";
+}
+
+export interface ColumnLineageRun {
+  sqlglotVersion: string | null;
+  models: ModelLineage[];
+  seconds: number;
+}
+
+/**
+ * Traces every model's output columns to physical table columns, in one Python process.
+ * Throws when the process cannot run or answers nonsense (sqlglot missing, …); a model
+ * whose SQL does not parse comes back with an `error` instead.
+ */
+export async function traceColumnLineage(
+  models: readonly LineageRequestModel[],
+  schema: LineageSchema,
+  options: { pythonPath?: string; dialect?: string; timeoutMs?: number } = {},
+): Promise<ColumnLineageRun> {
+  const started = performance.now();
+  if (models.length === 0) return { sqlglotVersion: null, models: [], seconds: 0 };
+  const python = findPython(options.pythonPath);
+  const request = JSON.stringify({ dialect: options.dialect ?? "postgres", schema, models });
+  const result = await execa(python, [LINEAGE_SCRIPT], {
+    input: request,
+    reject: false,
+    timeout: options.timeoutMs ?? 600_000,
+    maxBuffer: 1024 * 1024 * 1024,
+    stripFinalNewline: false,
+  });
+  if (result.exitCode !== 0 || result.failed) {
+    const detail = (result.stderr || result.message || "").trim().split("\n").slice(-3).join(" | ");
+    const hint = /No module named 'sqlglot'/.test(detail)
+      ? " (sqlglot is not installed in that Python: run scripts/bootstrap to rebuild the dbt venv)"
+      : "";
+    throw new Error(`column lineage (${python} ${LINEAGE_SCRIPT}) failed: ${detail}${hint}`);
+  }
+  let answer: z.infer<typeof answerSchema>;
+  try {
+    answer = answerSchema.parse(JSON.parse(String(result.stdout)));
+  } catch (error) {
+    throw new Error(
+      `column lineage answered something unreadable: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return {
+    sqlglotVersion: answer.sqlglot,
+    models: answer.results,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** A table the model may read, as the manifest names it. */
+export interface UpstreamRelation {
+  uniqueId: string;
+  database: string | null;
+  schema: string;
+  name: string;
+  /** The upstream's real column names (catalog spelling), when known. */
+  columns?: readonly string[];
+}
+
+export interface ColumnEdge {
+  sourceUniqueId: string;
+  sourceColumn: string;
+  targetColumn: string;
+  expression: string | null;
+}
+
+const same = (a: string | null | undefined, b: string | null | undefined) =>
+  (a ?? "").toLowerCase() === (b ?? "").toLowerCase();
+
+/**
+ * Keeps the edges whose upstream table is one of the model's `depends_on` parents (what
+ * dbt knows the model reads: a hard-coded table or a parse slip cannot add lineage),
+ * names columns as the catalog spells them, and drops duplicates. Columns the catalog does
+ * not know (target columns not in `targetColumns`, source columns not in the parent's
+ * `columns`, when given) are dropped.
+ */
+export function filterColumnEdges(
+  edges: readonly RawColumnEdge[],
+  parents: readonly UpstreamRelation[],
+  targetColumns?: readonly string[],
+): ColumnEdge[] {
+  const targets = targetColumns ? new Map(targetColumns.map((c) => [c.toLowerCase(), c])) : null;
+  const kept = new Map<string, ColumnEdge>();
+  for (const edge of edges) {
+    const parent = parents.find(
+      (p) =>
+        same(p.schema, edge.schema) &&
+        same(p.name, edge.table) &&
+        (edge.database === null || p.database === null || same(p.database, edge.database)),
+    );
+    if (!parent) continue;
+    const targetColumn = targets ? targets.get(edge.target.toLowerCase()) : edge.target;
+    if (targetColumn === undefined) continue;
+    const sourceColumn = parent.columns ? parent.columns.find((c) => same(c, edge.column)) : edge.column;
+    if (sourceColumn === undefined) continue;
+    const key = `${parent.uniqueId}\u0000${sourceColumn}\u0000${targetColumn}`;
+    if (!kept.has(key))
+      kept.set(key, {
+        sourceUniqueId: parent.uniqueId,
+        sourceColumn,
+        targetColumn,
+        expression: edge.expression,
+      });
+  }
+  return [...kept.values()];
+}

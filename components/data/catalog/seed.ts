@@ -1,0 +1,260 @@
+/**
+ * Seeds the `ip_workbench` catalog from dbt artifacts: load and validate the artifacts,
+ * read row counts, column types and constraints from PostgreSQL, trace column lineage
+ * (sqlglot, one process), build the plan, write it in one transaction, then call the alert webhook
+ * for the alerts raised. Used by the CatalogSeed resource and `npm run catalog:seed`.
+ */
+import type { Layer } from "../dbt.ts";
+import { withClient, type PgConnection } from "../../database/pg-connection.ts";
+import { loadArtifacts } from "./artifacts.ts";
+import { traceColumnLineage, type ModelLineage } from "./column-lineage.ts";
+import {
+  buildCatalog,
+  catalogRelations,
+  lineageRequest,
+  type BuildOptions,
+  type CatalogPlan,
+} from "./plan.ts";
+import { validateWeights, type LayerScore } from "./quality.ts";
+import { CATALOG_LOCK_KEY, relationFacts, writeCatalog, type WrittenCounts } from "./write.ts";
+
+export interface SeedOptions extends Pick<BuildOptions, "weights" | "alertThreshold" | "layerThresholds"> {
+  /** Base of relative artifact dirs; default AIWB_ROOT, else the working directory. */
+  baseDir?: string;
+  /**
+   * Column lineage through sqlglot: true (default) for every model, false to skip it,
+   * or `{ sample: n }` for the first n models only (benchmarks).
+   */
+  columnLineage?: boolean | { sample: number };
+  /** Python with sqlglot; default the project venv's. */
+  pythonPath?: string;
+  /** POSTed a JSON body per alert raised (the quality-alerts n8n workflow). */
+  alertWebhookUrl?: string;
+  /** Webhook timeout; default 10 s. */
+  webhookTimeoutMs?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface WebhookReport {
+  url: string;
+  sent: number;
+  failed: { table: string; error: string }[];
+}
+
+export interface SeedResult {
+  /** Catalogued relations (models, seeds, snapshots, sources) in the artifacts. */
+  tables: number;
+  columns: number;
+  tableEdges: number;
+  columnEdges: number;
+  tests: number;
+  testRuns: number;
+  jobRuns: number;
+  exposures: number;
+  /** Tables marked deleted by this seed (vanished from the manifest). */
+  deletedTables: number;
+  dqByLayer: Record<Layer, LayerScore>;
+  alertsRaised: number;
+  alertsResolved: number;
+  /** null without a webhook URL. */
+  webhook: WebhookReport | null;
+  /** Rows actually inserted or changed (all 0 when re-seeding the same artifacts). */
+  written: WrittenCounts;
+  columnLineage: {
+    /** false when skipped; `sample` when only some models were traced. */
+    mode: "all" | "sample" | "skipped";
+    models: number;
+    failed: { model: string; error: string }[];
+    /** Set when the parser could not run at all (seeding went on without column edges). */
+    error: string | null;
+    sqlglotVersion: string | null;
+    seconds: number;
+  };
+  artifacts: {
+    manifest: string;
+    catalog: string | null;
+    runResults: string[];
+    ignored: { file: string; reason: string }[];
+  };
+  warnings: string[];
+  seconds: number;
+  /** Seconds per phase: read and validate the artifacts, database facts, lineage, plan, write. */
+  phases: { artifacts: number; facts: number; lineage: number; plan: number; write: number };
+}
+
+/** POSTs one JSON body per alert; failures are reported, never thrown. */
+export async function notifyWebhook(
+  url: string,
+  plan: CatalogPlan,
+  raised: readonly { alertId: string; tableUniqueId: string }[],
+  timeoutMs = 10_000,
+): Promise<WebhookReport> {
+  const report: WebhookReport = { url, sent: 0, failed: [] };
+  const alerts = new Map(plan.alerts.map((alert) => [alert.tableUniqueId, alert]));
+  for (const { alertId, tableUniqueId } of raised) {
+    const alert = alerts.get(tableUniqueId);
+    if (!alert) continue;
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          alert_id: alertId,
+          alert_type: "dq_below_threshold",
+          table: alert.table,
+          dbt_unique_id: tableUniqueId,
+          layer: alert.layer,
+          score: alert.score,
+          threshold: alert.threshold,
+          dimensions: alert.details["dimensions"],
+          message: alert.message,
+        }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+      report.sent += 1;
+    } catch (error) {
+      report.failed.push({
+        table: alert.table,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return report;
+}
+
+/** Seeds the catalog of `connection`'s database from the artifacts in `artifactDirs`. */
+export async function seedCatalog(
+  connection: PgConnection,
+  artifactDirs: readonly string[],
+  options: SeedOptions = {},
+): Promise<SeedResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => undefined);
+  validateWeights(options.weights);
+  const phases = { artifacts: 0, facts: 0, lineage: 0, plan: 0, write: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now();
+    phases[phase] += (now - mark) / 1000;
+    mark = now;
+  };
+  const artifacts = loadArtifacts(artifactDirs, options.baseDir ?? process.env["AIWB_ROOT"] ?? process.cwd());
+  lap("artifacts");
+  log(
+    `read ${artifacts.manifestFile}, ${artifacts.catalogFile ?? "no catalog.json"}, ${artifacts.runResults.length} run_results.json`,
+  );
+  const warnings: string[] = [];
+  if (!artifacts.catalog)
+    warnings.push(
+      "no catalog.json: columns and types come from the database (run `dbt docs generate` for its view)",
+    );
+
+  const mode =
+    options.columnLineage === false
+      ? "skipped"
+      : typeof options.columnLineage === "object"
+        ? "sample"
+        : "all";
+  const lineageReport: SeedResult["columnLineage"] = {
+    mode,
+    models: 0,
+    failed: [],
+    error: null,
+    sqlglotVersion: null,
+    seconds: 0,
+  };
+
+  const { plan, written, raised } = await withClient(connection, async (client) => {
+    // Row counts, sizes, column types and constraints (approximate figures: read before
+    // the transaction, like the lineage, which is slow and needs no lock).
+    mark = performance.now();
+    const relations = await relationFacts(client, catalogRelations(artifacts));
+    lap("facts");
+    let lineage: ModelLineage[] = [];
+    if (mode !== "skipped") {
+      const request = lineageRequest(artifacts, {
+        sample: typeof options.columnLineage === "object" ? options.columnLineage.sample : undefined,
+        relations,
+      });
+      try {
+        const run = await traceColumnLineage(request.models, request.schema, {
+          pythonPath: options.pythonPath,
+          dialect: request.dialect,
+        });
+        lineage = run.models;
+        lineageReport.models = run.models.length;
+        lineageReport.sqlglotVersion = run.sqlglotVersion;
+        lineageReport.seconds = run.seconds;
+        lineageReport.failed = run.models
+          .filter((m) => m.error)
+          .map((m) => ({ model: m.id, error: m.error as string }));
+        log(
+          `column lineage: ${run.models.length} models in ${run.seconds.toFixed(2)} s (${lineageReport.failed.length} failed)`,
+        );
+      } catch (error) {
+        lineageReport.error = error instanceof Error ? error.message : String(error);
+        warnings.push(`no column lineage: ${lineageReport.error}`);
+      }
+    }
+    lap("lineage");
+    const plan = buildCatalog(artifacts, {
+      relations,
+      columnLineage: lineage,
+      weights: options.weights,
+      alertThreshold: options.alertThreshold,
+      layerThresholds: options.layerThresholds,
+    });
+    log(
+      `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
+        `${plan.tableEdges.length + plan.columnEdges.length} edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
+    );
+    lap("plan");
+    await client.query("begin");
+    try {
+      await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
+      const { written, raised } = await writeCatalog(client, plan);
+      await client.query("commit");
+      lap("write");
+      return { plan, written, raised };
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    }
+  });
+
+  const webhook =
+    options.alertWebhookUrl && raised.length > 0
+      ? await notifyWebhook(options.alertWebhookUrl, plan, raised, options.webhookTimeoutMs)
+      : options.alertWebhookUrl
+        ? { url: options.alertWebhookUrl, sent: 0, failed: [] }
+        : null;
+
+  return {
+    tables: plan.tables.length,
+    columns: plan.columns.length,
+    tableEdges: plan.tableEdges.length,
+    columnEdges: plan.columnEdges.length,
+    tests: plan.tests.length,
+    testRuns: plan.testRuns.length,
+    jobRuns: plan.jobRuns.length,
+    exposures: plan.exposures,
+    deletedTables: written.tablesDeleted,
+    dqByLayer: plan.dqByLayer,
+    alertsRaised: raised.length,
+    alertsResolved: written.alertsResolved,
+    webhook,
+    written,
+    columnLineage: lineageReport,
+    artifacts: {
+      manifest: artifacts.manifestFile,
+      catalog: artifacts.catalogFile,
+      runResults: artifacts.runResults.map((r) => r.file),
+      ignored: artifacts.ignored,
+    },
+    warnings: [...warnings, ...plan.warnings],
+    seconds: (performance.now() - started) / 1000,
+    phases,
+  };
+}

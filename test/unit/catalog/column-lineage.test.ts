@@ -1,0 +1,134 @@
+/** Column lineage: filtering to depends_on (pure), and sqlglot on the fixtures' compiled SQL. */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
+import {
+  filterColumnEdges,
+  traceColumnLineage,
+  type RawColumnEdge,
+  type UpstreamRelation,
+} from "../../../components/data/catalog/column-lineage.ts";
+import { buildCatalog, lineageRequest } from "../../../components/data/catalog/plan.ts";
+import { REPO_ROOT } from "../../../stacks/paths.ts";
+
+const edge = (
+  target: string,
+  schema: string | null,
+  table: string,
+  column: string,
+  database: string | null = "wh",
+): RawColumnEdge => ({
+  target,
+  database,
+  schema,
+  table,
+  column,
+  expression: null,
+});
+
+describe("filterColumnEdges", () => {
+  const parents: UpstreamRelation[] = [
+    {
+      uniqueId: "model.p.orders",
+      database: "wh",
+      schema: "silver",
+      name: "orders",
+      columns: ["order_id", "Amount"],
+    },
+    { uniqueId: "seed.p.codes", database: null, schema: "silver", name: "codes" },
+  ];
+
+  it("keeps only edges from the model's depends_on parents", () => {
+    const kept = filterColumnEdges(
+      [
+        edge("total", "silver", "orders", "amount"),
+        edge("code", "silver", "codes", "code"),
+        // read through a hard-coded name, not a ref: not lineage dbt knows
+        edge("total", "bronze", "orders_raw", "amount"),
+        // same name in another database
+        edge("total", "silver", "orders", "amount", "other_wh"),
+      ],
+      parents,
+    );
+    expect(kept).toEqual([
+      { sourceUniqueId: "model.p.orders", sourceColumn: "Amount", targetColumn: "total", expression: null },
+      { sourceUniqueId: "seed.p.codes", sourceColumn: "code", targetColumn: "code", expression: null },
+    ]);
+  });
+
+  it("matches names case-insensitively, spells them as the catalog does, and drops unknown columns and duplicates", () => {
+    const kept = filterColumnEdges(
+      [
+        edge("TOTAL", "SILVER", "ORDERS", "AMOUNT"),
+        edge("total", "silver", "orders", "amount"),
+        edge("total", "silver", "orders", "not_a_column"),
+        edge("ghost", "silver", "orders", "amount"),
+      ],
+      parents,
+      ["Total"],
+    );
+    expect(kept).toEqual([
+      { sourceUniqueId: "model.p.orders", sourceColumn: "Amount", targetColumn: "Total", expression: null },
+    ]);
+  });
+});
+
+describe("traceColumnLineage (sqlglot in the project venv)", () => {
+  it("traces projected columns through CTEs and an ephemeral model to the physical tables", async () => {
+    const artifacts = loadArtifacts([join(REPO_ROOT, "test/fixtures/dbt-artifacts/v12")]);
+    const request = lineageRequest(artifacts);
+    const run = await traceColumnLineage(request.models, request.schema);
+    expect(run.sqlglotVersion).toMatch(/^\d+\.\d+/);
+    expect(run.models.every((m) => m.error === null)).toBe(true);
+
+    const plan = buildCatalog(artifacts, { columnLineage: run.models });
+    // COUNTRY is countries.name: the join key (code) filters rows but is not where the value comes from.
+    const edges = plan.columnEdges.map(
+      (e) => `${e.sourceUniqueId}.${e.sourceColumn} -> ${e.targetUniqueId}.${e.targetColumn}`,
+    );
+    expect(edges.sort()).toEqual([
+      "model.shop.stg_orders.amount -> model.shop.orders_by_month.TOTAL_AMOUNT",
+      "seed.shop.country_codes.name -> model.shop.orders_by_month.COUNTRY",
+      "source.shop.raw.orders.amount_cents -> model.shop.stg_orders.amount",
+      "source.shop.raw.orders.country -> model.shop.stg_orders.country",
+      "source.shop.raw.orders.id -> model.shop.stg_orders.order_id",
+      "source.shop.raw.orders.status -> model.shop.stg_orders.status",
+    ]);
+    const amount = plan.columnEdges.find((e) => e.targetColumn === "amount");
+    expect(amount?.transformationSql).toMatch(/amount_cents \/ 100\.0 AS amount/i);
+    expect(plan.columnLineageTargets.sort()).toEqual(["model.shop.orders_by_month", "model.shop.stg_orders"]);
+  });
+
+  it("reports a model that does not parse and goes on with the others", async () => {
+    const run = await traceColumnLineage(
+      [
+        { id: "model.p.broken", sql: "select from where (" },
+        { id: "model.p.ok", sql: 'select a as b from "wh"."s"."t"' },
+      ],
+      { wh: { s: { t: { a: "int" } } } },
+    );
+    expect(run.models.find((m) => m.id === "model.p.broken")?.error).toMatch(/Error/);
+    expect(run.models.find((m) => m.id === "model.p.ok")).toMatchObject({
+      error: null,
+      edges: [{ target: "b", database: "wh", schema: "s", table: "t", column: "a", expression: null }],
+    });
+  });
+
+  it("traces without the schema when the SQL names a column the schema does not know", async () => {
+    const run = await traceColumnLineage(
+      [{ id: "model.p.m", sql: 'select t.a, t.added_later as b from "wh"."s"."t" as t' }],
+      { wh: { s: { t: { a: "int" } } } },
+    );
+    expect(run.models[0]).toMatchObject({ error: null });
+    expect(run.models[0]?.edges.map((e) => `${e.column} -> ${e.target}`)).toEqual([
+      "a -> a",
+      "added_later -> b",
+    ]);
+  });
+
+  it("fails clearly when the Python cannot run", async () => {
+    await expect(
+      traceColumnLineage([{ id: "m", sql: "select 1" }], {}, { pythonPath: "/nonexistent/python" }),
+    ).rejects.toThrow(/column lineage \(\/nonexistent\/python .*column_lineage\.py\) failed/);
+  });
+});
