@@ -19,12 +19,16 @@ landing as (
 
 parsed as (
 
+    -- `offset 0` keeps the planner from inlining the parse into every expression that
+    -- uses it: PostgreSQL does not share common subexpressions, so each field would
+    -- parse the whole payload again.
     select
         landing.*,
-        bronze.sha256_hex(payload_raw) as payload_hash,
-        bronze.try_parse_jsonb(payload_raw) as parsed
+        bronze.sha256_hex(landing.payload_raw) as payload_hash,
+        parse.parsed
 
     from landing
+    cross join lateral (select bronze.try_parse_jsonb(landing.payload_raw) as parsed offset 0) as parse
 
 ),
 

@@ -1,0 +1,241 @@
+/**
+ * The main job end to end, with the real engine, the real dbt and the real server: one
+ * `pulumi up` of a stack built from the committed local stack file (its own database,
+ * small sample data) provisions the database layer, loads bronze, builds the medallion
+ * and seeds the catalog. Then: counts reconcile across layers, the catalog is complete,
+ * each app role sees what the permissions matrix allows through execute_sql, a re-run
+ * changes nothing, and destroy leaves nothing behind.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localServer, type LocalServer } from "../../stacks/local-server.ts";
+import { openStack, removeStack } from "../../stacks/workspace.ts";
+
+const suffix = randomBytes(3).toString("hex");
+const environment = `e2e-${suffix}`;
+const database = `aiwb_e2e_${suffix}`;
+const roles = [`wb_e2e_${suffix}_dbt`, `wb_e2e_${suffix}_n8n`];
+const TRANSACTIONS = 2_000;
+
+/** Generator row kind → the reason code silver must give it. */
+const REASON_OF_KIND: Record<string, string> = {
+  malformed_json: "MALFORMED_JSON",
+  wrong_type: "INVALID_TYPE",
+  missing_field: "MISSING_FIELD",
+  non_positive_amount: "NON_POSITIVE_AMOUNT",
+  future_date: "FUTURE_DATE",
+  unknown_category: "UNKNOWN_CATEGORY",
+  oversized_string: "OVERSIZED_FIELD",
+};
+
+let server: LocalServer;
+let stack: Stack;
+let outputs: Record<string, { value: unknown }>;
+
+async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = [], db = database): Promise<T[]> {
+  const client = new pg.Client({ connectionString: server.url(db) });
+  await client.connect();
+  try {
+    return (await client.query<T>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  server = await localServer();
+  await sql(`create database ${database}`, [], "postgres");
+  stack = await openStack({
+    stackName: environment,
+    baseStack: "local",
+    config: {
+      environment,
+      database: { host: server.host, port: server.port, name: database, user: server.user, sslMode: "disable" },
+      sampleData: { transactions: TRANSACTIONS, badShare: 0.05, seed: 11 },
+    },
+    secrets: { databasePassword: server.password },
+  });
+});
+
+afterAll(async () => {
+  if (stack) {
+    await stack.destroy({}).catch(() => undefined);
+    await removeStack(stack).catch(() => undefined);
+  }
+  await sql(`drop database if exists ${database} with (force)`, [], "postgres");
+  for (const role of roles) await sql(`drop role if exists ${role}`, [], "postgres");
+});
+
+describe("npm run local's stack, end to end", () => {
+  it("one up provisions, loads, builds and seeds", async () => {
+    const result = await stack.up({});
+    expect(result.summary.result).toBe("succeeded");
+    outputs = result.outputs;
+    const stages = outputs["stages"]?.value as { layer: string; testsFailed: number; models: number }[];
+    expect(stages.map((stage) => stage.layer)).toEqual(["bronze", "silver", "gold", "platinum"]);
+    for (const stage of stages) {
+      expect(stage.testsFailed, stage.layer).toBe(0);
+      expect(stage.models, stage.layer).toBeGreaterThan(0);
+    }
+  });
+
+  it("row counts reconcile across layers, and every bad row is quarantined with its reason", async () => {
+    const sample = outputs["sampleData"]?.value as {
+      delivered: { transactions: number; expenses: number };
+      transactionKinds: Record<string, number>;
+      expenseKinds: Record<string, number>;
+    };
+    for (const [entity, landing, classifications, validated, kinds] of [
+      ["transactions", "scout_transactions_raw", "silver_transaction_classifications", "silver_validated_transactions", sample.transactionKinds],
+      ["expenses", "expenses_raw", "silver_expense_classifications", "silver_expenses", sample.expenseKinds],
+    ] as const) {
+      const [counts] = await sql<{ bronze: number; valid: number; quarantined: number; duplicate: number; silver: number }>(
+        `select (select count(*)::int from bronze.${landing}) as bronze,
+                count(*) filter (where status = 'valid')::int as valid,
+                count(*) filter (where status = 'quarantined')::int as quarantined,
+                count(*) filter (where status = 'duplicate')::int as duplicate,
+                (select count(*)::int from silver.${validated}) as silver
+           from silver.${classifications}`,
+      );
+      const delivered = sample.delivered[entity];
+      expect(counts?.bronze, entity).toBe(delivered);
+      expect((counts?.valid ?? 0) + (counts?.quarantined ?? 0) + (counts?.duplicate ?? 0), entity).toBe(delivered);
+      expect(counts?.silver, entity).toBe(kinds["good"]);
+      expect(counts?.duplicate, entity).toBe(kinds["duplicate"]);
+
+      const byReason = await sql<{ reason: string; n: number }>(
+        `select primary_reason as reason, count(*)::int as n from silver.${classifications}
+          where status = 'quarantined' group by 1`,
+      );
+      const expected = Object.entries(REASON_OF_KIND)
+        .map(([kind, reason]) => ({ reason, n: kinds[kind] ?? 0 }))
+        .filter((row) => row.n > 0);
+      expect(byReason.sort((a, b) => a.reason.localeCompare(b.reason)), entity).toEqual(
+        expected.sort((a, b) => a.reason.localeCompare(b.reason)),
+      );
+    }
+    // Gold aggregates exactly what silver accepted.
+    const [totals] = await sql<{ silver: string; gold: string }>(
+      `select (select sum(amount)::text from silver.silver_validated_transactions) as silver,
+              (select sum(total_amount)::text from gold.gold_monthly_summary) as gold`,
+    );
+    expect(totals?.gold).toBe(totals?.silver);
+  });
+
+  it("the catalog holds every model with all its columns, and lineage", async () => {
+    const relations = await sql<{ schema: string; name: string; columns: number }>(
+      `select c.table_schema as schema, c.table_name as name, count(*)::int as columns
+         from information_schema.columns c
+        where c.table_schema in ('silver', 'gold', 'platinum')
+           or (c.table_schema = 'bronze' and c.table_name like 'bronze\\_%')
+        group by 1, 2`,
+    );
+    expect(relations.length).toBeGreaterThan(20);
+    const catalogued = await sql<{ schema: string; name: string; columns: number; layer: string | null }>(
+      `select t.schema_name as schema, t.table_name as name, t.layer, count(m.id)::int as columns
+         from ip_workbench.tables t left join ip_workbench.table_metadata m on m.table_id = t.id
+        where not t.is_deleted group by 1, 2, 3`,
+    );
+    const byName = new Map(catalogued.map((row) => [`${row.schema}.${row.name}`, row]));
+    for (const relation of relations) {
+      const entry = byName.get(`${relation.schema}.${relation.name}`);
+      expect(entry, `${relation.schema}.${relation.name} in the catalog`).toBeDefined();
+      expect(entry?.columns, `${relation.schema}.${relation.name} columns`).toBe(relation.columns);
+      expect(entry?.layer).toBe(relation.schema);
+    }
+    const upstream = await sql<{ source: string }>(
+      `select s.table_name as source from ip_workbench.lineage_edges e
+         join ip_workbench.tables s on s.id = e.source_table_id
+         join ip_workbench.tables t on t.id = e.target_table_id
+        where e.edge_type = 'table' and t.table_name = 'gold_monthly_summary'`,
+    );
+    expect(upstream.map((row) => row.source)).toContain("silver_validated_transactions");
+    const [columnEdges] = await sql<{ n: number }>(
+      `select count(*)::int as n from ip_workbench.lineage_edges e
+         join ip_workbench.tables t on t.id = e.target_table_id
+        where e.edge_type = 'column' and t.schema_name = 'gold'`,
+    );
+    expect(columnEdges?.n).toBeGreaterThan(0);
+    const [runs] = await sql<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs where status = 'completed'");
+    expect(runs?.n).toBeGreaterThanOrEqual(4);
+  });
+
+  it("each app role sees what the permissions matrix allows through execute_sql", async () => {
+    const users = {
+      viewer: "00000000-0000-4000-8000-0000000000a1",
+      engineer: "00000000-0000-4000-8000-0000000000a2",
+      admin: "00000000-0000-4000-8000-0000000000a3",
+      service: "00000000-0000-4000-8000-0000000000a4",
+    };
+    for (const [role, id] of Object.entries(users)) {
+      await sql("insert into auth.users (id, email) values ($1, $2)", [id, `${role}@example.com`]);
+      await sql("insert into ip_workbench.user_roles (user_id, role) values ($1, $2)", [id, role]);
+    }
+    await sql("insert into ip_workbench.cost_tracker (service, cost_usd) values ('llm', 12.5)");
+
+    const asUser = async (role: "anon" | "authenticated", sub: string | null, query: string) => {
+      const client = new pg.Client({ connectionString: server.url(database) });
+      await client.connect();
+      try {
+        await client.query("begin");
+        await client.query(`set local role ${role}`);
+        await client.query("set local statement_timeout = '30s'");
+        await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub, role })]);
+        const result = await client.query<{ r: { rows: unknown[]; error: unknown } }>("select ip_workbench.execute_sql($1) as r", [query]);
+        await client.query("commit");
+        return result.rows[0]?.r;
+      } finally {
+        await client.end();
+      }
+    };
+
+    const finance = "select count(*) as n from gold.finance_expenses";
+    const costs = "select count(*) as n from ip_workbench.cost_tracker";
+    const [expenses] = await sql<{ n: number }>("select count(*)::int as n from gold.finance_expenses");
+    expect(expenses?.n).toBeGreaterThan(0);
+    for (const [role, id] of Object.entries(users)) {
+      // Run SQL Queries and the gold marts: every app role.
+      const gold = await asUser("authenticated", id, finance);
+      expect(gold?.error, role).toBeNull();
+      expect(gold?.rows, role).toEqual([{ n: expenses?.n }]);
+      const cost = await asUser("authenticated", id, costs);
+      // View Cost Tracking: admin only; RLS hides the rows from everyone else.
+      expect(cost?.rows, role).toEqual([{ n: role === "admin" ? 1 : 0 }]);
+    }
+    const write = await asUser("authenticated", users.viewer, "delete from ip_workbench.sql_snippets");
+    expect(write?.error, "a viewer's write is refused").not.toBeNull();
+    await expect(asUser("anon", null, finance)).rejects.toMatchObject({ code: "42501" });
+    const history = await sql<{ n: number }>("select count(*)::int as n from ip_workbench.query_history");
+    expect(history[0]?.n).toBe(9); // every call that reached the function is logged, including the refused write
+  });
+
+  it("a re-run changes nothing: no resource, no dbt run, the same catalog", async () => {
+    const snapshot = () =>
+      sql(
+        `select (select count(*) from ip_workbench.job_runs) as job_runs,
+                (select count(*) from ip_workbench.test_runs) as test_runs,
+                (select md5(string_agg(t::text, '|' order by dbt_unique_id)) from ip_workbench.tables t) as tables`,
+      );
+    const before = await snapshot();
+    const preview = await stack.preview({});
+    expect(Object.keys(preview.changeSummary)).toEqual(["same"]);
+    const result = await stack.up({});
+    expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(["same"]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("destroy leaves nothing behind (checked in SQL)", async () => {
+    await stack.destroy({});
+    const schemas = await sql(
+      `select nspname from pg_namespace
+        where nspname in ('ip_workbench', 'private', 'bronze', 'silver', 'gold', 'platinum', 'auth', 'workbench_migrations')`,
+    );
+    expect(schemas).toEqual([]);
+    const left = await sql("select rolname from pg_roles where rolname = any($1)", [roles], "postgres");
+    expect(left).toEqual([]);
+    const tables = await sql("select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')");
+    expect(tables).toEqual([{ n: 0 }]);
+  });
+});
