@@ -28,9 +28,9 @@ const LAYER_COLORS: Record<string, string> = {
   platinum: "#d9e8f5",
 };
 
-const BOX_WIDTH = 250;
+const BOX_WIDTH = 300;
 const BOX_HEIGHT = 26;
-const COLUMN_GAP = 90;
+const COLUMN_GAP = 110;
 const ROW_GAP = 10;
 const MARGIN = 30;
 const HEADER = 40;
@@ -84,13 +84,20 @@ export function renderLineageSvg(nodes: readonly LineageNode[], edges: readonly 
     const from = layout.positions.get(edge.from);
     const to = layout.positions.get(edge.to);
     if (!from || !to) continue;
-    const x1 = from.x + BOX_WIDTH;
     const y1 = from.y + BOX_HEIGHT / 2;
-    const x2 = to.x;
     const y2 = to.y + BOX_HEIGHT / 2;
-    const bend = Math.max(30, (x2 - x1) / 2);
+    // Between columns: right edge to left edge. Within a column: an arc out to the left,
+    // so the curve never crosses the boxes in between.
+    const path =
+      from.x === to.x
+        ? `M${from.x},${y1} C${from.x - 45},${y1} ${to.x - 45},${y2} ${to.x},${y2}`
+        : (() => {
+            const x1 = from.x + BOX_WIDTH;
+            const bend = Math.max(30, (to.x - x1) / 2);
+            return `M${x1},${y1} C${x1 + bend},${y1} ${to.x - bend},${y2} ${to.x},${y2}`;
+          })();
     parts.push(
-      `<path class="edge" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" fill="none" stroke="#7a8599" stroke-width="1.2" marker-end="url(#arrow)"/>`,
+      `<path class="edge" data-from="${escapeXml(edge.from)}" data-to="${escapeXml(edge.to)}" d="${path}" fill="none" stroke="#7a8599" stroke-width="1.2" marker-end="url(#arrow)"/>`,
     );
   }
   parts.push(
@@ -102,7 +109,7 @@ export function renderLineageSvg(nodes: readonly LineageNode[], edges: readonly 
     const label = node.label ?? node.id;
     parts.push(
       `<g class="node" data-id="${escapeXml(node.id)}"><rect x="${position.x}" y="${position.y}" width="${BOX_WIDTH}" height="${BOX_HEIGHT}" rx="5" fill="${LAYER_COLORS[node.layer] ?? "#eeeeee"}" stroke="#8a8f98"/>` +
-        `<text x="${position.x + 8}" y="${position.y + 17}">${escapeXml(label.length > 38 ? `${label.slice(0, 37)}…` : label)}</text></g>`,
+        `<text x="${position.x + 8}" y="${position.y + 17}">${escapeXml(label.length > 46 ? `${label.slice(0, 45)}…` : label)}</text></g>`,
     );
   }
   parts.push("</svg>");
