@@ -9,18 +9,12 @@ import { connectionUrl, WorkbenchDatabase, type PgConnection } from "../componen
 import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
 import { SampleData } from "../components/data/sample-data.ts";
+import { adminConnection } from "./admin-connection.ts";
 import type { LocalStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export function localPlatform(config: LocalStackConfig) {
-  const admin: pulumi.Output<PgConnection> = pulumi.secret({
-    host: config.database.host,
-    port: config.database.port,
-    database: config.database.name,
-    user: config.database.user,
-    password: config.databasePassword,
-    sslMode: config.database.sslMode,
-  });
+  const admin = adminConnection(config);
 
   const database = new WorkbenchDatabase("workbench", {
     connection: admin,

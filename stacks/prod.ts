@@ -14,7 +14,7 @@ import {
   Registry,
   SpacesBucket,
 } from "../components/cloud/index.ts";
-import { connectionUrl, type PgConnection, SqlStatements, WorkbenchDatabase } from "../components/database/index.ts";
+import { connectionUrl, SqlStatements, WorkbenchDatabase } from "../components/database/index.ts";
 import {
   backupLifecycleRules,
   DbtSchedules,
@@ -32,6 +32,7 @@ import {
   WorkbenchServices,
   type WorkbenchServiceSpec,
 } from "../components/kubernetes/index.ts";
+import { adminConnection } from "./admin-connection.ts";
 import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
 
@@ -125,14 +126,7 @@ export function cloudPlatform(config: CloudStackConfig) {
   );
 
   // ---- Supabase: the database layer and the apps' schemas -----------------------------
-  const admin: pulumi.Output<PgConnection> = pulumi.secret({
-    host: config.database.host,
-    port: config.database.port,
-    database: config.database.name,
-    user: config.database.user,
-    password: config.databasePassword,
-    sslMode: config.database.sslMode,
-  });
+  const admin = adminConnection(config);
   const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
   const database = new WorkbenchDatabase("workbench", { connection: admin, projectRoot: REPO_ROOT, environment: env });
   const appSchemas = new SqlStatements(`${base}-app-schemas`, {

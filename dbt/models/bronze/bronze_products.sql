@@ -10,39 +10,7 @@
 -- fails, see bronze_transactions).
 with
 
-landing as (
-
-    select * from {{ source('landing', 'scout_products_raw') }}
-    {{ new_rows_only() }}
-
-),
-
-parsed as (
-
-    -- `offset 0` keeps the planner from inlining the parse into every expression that
-    -- uses it: PostgreSQL does not share common subexpressions, so each field would
-    -- parse the whole payload again.
-    select
-        landing.*,
-        bronze.sha256_hex(landing.payload_raw) as payload_hash,
-        parse.parsed
-
-    from landing
-    cross join lateral (select bronze.try_parse_jsonb(landing.payload_raw) as parsed offset 0) as parse
-
-),
-
-objects as (
-
-    -- A payload that parses but is not a JSON object (an array, a number) is as
-    -- unusable as one that does not parse: both become null.
-    select
-        parsed.*,
-        case when jsonb_typeof(parsed) = 'object' then parsed end as payload
-
-    from parsed
-
-),
+{{ parsed_deliveries('scout_products_raw') }},
 
 fields as (
 
