@@ -133,6 +133,14 @@ const commonShape = {
   features: featuresSchema,
   /** Password of `database.user`; secret config only. */
   databasePassword: z.string().min(12, { error: "must be at least 12 characters" }),
+  /**
+   * The quality-alerts workflow's webhook: the catalog seeder POSTs each table whose DQ
+   * score fell below 80 % there. Optional.
+   */
+  qualityAlertsWebhookUrl: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: "must be an http(s) URL" })
+    .optional(),
 };
 
 const sampleDataSchema = z

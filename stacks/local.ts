@@ -59,7 +59,12 @@ export function localPlatform(config: LocalStackConfig) {
 
   const catalog = new CatalogSeed(
     "catalog",
-    { connection: admin, artifactDirs: medallion.artifactDirs, trigger: medallion.runFingerprint },
+    {
+      connection: admin,
+      artifactDirs: medallion.artifactDirs,
+      trigger: medallion.runFingerprint,
+      ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+    },
     { dependsOn: [medallion] },
   );
 

@@ -32,6 +32,8 @@ import {
   WorkbenchServices,
   type WorkbenchServiceSpec,
 } from "../components/kubernetes/index.ts";
+import { CatalogSeed } from "../components/data/catalog-seed.ts";
+import { DataStack } from "../components/data/data-stack.ts";
 import { adminConnection } from "./admin-connection.ts";
 import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
@@ -304,6 +306,37 @@ export function cloudPlatform(config: CloudStackConfig) {
   });
 
   if (features.dataStack) {
+    // The deployment builds the medallion once and seeds the catalog (dbt runs where
+    // `pulumi up` runs, against Supabase's pooler); the CronJobs keep it fresh after.
+    // One program, not stack references: the data stack needs the database layer's
+    // generated dbt password, which stays a secret output inside one deployment.
+    const dbtLogin = pulumi.secret(
+      pulumi
+        .all([admin, database.dbtRole, database.dbtPassword])
+        .apply(([connection, user, password]) => ({ ...connection, user, password })),
+    );
+    const medallion = new DataStack(
+      "medallion",
+      {
+        dbtConnection: dbtLogin,
+        adminConnection: admin,
+        projectRoot: REPO_ROOT,
+        artifactsRoot: `dbt/target/${pulumi.getStack()}`,
+        dataVersion: "deployed",
+        target: "prod",
+      },
+      { dependsOn: [database] },
+    );
+    new CatalogSeed(
+      "catalog",
+      {
+        connection: admin,
+        artifactDirs: medallion.artifactDirs,
+        trigger: medallion.runFingerprint,
+        ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+      },
+      { dependsOn: [medallion] },
+    );
     new DbtSchedules("dbt", {
       provider,
       namespace: workbenchNs,

@@ -306,6 +306,19 @@ describe("each rule rejects with the key, the rule and what was found", () => {
     ]);
   });
 
+  it("qualityAlertsWebhookUrl must be an http(s) URL", () => {
+    expectOnlyProblem(
+      local({ "workbench:qualityAlertsWebhookUrl": "ftp://n8n.example.com/webhook/quality-alerts" }),
+      "workbench:qualityAlertsWebhookUrl",
+      "must be an http(s) URL",
+      '"ftp://n8n.example.com/webhook/quality-alerts"',
+    );
+    expect(
+      parseStackConfig(local({ "workbench:qualityAlertsWebhookUrl": "http://127.0.0.1:5678/webhook/quality-alerts" }), SECRET)
+        .qualityAlertsWebhookUrl,
+    ).toBe("http://127.0.0.1:5678/webhook/quality-alerts");
+  });
+
   it("sampleData bounds", () => {
     expect(
       problemsOf(local({ "workbench:sampleData": '{"transactions": -1, "badShare": 0.9, "seed": 1.5}' })),

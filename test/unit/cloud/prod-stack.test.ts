@@ -55,6 +55,10 @@ const PROD_INVENTORY: Record<string, number> = {
   "workbench:kubernetes:Traefik": 1,
   "workbench:kubernetes:WorkbenchSecrets": 1,
   "workbench:kubernetes:WorkbenchServices": 1,
+  // The data stack: four dbt stages and the catalog seed, run by the deployment.
+  "workbench:data:DataStack": 1,
+  "pulumi-nodejs:dynamic/workbench:data:DbtStage": 4,
+  "pulumi-nodejs:dynamic/workbench:data:CatalogSeed": 1,
 };
 
 describe("the prod stack from Pulumi.prod.yaml", () => {
@@ -70,6 +74,19 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   it("registers the expected inventory", () => {
     const inventory = Object.fromEntries(Object.entries(mocks.inventory()).filter(([type]) => !isDatabaseLayer(type)));
     expect(inventory).toEqual(PROD_INVENTORY);
+    // The dbt stages chain bronze → platinum on Supabase, as the dbt login, with the prod target.
+    const stages = ["bronze", "silver", "gold", "platinum"].map((layer) =>
+      mocks.one("pulumi-nodejs:dynamic/workbench:data:DbtStage", `medallion-${layer}`),
+    );
+    expect(stages.map((stage) => [stage.inputs["layer"], stage.inputs["target"]])).toEqual([
+      ["bronze", "prod"],
+      ["silver", "prod"],
+      ["gold", "prod"],
+      ["platinum", "prod"],
+    ]);
+    expect(mocks.one("pulumi-nodejs:dynamic/workbench:data:CatalogSeed", "catalog").inputs["artifactDirs"]).toEqual(
+      ["bronze", "silver", "gold", "platinum"].map((layer) => `dbt/target/prod/${layer}`),
+    );
     // The database layer is there, with the schemas for n8n's and LiteLLM's tables.
     expect(mocks.one("workbench:database:WorkbenchDatabase", "workbench")).toBeDefined();
     expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:SqlStatements", "workbench-prod-app-schemas").inputs["apply"]).toEqual([
