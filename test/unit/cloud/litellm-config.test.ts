@@ -7,6 +7,7 @@ import {
   providersOf,
   renderLiteLlmConfig,
 } from "../../../components/kubernetes/litellm-config.ts";
+import { databaseFreeGateway, USAGE_CALLBACK, WORKBENCH_AUTH } from "../../../components/litellm/gateway.ts";
 
 const spec: LiteLlmRoutingSpec = {
   primary: "anthropic/claude-sonnet-4-5-20250929",
@@ -36,7 +37,11 @@ describe("liteLlmConfig", () => {
       ],
       router_settings: {
         model_group_alias: { "workbench-default": "claude-sonnet-4-5-20250929", "workbench-budget": "gemini-2.5-flash-lite" },
-        fallbacks: [{ "claude-sonnet-4-5-20250929": ["gpt-4o-mini", "gemini-2.5-flash"] }],
+        fallbacks: [
+          { "claude-sonnet-4-5-20250929": ["gpt-4o-mini", "gemini-2.5-flash"] },
+          // The alias clients call needs its own entry (found in the real proxy, test/integration/litellm.test.ts).
+          { "workbench-default": ["gpt-4o-mini", "gemini-2.5-flash"] },
+        ],
         num_retries: 2,
         redis_host: "litellm-redis.litellm.svc.cluster.local",
         redis_port: 6379,
@@ -92,5 +97,67 @@ describe("liteLlmConfig", () => {
     expect(modelNameOf("anthropic/claude-sonnet-4-5-20250929")).toBe("claude-sonnet-4-5-20250929");
     expect(providersOf(spec)).toEqual(["anthropic", "openai", "gemini"]);
     expect(providersOf({ primary: "openai/gpt-4.1", fallbacks: ["openai/gpt-4o-mini"], budget: "openai/gpt-4o-mini" })).toEqual(["openai"]);
+  });
+});
+
+describe("liteLlmConfig options for a gateway off the cluster (api_base, callbacks, custom auth, no database)", () => {
+  const stubbed: LiteLlmRoutingSpec = {
+    ...spec,
+    timeoutSeconds: 60,
+    apiBase: { anthropic: "http://127.0.0.1:8001", openai: "http://127.0.0.1:8002/v1" },
+    customCallbacks: ["workbench_usage.usage_recorder"],
+    customAuth: "workbench_auth.user_api_key_auth",
+    database: false,
+  };
+
+  it("points each provider's models at its api_base, leaves the others on the public API, and sets the timeout", () => {
+    const config = liteLlmConfig(stubbed);
+    expect((config["model_list"] as { litellm_params: Record<string, unknown> }[]).map((entry) => entry.litellm_params)).toEqual([
+      { model: "anthropic/claude-sonnet-4-5-20250929", api_key: "os.environ/ANTHROPIC_API_KEY", api_base: "http://127.0.0.1:8001" },
+      { model: "openai/gpt-4o-mini", api_key: "os.environ/OPENAI_API_KEY", api_base: "http://127.0.0.1:8002/v1" },
+      { model: "gemini/gemini-2.5-flash", api_key: "os.environ/GEMINI_API_KEY" },
+      { model: "gemini/gemini-2.5-flash-lite", api_key: "os.environ/GEMINI_API_KEY" },
+    ]);
+    expect((config["router_settings"] as Record<string, unknown>)["timeout"]).toBe(60);
+  });
+
+  it("adds custom callbacks after Prometheus, sets custom auth, and drops database_url when database is false", () => {
+    const config = liteLlmConfig(stubbed);
+    expect((config["litellm_settings"] as Record<string, unknown>)["callbacks"]).toEqual([
+      "prometheus",
+      "workbench_usage.usage_recorder",
+    ]);
+    expect(config["general_settings"]).toEqual({
+      master_key: "os.environ/LITELLM_MASTER_KEY",
+      custom_auth: "workbench_auth.user_api_key_auth",
+    });
+    const withoutPrometheus = liteLlmConfig({ ...stubbed, prometheus: false });
+    expect((withoutPrometheus["litellm_settings"] as Record<string, unknown>)["callbacks"]).toEqual(["workbench_usage.usage_recorder"]);
+  });
+
+  it("keeps the cluster's config unchanged when no option is given", () => {
+    const config = liteLlmConfig(spec);
+    expect(config["general_settings"]).toEqual({ master_key: "os.environ/LITELLM_MASTER_KEY", database_url: "os.environ/DATABASE_URL" });
+    expect((config["router_settings"] as Record<string, unknown>)["timeout"]).toBeUndefined();
+  });
+
+  it("databaseFreeGateway adds the usage recorder and the workbench auth, once, and turns the database off", () => {
+    const gateway = databaseFreeGateway({ ...spec, customCallbacks: [USAGE_CALLBACK] });
+    expect(gateway).toEqual({ ...spec, database: false, customAuth: WORKBENCH_AUTH, customCallbacks: [USAGE_CALLBACK] });
+    expect(USAGE_CALLBACK).toBe("workbench_usage.usage_recorder");
+    expect(WORKBENCH_AUTH).toBe("workbench_auth.user_api_key_auth");
+  });
+
+  it("refuses a bad api_base, a Python reference that is not <module>.<name>, and a bad timeout", () => {
+    expect(() => liteLlmConfig({ ...spec, apiBase: { openai: "ftp://127.0.0.1/v1" } })).toThrow("apiBase.openai 'ftp://127.0.0.1/v1' must be an http(s) URL");
+    expect(() => liteLlmConfig({ ...spec, apiBase: { gemini: "not a url" } })).toThrow("apiBase.gemini 'not a url' is not a URL");
+    expect(() => liteLlmConfig({ ...spec, apiBase: { anthropic: "http://127.0.0.1:8001/" } })).toThrow(
+      "apiBase.anthropic 'http://127.0.0.1:8001/' must not end with '/'",
+    );
+    expect(() => liteLlmConfig({ ...spec, customCallbacks: ["workbench_usage"] })).toThrow(
+      "'workbench_usage' must be '<module>.<name>' (a Python object in a .py file beside config.yaml)",
+    );
+    expect(() => liteLlmConfig({ ...spec, customAuth: "workbench-auth.check" })).toThrow("'workbench-auth.check' must be '<module>.<name>'");
+    expect(() => liteLlmConfig({ ...spec, timeoutSeconds: 0 })).toThrow("timeoutSeconds must be a number of seconds above 0 (got 0)");
   });
 });

@@ -1,0 +1,14 @@
+export {
+  databaseFreeGateway,
+  GATEWAY_PYTHON_FILES,
+  USAGE_CALLBACK,
+  USAGE_DATABASE_URL_ENV,
+  WORKBENCH_AUTH,
+} from "./gateway.ts";
+export {
+  aiwbCacheDir,
+  LITELLM_PIN_FILES,
+  litellmVenvDir,
+  litellmVenvHash,
+  pinnedLiteLlmVersion,
+} from "./venv.ts";

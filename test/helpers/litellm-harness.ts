@@ -1,0 +1,263 @@
+/**
+ * The real LiteLLM proxy for tests: installs the pinned toolchain (scripts/install-litellm,
+ * a no-op when cached), starts a private redis-server and the proxy from the cached venv on
+ * free loopback ports, with config.yaml from the routing spec generator, and stops both.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { execa } from "execa";
+import { GATEWAY_PYTHON_FILES } from "../../components/litellm/gateway.ts";
+import { litellmVenvDir } from "../../components/litellm/venv.ts";
+import {
+  type LiteLlmRoutingSpec,
+  PROVIDER_KEY_ENV,
+  renderLiteLlmConfig,
+} from "../../components/kubernetes/litellm-config.ts";
+import { REPO_ROOT } from "../../stacks/paths.ts";
+
+/** Installs (or finds cached) the LiteLLM venv and redis-server; returns the venv. */
+export async function installLiteLlm(): Promise<string> {
+  const result = await execa("bash", [join(REPO_ROOT, "scripts/install-litellm"), "--quiet"], {
+    reject: false,
+    all: true,
+  });
+  if (result.exitCode !== 0)
+    throw new Error(`scripts/install-litellm failed (exit ${result.exitCode}):\n${result.all}`);
+  return litellmVenvDir(REPO_ROOT);
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+function tail(file: string, lines = 60): string {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Signals the child's process group (it was spawned detached); gone already is fine. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
+async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  const pid = child.pid;
+  if (child.exitCode !== null || child.signalCode !== null || pid === undefined) return;
+  const exited = once(child, "exit");
+  // Own process group: the proxy's workers go with it.
+  signalGroup(pid, "SIGTERM");
+  const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  child: ChildProcess,
+  log: string,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with ${child.exitCode} before it was ready; log:\n${tail(log)}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${what} was not ready after ${timeoutMs / 1000}s; log:\n${tail(log)}`);
+}
+
+export interface RedisServer {
+  port: number;
+  password: string;
+  /** Runs one redis-cli command, returns its output. */
+  cli(...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A throwaway redis-server: loopback, a password, no persistence, data in `dir`. */
+export async function startRedis(dir: string): Promise<RedisServer> {
+  const port = await freePort();
+  const password = `redis-${Math.random().toString(36).slice(2)}`;
+  const log = join(dir, "redis.log");
+  const child = spawn(
+    "redis-server",
+    [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--requirepass",
+      password,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--logfile",
+      log,
+    ],
+    {
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, PATH: `/usr/bin:/usr/local/bin:${process.env["PATH"] ?? ""}` },
+    },
+  );
+  const cli = async (...args: string[]) =>
+    (
+      await execa("redis-cli", [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "--no-auth-warning",
+        "-a",
+        password,
+        ...args,
+      ])
+    ).stdout;
+  await waitFor("redis-server", async () => (await cli("ping")) === "PONG", child, log, 15_000);
+  return { port, password, cli, stop: () => stopProcess(child) };
+}
+
+export interface Gateway {
+  url: string;
+  masterKey: string;
+  /** config.yaml as the proxy read it. */
+  configYaml: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  venv: string;
+  /** Work dir for config.yaml, the Python modules beside it and the log. */
+  dir: string;
+  spec: LiteLlmRoutingSpec;
+  redisPassword: string;
+  /** Extra environment (e.g. WORKBENCH_USAGE_DATABASE_URL). */
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}
+
+/**
+ * The LiteLLM proxy from the venv on a free loopback port: config.yaml rendered from the
+ * spec, the workbench's Python modules beside it, dummy provider keys, the local cost map,
+ * telemetry off and any non-loopback HTTP sent to a closed port (so an outbound call
+ * fails instead of leaving the machine).
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const port = await freePort();
+  const masterKey = `sk-test-${Math.random().toString(36).slice(2)}`;
+  const configYaml = renderLiteLlmConfig(options.spec);
+  const configPath = join(options.dir, "config.yaml");
+  writeFileSync(configPath, configYaml);
+  for (const file of GATEWAY_PYTHON_FILES) copyFileSync(file, join(options.dir, basename(file)));
+  const logFile = join(options.dir, "litellm.log");
+  const logStream = createWriteStream(logFile);
+  await once(logStream, "open");
+
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const env: Record<string, string> = {
+    PATH: `${options.venv}/bin:/usr/bin:/bin`,
+    HOME: options.dir,
+    LANG: "C.UTF-8",
+    LITELLM_LOCAL_MODEL_COST_MAP: "True",
+    LITELLM_TELEMETRY: "False",
+    LITELLM_MODE: "PRODUCTION", // no .env loading
+    DISABLE_ADMIN_UI: "True",
+    LITELLM_MASTER_KEY: masterKey,
+    REDIS_PASSWORD: options.redisPassword,
+    HTTP_PROXY: dead,
+    HTTPS_PROXY: dead,
+    http_proxy: dead,
+    https_proxy: dead,
+    NO_PROXY: "127.0.0.1,localhost",
+    no_proxy: "127.0.0.1,localhost",
+    PYTHONUNBUFFERED: "1",
+    ...Object.fromEntries(
+      Object.values(PROVIDER_KEY_ENV).map((name) => [name, `test-${name.toLowerCase()}`]),
+    ),
+    ...options.env,
+  };
+  const child = spawn(
+    join(options.venv, "bin/litellm"),
+    [
+      "--config",
+      configPath,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--num_workers",
+      "1",
+      "--telemetry",
+      "False",
+    ],
+    { cwd: options.dir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.pipe(logStream);
+  child.stderr?.pipe(logStream);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      "the LiteLLM proxy",
+      async () => (await fetch(`${url}/health/liveliness`)).ok,
+      child,
+      logFile,
+      options.startTimeoutMs ?? 120_000,
+    );
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
+  return {
+    url,
+    masterKey,
+    configYaml,
+    logFile,
+    stop: async () => {
+      await stopProcess(child);
+      logStream.end();
+    },
+  };
+}
+
+/** A temp work dir, and its removal. */
+export function makeWorkDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `aiwb-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** True when something listens on the loopback port. */
+export async function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.connect(port, "127.0.0.1");
+  });
+}
