@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imagePinProblem, parseImageReference } from "../cloud/image-ref.ts";
+import type { N8nCredentialSpec } from "../n8n/api-client.ts";
+import { WorkflowSet } from "../n8n/workflow-set.ts";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
 import {
   LETSENCRYPT_RESOLVER,
@@ -75,6 +77,12 @@ export interface N8nSettings {
   timezone: string;
   /** Requests and limits per process kind. */
   resources: { main: ResourceBudget; worker: ResourceBudget; webhookProcessor: ResourceBudget };
+  /**
+   * Let workflow expressions read the environment (`$env`): the deployed workflows take
+   * their integration settings (MATTERMOST_WEBHOOK_URL, ODOO_*) from extraEnvFromSecrets.
+   * Default false (n8n's own default blocks it).
+   */
+  workflowEnvAccess?: boolean;
 }
 
 /** n8n's chart values: the base file merged with the typed settings (pure; tests validate it against the chart schema). */
@@ -140,6 +148,7 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
         // Traefik sits in front: trust one proxy hop for X-Forwarded-*.
         { name: "N8N_PROXY_HOPS", value: "1" },
         { name: "N8N_DIAGNOSTICS_ENABLED", value: "false" },
+        ...(settings.workflowEnvAccess ? [{ name: "N8N_BLOCK_ENV_ACCESS_IN_NODE", value: "false" }] : []),
       ],
       extraEnvFrom: settings.extraEnvFromSecrets.map((name) => ({ secretRef: { name } })),
     },
@@ -186,10 +195,31 @@ export interface N8nArgs {
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
   /**
-   * Reserved for the workflow-import issue: a directory of exported workflow JSON to import
-   * into n8n. Not implemented yet; setting it only logs a warning.
+   * Directory of exported workflow JSON (n8n-workflows/), relative to
+   * `workflows.projectRoot`: imported, activated and kept up to date through n8n's public
+   * API by a {@link WorkflowSet} once the release is up. Needs `workflows`; without it the
+   * directory is only noted (a warning). Default none.
    */
   workflowsDir?: string;
+  /** How the workflows of `workflowsDir` are deployed. */
+  workflows?: N8nWorkflowDeployment;
+}
+
+export interface N8nWorkflowDeployment {
+  /** An n8n API key (Settings > n8n API) of the owner; created once by hand after the first install. Secret. */
+  apiKey: pulumi.Input<string>;
+  /** Project root `workflowsDir` is relative to (the program's root). */
+  projectRoot: string;
+  /** Base URL of n8n's public API. Default `https://<host>`. */
+  apiUrl?: pulumi.Input<string>;
+  /**
+   * Credentials the workflows reference by name (Workbench Postgres, Workbench Webhook
+   * Token), created or updated before the workflows. Secret. Default none: they must
+   * exist in n8n.
+   */
+  credentials?: pulumi.Input<pulumi.Input<N8nCredentialSpec>[]>;
+  /** Activate the workflows. Default true. */
+  activate?: boolean;
 }
 
 const N8N_RESOURCES = {
@@ -207,6 +237,8 @@ export class N8n extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
   public readonly values: HelmValues;
+  /** The deployed workflows, when `workflowsDir` and `workflows` are set. */
+  public readonly workflows?: WorkflowSet;
 
   constructor(name: string, args: N8nArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:N8n", name, {}, opts);
@@ -242,8 +274,16 @@ export class N8n extends pulumi.ComponentResource {
         this,
       );
     }
-    if (args.workflowsDir !== undefined) {
-      pulumi.log.warn(`${name}: workflowsDir is reserved for workflow import, which is not implemented yet; ignored`, this);
+    const deployWorkflows = args.workflowsDir !== undefined && args.workflows !== undefined;
+    if (args.workflowsDir !== undefined && !args.workflows) {
+      pulumi.log.warn(
+        `${name}: workflowsDir is set but workflows (apiKey, projectRoot) is not, so the workflows are not deployed; ` +
+          `create an API key in n8n (Settings > n8n API) and pass it as workflows.apiKey`,
+        this,
+      );
+    }
+    if (args.workflows && args.workflowsDir === undefined) {
+      throw new pulumi.ResourceError(`${name}: workflows is set without workflowsDir; name the directory of workflow JSON (e.g. n8n-workflows)`, this);
     }
 
     this.values = n8nValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("n8n")), {
@@ -260,6 +300,7 @@ export class N8n extends pulumi.ComponentResource {
       webhookReplicas: webhooks,
       timezone: args.timezone ?? "UTC",
       resources: N8N_RESOURCES,
+      ...(deployWorkflows ? { workflowEnvAccess: true } : {}),
     });
 
     const release = new k8s.helm.v3.Release(
@@ -280,6 +321,21 @@ export class N8n extends pulumi.ComponentResource {
 
     this.releaseName = release.status.name;
     this.url = pulumi.output(`https://${args.host}/`);
+
+    if (deployWorkflows && args.workflows && args.workflowsDir !== undefined) {
+      this.workflows = new WorkflowSet(
+        `${name}-workflows`,
+        {
+          apiUrl: args.workflows.apiUrl ?? `https://${args.host}`,
+          apiKey: args.workflows.apiKey,
+          projectRoot: args.workflows.projectRoot,
+          directory: args.workflowsDir,
+          ...(args.workflows.credentials ? { credentials: args.workflows.credentials } : {}),
+          ...(args.workflows.activate !== undefined ? { activate: args.workflows.activate } : {}),
+        },
+        { parent: this, dependsOn: [release] },
+      );
+    }
     this.registerOutputs({ releaseName: this.releaseName, url: this.url });
   }
 }

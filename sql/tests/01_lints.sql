@@ -18,9 +18,10 @@ select tables_are(
     'agents', 'agent_bindings', 'agent_runs', 'llm_requests',
     'sql_snippets', 'query_history',
     'cost_tracker', 'activity_log',
-    'user_roles', 'alerts', 'prompts'
+    'user_roles', 'alerts', 'prompts',
+    'expense_approvals'
   ],
-  'ip_workbench has the 18 tables of seed 001 plus user_roles, alerts and prompts'
+  'ip_workbench has the 18 tables of seed 001 plus user_roles, alerts, prompts and expense_approvals'
 );
 
 select views_are('ip_workbench', array['kpi_summary', 'dq_scorecards'], 'ip_workbench has the two views');

@@ -1,0 +1,18 @@
+export {
+  N8nApiClient,
+  N8nApiError,
+  type N8nApiCredential,
+  type N8nApiWorkflow,
+  type N8nCredentialSpec,
+} from "./api-client.ts";
+export { deployWorkflows, ensureCredentials, removeWorkflows, type DeployedWorkflow } from "./deploy.ts";
+export {
+  ALLOWED_NODE_TYPES,
+  duplicateWebhookPaths,
+  loadWorkflowFiles,
+  referencedCredentials,
+  workflowProblems,
+  type N8nWorkflow,
+  type WorkflowFile,
+} from "./workflow-files.ts";
+export { WorkflowSet, type WorkflowSetArgs } from "./workflow-set.ts";
