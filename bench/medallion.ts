@@ -41,7 +41,9 @@ async function withDb<T>(connection: PgConnection, work: (client: pg.Client) => 
 async function timedDbt(run: () => Promise<DbtRunSummary>): Promise<{ wall: number; sql: number }> {
   const started = performance.now();
   const summary = await run();
-  const sql = summary.nodes.filter((node) => node.resourceType === "model").reduce((sum, node) => sum + node.executionTime, 0);
+  const sql = summary.nodes
+    .filter((node) => node.resourceType === "model")
+    .reduce((sum, node) => sum + node.executionTime, 0);
   return { wall: (performance.now() - started) / 1000, sql };
 }
 
@@ -52,7 +54,17 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
 }
 
 interface Manifest {
-  nodes: Record<string, { resource_type: string; schema: string; alias?: string; name: string; config: { materialized: string }; depends_on: { nodes: string[] } }>;
+  nodes: Record<
+    string,
+    {
+      resource_type: string;
+      schema: string;
+      alias?: string;
+      name: string;
+      config: { materialized: string };
+      depends_on: { nodes: string[] };
+    }
+  >;
 }
 
 /** Models in dependency order (a topological sort of the manifest). */
@@ -92,17 +104,25 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
     // (a) generator end to end, then raw COPY vs landing-table COPY of the same records.
     const generated = await seconds(() =>
       withDb(connA, (c) =>
-        loadSampleData(c, { seed: 42, transactions: size, badShare, today: new Date().toISOString().slice(0, 10) }, {
-          source: "bench",
-          batchPrefix: "bench",
-          batchSize: 50_000,
-        }),
+        loadSampleData(
+          c,
+          { seed: 42, transactions: size, badShare, today: new Date().toISOString().slice(0, 10) },
+          {
+            source: "bench",
+            batchPrefix: "bench",
+            batchSize: 50_000,
+          },
+        ),
       ),
     );
     const { rawCopy, landingCopy } = await withDb(connA, async (c) => {
-      await c.query(`copy (select source, batch_id, record_seq, payload_raw from bronze.scout_transactions_raw) to '${exportFile}'`);
+      await c.query(
+        `copy (select source, batch_id, record_seq, payload_raw from bronze.scout_transactions_raw) to '${exportFile}'`,
+      );
       await c.query("create schema bench");
-      await c.query("create table bench.raw_copy (source text, batch_id text, record_seq int, payload_raw text)");
+      await c.query(
+        "create table bench.raw_copy (source text, batch_id text, record_seq int, payload_raw text)",
+      );
       await c.query("create table bench.landing_copy (like bronze.scout_transactions_raw including all)");
       const raw = await seconds(() => c.query(`copy bench.raw_copy from '${exportFile}'`));
       const landing = await seconds(() =>
@@ -121,7 +141,10 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
     const manifest = JSON.parse(readFileSync(join(targetPath, "manifest.json"), "utf8")) as Manifest;
     const statements = modelsInOrder(manifest).map((id) => {
       const node = manifest.nodes[id] as Manifest["nodes"][string] & { original_file_path: string };
-      const compiled = readFileSync(join(targetPath, "compiled", "workbench", node.original_file_path), "utf8");
+      const compiled = readFileSync(
+        join(targetPath, "compiled", "workbench", node.original_file_path),
+        "utf8",
+      );
       const relation = `"${node.schema}"."${node.alias ?? node.name}"`;
       const kind = node.config.materialized === "view" ? "view" : "table";
       // Same SQL, other database: dbt qualifies relations with the database name.
@@ -154,7 +177,12 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
     const incrementalBuild = await seconds(() => dbt("build", connA));
 
     // (d) floor: that compiled SQL, run directly, in model order, in database B.
-    await runDbt({ command: "seed", projectDir: DBT_PROJECT, connection: connB, targetPath: mkdtempSync(join(tmpdir(), "aiwb-bench-seed-")) });
+    await runDbt({
+      command: "seed",
+      projectDir: DBT_PROJECT,
+      connection: connB,
+      targetPath: mkdtempSync(join(tmpdir(), "aiwb-bench-seed-")),
+    });
     const floor = await seconds(() =>
       withDb(connB, async (c) => {
         for (const statement of statements) await c.query(statement);
@@ -185,12 +213,22 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sizes: { type: "string", default: "100000,1000000" }, "bad-share": { type: "string", default: "0.05" } },
+    options: {
+      sizes: { type: "string", default: "100000,1000000" },
+      "bad-share": { type: "string", default: "0.05" },
+    },
   });
   const sizes = (values.sizes ?? "").split(",").map((s) => Number(s.trim()));
   const badShare = Number(values["bad-share"]);
   const server = await localServer();
-  const admin: PgConnection = { host: server.host, port: server.port, database: "postgres", user: server.user, password: server.password, sslMode: "disable" };
+  const admin: PgConnection = {
+    host: server.host,
+    port: server.port,
+    database: "postgres",
+    user: server.user,
+    password: server.password,
+    sslMode: "disable",
+  };
 
   const results = [];
   for (const size of sizes) {
@@ -205,10 +243,16 @@ async function main(): Promise<void> {
   console.log("\n(a) bronze load (rows/s)");
   console.log("size        raw COPY   landing COPY  ratio (≥ 50 %)  generator end-to-end");
   for (const r of results) {
-    console.log(`${fmt(r.size).padEnd(12)}${fmt(r.rawCopyRate).padEnd(11)}${fmt(r.landingCopyRate).padEnd(14)}${pct(r.landingCopyRate / r.rawCopyRate).padEnd(16)}${fmt(r.generatedRate)}`);
+    console.log(
+      `${fmt(r.size).padEnd(12)}${fmt(r.rawCopyRate).padEnd(11)}${fmt(r.landingCopyRate).padEnd(14)}${pct(r.landingCopyRate / r.rawCopyRate).padEnd(16)}${fmt(r.generatedRate)}`,
+    );
   }
-  console.log("\n(b, c, d) builds (seconds; run = models only, build = models and tests; sql = the models' own query time)");
-  console.log("size        full run (sql)   full build  incr. run (sql)  incr. build  floor (d)  incr/full run: wall, sql (≤ 5 %)  full run/floor (≤ 1.5)");
+  console.log(
+    "\n(b, c, d) builds (seconds; run = models only, build = models and tests; sql = the models' own query time)",
+  );
+  console.log(
+    "size        full run (sql)   full build  incr. run (sql)  incr. build  floor (d)  incr/full run: wall, sql (≤ 5 %)  full run/floor (≤ 1.5)",
+  );
   for (const r of results) {
     console.log(
       `${fmt(r.size).padEnd(12)}${`${r.fullRun.wall.toFixed(1)} (${r.fullRun.sql.toFixed(1)})`.padEnd(17)}${r.fullBuild.toFixed(1).padEnd(12)}` +

@@ -24,7 +24,9 @@ function parseStack(argv: string[]): string {
   const stack = index >= 0 ? argv[index + 1] : undefined;
   const unknown = argv.filter((arg, position) => position !== index && position !== index + 1);
   if (!stack || stack.startsWith("-") || unknown.length > 0) {
-    throw new Error(`usage: npm run cost -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`);
+    throw new Error(
+      `usage: npm run cost -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`,
+    );
   }
   return stack;
 }
@@ -58,11 +60,15 @@ function main(): void {
   const { raw, secretKeys } = rawStackConfig(stack);
   const config = parseStackConfig(raw, secretKeys);
   if (config.profile !== "cloud") {
-    console.log(`stack '${stack}' uses the ${config.profile} profile: it runs on this machine and has no cloud cost.`);
+    console.log(
+      `stack '${stack}' uses the ${config.profile} profile: it runs on this machine and has no cloud cost.`,
+    );
     return;
   }
   const estimate = estimateMonthlyCost(costInputFromConfig(config), config.prices);
-  console.log(formatCostEstimate(estimate, `Monthly cost estimate for stack '${stack}' (${config.region}, USD)`));
+  console.log(
+    formatCostEstimate(estimate, `Monthly cost estimate for stack '${stack}' (${config.region}, USD)`),
+  );
 }
 
 // Run only as a script: tests import the functions above.
@@ -70,7 +76,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   try {
     main();
   } catch (error) {
-    const message = error instanceof StackConfigError || error instanceof Error ? error.message : String(error);
+    const message =
+      error instanceof StackConfigError || error instanceof Error ? error.message : String(error);
     console.error(`error: ${message}`);
     process.exit(1);
   }

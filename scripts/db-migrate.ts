@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   if (!url) throw new Error("give --stack <name> or set DATABASE_URL");
   const connection = connectionFromUrl(url);
   const migrations = loadMigrations(join(REPO_ROOT, "sql/migrations"));
-  console.log(`migrating ${connection.host}:${connection.port}/${connection.database} (${migrations.length} files)`);
+  console.log(
+    `migrating ${connection.host}:${connection.port}/${connection.database} (${migrations.length} files)`,
+  );
   const result = await applyMigrations(connection, migrations, (line) => console.log(`  ${line}`));
   console.log(`applied ${result.applied.length}, already applied ${result.alreadyApplied.length}`);
 }

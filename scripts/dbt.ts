@@ -12,7 +12,15 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { clientConfig, connectionFromUrl, type PgConnection } from "../components/database/pg-connection.ts";
 import { execa } from "execa";
-import { dbtEnvironment, DbtRunError, findDbt, LAYERS, runDbt, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
+import {
+  dbtEnvironment,
+  DbtRunError,
+  findDbt,
+  LAYERS,
+  runDbt,
+  type DbtRunSummary,
+  type Layer,
+} from "../components/data/dbt.ts";
 import { quarantineByReason } from "../components/data/medallion-report.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
@@ -36,13 +44,23 @@ async function serveDocs(connection: PgConnection): Promise<void> {
   const projectDir = join(REPO_ROOT, "dbt");
   const targetPath = join(projectDir, "target", "docs");
   console.log("==> dbt docs generate");
-  await runDbt({ command: "docs generate", projectDir, connection, targetPath, onLine: (line) => console.log(`  ${line}`) });
-  console.log("==> serving the docs on http://127.0.0.1:8080 (Ctrl-C to stop)");
-  await execa(findDbt(projectDir), ["docs", "serve", "--host", "127.0.0.1", "--port", "8080", "--no-browser", "--target-path", targetPath], {
-    cwd: projectDir,
-    env: dbtEnvironment({ command: "debug", projectDir, connection }),
-    stdio: "inherit",
+  await runDbt({
+    command: "docs generate",
+    projectDir,
+    connection,
+    targetPath,
+    onLine: (line) => console.log(`  ${line}`),
   });
+  console.log("==> serving the docs on http://127.0.0.1:8080 (Ctrl-C to stop)");
+  await execa(
+    findDbt(projectDir),
+    ["docs", "serve", "--host", "127.0.0.1", "--port", "8080", "--no-browser", "--target-path", targetPath],
+    {
+      cwd: projectDir,
+      env: dbtEnvironment({ command: "debug", projectDir, connection }),
+      stdio: "inherit",
+    },
+  );
 }
 
 async function main(): Promise<void> {
@@ -84,7 +102,9 @@ async function main(): Promise<void> {
     results.push([layer, summary]);
   }
 
-  console.log(`\n${pad("stage", 10)}${pad("models", 8)}${pad("rows", 12)}${pad("tests ok", 10)}${pad("failed", 8)}${pad("warned", 8)}elapsed`);
+  console.log(
+    `\n${pad("stage", 10)}${pad("models", 8)}${pad("rows", 12)}${pad("tests ok", 10)}${pad("failed", 8)}${pad("warned", 8)}elapsed`,
+  );
   for (const [layer, s] of results) {
     console.log(
       `${pad(layer, 10)}${pad(s.models.success, 8)}${pad(s.models.rowsAffected, 12)}${pad(s.tests.pass, 10)}` +

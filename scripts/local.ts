@@ -71,12 +71,22 @@ function resourceTimer() {
 
 function describeChanges(changes: Record<string, number> | undefined): string {
   const entries = Object.entries(changes ?? {});
-  return entries.length === 0 ? "none" : entries.map(([kind, count]) => `${count} ${kind === "same" ? "unchanged" : kind}`).join(", ");
+  return entries.length === 0
+    ? "none"
+    : entries.map(([kind, count]) => `${count} ${kind === "same" ? "unchanged" : kind}`).join(", ");
 }
 
 function table(rows: (string | number)[][], indent = "  "): string[] {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? "").length))) ?? [];
-  return rows.map((row) => indent + row.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join("  ").trimEnd());
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column] ?? "").length))) ?? [];
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, column) => String(cell).padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+  );
 }
 
 /** The engine's own error lines out of an Automation API failure (its message holds the whole log). */
@@ -107,13 +117,27 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
         : ["  none"]),
     );
 
-    const stages = (outputs["stages"]?.value ?? []) as { layer: string; models: number; testsPassed: number; testsFailed: number; testsWarned: number; elapsedSeconds: number }[];
+    const stages = (outputs["stages"]?.value ?? []) as {
+      layer: string;
+      models: number;
+      testsPassed: number;
+      testsFailed: number;
+      testsWarned: number;
+      elapsedSeconds: number;
+    }[];
     if (stages.length > 0) {
       lines.push("", "dbt stages:");
       lines.push(
         ...table([
           ["stage", "models", "tests passed", "failed", "warned", "dbt time"],
-          ...stages.map((s) => [s.layer, s.models, s.testsPassed, s.testsFailed, s.testsWarned, `${s.elapsedSeconds.toFixed(1)}s`]),
+          ...stages.map((s) => [
+            s.layer,
+            s.models,
+            s.testsPassed,
+            s.testsFailed,
+            s.testsWarned,
+            `${s.elapsedSeconds.toFixed(1)}s`,
+          ]),
         ]),
       );
     }
@@ -124,15 +148,30 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
       const seeded = Object.values(figures.tablesByLayer).reduce((a, b) => a + b, 0);
       if (seeded > 0) {
         lines.push("", "catalog:");
-        lines.push(`  tables: ${Object.entries(figures.tablesByLayer).map(([layer, n]) => `${layer} ${n}`).join(", ")}; columns: ${figures.columns}`);
-        lines.push(`  tests (latest run): ${figures.tests.pass} passed, ${figures.tests.fail + figures.tests.error} failed, ${figures.tests.warn} warned`);
-        lines.push(`  DQ score per layer: ${Object.entries(figures.dqByLayer).map(([layer, score]) => `${layer} ${score ?? "n/a"}`).join(", ")}`);
-        lines.push(`  lineage edges: ${figures.tableEdges} table, ${figures.columnEdges} column; open DQ alerts: ${figures.openAlerts}`);
+        lines.push(
+          `  tables: ${Object.entries(figures.tablesByLayer)
+            .map(([layer, n]) => `${layer} ${n}`)
+            .join(", ")}; columns: ${figures.columns}`,
+        );
+        lines.push(
+          `  tests (latest run): ${figures.tests.pass} passed, ${figures.tests.fail + figures.tests.error} failed, ${figures.tests.warn} warned`,
+        );
+        lines.push(
+          `  DQ score per layer: ${Object.entries(figures.dqByLayer)
+            .map(([layer, score]) => `${layer} ${score ?? "n/a"}`)
+            .join(", ")}`,
+        );
+        lines.push(
+          `  lineage edges: ${figures.tableEdges} table, ${figures.columnEdges} column; open DQ alerts: ${figures.openAlerts}`,
+        );
         const graph = await lineageGraph(client);
         const dir = join(cacheDir(), "reports", stack.name);
         mkdirSync(dir, { recursive: true });
         const picture = join(dir, "lineage.svg");
-        writeFileSync(picture, renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`));
+        writeFileSync(
+          picture,
+          renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
+        );
         lines.push(`  lineage picture: ${picture}`);
       }
     }
@@ -184,7 +223,10 @@ async function main(): Promise<void> {
     summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
     const steps = timer.steps();
     if (steps.length > 0) {
-      summary.push("deployment steps:", ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])));
+      summary.push(
+        "deployment steps:",
+        ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
+      );
     }
     summary.push(...(await timed("report", () => databaseReport(result.outputs, stack))));
     summary.push(...nextSteps());
@@ -208,9 +250,13 @@ main().catch((error: unknown) => {
         "lock file named above (under the cache's pulumi-state/.pulumi/locks) and re-run.",
     );
   } else if (/ stage: dbt build failed/.test(message)) {
-    console.error("a dbt model or test failed: fix it (npm run dbt -- <stage> --stack local reruns one stage), then re-run.");
+    console.error(
+      "a dbt model or test failed: fix it (npm run dbt -- <stage> --stack local reruns one stage), then re-run.",
+    );
   } else if (/ECONNREFUSED|is not running/.test(message)) {
-    console.error("PostgreSQL is not reachable: scripts/local-postgres start (its log: scripts/local-postgres status).");
+    console.error(
+      "PostgreSQL is not reachable: scripts/local-postgres start (its log: scripts/local-postgres status).",
+    );
   }
   process.exit(1);
 });

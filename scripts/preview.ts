@@ -22,7 +22,11 @@ import { SECRET_KEYS } from "../stacks/config.ts";
 import { REPO_ROOT } from "../stacks/paths.ts";
 
 /** npm packages whose resource plugins the cloud program loads. */
-const PLUGIN_PACKAGES = { digitalocean: "@pulumi/digitalocean", kubernetes: "@pulumi/kubernetes", random: "@pulumi/random" };
+const PLUGIN_PACKAGES = {
+  digitalocean: "@pulumi/digitalocean",
+  kubernetes: "@pulumi/kubernetes",
+  random: "@pulumi/random",
+};
 
 interface RequiredPlugin {
   name: string;
@@ -40,18 +44,25 @@ function parseStack(argv: string[]): string {
   const stack = index >= 0 ? argv[index + 1] : undefined;
   const unknown = argv.filter((arg, position) => position !== index && position !== index + 1);
   if (!stack || stack.startsWith("-") || unknown.length > 0) {
-    throw new Error(`usage: npm run preview -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`);
+    throw new Error(
+      `usage: npm run preview -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`,
+    );
   }
   return stack;
 }
 
 function cacheDir(): string {
-  return process.env["AIWB_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");
+  return (
+    process.env["AIWB_CACHE"] ??
+    join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench")
+  );
 }
 
 /** Plugin versions pinned by package.json (the SDK package version is the plugin version). */
 export function requiredPlugins(): RequiredPlugin[] {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
   return Object.entries(PLUGIN_PACKAGES).map(([name, pkg]) => {
     const version = manifest.dependencies[pkg];
     if (!version) throw new Error(`package.json does not depend on ${pkg}`);
@@ -64,7 +75,10 @@ export function missingPlugins(required: RequiredPlugin[], installed: InstalledP
   return required.filter(
     (plugin) =>
       !installed.some(
-        (have) => have.kind === "resource" && have.name === plugin.name && have.version.replace(/^v/, "") === plugin.version,
+        (have) =>
+          have.kind === "resource" &&
+          have.name === plugin.name &&
+          have.version.replace(/^v/, "") === plugin.version,
       ),
   );
 }
@@ -76,14 +90,18 @@ export function missingPluginsMessage(stack: string, missing: RequiredPlugin[], 
     "",
     "They ship only as binaries on GitHub releases, which this machine cannot reach (only package",
     "registries are), so nothing can install them here. On a machine with internet, run:",
-    ...missing.map((plugin) => `  PULUMI_HOME=${pulumiHome} pulumi plugin install resource ${plugin.name} ${plugin.version}`),
+    ...missing.map(
+      (plugin) =>
+        `  PULUMI_HOME=${pulumiHome} pulumi plugin install resource ${plugin.name} ${plugin.version}`,
+    ),
     `then copy ${join(pulumiHome, "plugins")}/resource-<name>-v<version> to the same place here.`,
     "Meanwhile: the unit tests (npm test) check the cloud program with mocks and the policy pack, and",
     "the pull-request workflow (.github/workflows/preview.yml) runs this preview with the plugins.",
   ].join("\n");
 }
 
-const secretEnvName = (key: string) => `WORKBENCH_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+const secretEnvName = (key: string) =>
+  `WORKBENCH_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
 
 async function main(): Promise<number> {
   const stack = parseStack(process.argv.slice(2));
@@ -95,7 +113,10 @@ async function main(): Promise<number> {
   const pulumiHome = process.env["PULUMI_HOME"] ?? join(cacheDir(), "pulumi-home");
 
   console.log(`==> checking resource plugins (${cli} plugin ls)`);
-  const listed = await execa(cli, ["plugin", "ls", "--json"], { env: { PULUMI_HOME: pulumiHome }, reject: false });
+  const listed = await execa(cli, ["plugin", "ls", "--json"], {
+    env: { PULUMI_HOME: pulumiHome },
+    reject: false,
+  });
   if (listed.exitCode !== 0) {
     console.error(`error: '${cli} plugin ls --json' failed:\n${listed.stderr}`);
     return 1;
@@ -114,7 +135,9 @@ async function main(): Promise<number> {
     const value = process.env[secretEnvName(key)];
     if (value) secrets[key] = value;
   }
-  console.log(`==> opening stack '${stack}' (${Object.keys(secrets).length} secrets from WORKBENCH_* env vars)`);
+  console.log(
+    `==> opening stack '${stack}' (${Object.keys(secrets).length} secrets from WORKBENCH_* env vars)`,
+  );
   const opened = await openStack({ stackName: stack, secrets });
   console.log("==> preview with the policy pack");
   const result = await opened.preview({

@@ -38,7 +38,16 @@ const DO_REGION = /^[a-z]{3}[0-9]$/;
 const DOKS_VERSION = /^1\.[0-9]+\.[0-9]+-do\.[0-9]+$|^latest$/;
 const DO_SIZE = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
-const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "any"] as const;
+const WEEKDAYS = [
+  "monday",
+  "tuesday",
+  "wednesday",
+  "thursday",
+  "friday",
+  "saturday",
+  "sunday",
+  "any",
+] as const;
 
 /** True when `cidr` is an IPv4 network inside one of the RFC 1918 private ranges. */
 export function isPrivateCidr(cidr: string): boolean {
@@ -102,8 +111,14 @@ const databaseSchema = z.strictObject({
     .min(1, { error: "must be a TCP port (1-65535)" })
     .max(65535, { error: "must be a TCP port (1-65535)" })
     .default(54322),
-  name: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" }).default("postgres"),
-  user: z.string().regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" }).default("postgres"),
+  name: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" })
+    .default("postgres"),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" })
+    .default("postgres"),
   sslMode: z
     .enum(["disable", "require", "verify-full"], { error: "must be one of disable, require, verify-full" })
     .default("disable"),
@@ -181,7 +196,8 @@ const imageRef = (example: string) =>
   z
     .string({ error: "must be a container image reference" })
     .refine(isPinnedImage, {
-      error: "must be an image reference pinned to a version tag or digest, like registry.example.com/team/app:1.2.3 (not :latest, not untagged)",
+      error:
+        "must be an image reference pinned to a version tag or digest, like registry.example.com/team/app:1.2.3 (not :latest, not untagged)",
     })
     .default(example);
 
@@ -204,7 +220,9 @@ const imagesSchema = z
 
 const modelId = z
   .string({ error: "must be a model id" })
-  .regex(MODEL_ID, { error: "must be '<provider>/<model>' with provider anthropic, openai or gemini, like openai/gpt-4o-mini" })
+  .regex(MODEL_ID, {
+    error: "must be '<provider>/<model>' with provider anthropic, openai or gemini, like openai/gpt-4o-mini",
+  })
   .refine((id) => !id.startsWith("gemini/gemini-1.5"), {
     error: "Gemini 1.5 models are retired: use a current Flash model like gemini/gemini-2.5-flash",
   });
@@ -222,8 +240,14 @@ const llmSchema = z
       .default(["openai/gpt-4o-mini", "gemini/gemini-2.5-flash"]),
     /** Cheap model for bulk work, served under the alias `workbench-budget`. */
     budget: modelId.default("gemini/gemini-2.5-flash-lite"),
-    rpmPerUser: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(500),
-    tpmPerUser: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(10_000),
+    rpmPerUser: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .default(500),
+    tpmPerUser: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .default(10_000),
     cacheTtlSeconds: z
       .int({ error: "must be a whole number" })
       .min(0, { error: "must be at least 0" })
@@ -275,7 +299,10 @@ const appPlatformSchema = z
 const supabaseSchema = z
   .strictObject({
     /** The project's API URL, e.g. https://<ref>.supabase.co (required to deploy). */
-    url: z.string().regex(HTTPS_URL, { error: "must be the project's https URL like https://abcd.supabase.co" }).optional(),
+    url: z
+      .string()
+      .regex(HTTPS_URL, { error: "must be the project's https URL like https://abcd.supabase.co" })
+      .optional(),
     /** Session-mode port (pooler or direct) for long-lived clients and pg_dump; `database.port` stays the transaction pooler. */
     sessionPort: z
       .int({ error: "must be a whole number" })
@@ -301,14 +328,19 @@ const cloudSchema = z.strictObject({
   domain: z.string().regex(HOSTNAME, { error: "must be a lowercase DNS name like workbench.example.com" }),
   vpcCidr: z
     .string()
-    .refine(isPrivateCidr, { error: "must be a private IPv4 network (RFC 1918) in CIDR form like 10.10.0.0/16" })
+    .refine(isPrivateCidr, {
+      error: "must be a private IPv4 network (RFC 1918) in CIDR form like 10.10.0.0/16",
+    })
     .default("10.10.0.0/16"),
   cluster: clusterSchema,
   registryTier: z
     .enum(["starter", "basic", "professional"], { error: "must be one of starter, basic, professional" })
     .default("basic"),
   /** Container registry name (globally unique at DigitalOcean). */
-  registryName: z.string().regex(DNS_LABEL, { error: "must be a lowercase DNS label (a-z, 0-9, -)" }).default("ai-workbench"),
+  registryName: z
+    .string()
+    .regex(DNS_LABEL, { error: "must be a lowercase DNS label (a-z, 0-9, -)" })
+    .default("ai-workbench"),
   /** Let's Encrypt account email (optional). */
   acmeEmail: z.string().regex(EMAIL, { error: "must be an email address" }).optional(),
   supabase: supabaseSchema,
@@ -321,7 +353,9 @@ const cloudSchema = z.strictObject({
   digitaloceanToken: optionalSecret(z.string().min(20, { error: "must be a DigitalOcean API token" })),
   spacesAccessKeyId: optionalSecret(z.string().min(10, { error: "must be a Spaces access key id" })),
   spacesSecretKey: optionalSecret(z.string().min(20, { error: "must be a Spaces secret key" })),
-  supabaseServiceRoleKey: optionalSecret(z.string().min(20, { error: "must be the Supabase service-role key (a JWT)" })),
+  supabaseServiceRoleKey: optionalSecret(
+    z.string().min(20, { error: "must be the Supabase service-role key (a JWT)" }),
+  ),
   anthropicApiKey: optionalSecret(z.string().min(20, { error: "must be an Anthropic API key" })),
   openaiApiKey: optionalSecret(z.string().min(20, { error: "must be an OpenAI API key" })),
   geminiApiKey: optionalSecret(z.string().min(20, { error: "must be a Gemini API key" })),
@@ -331,7 +365,9 @@ const cloudSchema = z.strictObject({
     z.string().min(32, { error: "must be at least 32 characters (e.g. openssl rand -hex 32)" }),
   ),
   odooApiKey: optionalSecret(z.string().min(8, { error: "must be an Odoo API key" })),
-  mattermostWebhookUrl: optionalSecret(z.string().regex(HTTPS_URL, { error: "must be an https webhook URL" })),
+  mattermostWebhookUrl: optionalSecret(
+    z.string().regex(HTTPS_URL, { error: "must be an https webhook URL" }),
+  ),
 });
 
 const stackConfigSchema = z.discriminatedUnion("profile", [localSchema, cloudSchema], {
@@ -426,7 +462,11 @@ export function parseStackConfig(raw: Record<string, string>, secretKeys: Readon
       if (issue.code === "unrecognized_keys") {
         for (const unknownKey of issue.keys) {
           const key = prefix + [...path, unknownKey].join(".");
-          problems.push({ key, rule: "is not a known setting (check for a typo)", got: describe(valueAt(values, [...path, unknownKey]), false) });
+          problems.push({
+            key,
+            rule: "is not a known setting (check for a typo)",
+            got: describe(valueAt(values, [...path, unknownKey]), false),
+          });
         }
         continue;
       }
@@ -466,7 +506,11 @@ export function cloudDeployProblems(config: CloudStackConfig): ConfigProblem[] {
   const setSecret = (key: SecretKey) => `pulumi config set --secret ${CONFIG_NAMESPACE}:${key} <value>`;
   const requireSecret = (key: SecretKey, reason: string) => {
     if (config[key as keyof CloudStackConfig] === undefined) {
-      problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, rule: `is required ${reason}: ${setSecret(key)}`, got: "nothing" });
+      problems.push({
+        key: `${CONFIG_NAMESPACE}:${key}`,
+        rule: `is required ${reason}: ${setSecret(key)}`,
+        got: "nothing",
+      });
     }
   };
 

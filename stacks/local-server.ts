@@ -16,7 +16,9 @@ export async function localServer(): Promise<LocalServer> {
   const script = join(REPO_ROOT, "scripts/local-postgres");
   const status = await execa("bash", [script, "status"], { reject: false });
   if (status.exitCode !== 0) {
-    throw new Error(`the local PostgreSQL server is not running (${status.stdout.trim()}): run scripts/local-postgres start`);
+    throw new Error(
+      `the local PostgreSQL server is not running (${status.stdout.trim()}): run scripts/local-postgres start`,
+    );
   }
   const { stdout } = await execa("bash", [script, "url"]);
   const parsed = new URL(stdout.trim());

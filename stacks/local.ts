@@ -71,7 +71,15 @@ export function localPlatform(config: LocalStackConfig) {
   return {
     ...outputs,
     catalog: pulumi
-      .all([catalog.tables, catalog.columns, catalog.tableEdges, catalog.columnEdges, catalog.tests, catalog.alertsRaised, catalog.dqByLayer])
+      .all([
+        catalog.tables,
+        catalog.columns,
+        catalog.tableEdges,
+        catalog.columnEdges,
+        catalog.tests,
+        catalog.alertsRaised,
+        catalog.dqByLayer,
+      ])
       .apply(([tables, columns, tableEdges, columnEdges, tests, alertsRaised, dqByLayer]) => ({
         tables,
         columns,
@@ -81,9 +89,13 @@ export function localPlatform(config: LocalStackConfig) {
         alertsRaised,
         dqByLayer,
       })),
-    sampleData: pulumi.all([sample.delivered, sample.transactionKinds, sample.expenseKinds]).apply(
-      ([delivered, transactionKinds, expenseKinds]) => ({ delivered, transactionKinds, expenseKinds }),
-    ),
+    sampleData: pulumi
+      .all([sample.delivered, sample.transactionKinds, sample.expenseKinds])
+      .apply(([delivered, transactionKinds, expenseKinds]) => ({
+        delivered,
+        transactionKinds,
+        expenseKinds,
+      })),
     stages: medallion.stages,
     artifactDirs: medallion.artifactDirs,
   };

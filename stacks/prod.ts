@@ -51,7 +51,11 @@ export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
 /** What `npm run cost` prices: derived from the config exactly as {@link cloudPlatform} deploys it. */
 export function costInputFromConfig(config: CloudStackConfig): CostInput {
   return {
-    cluster: { nodeSize: config.cluster.nodeSize, nodeCount: config.cluster.nodeCount, maxNodes: config.cluster.maxNodes },
+    cluster: {
+      nodeSize: config.cluster.nodeSize,
+      nodeCount: config.cluster.nodeCount,
+      maxNodes: config.cluster.maxNodes,
+    },
     apps: config.features.appPlatform
       ? APP_PLATFORM_APPS.map((name) => ({
           name,
@@ -130,7 +134,11 @@ export function cloudPlatform(config: CloudStackConfig) {
   // ---- Supabase: the database layer and the apps' schemas -----------------------------
   const admin = adminConnection(config);
   const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
-  const database = new WorkbenchDatabase("workbench", { connection: admin, projectRoot: REPO_ROOT, environment: env });
+  const database = new WorkbenchDatabase("workbench", {
+    connection: admin,
+    projectRoot: REPO_ROOT,
+    environment: env,
+  });
   const appSchemas = new SqlStatements(`${base}-app-schemas`, {
     connection: session,
     apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
@@ -153,7 +161,11 @@ export function cloudPlatform(config: CloudStackConfig) {
     : undefined;
   const models = { primary: config.llm.primary, fallbacks: config.llm.fallbacks, budget: config.llm.budget };
   const providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>> = {};
-  const keyConfig = { anthropic: config.anthropicApiKey, openai: config.openaiApiKey, gemini: config.geminiApiKey };
+  const keyConfig = {
+    anthropic: config.anthropicApiKey,
+    openai: config.openaiApiKey,
+    gemini: config.geminiApiKey,
+  };
   for (const llmProvider of providersOf(models)) {
     const key = keyConfig[llmProvider];
     if (key !== undefined) providerKeys[PROVIDER_KEY_ENV[llmProvider]] = pulumi.secret(key);
@@ -174,7 +186,9 @@ export function cloudPlatform(config: CloudStackConfig) {
               secretKey: pulumi.secret(config.langfuseSecretKey as string),
             },
             databaseUrl: pulumi.secret(
-              session.apply((connection) => withQuery(connectionUrl(connection, true), `schema=${APP_SCHEMAS.litellm}`)),
+              session.apply((connection) =>
+                withQuery(connectionUrl(connection, true), `schema=${APP_SCHEMAS.litellm}`),
+              ),
             ),
           },
         }
@@ -191,7 +205,9 @@ export function cloudPlatform(config: CloudStackConfig) {
       : {}),
     integrations: {
       ...(config.odooApiKey ? { odooApiKey: pulumi.secret(config.odooApiKey) } : {}),
-      ...(config.mattermostWebhookUrl ? { mattermostWebhookUrl: pulumi.secret(config.mattermostWebhookUrl) } : {}),
+      ...(config.mattermostWebhookUrl
+        ? { mattermostWebhookUrl: pulumi.secret(config.mattermostWebhookUrl) }
+        : {}),
       ...(masterKey ? { litellmApiKey: masterKey } : {}),
     },
     registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
@@ -251,7 +267,11 @@ export function cloudPlatform(config: CloudStackConfig) {
         sslMode: config.database.sslMode,
         passwordSecret: { name: coreSecret, key: "DB_POSTGRESDB_PASSWORD" },
       },
-      redis: { host: queue.host, port: queue.port, passwordSecret: { name: queue.passwordSecretName, key: queue.passwordKey } },
+      redis: {
+        host: queue.host,
+        port: queue.port,
+        passwordSecret: { name: queue.passwordSecretName, key: queue.passwordKey },
+      },
       coreSecretName: coreSecret,
       extraEnvFromSecrets: secrets.integrationsSecretName ? [secrets.integrationsSecretName] : [],
     });
@@ -392,7 +412,10 @@ export function cloudPlatform(config: CloudStackConfig) {
         appName: `${base}-ocr-backend`.slice(0, 32),
         image: config.images.ocrBackend,
         env: { SUPABASE_URL: supabaseUrl, ...(litellm ? { LITELLM_BASE_URL: litellm.url } : {}) },
-        secretEnv: { SUPABASE_SERVICE_ROLE_KEY: supabaseKey, ...(masterKey ? { LITELLM_API_KEY: masterKey } : {}) },
+        secretEnv: {
+          SUPABASE_SERVICE_ROLE_KEY: supabaseKey,
+          ...(masterKey ? { LITELLM_API_KEY: masterKey } : {}),
+        },
       },
       onDigitalOcean,
     ).liveUrl;
@@ -406,7 +429,9 @@ export function cloudPlatform(config: CloudStackConfig) {
         secretEnv: {
           SUPABASE_SERVICE_ROLE_KEY: supabaseKey,
           DATABASE_URL: databaseUrl,
-          ...(config.mattermostWebhookUrl ? { MATTERMOST_WEBHOOK_URL: pulumi.secret(config.mattermostWebhookUrl) } : {}),
+          ...(config.mattermostWebhookUrl
+            ? { MATTERMOST_WEBHOOK_URL: pulumi.secret(config.mattermostWebhookUrl) }
+            : {}),
         },
       },
       onDigitalOcean,

@@ -7,7 +7,16 @@
  * from the committed one (the documented, non-secret settings) plus secrets set here;
  * the encryption salt stays with the workspace, so the committed file never changes.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,7 +30,10 @@ export { REPO_ROOT } from "./paths.ts";
 import { REPO_ROOT } from "./paths.ts";
 
 export function cacheDir(): string {
-  return process.env["AIWB_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");
+  return (
+    process.env["AIWB_CACHE"] ??
+    join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench")
+  );
 }
 
 export interface OpenStackOptions {

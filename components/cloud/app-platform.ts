@@ -25,7 +25,8 @@ export interface AppPlatformServiceArgs {
   secretEnv?: Record<string, pulumi.Input<string>>;
 }
 
-const CREDENTIAL = /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL|WEBHOOK_URL|CREDENTIALS)/i;
+const CREDENTIAL =
+  /(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|ACCESS_KEY|DATABASE_URL|WEBHOOK_URL|CREDENTIALS)/i;
 
 /** The App Platform image spec for a reference. */
 export function appImageSpec(reference: string): digitalocean.types.input.AppSpecServiceImage {
@@ -74,12 +75,19 @@ export class AppPlatformService extends pulumi.ComponentResource {
     const pinProblem = imagePinProblem(args.image);
     if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
     if (!Number.isInteger(instanceCount) || instanceCount < 1) {
-      throw new pulumi.ResourceError(`${name}: instanceCount must be a whole number of at least 1 (got ${instanceCount})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: instanceCount must be a whole number of at least 1 (got ${instanceCount})`,
+        this,
+      );
     }
     for (const key of Object.keys(env)) {
-      if (key in secretEnv) throw new pulumi.ResourceError(`${name}: env ${key} is set both in env and secretEnv`, this);
+      if (key in secretEnv)
+        throw new pulumi.ResourceError(`${name}: env ${key} is set both in env and secretEnv`, this);
       if (CREDENTIAL.test(key)) {
-        throw new pulumi.ResourceError(`${name}: env ${key} looks like a credential: pass it in secretEnv (type SECRET)`, this);
+        throw new pulumi.ResourceError(
+          `${name}: env ${key} looks like a credential: pass it in secretEnv (type SECRET)`,
+          this,
+        );
       }
     }
     let image: digitalocean.types.input.AppSpecServiceImage;

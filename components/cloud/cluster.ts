@@ -62,10 +62,16 @@ export class Cluster extends pulumi.ComponentResource {
     const window = args.maintenanceWindow ?? { day: "sunday", startTime: "03:00" };
 
     if (!Number.isInteger(minNodes) || minNodes < 1) {
-      throw new pulumi.ResourceError(`${name}: minNodes must be a whole number of at least 1 (got ${minNodes})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: minNodes must be a whole number of at least 1 (got ${minNodes})`,
+        this,
+      );
     }
     if (minNodes > maxNodes) {
-      throw new pulumi.ResourceError(`${name}: minNodes (${minNodes}) must not exceed maxNodes (${maxNodes})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: minNodes (${minNodes}) must not exceed maxNodes (${maxNodes})`,
+        this,
+      );
     }
     if (nodeCount < minNodes || nodeCount > maxNodes) {
       throw new pulumi.ResourceError(
@@ -74,7 +80,10 @@ export class Cluster extends pulumi.ComponentResource {
       );
     }
     if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(window.startTime)) {
-      throw new pulumi.ResourceError(`${name}: maintenanceWindow.startTime must be a UTC time HH:MM (got ${window.startTime})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: maintenanceWindow.startTime must be a UTC time HH:MM (got ${window.startTime})`,
+        this,
+      );
     }
 
     const cluster = new digitalocean.KubernetesCluster(

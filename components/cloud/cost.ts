@@ -62,7 +62,9 @@ const dollars = (value: number) => value / 100;
 function priceOf(table: Record<string, number>, slug: string, key: string): number {
   const price = table[slug];
   if (price === undefined) {
-    throw new Error(`no price for size '${slug}' in workbench:prices.${key}: add it (USD per month) to the stack config`);
+    throw new Error(
+      `no price for size '${slug}' in workbench:prices.${key}: add it (USD per month) to the stack config`,
+    );
   }
   return price;
 }
@@ -76,9 +78,19 @@ export function estimateMonthlyCost(input: CostInput, prices: PriceTable): CostE
   };
 
   const nodePrice = priceOf(prices.dropletMonthly, input.cluster.nodeSize, "dropletMonthly");
-  add("DOKS node pool", `${input.cluster.nodeSize} (autoscaling to ${input.cluster.maxNodes})`, input.cluster.nodeCount, nodePrice);
+  add(
+    "DOKS node pool",
+    `${input.cluster.nodeSize} (autoscaling to ${input.cluster.maxNodes})`,
+    input.cluster.nodeCount,
+    nodePrice,
+  );
   for (const app of input.apps) {
-    add(`App Platform: ${app.name}`, app.instanceSize, app.instanceCount, priceOf(prices.appInstanceMonthly, app.instanceSize, "appInstanceMonthly"));
+    add(
+      `App Platform: ${app.name}`,
+      app.instanceSize,
+      app.instanceCount,
+      priceOf(prices.appInstanceMonthly, app.instanceSize, "appInstanceMonthly"),
+    );
   }
   add("Container Registry", input.registryTier, 1, prices.registryMonthly[input.registryTier]);
   add("Spaces", "250 GiB storage + 1 TiB transfer", input.spacesBuckets, prices.spacesMonthly);
@@ -109,9 +121,15 @@ export function formatCostEstimate(estimate: CostEstimate, title = "Monthly cost
     usd(line.monthly),
   ]);
   const header = ["resource", "spec", "qty", "unit", "monthly"];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] as string).length)),
+  );
   const format = (row: string[]) =>
-    row.map((cell, column) => (column >= 2 ? cell.padStart(widths[column] as number) : cell.padEnd(widths[column] as number))).join("  ");
+    row
+      .map((cell, column) =>
+        column >= 2 ? cell.padStart(widths[column] as number) : cell.padEnd(widths[column] as number),
+      )
+      .join("  ");
   const rule = widths.map((width) => "-".repeat(width)).join("  ");
   return [
     title,

@@ -7,7 +7,15 @@
  */
 
 /** Tags that move: a deployment naming one is not reproducible. */
-export const FLOATING_TAGS: ReadonlySet<string> = new Set(["latest", "stable", "main", "master", "edge", "nightly", "dev"]);
+export const FLOATING_TAGS: ReadonlySet<string> = new Set([
+  "latest",
+  "stable",
+  "main",
+  "master",
+  "edge",
+  "nightly",
+  "dev",
+]);
 
 export interface ImageReference {
   /** Registry host (with port), when the first path component names one; e.g. `ghcr.io`. */
@@ -69,7 +77,8 @@ export function imagePinProblem(reference: string): string | undefined {
   if (!parsed) return "is not a valid image reference";
   if (parsed.digest) return undefined;
   if (parsed.tag === undefined) return "has no tag: pin a version (e.g. :1.2.3) or a digest";
-  if (FLOATING_TAGS.has(parsed.tag)) return `uses the floating tag "${parsed.tag}": pin a version or a digest`;
+  if (FLOATING_TAGS.has(parsed.tag))
+    return `uses the floating tag "${parsed.tag}": pin a version or a digest`;
   return undefined;
 }
 

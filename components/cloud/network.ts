@@ -51,7 +51,10 @@ export class Network extends pulumi.ComponentResource {
       }
     }
     if (inboundPorts.length === 0) {
-      throw new pulumi.ResourceError(`${name}: inboundPorts is empty: the workbench needs at least 443 for HTTPS`, this);
+      throw new pulumi.ResourceError(
+        `${name}: inboundPorts is empty: the workbench needs at least 443 for HTTPS`,
+        this,
+      );
     }
     const publicSources = inboundSources.filter((source) => INTERNET.includes(source));
     const exposedDatabase = inboundPorts.find((port) => DATABASE_PORTS.has(port));

@@ -25,7 +25,8 @@ export const INTERNET: readonly string[] = ["0.0.0.0/0", "::/0"];
  * undefined (all ports, as for ICMP). Returns [low, high].
  */
 export function portRangeBounds(portRange: string | undefined): [number, number] | undefined {
-  if (portRange === undefined || portRange === "" || portRange === "all" || portRange === "0") return [1, 65535];
+  if (portRange === undefined || portRange === "" || portRange === "all" || portRange === "0")
+    return [1, 65535];
   const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(portRange.trim());
   if (!match) return undefined;
   const low = Number(match[1]);
@@ -37,5 +38,7 @@ export function portRangeBounds(portRange: string | undefined): [number, number]
 export function databasePortsIn(portRange: string | undefined): number[] {
   const bounds = portRangeBounds(portRange);
   if (!bounds) return [];
-  return [...DATABASE_PORTS.keys()].filter((port) => port >= bounds[0] && port <= bounds[1]).sort((a, b) => a - b);
+  return [...DATABASE_PORTS.keys()]
+    .filter((port) => port >= bounds[0] && port <= bounds[1])
+    .sort((a, b) => a - b);
 }

@@ -36,12 +36,19 @@ export class Registry extends pulumi.ComponentResource {
       );
     }
     if (!(REGISTRY_TIERS as readonly string[]).includes(tier)) {
-      throw new pulumi.ResourceError(`${name}: tier '${tier}' must be one of ${REGISTRY_TIERS.join(", ")}`, this);
+      throw new pulumi.ResourceError(
+        `${name}: tier '${tier}' must be one of ${REGISTRY_TIERS.join(", ")}`,
+        this,
+      );
     }
 
     const registry = new digitalocean.ContainerRegistry(
       name,
-      { name: args.registryName, subscriptionTierSlug: tier, ...(args.region ? { region: args.region } : {}) },
+      {
+        name: args.registryName,
+        subscriptionTierSlug: tier,
+        ...(args.region ? { region: args.region } : {}),
+      },
       { parent: this },
     );
     const credentials = new digitalocean.ContainerRegistryDockerCredentials(
@@ -53,6 +60,10 @@ export class Registry extends pulumi.ComponentResource {
     this.endpoint = registry.endpoint;
     this.serverUrl = registry.serverUrl;
     this.dockerConfigJson = pulumi.secret(credentials.dockerCredentials);
-    this.registerOutputs({ endpoint: this.endpoint, serverUrl: this.serverUrl, dockerConfigJson: this.dockerConfigJson });
+    this.registerOutputs({
+      endpoint: this.endpoint,
+      serverUrl: this.serverUrl,
+      dockerConfigJson: this.dockerConfigJson,
+    });
   }
 }

@@ -57,7 +57,8 @@ export class SpacesBucket extends pulumi.ComponentResource {
           this,
         );
       }
-      if (ids.has(rule.id)) throw new pulumi.ResourceError(`${name}: lifecycle rule id '${rule.id}' is used twice`, this);
+      if (ids.has(rule.id))
+        throw new pulumi.ResourceError(`${name}: lifecycle rule id '${rule.id}' is used twice`, this);
       ids.add(rule.id);
     }
     if (!Number.isInteger(noncurrentDays) || noncurrentDays < 1) {
@@ -68,7 +69,12 @@ export class SpacesBucket extends pulumi.ComponentResource {
     }
 
     const lifecycleRules: digitalocean.types.input.SpacesBucketLifecycleRule[] = [
-      ...rules.map((rule) => ({ id: rule.id, prefix: rule.prefix, enabled: true, expiration: { days: rule.expireDays } })),
+      ...rules.map((rule) => ({
+        id: rule.id,
+        prefix: rule.prefix,
+        enabled: true,
+        expiration: { days: rule.expireDays },
+      })),
       {
         id: "housekeeping",
         enabled: true,

@@ -19,7 +19,12 @@ export async function catalogFigures(client: pg.Client): Promise<CatalogFigures>
     `select coalesce(layer, 'other') as layer, count(*)::int as n, round(avg(dq_score), 2)::text as dq
        from ip_workbench.tables where not is_deleted group by 1 order by 1`,
   );
-  const counts = await client.query<{ columns: number; table_edges: number; column_edges: number; open_alerts: number }>(
+  const counts = await client.query<{
+    columns: number;
+    table_edges: number;
+    column_edges: number;
+    open_alerts: number;
+  }>(
     `select (select count(*)::int from ip_workbench.table_metadata m
                join ip_workbench.tables t on t.id = m.table_id where not t.is_deleted) as columns,
             (select count(*)::int from ip_workbench.lineage_edges where edge_type = 'table') as table_edges,
@@ -41,15 +46,27 @@ export async function catalogFigures(client: pg.Client): Promise<CatalogFigures>
     columns: row?.columns ?? 0,
     tableEdges: row?.table_edges ?? 0,
     columnEdges: row?.column_edges ?? 0,
-    tests: { pass: testCount("pass"), warn: testCount("warn"), fail: testCount("fail"), error: testCount("error") },
+    tests: {
+      pass: testCount("pass"),
+      warn: testCount("warn"),
+      fail: testCount("fail"),
+      error: testCount("error"),
+    },
     dqByLayer: Object.fromEntries(tables.rows.map((r) => [r.layer, r.dq === null ? null : Number(r.dq)])),
     openAlerts: row?.open_alerts ?? 0,
   };
 }
 
 /** Table-level lineage of the live catalog, as nodes (by layer) and edges. */
-export async function lineageGraph(client: pg.Client): Promise<{ nodes: LineageNode[]; edges: LineageEdge[] }> {
-  const tables = await client.query<{ id: string; name: string; layer: string | null; resource_type: string }>(
+export async function lineageGraph(
+  client: pg.Client,
+): Promise<{ nodes: LineageNode[]; edges: LineageEdge[] }> {
+  const tables = await client.query<{
+    id: string;
+    name: string;
+    layer: string | null;
+    resource_type: string;
+  }>(
     `select id::text, schema_name || '.' || table_name as name, layer, resource_type
        from ip_workbench.tables where not is_deleted`,
   );

@@ -85,16 +85,26 @@ export class DataStack extends pulumi.ComponentResource {
               stage.testsWarned,
               stage.elapsedSeconds,
             ])
-            .apply(([invocationId, models, rowsProcessed, testsPassed, testsFailed, testsWarned, elapsedSeconds]) => ({
-              layer: LAYERS[index] as Layer,
-              invocationId,
-              models,
-              rowsProcessed,
-              testsPassed,
-              testsFailed,
-              testsWarned,
-              elapsedSeconds,
-            })),
+            .apply(
+              ([
+                invocationId,
+                models,
+                rowsProcessed,
+                testsPassed,
+                testsFailed,
+                testsWarned,
+                elapsedSeconds,
+              ]) => ({
+                layer: LAYERS[index] as Layer,
+                invocationId,
+                models,
+                rowsProcessed,
+                testsPassed,
+                testsFailed,
+                testsWarned,
+                elapsedSeconds,
+              }),
+            ),
         ),
       )
       .apply((summaries) => summaries);

@@ -50,12 +50,17 @@ function resolve(path: string): string {
 /** Rows now in the relations a run built (exact counts; views count too). */
 async function rowsInBuiltRelations(connection: PgConnection, summary: DbtRunSummary, manifestPath: string) {
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-    nodes: Record<string, { schema: string; alias?: string; name: string; config?: { materialized?: string } }>;
+    nodes: Record<
+      string,
+      { schema: string; alias?: string; name: string; config?: { materialized?: string } }
+    >;
   };
   const relations = summary.nodes
     .filter((node) => node.resourceType === "model" && node.status === "success")
     .map((node) => manifest.nodes[node.uniqueId])
-    .filter((node): node is NonNullable<typeof node> => node !== undefined && node.config?.materialized !== "view")
+    .filter(
+      (node): node is NonNullable<typeof node> => node !== undefined && node.config?.materialized !== "view",
+    )
     .map((node) => `"${node.schema}"."${node.alias ?? node.name}"`);
   if (relations.length === 0) return 0;
   return withClient(connection, async (client) => {
@@ -76,7 +81,10 @@ async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
     return result.rows[0]?.id as string;
   });
 
-  const finish = (status: "completed" | "failed", fields: { invocationId?: string; rows?: number; error?: string }) =>
+  const finish = (
+    status: "completed" | "failed",
+    fields: { invocationId?: string; rows?: number; error?: string },
+  ) =>
     withClient(inputs.recorder, (client) =>
       client.query(
         `update ip_workbench.job_runs
@@ -104,7 +112,11 @@ async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
     throw new Error(`${inputs.layer} stage: ${message}`, { cause: error });
   }
 
-  const rows = await rowsInBuiltRelations(inputs.connection, summary, join(resolve(inputs.artifactsDir), "manifest.json"));
+  const rows = await rowsInBuiltRelations(
+    inputs.connection,
+    summary,
+    join(resolve(inputs.artifactsDir), "manifest.json"),
+  );
   await finish("completed", { invocationId: summary.invocationId, rows });
   return {
     ...inputs,
@@ -121,9 +133,9 @@ async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
 
 export const dbtStageProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: DbtStageOutputs, news: DbtStageInputs) {
-    const changed = (["inputsHash", "upstream", "target", "layer", "projectDir", "artifactsDir"] as const).filter(
-      (key) => olds[key] !== news[key],
-    );
+    const changed = (
+      ["inputsHash", "upstream", "target", "layer", "projectDir", "artifactsDir"] as const
+    ).filter((key) => olds[key] !== news[key]);
     const targetMoved =
       olds.connection.host !== news.connection.host ||
       olds.connection.port !== news.connection.port ||

@@ -39,7 +39,8 @@ export interface DbtOptions {
   dbtPath?: string;
 }
 
-export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "warn" | "runtime error" | "no-op";
+export type NodeStatus =
+  "success" | "error" | "skipped" | "pass" | "fail" | "warn" | "runtime error" | "no-op";
 
 export interface DbtNodeResult {
   uniqueId: string;
@@ -67,7 +68,9 @@ export interface DbtRunSummary {
 
 export class DbtNotInstalledError extends Error {
   constructor(tried: string[]) {
-    super(`dbt is not installed (looked for ${tried.join(", ")}): run scripts/bootstrap to create the project venv`);
+    super(
+      `dbt is not installed (looked for ${tried.join(", ")}): run scripts/bootstrap to create the project venv`,
+    );
     this.name = "DbtNotInstalledError";
   }
 }
@@ -82,7 +85,9 @@ export class DbtRunError extends Error {
     super(
       failures.length > 0
         ? `dbt ${command} failed on ${failures.length} node(s):\n` +
-            failures.map((node) => `  - ${node.uniqueId} [${node.status}]: ${compactMessage(node.message)}`).join("\n")
+            failures
+              .map((node) => `  - ${node.uniqueId} [${node.status}]: ${compactMessage(node.message)}`)
+              .join("\n")
         : `dbt ${command} failed: ${detail}`,
     );
     this.name = "DbtRunError";
@@ -109,7 +114,8 @@ export function findDbt(projectDir: string, explicit?: string): string {
   if (existsSync(requirements)) {
     const hash = createHash("sha256").update(readFileSync(requirements)).digest("hex").slice(0, 12);
     const cache =
-      process.env["AIWB_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");
+      process.env["AIWB_CACHE"] ??
+      join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench");
     candidates.push(join(cache, "venv", `dbt-${hash}`, "bin", "dbt"));
   }
   for (const candidate of candidates) {
@@ -220,7 +226,9 @@ export function failingNodes(summary: DbtRunSummary): DbtNodeResult[] {
 
 /** What dbt said went wrong, from its last lines: from "Encountered an error" on, timestamps dropped. */
 export function errorDetail(lines: readonly string[]): string {
-  const plain = lines.map((line) => line.replace(/^\d{2}:\d{2}:\d{2}\s+/, "").trim()).filter((line) => line.length > 0);
+  const plain = lines
+    .map((line) => line.replace(/^\d{2}:\d{2}:\d{2}\s+/, "").trim())
+    .filter((line) => line.length > 0);
   const start = plain.findIndex((line) => /^Encountered an error/.test(line));
   const relevant = start >= 0 ? plain.slice(start + 1) : plain.slice(-6);
   return relevant.join(" | ") || "no output";
@@ -254,7 +262,9 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
   }
   const result = await child;
 
-  const summary = existsSync(resultsFile) ? parseRunResults(readFileSync(resultsFile, "utf8"), targetPath) : null;
+  const summary = existsSync(resultsFile)
+    ? parseRunResults(readFileSync(resultsFile, "utf8"), targetPath)
+    : null;
 
   if (result.exitCode !== 0) {
     const failures = summary ? failingNodes(summary) : [];

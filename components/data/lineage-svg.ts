@@ -47,7 +47,10 @@ export interface Layout {
 
 /** Places nodes: columns by layer (unknown layers after the known ones), rows sorted by id. */
 export function layoutLineage(nodes: readonly LineageNode[]): Layout {
-  const columns = [...LAYER_COLUMNS, ...new Set(nodes.map((n) => n.layer).filter((l) => !LAYER_COLUMNS.includes(l as never)))];
+  const columns = [
+    ...LAYER_COLUMNS,
+    ...new Set(nodes.map((n) => n.layer).filter((l) => !LAYER_COLUMNS.includes(l as never))),
+  ];
   const positions = new Map<string, { x: number; y: number }>();
   let tallest = 0;
   columns.forEach((layer, column) => {
@@ -67,7 +70,11 @@ export function layoutLineage(nodes: readonly LineageNode[]): Layout {
   };
 }
 
-export function renderLineageSvg(nodes: readonly LineageNode[], edges: readonly LineageEdge[], title: string): string {
+export function renderLineageSvg(
+  nodes: readonly LineageNode[],
+  edges: readonly LineageEdge[],
+  title: string,
+): string {
   const layout = layoutLineage(nodes);
   const columns = [...new Set([...LAYER_COLUMNS, ...nodes.map((node) => node.layer)])];
   const parts: string[] = [

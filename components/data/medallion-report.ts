@@ -43,7 +43,9 @@ export async function rowsPerRelation(client: pg.Client): Promise<LayerRows[]> {
   );
   const rows: LayerRows[] = [];
   for (const { layer, relation } of relations.rows) {
-    const count = await client.query<{ n: number }>(`select count(*)::int as n from "${layer}"."${relation}"`);
+    const count = await client.query<{ n: number }>(
+      `select count(*)::int as n from "${layer}"."${relation}"`,
+    );
     rows.push({ layer, relation, rows: count.rows[0]?.n ?? 0 });
   }
   return rows;

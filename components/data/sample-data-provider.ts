@@ -34,8 +34,17 @@ async function load(inputs: SampleDataInputs): Promise<SampleDataOutputs> {
   const { summary } = await withClient(inputs.connection, (client) =>
     loadSampleData(
       client,
-      { seed: inputs.seed, transactions: inputs.transactions, badShare: inputs.badShare, today: inputs.today },
-      { source: "sample-data", batchPrefix: `sample-${inputs.seed}-${inputs.transactions}`, batchSize: 10_000 },
+      {
+        seed: inputs.seed,
+        transactions: inputs.transactions,
+        badShare: inputs.badShare,
+        today: inputs.today,
+      },
+      {
+        source: "sample-data",
+        batchPrefix: `sample-${inputs.seed}-${inputs.transactions}`,
+        batchSize: 10_000,
+      },
     ),
   );
   return {

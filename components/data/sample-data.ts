@@ -21,7 +21,11 @@ export interface SampleDataArgs {
  */
 export class SampleData extends pulumi.dynamic.Resource {
   declare public readonly dataVersion: pulumi.Output<string>;
-  declare public readonly delivered: pulumi.Output<{ transactions: number; expenses: number; products: number }>;
+  declare public readonly delivered: pulumi.Output<{
+    transactions: number;
+    expenses: number;
+    products: number;
+  }>;
   declare public readonly transactionKinds: pulumi.Output<Record<string, number>>;
   declare public readonly expenseKinds: pulumi.Output<Record<string, number>>;
 

@@ -26,11 +26,13 @@ export class MigrationSet extends pulumi.dynamic.Resource {
   constructor(name: string, args: MigrationSetArgs, opts?: pulumi.CustomResourceOptions) {
     const directory = args.directory ?? "sql/migrations";
     // Read at program time so a new or edited file shows up in the diff.
-    const migrations = loadMigrations(join(args.projectRoot, directory)).map(({ version, name, checksum }) => ({
-      version,
-      name,
-      checksum,
-    }));
+    const migrations = loadMigrations(join(args.projectRoot, directory)).map(
+      ({ version, name, checksum }) => ({
+        version,
+        name,
+        checksum,
+      }),
+    );
     super(
       projectProvider("components/database/migration-provider.ts", "migrationSetProvider"),
       name,

@@ -75,7 +75,9 @@ export function loadMigrations(directory: string): Migration[] {
   for (const migration of migrations) {
     const other = seen.get(migration.version);
     if (other) {
-      throw new MigrationError(`two migrations share version ${migration.version}: ${other} and ${migration.name}`);
+      throw new MigrationError(
+        `two migrations share version ${migration.version}: ${other} and ${migration.name}`,
+      );
     }
     seen.set(migration.version, migration.name);
   }

@@ -21,16 +21,17 @@ export function clientConfig(connection: PgConnection): pg.ClientConfig {
     user: connection.user,
     password: connection.password,
     ssl:
-      connection.sslMode === "disable"
-        ? false
-        : { rejectUnauthorized: connection.sslMode === "verify-full" },
+      connection.sslMode === "disable" ? false : { rejectUnauthorized: connection.sslMode === "verify-full" },
     connectionTimeoutMillis: 10_000,
     application_name: "ai-workbench",
   };
 }
 
 /** Opens a client, runs `work`, always closes. Connection errors name the server. */
-export async function withClient<T>(connection: PgConnection, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  connection: PgConnection,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client(clientConfig(connection));
   try {
     await client.connect();
@@ -61,7 +62,8 @@ export function connectionUrl(connection: PgConnection, revealPassword = false):
 /** Parses a libpq URL into a connection. */
 export function connectionFromUrl(url: string): PgConnection {
   const parsed = new URL(url);
-  if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new Error(`not a PostgreSQL URL: ${parsed.protocol}//…`);
+  if (!/^postgres(ql)?:$/.test(parsed.protocol))
+    throw new Error(`not a PostgreSQL URL: ${parsed.protocol}//…`);
   const sslMode = parsed.searchParams.get("sslmode") ?? "disable";
   if (!["disable", "require", "verify-full"].includes(sslMode)) {
     throw new Error(`sslmode=${sslMode} is not supported (use disable, require or verify-full)`);

@@ -14,7 +14,9 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Rejects names that would need quoting: they are a typo far more often than a wish. */
 export function checkIdentifier(kind: string, name: unknown): string[] {
   if (typeof name !== "string" || !IDENTIFIER.test(name)) {
-    return [`${kind} name ${JSON.stringify(name)} must be a lowercase identifier (a-z, 0-9, _; at most 63 characters)`];
+    return [
+      `${kind} name ${JSON.stringify(name)} must be a lowercase identifier (a-z, 0-9, _; at most 63 characters)`,
+    ];
   }
   return [];
 }

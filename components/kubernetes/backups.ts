@@ -2,7 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imagePinProblem } from "../cloud/image-ref.ts";
 import type { LifecycleRule } from "../cloud/spaces-bucket.ts";
-import { appLabels, hardenedContainer, isCronExpression, nonRootPod, type ResourceBudget, secretEnv } from "./workload.ts";
+import {
+  appLabels,
+  hardenedContainer,
+  isCronExpression,
+  nonRootPod,
+  type ResourceBudget,
+  secretEnv,
+} from "./workload.ts";
 
 /** One backup tier: how often a dump is taken and how long it is kept. */
 export interface BackupTier {
@@ -25,8 +32,15 @@ export const BACKUP_TIERS: readonly BackupTier[] = [
  * The Spaces lifecycle rules that enforce the retention: one expiry per tier prefix. Pass
  * them to the bucket holding the dumps (SpacesBucket.lifecycleRules).
  */
-export function backupLifecycleRules(prefix = "postgres", tiers: readonly BackupTier[] = BACKUP_TIERS): LifecycleRule[] {
-  return tiers.map((tier) => ({ id: `${prefix}-${tier.name}`, prefix: `${prefix}/${tier.name}/`, expireDays: tier.retentionDays }));
+export function backupLifecycleRules(
+  prefix = "postgres",
+  tiers: readonly BackupTier[] = BACKUP_TIERS,
+): LifecycleRule[] {
+  return tiers.map((tier) => ({
+    id: `${prefix}-${tier.name}`,
+    prefix: `${prefix}/${tier.name}/`,
+    expireDays: tier.retentionDays,
+  }));
 }
 
 export interface BackupConnection {
@@ -99,7 +113,10 @@ export class PostgresBackups extends pulumi.ComponentResource {
     if (tiers.length === 0) throw new pulumi.ResourceError(`${name}: tiers is empty`, this);
     for (const tier of tiers) {
       if (!isCronExpression(tier.schedule)) {
-        throw new pulumi.ResourceError(`${name}: tier '${tier.name}' has '${tier.schedule}', not a five-field cron expression`, this);
+        throw new pulumi.ResourceError(
+          `${name}: tier '${tier.name}' has '${tier.schedule}', not a five-field cron expression`,
+          this,
+        );
       }
       if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 1) {
         throw new pulumi.ResourceError(
@@ -119,7 +136,11 @@ export class PostgresBackups extends pulumi.ComponentResource {
     const credentials = new k8s.core.v1.Secret(
       `${name}-credentials`,
       {
-        metadata: { name: `${name}-credentials`, namespace: args.namespace, labels: appLabels(name, "credentials") },
+        metadata: {
+          name: `${name}-credentials`,
+          namespace: args.namespace,
+          labels: appLabels(name, "credentials"),
+        },
         type: "Opaque",
         stringData: pulumi.secret({
           PGPASSWORD: args.connection.password,
@@ -129,7 +150,10 @@ export class PostgresBackups extends pulumi.ComponentResource {
       },
       child,
     );
-    const resources = args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+    const resources = args.resources ?? {
+      requests: { cpu: "100m", memory: "256Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    };
 
     const names: Record<string, pulumi.Output<string>> = {};
     for (const tier of tiers) {

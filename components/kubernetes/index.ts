@@ -1,7 +1,23 @@
-export { Namespaces, type NamespacesArgs, WORKBENCH_NAMESPACES, type WorkbenchNamespace } from "./namespaces.ts";
-export { WorkbenchSecrets, type WorkbenchSecretsArgs, SECRET_NAMES, type ProviderKeyName } from "./secrets.ts";
+export {
+  Namespaces,
+  type NamespacesArgs,
+  WORKBENCH_NAMESPACES,
+  type WorkbenchNamespace,
+} from "./namespaces.ts";
+export {
+  WorkbenchSecrets,
+  type WorkbenchSecretsArgs,
+  SECRET_NAMES,
+  type ProviderKeyName,
+} from "./secrets.ts";
 export { Redis, type RedisArgs } from "./redis.ts";
-export { Traefik, type TraefikArgs, type TraefikSettings, traefikValues, TRAEFIK_CHART_REPO } from "./traefik.ts";
+export {
+  Traefik,
+  type TraefikArgs,
+  type TraefikSettings,
+  traefikValues,
+  TRAEFIK_CHART_REPO,
+} from "./traefik.ts";
 export { N8n, type N8nArgs, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
 export {
   liteLlmConfig,
@@ -14,7 +30,11 @@ export {
   PROVIDER_KEY_ENV,
 } from "./litellm-config.ts";
 export { LiteLlm, type LiteLlmArgs, type LiteLlmRouting, LITELLM_PORT } from "./litellm.ts";
-export { WorkbenchServices, type WorkbenchServicesArgs, type WorkbenchServiceSpec } from "./workbench-services.ts";
+export {
+  WorkbenchServices,
+  type WorkbenchServicesArgs,
+  type WorkbenchServiceSpec,
+} from "./workbench-services.ts";
 export { DbtSchedules, type SchedulesArgs, type DbtSchedule, DBT_SCHEDULES } from "./schedules.ts";
 export {
   PostgresBackups,

@@ -8,7 +8,10 @@ import YAML from "yaml";
 export type LlmProviderName = "anthropic" | "openai" | "gemini";
 
 /** Env var holding each provider's API key. */
-export const PROVIDER_KEY_ENV: Record<LlmProviderName, "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" | "GEMINI_API_KEY"> = {
+export const PROVIDER_KEY_ENV: Record<
+  LlmProviderName,
+  "ANTHROPIC_API_KEY" | "OPENAI_API_KEY" | "GEMINI_API_KEY"
+> = {
   anthropic: "ANTHROPIC_API_KEY",
   openai: "OPENAI_API_KEY",
   gemini: "GEMINI_API_KEY",
@@ -89,7 +92,9 @@ const PYTHON_REF = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 export function providerOf(modelId: string): LlmProviderName {
   const provider = modelId.split("/")[0];
   if (provider === "anthropic" || provider === "openai" || provider === "gemini") return provider;
-  throw new Error(`model '${modelId}' must be '<provider>/<model>' with provider anthropic, openai or gemini`);
+  throw new Error(
+    `model '${modelId}' must be '<provider>/<model>' with provider anthropic, openai or gemini`,
+  );
 }
 
 /** The name clients and routing rules use for a model: its id without the provider. */
@@ -98,7 +103,9 @@ export function modelNameOf(modelId: string): string {
 }
 
 /** Providers the spec uses, in first-use order (each needs its key in the gateway's Secret). */
-export function providersOf(spec: Pick<LiteLlmRoutingSpec, "primary" | "fallbacks" | "budget">): LlmProviderName[] {
+export function providersOf(
+  spec: Pick<LiteLlmRoutingSpec, "primary" | "fallbacks" | "budget">,
+): LlmProviderName[] {
   return [...new Set([spec.primary, ...spec.fallbacks, spec.budget].map(providerOf))];
 }
 
@@ -109,28 +116,38 @@ export function liteLlmConfig(spec: LiteLlmRoutingSpec): Record<string, unknown>
   const chain = [spec.primary, ...spec.fallbacks];
   const seen = new Set<string>();
   for (const model of chain) {
-    if (seen.has(model)) throw new Error(`model '${model}' appears twice in the routing chain (primary, then fallbacks)`);
+    if (seen.has(model))
+      throw new Error(`model '${model}' appears twice in the routing chain (primary, then fallbacks)`);
     seen.add(model);
   }
   for (const [field, value] of [
     ["rpmPerUser", spec.rpmPerUser],
     ["tpmPerUser", spec.tpmPerUser],
   ] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${field} must be a whole number of at least 1 (got ${value})`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${field} must be a whole number of at least 1 (got ${value})`);
   }
   if (!Number.isInteger(spec.cache.ttlSeconds) || spec.cache.ttlSeconds < 0) {
     throw new Error(`cache.ttlSeconds must be a whole number of at least 0 (got ${spec.cache.ttlSeconds})`);
   }
-  if (spec.timeoutSeconds !== undefined && !(Number.isFinite(spec.timeoutSeconds) && spec.timeoutSeconds > 0)) {
+  if (
+    spec.timeoutSeconds !== undefined &&
+    !(Number.isFinite(spec.timeoutSeconds) && spec.timeoutSeconds > 0)
+  ) {
     throw new Error(`timeoutSeconds must be a number of seconds above 0 (got ${spec.timeoutSeconds})`);
   }
   for (const [provider, url] of Object.entries(spec.apiBase ?? {})) {
     const problem = url === undefined ? undefined : apiBaseProblem(url);
     if (problem) throw new Error(`apiBase.${provider} '${url}' ${problem}`);
   }
-  for (const ref of [...(spec.customCallbacks ?? []), ...(spec.customAuth === undefined ? [] : [spec.customAuth])]) {
+  for (const ref of [
+    ...(spec.customCallbacks ?? []),
+    ...(spec.customAuth === undefined ? [] : [spec.customAuth]),
+  ]) {
     if (!PYTHON_REF.test(ref)) {
-      throw new Error(`'${ref}' must be '<module>.<name>' (a Python object in a .py file beside config.yaml)`);
+      throw new Error(
+        `'${ref}' must be '<module>.<name>' (a Python object in a .py file beside config.yaml)`,
+      );
     }
   }
 
@@ -158,7 +175,10 @@ export function liteLlmConfig(spec: LiteLlmRoutingSpec): Record<string, unknown>
       // LiteLLM looks fallbacks up by the model group the client asked for, before the alias
       // is resolved: the alias needs its own entry (the real proxy answered "No fallback model
       // group found for original model_group=workbench-default" without it).
-      fallbacks: [{ [primaryName]: spec.fallbacks.map(modelNameOf) }, { [DEFAULT_ALIAS]: spec.fallbacks.map(modelNameOf) }],
+      fallbacks: [
+        { [primaryName]: spec.fallbacks.map(modelNameOf) },
+        { [DEFAULT_ALIAS]: spec.fallbacks.map(modelNameOf) },
+      ],
       num_retries: 2,
       ...(spec.timeoutSeconds === undefined ? {} : { timeout: spec.timeoutSeconds }),
       // Rate-limit and routing state shared by every replica.

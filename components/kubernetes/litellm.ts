@@ -95,7 +95,10 @@ export class LiteLlm extends pulumi.ComponentResource {
     const pinProblem = imagePinProblem(args.image);
     if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
     if (!Number.isInteger(replicas) || replicas < 2) {
-      throw new pulumi.ResourceError(`${name}: replicas must be a whole number of at least 2 (got ${replicas})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: replicas must be a whole number of at least 2 (got ${replicas})`,
+        this,
+      );
     }
     const spec = (host: string): LiteLlmRoutingSpec => ({
       primary: args.routing.primary,
@@ -120,7 +123,12 @@ export class LiteLlm extends pulumi.ComponentResource {
     const labels = appLabels(name, "gateway");
     const redis = new Redis(
       `${name}-redis`,
-      { provider: args.provider, namespace: args.namespace, image: args.redisImage, evictionPolicy: "allkeys-lru" },
+      {
+        provider: args.provider,
+        namespace: args.namespace,
+        image: args.redisImage,
+        evictionPolicy: "allkeys-lru",
+      },
       { parent: this },
     );
 
@@ -128,7 +136,10 @@ export class LiteLlm extends pulumi.ComponentResource {
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      { metadata: { name: `${name}-config`, namespace: args.namespace, labels }, data: { "config.yaml": this.configYaml } },
+      {
+        metadata: { name: `${name}-config`, namespace: args.namespace, labels },
+        data: { "config.yaml": this.configYaml },
+      },
       child,
     );
 
@@ -168,7 +179,9 @@ export class LiteLlm extends pulumi.ComponentResource {
               annotations: {
                 ...prometheusAnnotations(LITELLM_PORT),
                 // Roll the pods when config.yaml changes.
-                "workbench/config-sha256": this.configYaml.apply((text) => createHash("sha256").update(text).digest("hex")),
+                "workbench/config-sha256": this.configYaml.apply((text) =>
+                  createHash("sha256").update(text).digest("hex"),
+                ),
               },
             },
             spec: {
@@ -186,7 +199,14 @@ export class LiteLlm extends pulumi.ComponentResource {
                 {
                   name: "litellm",
                   image: args.image,
-                  args: ["--config", "/etc/litellm/config.yaml", "--port", String(LITELLM_PORT), "--num_workers", "2"],
+                  args: [
+                    "--config",
+                    "/etc/litellm/config.yaml",
+                    "--port",
+                    String(LITELLM_PORT),
+                    "--num_workers",
+                    "2",
+                  ],
                   ports: [{ name: "http", containerPort: LITELLM_PORT }],
                   env: [
                     ...keyEnv,
@@ -199,7 +219,11 @@ export class LiteLlm extends pulumi.ComponentResource {
                     limits: { cpu: "2", memory: "2Gi" },
                   },
                   securityContext: hardenedContainer(),
-                  startupProbe: { ...probe("/health/liveliness", 10), periodSeconds: 10, failureThreshold: 30 },
+                  startupProbe: {
+                    ...probe("/health/liveliness", 10),
+                    periodSeconds: 10,
+                    failureThreshold: 30,
+                  },
                   livenessProbe: probe("/health/liveliness", 0),
                   readinessProbe: probe("/health/readiness", 0),
                   volumeMounts: [
@@ -223,7 +247,11 @@ export class LiteLlm extends pulumi.ComponentResource {
       `${name}-service`,
       {
         metadata: { name, namespace: args.namespace, labels },
-        spec: { type: "ClusterIP", selector: selectorLabels(name), ports: [{ name: "http", port: LITELLM_PORT, targetPort: "http" }] },
+        spec: {
+          type: "ClusterIP",
+          selector: selectorLabels(name),
+          ports: [{ name: "http", port: LITELLM_PORT, targetPort: "http" }],
+        },
       },
       child,
     );

@@ -93,7 +93,11 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
   const tls = [{ hosts: [settings.host] }];
   const annotations = traefikTlsAnnotations(settings.certResolver);
   return mergeValues(base, {
-    image: { repository, tag: image.digest ? `${image.tag ?? "pinned"}@${image.digest}` : image.tag, pullPolicy: "IfNotPresent" },
+    image: {
+      repository,
+      tag: image.digest ? `${image.tag ?? "pinned"}@${image.digest}` : image.tag,
+      pullPolicy: "IfNotPresent",
+    },
     // One main process: more need multi-main (an Enterprise license). Work scales in the
     // queue workers and webhook processors.
     replicaCount: 1,
@@ -257,7 +261,10 @@ export class N8n extends pulumi.ComponentResource {
       );
     }
     if (!Number.isInteger(workers) || workers < 2) {
-      throw new pulumi.ResourceError(`${name}: workerReplicas must be a whole number of at least 2 (got ${workers})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: workerReplicas must be a whole number of at least 2 (got ${workers})`,
+        this,
+      );
     }
     if (workerMax < workers || workerMax > 20) {
       throw new pulumi.ResourceError(
@@ -266,7 +273,10 @@ export class N8n extends pulumi.ComponentResource {
       );
     }
     if (!Number.isInteger(webhooks) || webhooks < 2) {
-      throw new pulumi.ResourceError(`${name}: webhookReplicas must be a whole number of at least 2 (got ${webhooks})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: webhookReplicas must be a whole number of at least 2 (got ${webhooks})`,
+        this,
+      );
     }
     if (args.database.schema === "public") {
       throw new pulumi.ResourceError(
@@ -283,7 +293,10 @@ export class N8n extends pulumi.ComponentResource {
       );
     }
     if (args.workflows && args.workflowsDir === undefined) {
-      throw new pulumi.ResourceError(`${name}: workflows is set without workflowsDir; name the directory of workflow JSON (e.g. n8n-workflows)`, this);
+      throw new pulumi.ResourceError(
+        `${name}: workflows is set without workflowsDir; name the directory of workflow JSON (e.g. n8n-workflows)`,
+        this,
+      );
     }
 
     this.values = n8nValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("n8n")), {

@@ -43,7 +43,10 @@ export class Namespaces extends pulumi.ComponentResource {
     const enforce = args.enforce ?? "baseline";
     const invalid = names.filter((namespace) => !isDnsLabel(namespace));
     if (invalid.length > 0) {
-      throw new pulumi.ResourceError(`${name}: namespace names must be DNS labels (got ${invalid.join(", ")})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: namespace names must be DNS labels (got ${invalid.join(", ")})`,
+        this,
+      );
     }
     const duplicates = names.filter((namespace, index) => names.indexOf(namespace) !== index);
     if (duplicates.length > 0) {
@@ -79,7 +82,10 @@ export class Namespaces extends pulumi.ComponentResource {
   /** The namespace's name as an Output that depends on the namespace existing. */
   nameOf(namespace: string): pulumi.Output<string> {
     const created = this.created.get(namespace);
-    if (!created) throw new Error(`namespace '${namespace}' is not managed here (have: ${[...this.created.keys()].join(", ")})`);
+    if (!created)
+      throw new Error(
+        `namespace '${namespace}' is not managed here (have: ${[...this.created.keys()].join(", ")})`,
+      );
     return created.metadata.name;
   }
 }

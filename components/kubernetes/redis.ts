@@ -2,7 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { imagePinProblem } from "../cloud/image-ref.ts";
-import { appLabels, hardenedContainer, nonRootPod, type ResourceBudget, secretEnv, selectorLabels } from "./workload.ts";
+import {
+  appLabels,
+  hardenedContainer,
+  nonRootPod,
+  type ResourceBudget,
+  secretEnv,
+  selectorLabels,
+} from "./workload.ts";
 
 export interface RedisArgs {
   /** The cluster's Kubernetes provider (Cluster.provider). */
@@ -48,9 +55,15 @@ export class Redis extends pulumi.ComponentResource {
     const pinProblem = imagePinProblem(args.image);
     if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
     if (!Number.isInteger(maxMemoryMb) || maxMemoryMb < 16) {
-      throw new pulumi.ResourceError(`${name}: maxMemoryMb must be a whole number of at least 16 (got ${maxMemoryMb})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: maxMemoryMb must be a whole number of at least 16 (got ${maxMemoryMb})`,
+        this,
+      );
     }
-    if (args.persistenceGi !== undefined && (!Number.isInteger(args.persistenceGi) || args.persistenceGi < 1)) {
+    if (
+      args.persistenceGi !== undefined &&
+      (!Number.isInteger(args.persistenceGi) || args.persistenceGi < 1)
+    ) {
       throw new pulumi.ResourceError(
         `${name}: persistenceGi must be a whole number of at least 1 (DigitalOcean's smallest volume; got ${args.persistenceGi})`,
         this,
@@ -63,7 +76,11 @@ export class Redis extends pulumi.ComponentResource {
       limits: { cpu: "500m", memory: "512Mi" },
     };
 
-    const generated = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
+    const generated = new random.RandomPassword(
+      `${name}-password`,
+      { length: 40, special: false },
+      { parent: this },
+    );
     this.password = pulumi.secret(generated.result);
 
     const secret = new k8s.core.v1.Secret(
@@ -76,7 +93,10 @@ export class Redis extends pulumi.ComponentResource {
       child,
     );
 
-    let dataVolume: k8s.types.input.core.v1.Volume = { name: "data", emptyDir: { sizeLimit: `${maxMemoryMb * 2}Mi` } };
+    let dataVolume: k8s.types.input.core.v1.Volume = {
+      name: "data",
+      emptyDir: { sizeLimit: `${maxMemoryMb * 2}Mi` },
+    };
     if (args.persistenceGi !== undefined) {
       const claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-data`,

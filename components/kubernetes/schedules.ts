@@ -28,7 +28,12 @@ export interface DbtSchedule {
 /** Seed 002's orchestration, as CronJobs (the layers are selected by tag, like scripts/dbt.ts). */
 export const DBT_SCHEDULES: readonly DbtSchedule[] = [
   // scout_ingestion_dag: daily at 02:00 UTC.
-  { name: "ingest", schedule: "0 2 * * *", dbtArgs: ["build", "--select", "tag:bronze"], deadlineSeconds: 3600 },
+  {
+    name: "ingest",
+    schedule: "0 2 * * *",
+    dbtArgs: ["build", "--select", "tag:bronze"],
+    deadlineSeconds: 3600,
+  },
   // scout_transformation_dag: hourly (at :30, so the 02:00 ingest lands first).
   {
     name: "transform",
@@ -39,7 +44,13 @@ export const DBT_SCHEDULES: readonly DbtSchedule[] = [
   // data_quality_dag: daily at 08:00 UTC.
   { name: "data-quality", schedule: "0 8 * * *", dbtArgs: ["test"], deadlineSeconds: 3600 },
   // backfill_dag: manual only.
-  { name: "backfill", schedule: "0 0 1 1 *", dbtArgs: ["build", "--full-refresh"], suspend: true, deadlineSeconds: 6 * 3600 },
+  {
+    name: "backfill",
+    schedule: "0 0 1 1 *",
+    dbtArgs: ["build", "--full-refresh"],
+    suspend: true,
+    deadlineSeconds: 6 * 3600,
+  },
 ];
 
 export interface DbtConnection {
@@ -100,7 +111,8 @@ export class DbtSchedules extends pulumi.ComponentResource {
           this,
         );
       }
-      if (seen.has(schedule.name)) throw new pulumi.ResourceError(`${name}: schedule '${schedule.name}' is listed twice`, this);
+      if (seen.has(schedule.name))
+        throw new pulumi.ResourceError(`${name}: schedule '${schedule.name}' is listed twice`, this);
       seen.add(schedule.name);
       if (!isCronExpression(schedule.schedule)) {
         throw new pulumi.ResourceError(
@@ -114,7 +126,11 @@ export class DbtSchedules extends pulumi.ComponentResource {
     const credentials = new k8s.core.v1.Secret(
       `${name}-credentials`,
       {
-        metadata: { name: `${name}-credentials`, namespace: args.namespace, labels: appLabels(name, "credentials") },
+        metadata: {
+          name: `${name}-credentials`,
+          namespace: args.namespace,
+          labels: appLabels(name, "credentials"),
+        },
         type: "Opaque",
         stringData: pulumi.secret({ DBT_USER: args.connection.user, DBT_PASSWORD: args.connection.password }),
       },

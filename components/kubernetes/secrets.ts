@@ -93,16 +93,24 @@ export class WorkbenchSecrets extends pulumi.ComponentResource {
     this.provider = args.provider;
 
     if (args.llm && Object.keys(args.llm.providerKeys).length === 0) {
-      throw new pulumi.ResourceError(`${name}: llm.providerKeys is empty: the gateway needs at least one provider key`, this);
+      throw new pulumi.ResourceError(
+        `${name}: llm.providerKeys is empty: the gateway needs at least one provider key`,
+        this,
+      );
     }
     if (args.n8n && !/^[a-z0-9.-]+$/.test(args.n8n.host)) {
       throw new pulumi.ResourceError(`${name}: n8n.host '${args.n8n.host}' must be a DNS name`, this);
     }
 
-    this.supabaseSecretName = this.secret(`${name}-supabase`, args.workbenchNamespace, SECRET_NAMES.supabase, {
-      SUPABASE_SERVICE_ROLE_KEY: args.supabase.serviceRoleKey,
-      DATABASE_URL: args.supabase.databaseUrl,
-    });
+    this.supabaseSecretName = this.secret(
+      `${name}-supabase`,
+      args.workbenchNamespace,
+      SECRET_NAMES.supabase,
+      {
+        SUPABASE_SERVICE_ROLE_KEY: args.supabase.serviceRoleKey,
+        DATABASE_URL: args.supabase.databaseUrl,
+      },
+    );
 
     if (args.llm) {
       this.llmSecretName = this.secret(`${name}-llm`, args.llm.namespace, SECRET_NAMES.llm, {
@@ -137,7 +145,8 @@ export class WorkbenchSecrets extends pulumi.ComponentResource {
         SECRET_NAMES.integrations,
         data,
       );
-      if (args.n8n) this.secret(`${name}-integrations-n8n`, args.n8n.namespace, SECRET_NAMES.integrations, data);
+      if (args.n8n)
+        this.secret(`${name}-integrations-n8n`, args.n8n.namespace, SECRET_NAMES.integrations, data);
     }
 
     if (args.registry) {

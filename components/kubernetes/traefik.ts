@@ -57,14 +57,22 @@ export function traefikValues(base: HelmValues, settings: TraefikSettings): Helm
     },
     ports: {
       // Port 80 only redirects to HTTPS.
-      web: { http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } }, ...proxied },
+      web: {
+        http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } },
+        ...proxied,
+      },
       websecure: { http: { tls: { enabled: true, certResolver: settings.certResolver } }, ...proxied },
     },
     autoscaling: {
       enabled: true,
       minReplicas: settings.minReplicas,
       maxReplicas: settings.maxReplicas,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+      metrics: [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+        },
+      ],
     },
     persistence: {
       enabled: true,
@@ -80,7 +88,10 @@ export function traefikValues(base: HelmValues, settings: TraefikSettings): Helm
         requiredDuringSchedulingIgnoredDuringExecution: [
           {
             labelSelector: {
-              matchLabels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": settings.releaseName },
+              matchLabels: {
+                "app.kubernetes.io/name": "traefik",
+                "app.kubernetes.io/instance": settings.releaseName,
+              },
             },
             topologyKey: "kubernetes.io/hostname",
           },
@@ -159,10 +170,16 @@ export class Traefik extends pulumi.ComponentResource {
     const persistenceSizeGi = args.persistenceSizeGi ?? 1;
     const sizeUnit = args.loadBalancerSizeUnit ?? 1;
     if (!Number.isInteger(minReplicas) || minReplicas < 1) {
-      throw new pulumi.ResourceError(`${name}: minReplicas must be a whole number of at least 1 (got ${minReplicas})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: minReplicas must be a whole number of at least 1 (got ${minReplicas})`,
+        this,
+      );
     }
     if (maxReplicas < minReplicas) {
-      throw new pulumi.ResourceError(`${name}: maxReplicas (${maxReplicas}) must not be below minReplicas (${minReplicas})`, this);
+      throw new pulumi.ResourceError(
+        `${name}: maxReplicas (${maxReplicas}) must not be below minReplicas (${minReplicas})`,
+        this,
+      );
     }
     if (maxReplicas > 20) {
       throw new pulumi.ResourceError(`${name}: maxReplicas (${maxReplicas}) must be at most 20`, this);
@@ -180,7 +197,10 @@ export class Traefik extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`${name}: acmeEmail '${args.acmeEmail}' is not an email address`, this);
     }
     if (args.trustedIps.length === 0) {
-      throw new pulumi.ResourceError(`${name}: trustedIps is empty: pass the VPC CIDR the load balancer connects from`, this);
+      throw new pulumi.ResourceError(
+        `${name}: trustedIps is empty: pass the VPC CIDR the load balancer connects from`,
+        this,
+      );
     }
 
     this.certResolver = args.certResolver ?? LETSENCRYPT_RESOLVER;
@@ -197,7 +217,10 @@ export class Traefik extends pulumi.ComponentResource {
       trustedIps: args.trustedIps,
       persistenceSizeGi,
       storageClass: args.storageClass ?? "do-block-storage",
-      resources: args.resources ?? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+      resources: args.resources ?? {
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "1", memory: "512Mi" },
+      },
     });
 
     const release = new k8s.helm.v3.Release(

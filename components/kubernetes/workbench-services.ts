@@ -110,7 +110,11 @@ export class WorkbenchServices extends pulumi.ComponentResource {
                     ],
                     resources: spec.resources ?? DEFAULT_RESOURCES,
                     securityContext: hardenedContainer(),
-                    readinessProbe: { httpGet: { path: readiness, port: "http" }, initialDelaySeconds: 5, periodSeconds: 10 },
+                    readinessProbe: {
+                      httpGet: { path: readiness, port: "http" },
+                      initialDelaySeconds: 5,
+                      periodSeconds: 10,
+                    },
                     livenessProbe: {
                       httpGet: { path: spec.livenessPath ?? readiness, port: "http" },
                       initialDelaySeconds: 15,
@@ -139,7 +143,8 @@ export class WorkbenchServices extends pulumi.ComponentResource {
         },
         child,
       );
-      internal[spec.name] = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+      internal[spec.name] =
+        pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
 
       if (spec.host) {
         publicUrls[spec.name] = `https://${spec.host}`;
@@ -147,7 +152,11 @@ export class WorkbenchServices extends pulumi.ComponentResource {
           host: spec.host,
           http: {
             paths: [
-              { path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: "http" } } } },
+              {
+                path: "/",
+                pathType: "Prefix",
+                backend: { service: { name: service.metadata.name, port: { name: "http" } } },
+              },
             ],
           },
         });
@@ -165,7 +174,11 @@ export class WorkbenchServices extends pulumi.ComponentResource {
             labels: appLabels(name, "ingress"),
             annotations: traefikTlsAnnotations(args.certResolver ?? LETSENCRYPT_RESOLVER),
           },
-          spec: { ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS, tls: [{ hosts }], rules: ingressRules },
+          spec: {
+            ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
+            tls: [{ hosts }],
+            rules: ingressRules,
+          },
         },
         child,
       );
@@ -182,18 +195,30 @@ export class WorkbenchServices extends pulumi.ComponentResource {
     const hosts = new Set<string>();
     for (const spec of services) {
       if (!isDnsLabel(spec.name)) {
-        throw new pulumi.ResourceError(`${name}: service name '${spec.name}' must be a DNS label (a-z, 0-9, -)`, this);
+        throw new pulumi.ResourceError(
+          `${name}: service name '${spec.name}' must be a DNS label (a-z, 0-9, -)`,
+          this,
+        );
       }
-      if (seen.has(spec.name)) throw new pulumi.ResourceError(`${name}: service '${spec.name}' is listed twice`, this);
+      if (seen.has(spec.name))
+        throw new pulumi.ResourceError(`${name}: service '${spec.name}' is listed twice`, this);
       seen.add(spec.name);
       if (spec.host) {
-        if (hosts.has(spec.host)) throw new pulumi.ResourceError(`${name}: host ${spec.host} is used by two services`, this);
+        if (hosts.has(spec.host))
+          throw new pulumi.ResourceError(`${name}: host ${spec.host} is used by two services`, this);
         hosts.add(spec.host);
       }
       const pinProblem = imagePinProblem(spec.image);
-      if (pinProblem) throw new pulumi.ResourceError(`${name}: service '${spec.name}' image "${spec.image}" ${pinProblem}`, this);
+      if (pinProblem)
+        throw new pulumi.ResourceError(
+          `${name}: service '${spec.name}' image "${spec.image}" ${pinProblem}`,
+          this,
+        );
       if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
-        throw new pulumi.ResourceError(`${name}: service '${spec.name}' port ${spec.port} is not a TCP port`, this);
+        throw new pulumi.ResourceError(
+          `${name}: service '${spec.name}' port ${spec.port} is not a TCP port`,
+          this,
+        );
       }
       for (const envName of Object.keys(spec.env ?? {})) {
         if (CREDENTIAL_NAME.test(envName)) {
@@ -203,7 +228,10 @@ export class WorkbenchServices extends pulumi.ComponentResource {
           );
         }
         if (spec.secretEnv && envName in spec.secretEnv) {
-          throw new pulumi.ResourceError(`${name}: service '${spec.name}' sets ${envName} in both env and secretEnv`, this);
+          throw new pulumi.ResourceError(
+            `${name}: service '${spec.name}' sets ${envName} in both env and secretEnv`,
+            this,
+          );
         }
       }
     }

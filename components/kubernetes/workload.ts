@@ -27,7 +27,8 @@ export function hardenedContainer(readOnlyRootFilesystem = true) {
 
 /** Pod-level security context running every container as `uid` (non-root). */
 export function nonRootPod(uid: number) {
-  if (!Number.isInteger(uid) || uid <= 0) throw new Error(`pod uid must be a positive integer (non-root), got ${uid}`);
+  if (!Number.isInteger(uid) || uid <= 0)
+    throw new Error(`pod uid must be a positive integer (non-root), got ${uid}`);
   return {
     runAsNonRoot: true,
     runAsUser: uid,
@@ -72,7 +73,8 @@ export function prometheusAnnotations(port: number, path = "/metrics"): Record<s
 }
 
 /** Env var names that carry credentials and so must come from a Secret, never a literal value. */
-export const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ENCRYPTION_KEY|MASTER_KEY|ACCESS_KEY|DATABASE_URL|WEBHOOK_URL|CREDENTIALS|DSN)/i;
+export const CREDENTIAL_NAME =
+  /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ENCRYPTION_KEY|MASTER_KEY|ACCESS_KEY|DATABASE_URL|WEBHOOK_URL|CREDENTIALS|DSN)/i;
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function isDnsLabel(value: string): boolean {

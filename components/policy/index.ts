@@ -8,7 +8,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { WORKBENCH_POLICIES } from "./validations.ts";
 
 new PolicyPack("ai-workbench", {
-  description: "AI Workbench security rules: non-root, resource limits, secrets, TLS, firewalls, Spaces, autoscaling, pinned images.",
+  description:
+    "AI Workbench security rules: non-root, resource limits, secrets, TLS, firewalls, Spaces, autoscaling, pinned images.",
   enforcementLevel: "mandatory",
   policies: WORKBENCH_POLICIES,
 });

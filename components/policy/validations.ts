@@ -25,7 +25,8 @@ export interface ResourceUnderTest {
 export const CREDENTIAL_OUTPUTS: Record<string, string> = {
   "digitalocean:index/kubernetesCluster:KubernetesCluster": "kubeConfigs",
   "digitalocean:index/spacesKey:SpacesKey": "secretKey",
-  "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials": "dockerCredentials",
+  "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials":
+    "dockerCredentials",
   "random:index/randomPassword:RandomPassword": "result",
 };
 
@@ -37,11 +38,13 @@ export const AUTOSCALING_LIMITS = { minReplicas: 2, maxReplicas: 20, maxNodes: 2
 // ---- reading resource inputs -----------------------------------------------------------
 
 type Json = Record<string, unknown>;
-const obj = (value: unknown): Json => (value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : {});
+const obj = (value: unknown): Json =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : {};
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
-const path = (value: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((current, key) => obj(current)[key], value);
+const path = (value: unknown, ...keys: string[]): unknown =>
+  keys.reduce<unknown>((current, key) => obj(current)[key], value);
 
 const POD_SPEC: Record<string, (props: Json) => unknown> = {
   "kubernetes:apps/v1:Deployment": (props) => path(props, "spec", "template", "spec"),
@@ -102,7 +105,10 @@ export function looksLikeCredential(value: string): boolean {
 }
 
 function looksLikeKubeconfig(value: string): boolean {
-  return /client-key-data:|client-certificate-data:/.test(value) || (/kind:\s*Config\b/.test(value) && /\busers:/.test(value));
+  return (
+    /client-key-data:|client-certificate-data:/.test(value) ||
+    (/kind:\s*Config\b/.test(value) && /\busers:/.test(value))
+  );
 }
 
 /** A literal (non-reference) value a credential-named variable must not carry. */
@@ -118,9 +124,12 @@ export const nonRootContainers: Check = (resource) =>
     if (user === 0) return [`${label} runs as root (runAsUser 0): run it as a non-root UID.`];
     const nonRoot = containerContext["runAsNonRoot"] ?? podContext["runAsNonRoot"];
     if (nonRoot !== true) {
-      return [`${label} may run as root: set securityContext.runAsNonRoot: true on the pod or the container.`];
+      return [
+        `${label} may run as root: set securityContext.runAsNonRoot: true on the pod or the container.`,
+      ];
     }
-    if (containerContext["privileged"] === true) return [`${label} is privileged: remove securityContext.privileged.`];
+    if (containerContext["privileged"] === true)
+      return [`${label} is privileged: remove securityContext.privileged.`];
     return [];
   });
 
@@ -134,7 +143,9 @@ export const requestsAndLimits: Check = (resource) =>
         .filter((unit) => path(resources, kind, unit) === undefined)
         .map((unit) => `resources.${kind}.${unit}`),
     );
-    return missing.length === 0 ? [] : [`${label} has no ${missing.join(", ")}: set CPU and memory requests and limits.`];
+    return missing.length === 0
+      ? []
+      : [`${label} has no ${missing.join(", ")}: set CPU and memory requests and limits.`];
   });
 
 // ---- 3. no plaintext secrets in env ----------------------------------------------------
@@ -160,7 +171,9 @@ export const noPlaintextSecretsInEnv: Check = (resource) => {
       const key = str(env["key"]) ?? "";
       const value = str(env["value"]) ?? "";
       const credential = CREDENTIAL_NAME.test(key) || looksLikeCredential(value);
-      return credential && env["type"] !== "SECRET" ? [`${owner} sets ${key} as a plaintext env: give it type SECRET.`] : [];
+      return credential && env["type"] !== "SECRET"
+        ? [`${owner} sets ${key} as a plaintext env: give it type SECRET.`]
+        : [];
     });
   }
   return containersOf(resource).flatMap(({ container, label }) =>
@@ -180,27 +193,39 @@ export const noPlaintextSecretsInEnv: Check = (resource) => {
 
 function tlsCovers(tlsHosts: string[], host: string): boolean {
   return tlsHosts.some((tlsHost) =>
-    tlsHost.startsWith("*.") ? host.endsWith(tlsHost.slice(1)) && !host.slice(0, -tlsHost.length + 1).includes(".") : tlsHost === host,
+    tlsHost.startsWith("*.")
+      ? host.endsWith(tlsHost.slice(1)) && !host.slice(0, -tlsHost.length + 1).includes(".")
+      : tlsHost === host,
   );
 }
 
 export const ingressTls: Check = (resource) => {
   if (resource.type === "kubernetes:networking.k8s.io/v1:Ingress") {
     const spec = obj(resource.props["spec"]);
-    const hosts = list(spec["rules"]).flatMap((rule) => (str(obj(rule)["host"]) ? [str(obj(rule)["host"]) as string] : []));
+    const hosts = list(spec["rules"]).flatMap((rule) =>
+      str(obj(rule)["host"]) ? [str(obj(rule)["host"]) as string] : [],
+    );
     const tls = list(spec["tls"]);
     const label = describeObject(resource);
     if (tls.length === 0) {
-      return [`${label} has no TLS: add spec.tls covering ${hosts.length > 0 ? hosts.join(", ") : "its hosts"}.`];
+      return [
+        `${label} has no TLS: add spec.tls covering ${hosts.length > 0 ? hosts.join(", ") : "its hosts"}.`,
+      ];
     }
-    const tlsHosts = tls.flatMap((entry) => list(obj(entry)["hosts"]).flatMap((host) => (str(host) ? [host as string] : [])));
+    const tlsHosts = tls.flatMap((entry) =>
+      list(obj(entry)["hosts"]).flatMap((host) => (str(host) ? [host as string] : [])),
+    );
     if (hosts.length === 0) return [`${label} has no host: name the hosts its TLS certificate covers.`];
-    return hosts.filter((host) => !tlsCovers(tlsHosts, host)).map((host) => `${label} serves ${host} without TLS: add it to spec.tls hosts.`);
+    return hosts
+      .filter((host) => !tlsCovers(tlsHosts, host))
+      .map((host) => `${label} serves ${host} without TLS: add it to spec.tls hosts.`);
   }
   if (resource.type === "kubernetes:helm.sh/v3:Release") {
     const ingress = obj(obj(resource.props["values"])["ingress"]);
     if (ingress["enabled"] === true && list(ingress["tls"]).length === 0) {
-      return [`Helm release "${str(resource.props["name"]) ?? resource.name}" enables an ingress without TLS: set ingress.tls.`];
+      return [
+        `Helm release "${str(resource.props["name"]) ?? resource.name}" enables an ingress without TLS: set ingress.tls.`,
+      ];
     }
   }
   return [];
@@ -214,7 +239,9 @@ export const noDatabasePortsToInternet: Check = (resource) => {
   return list(resource.props["inboundRules"]).flatMap((entry) => {
     const rule = obj(entry);
     if (!["tcp", "udp"].includes(str(rule["protocol"]) ?? "")) return [];
-    const open = list(rule["sourceAddresses"]).filter((source): source is string => INTERNET.includes(source as string));
+    const open = list(rule["sourceAddresses"]).filter((source): source is string =>
+      INTERNET.includes(source as string),
+    );
     if (open.length === 0) return [];
     return databasePortsIn(str(rule["portRange"])).map(
       (port) =>
@@ -227,11 +254,23 @@ export const noDatabasePortsToInternet: Check = (resource) => {
 
 export const privateSpaces: Check = (resource) => {
   const acl = str(resource.props["acl"]);
-  if (resource.type === "digitalocean:index/spacesBucket:SpacesBucket" && acl !== undefined && acl !== "private") {
-    return [`Spaces bucket "${str(resource.props["name"]) ?? resource.name}" has acl "${acl}": Spaces buckets must be private.`];
+  if (
+    resource.type === "digitalocean:index/spacesBucket:SpacesBucket" &&
+    acl !== undefined &&
+    acl !== "private"
+  ) {
+    return [
+      `Spaces bucket "${str(resource.props["name"]) ?? resource.name}" has acl "${acl}": Spaces buckets must be private.`,
+    ];
   }
-  if (resource.type === "digitalocean:index/spacesBucketObject:SpacesBucketObject" && acl !== undefined && acl !== "private") {
-    return [`Spaces object "${str(resource.props["key"]) ?? resource.name}" has acl "${acl}": objects must be private.`];
+  if (
+    resource.type === "digitalocean:index/spacesBucketObject:SpacesBucketObject" &&
+    acl !== undefined &&
+    acl !== "private"
+  ) {
+    return [
+      `Spaces object "${str(resource.props["key"]) ?? resource.name}" has acl "${acl}": objects must be private.`,
+    ];
   }
   return [];
 };
@@ -240,14 +279,16 @@ export const privateSpaces: Check = (resource) => {
 
 /** Where, in a values tree, a credential appears as a literal (dotted paths). */
 export function credentialPaths(value: unknown, prefix = ""): string[] {
-  if (typeof value === "string") return looksLikeCredential(value) || looksLikeKubeconfig(value) ? [prefix || "(root)"] : [];
+  if (typeof value === "string")
+    return looksLikeCredential(value) || looksLikeKubeconfig(value) ? [prefix || "(root)"] : [];
   if (Array.isArray(value)) {
     return value.flatMap((item, index) => {
       const entry = obj(item);
       // {name, value} env entries: the name says whether the value is a credential.
       const name = str(entry["name"]);
       const literal = str(entry["value"]);
-      if (name && literal !== undefined && isLiteral(literal) && CREDENTIAL_NAME.test(name)) return [`${prefix}[${index}] (${name})`];
+      if (name && literal !== undefined && isLiteral(literal) && CREDENTIAL_NAME.test(name))
+        return [`${prefix}[${index}] (${name})`];
       return credentialPaths(item, `${prefix}[${index}]`);
     });
   }
@@ -255,7 +296,13 @@ export function credentialPaths(value: unknown, prefix = ""): string[] {
     return Object.entries(value).flatMap(([key, inner]) => {
       const at = prefix ? `${prefix}.${key}` : key;
       // Env-var-shaped keys (UPPER_SNAKE) holding literals, e.g. secretRefs.env.N8N_ENCRYPTION_KEY.
-      if (typeof inner === "string" && /^[A-Z][A-Z0-9_]*$/.test(key) && CREDENTIAL_NAME.test(key) && isLiteral(inner)) return [at];
+      if (
+        typeof inner === "string" &&
+        /^[A-Z][A-Z0-9_]*$/.test(key) &&
+        CREDENTIAL_NAME.test(key) &&
+        isLiteral(inner)
+      )
+        return [at];
       return credentialPaths(inner, at);
     });
   }
@@ -276,15 +323,21 @@ export const credentialsOnlyInSecrets: Check = (resource) => {
   switch (resource.type) {
     case "kubernetes:core/v1:ConfigMap": {
       const label = describeObject(resource);
-      return Object.entries({ ...obj(resource.props["data"]), ...obj(resource.props["binaryData"]) }).flatMap(([key, raw]) => {
-        const value = str(raw) ?? "";
-        if (looksLikeKubeconfig(value)) return [`${label} key ${key} holds a kubeconfig: keep it in a Secret.`];
-        if (CREDENTIAL_NAME.test(key) && isLiteral(value)) return [`${label} holds ${key}: keep credentials in a Secret.`];
-        if (looksLikeCredential(value)) {
-          return [`${label} key ${key} contains a credential: reference it (os.environ/NAME, secretKeyRef) instead.`];
-        }
-        return [];
-      });
+      return Object.entries({ ...obj(resource.props["data"]), ...obj(resource.props["binaryData"]) }).flatMap(
+        ([key, raw]) => {
+          const value = str(raw) ?? "";
+          if (looksLikeKubeconfig(value))
+            return [`${label} key ${key} holds a kubeconfig: keep it in a Secret.`];
+          if (CREDENTIAL_NAME.test(key) && isLiteral(value))
+            return [`${label} holds ${key}: keep credentials in a Secret.`];
+          if (looksLikeCredential(value)) {
+            return [
+              `${label} key ${key} contains a credential: reference it (os.environ/NAME, secretKeyRef) instead.`,
+            ];
+          }
+          return [];
+        },
+      );
     }
     case "pulumi:providers:kubernetes": {
       const kubeconfig = str(resource.props["kubeconfig"]);
@@ -298,7 +351,8 @@ export const credentialsOnlyInSecrets: Check = (resource) => {
     case "kubernetes:helm.sh/v3:Release": {
       const release = str(resource.props["name"]) ?? resource.name;
       return credentialPaths(resource.props["values"]).map(
-        (at) => `Helm release "${release}" has a credential in values at ${at}: put it in a Secret and reference the Secret.`,
+        (at) =>
+          `Helm release "${release}" has a credential in values at ${at}: put it in a Secret and reference the Secret.`,
       );
     }
     default:
@@ -308,9 +362,16 @@ export const credentialsOnlyInSecrets: Check = (resource) => {
 
 // ---- 8. sane autoscaling bounds --------------------------------------------------------
 
-function boundsProblems(label: string, min: number | undefined, max: number | undefined, floor: number, ceiling: number): string[] {
+function boundsProblems(
+  label: string,
+  min: number | undefined,
+  max: number | undefined,
+  floor: number,
+  ceiling: number,
+): string[] {
   const problems: string[] = [];
-  if (min === undefined || max === undefined) return [`${label} has no minReplicas/maxReplicas: set both bounds.`];
+  if (min === undefined || max === undefined)
+    return [`${label} has no minReplicas/maxReplicas: set both bounds.`];
   if (min < floor) problems.push(`${label} has minReplicas ${min}: keep at least ${floor} for availability.`);
   if (max < min) problems.push(`${label} has maxReplicas ${max} below minReplicas ${min}.`);
   if (max > ceiling) problems.push(`${label} has maxReplicas ${max}: at most ${ceiling}.`);
@@ -319,17 +380,28 @@ function boundsProblems(label: string, min: number | undefined, max: number | un
 
 export const saneAutoscaling: Check = (resource) => {
   const { minReplicas: floor, maxReplicas: ceiling, maxNodes } = AUTOSCALING_LIMITS;
-  if (resource.type.startsWith("kubernetes:autoscaling/") && resource.type.endsWith(":HorizontalPodAutoscaler")) {
+  if (
+    resource.type.startsWith("kubernetes:autoscaling/") &&
+    resource.type.endsWith(":HorizontalPodAutoscaler")
+  ) {
     const spec = obj(resource.props["spec"]);
-    return boundsProblems(describeObject(resource), num(spec["minReplicas"]) ?? 1, num(spec["maxReplicas"]), floor, ceiling);
+    return boundsProblems(
+      describeObject(resource),
+      num(spec["minReplicas"]) ?? 1,
+      num(spec["maxReplicas"]),
+      floor,
+      ceiling,
+    );
   }
   if (resource.type === "digitalocean:index/kubernetesCluster:KubernetesCluster") {
     const pool = obj(resource.props["nodePool"]);
     const label = `Node pool "${str(pool["name"])}" of cluster "${str(resource.props["name"]) ?? resource.name}"`;
-    if (pool["autoScale"] !== true) return [`${label} does not autoscale: set autoScale with minNodes and maxNodes.`];
+    if (pool["autoScale"] !== true)
+      return [`${label} does not autoscale: set autoScale with minNodes and maxNodes.`];
     const min = num(pool["minNodes"]);
     const max = num(pool["maxNodes"]);
-    if (min === undefined || max === undefined) return [`${label} has no minNodes/maxNodes: set both bounds.`];
+    if (min === undefined || max === undefined)
+      return [`${label} has no minNodes/maxNodes: set both bounds.`];
     const problems: string[] = [];
     if (min < 1) problems.push(`${label} has minNodes ${min}: at least 1.`);
     if (max < min) problems.push(`${label} has maxNodes ${max} below minNodes ${min}.`);
@@ -346,7 +418,13 @@ export const saneAutoscaling: Check = (resource) => {
     return candidates
       .filter(([, bounds]) => bounds["enabled"] === true)
       .flatMap(([at, bounds]) =>
-        boundsProblems(`Helm release "${release}" ${at}`, num(bounds["minReplicas"]), num(bounds["maxReplicas"]), floor, ceiling),
+        boundsProblems(
+          `Helm release "${release}" ${at}`,
+          num(bounds["minReplicas"]),
+          num(bounds["maxReplicas"]),
+          floor,
+          ceiling,
+        ),
       );
   }
   return [];
@@ -366,14 +444,18 @@ export const pinnedImages: Check = (resource) => {
         const label = `App "${app}" component "${str(obj(component)["name"])}"`;
         if (str(image["digest"])) return [];
         if (!tag) return [`${label} image has no tag or digest: pin a version.`];
-        return imagePinProblem(`${str(image["repository"])}:${tag}`) ? [`${label} image uses the floating tag "${tag}": pin a version.`] : [];
+        return imagePinProblem(`${str(image["repository"])}:${tag}`)
+          ? [`${label} image uses the floating tag "${tag}": pin a version.`]
+          : [];
       }),
     );
   }
   if (resource.type === "kubernetes:helm.sh/v3:Release") {
     const tag = str(path(resource.props["values"], "image", "tag"));
     if (tag !== undefined && imagePinProblem(`image:${tag}`)) {
-      return [`Helm release "${str(resource.props["name"]) ?? resource.name}" sets image.tag "${tag}": pin a version.`];
+      return [
+        `Helm release "${str(resource.props["name"]) ?? resource.name}" sets image.tag "${tag}": pin a version.`,
+      ];
     }
     return [];
   }
@@ -387,7 +469,11 @@ export const pinnedImages: Check = (resource) => {
 // ---- the policies ----------------------------------------------------------------------
 
 const CHECKS: { name: string; description: string; check: Check }[] = [
-  { name: "containers-run-as-non-root", description: "Every container runs as a non-root user.", check: nonRootContainers },
+  {
+    name: "containers-run-as-non-root",
+    description: "Every container runs as a non-root user.",
+    check: nonRootContainers,
+  },
   {
     name: "containers-have-requests-and-limits",
     description: "Every container sets CPU and memory requests and limits.",
@@ -395,16 +481,26 @@ const CHECKS: { name: string; description: string; check: Check }[] = [
   },
   {
     name: "no-plaintext-secrets-in-env",
-    description: "Credentials reach containers and apps only from Secrets (Kubernetes secretKeyRef, App Platform SECRET envs).",
+    description:
+      "Credentials reach containers and apps only from Secrets (Kubernetes secretKeyRef, App Platform SECRET envs).",
     check: noPlaintextSecretsInEnv,
   },
-  { name: "ingress-requires-tls", description: "Every ingress terminates TLS for all its hosts.", check: ingressTls },
+  {
+    name: "ingress-requires-tls",
+    description: "Every ingress terminates TLS for all its hosts.",
+    check: ingressTls,
+  },
   {
     name: "no-database-ports-open-to-internet",
-    description: "No firewall opens a database port (5432, 6543, 3306, 6379, 27017, 6333, ...) to 0.0.0.0/0 or ::/0.",
+    description:
+      "No firewall opens a database port (5432, 6543, 3306, 6379, 27017, 6333, ...) to 0.0.0.0/0 or ::/0.",
     check: noDatabasePortsToInternet,
   },
-  { name: "spaces-buckets-private", description: "Spaces buckets and objects are private.", check: privateSpaces },
+  {
+    name: "spaces-buckets-private",
+    description: "Spaces buckets and objects are private.",
+    check: privateSpaces,
+  },
   {
     name: "credentials-only-in-secrets",
     description:
@@ -416,17 +512,24 @@ const CHECKS: { name: string; description: string; check: Check }[] = [
     description: `Autoscalers keep ${AUTOSCALING_LIMITS.minReplicas}-${AUTOSCALING_LIMITS.maxReplicas} replicas and node pools 1-${AUTOSCALING_LIMITS.maxNodes} nodes.`,
     check: saneAutoscaling,
   },
-  { name: "pinned-image-tags", description: "Every image is pinned to a version tag or digest (no latest, no untagged).", check: pinnedImages },
+  {
+    name: "pinned-image-tags",
+    description: "Every image is pinned to a version tag or digest (no latest, no untagged).",
+    check: pinnedImages,
+  },
 ];
 
 /** Runs a check for the policy framework. */
 export function asValidation(check: Check) {
   return (
-    args: Pick<ResourceValidationArgs, "type" | "name" | "props"> & { opts?: { additionalSecretOutputs?: string[] } },
+    args: Pick<ResourceValidationArgs, "type" | "name" | "props"> & {
+      opts?: { additionalSecretOutputs?: string[] };
+    },
     reportViolation: ReportViolation,
   ): void => {
     const opts = { additionalSecretOutputs: args.opts?.additionalSecretOutputs ?? [] };
-    for (const message of check({ type: args.type, name: args.name, props: args.props, opts })) reportViolation(message);
+    for (const message of check({ type: args.type, name: args.name, props: args.props, opts }))
+      reportViolation(message);
   };
 }
 

@@ -34,7 +34,10 @@ export function projectProvider(modulePath: string, exportName: string): Provide
     const { pathToFileURL } = (await importModule("node:url")) as unknown as typeof import("node:url");
     const { join } = (await importModule("node:path")) as unknown as typeof import("node:path");
     const root = process.env["AIWB_ROOT"] ?? process.cwd();
-    const loaded = (await importModule(pathToFileURL(join(root, modulePath)).href)) as Record<string, Provider>;
+    const loaded = (await importModule(pathToFileURL(join(root, modulePath)).href)) as Record<
+      string,
+      Provider
+    >;
     const implementation = loaded[exportName];
     if (!implementation) throw new Error(`${modulePath} has no export '${exportName}'`);
     return implementation;

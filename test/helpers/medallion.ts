@@ -14,7 +14,11 @@ export interface MedallionDatabase extends ScratchDatabase {
   targetPath: string;
   dbt(options: Partial<DbtOptions> & Pick<DbtOptions, "command">): Promise<DbtRunSummary>;
   /** Inserts raw records into a landing table as one batch. */
-  deliver(table: "scout_transactions_raw" | "scout_products_raw" | "expenses_raw", batchId: string, payloads: string[]): Promise<number>;
+  deliver(
+    table: "scout_transactions_raw" | "scout_products_raw" | "expenses_raw",
+    batchId: string,
+    payloads: string[],
+  ): Promise<number>;
 }
 
 export async function createMedallionDatabase(prefix: string): Promise<MedallionDatabase> {
@@ -24,10 +28,13 @@ export async function createMedallionDatabase(prefix: string): Promise<Medallion
   return {
     ...db,
     targetPath,
-    dbt: (options) =>
-      runDbt({ projectDir: DBT_PROJECT, connection: db.connection, targetPath, ...options }),
+    dbt: (options) => runDbt({ projectDir: DBT_PROJECT, connection: db.connection, targetPath, ...options }),
     async deliver(table, batchId, payloads) {
-      const entity = { scout_transactions_raw: "scout_transactions", scout_products_raw: "scout_products", expenses_raw: "expenses" }[table];
+      const entity = {
+        scout_transactions_raw: "scout_transactions",
+        scout_products_raw: "scout_products",
+        expenses_raw: "expenses",
+      }[table];
       const rows = await db.query<{ n: number }>("select bronze.deliver($1, 'test', $2, $3::text[]) as n", [
         entity,
         batchId,

@@ -74,7 +74,13 @@ function builtInOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, u
       return {
         clusterUrn: `do:kubernetes:${args.name}-id`,
         endpoint: "https://mock-cluster.k8s.ondigitalocean.com",
-        kubeConfigs: [{ rawConfig: FAKE_KUBECONFIG, host: "https://mock-cluster.k8s.ondigitalocean.com", token: "mock-token" }],
+        kubeConfigs: [
+          {
+            rawConfig: FAKE_KUBECONFIG,
+            host: "https://mock-cluster.k8s.ondigitalocean.com",
+            token: "mock-token",
+          },
+        ],
       };
     case "digitalocean:index/vpc:Vpc":
       return { name: inputs["name"] ?? args.name, vpcUrn: `do:vpc:${args.name}-id` };
@@ -98,7 +104,10 @@ function builtInOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, u
     case "digitalocean:index/spacesKey:SpacesKey":
       return { accessKey: "DO00MOCKACCESSKEY", secretKey: "mock-spaces-secret-key" };
     case "digitalocean:index/app:App":
-      return { liveUrl: `https://${args.name}.ondigitalocean.app`, defaultIngress: `https://${args.name}.ondigitalocean.app` };
+      return {
+        liveUrl: `https://${args.name}.ondigitalocean.app`,
+        defaultIngress: `https://${args.name}.ondigitalocean.app`,
+      };
     case "kubernetes:helm.sh/v3:Release":
       return {
         status: {
@@ -177,7 +186,9 @@ export class MockRecorder {
     const found = this.ofType(type).filter((resource) => name === undefined || resource.name === name);
     if (found.length !== 1) {
       const names = this.ofType(type).map((resource) => resource.name);
-      throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length} (${names.join(", ")})`);
+      throw new Error(
+        `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length} (${names.join(", ")})`,
+      );
     }
     return found[0] as RecordedResource;
   }
@@ -217,8 +228,14 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
     {
       newResource(args) {
         const request = pending.get(key(args.type, args.name));
-        const state = { ...(args.inputs as Record<string, unknown>), ...builtInOutputs(args), ...(options.outputs?.(args) ?? {}) };
-        const monitor = pulumi.runtime.getMonitor() as unknown as { newUrn(parent: string, type: string, name: string): string };
+        const state = {
+          ...(args.inputs as Record<string, unknown>),
+          ...builtInOutputs(args),
+          ...(options.outputs?.(args) ?? {}),
+        };
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+          newUrn(parent: string, type: string, name: string): string;
+        };
         recorder.resources.push({
           type: args.type,
           name: args.name,
@@ -237,7 +254,9 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
       call(args) {
-        throw new Error(`unexpected provider function call ${args.token}: components must not call data sources`);
+        throw new Error(
+          `unexpected provider function call ${args.token}: components must not call data sources`,
+        );
       },
     },
     options.project ?? "ai-workbench",

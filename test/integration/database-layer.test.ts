@@ -52,7 +52,18 @@ describe("pgTAP suites (pg_prove)", () => {
   it.each(files)("%s passes", async (file) => {
     const result = await execa(
       "pg_prove",
-      ["--verbose", "--host", db.server.host, "--port", String(db.server.port), "--username", db.server.user, "--dbname", db.name, join(REPO_ROOT, "sql/tests", file)],
+      [
+        "--verbose",
+        "--host",
+        db.server.host,
+        "--port",
+        String(db.server.port),
+        "--username",
+        db.server.user,
+        "--dbname",
+        db.name,
+        join(REPO_ROOT, "sql/tests", file),
+      ],
       { env: { PGPASSWORD: db.server.password }, reject: false },
     );
     const results = parseTap(result.stdout);
@@ -85,7 +96,10 @@ describe("execute_sql's 30 s timeout", () => {
     const client = new pg.Client({ connectionString: db.server.url(db.name) });
     await client.connect();
     try {
-      await client.query("insert into auth.users (id, email) values ($1, 'timeout@example.com') on conflict do nothing", [userId]);
+      await client.query(
+        "insert into auth.users (id, email) values ($1, 'timeout@example.com') on conflict do nothing",
+        [userId],
+      );
       await client.query(
         "insert into ip_workbench.user_roles (user_id, role) values ($1, 'viewer') on conflict (user_id) do nothing",
         [userId],
@@ -105,7 +119,9 @@ describe("execute_sql's 30 s timeout", () => {
   it("refuses to run when the caller's statement_timeout is unbounded (plain psql)", async () => {
     await asViewer(async (client) => {
       await client.query("set local statement_timeout = 0");
-      await expect(client.query("select ip_workbench.execute_sql('select 1')")).rejects.toThrow(/statement_timeout/);
+      await expect(client.query("select ip_workbench.execute_sql('select 1')")).rejects.toThrow(
+        /statement_timeout/,
+      );
     });
   });
 
@@ -122,7 +138,9 @@ describe("execute_sql's 30 s timeout", () => {
       asViewer(async (client) => {
         await client.query(`set local statement_timeout = '${setTimeout}'`);
         const started = Date.now();
-        const error = await client.query("select ip_workbench.execute_sql('select pg_sleep(40)')").catch((e: unknown) => e);
+        const error = await client
+          .query("select ip_workbench.execute_sql('select pg_sleep(40)')")
+          .catch((e: unknown) => e);
         return { error: error as { code?: string }, seconds: (Date.now() - started) / 1000 };
       });
     const [postgrest, psql] = await Promise.all([timed(timeout), timed("30s")]);

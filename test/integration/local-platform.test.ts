@@ -34,7 +34,11 @@ let server: LocalServer;
 let stack: Stack;
 let outputs: Record<string, { value: unknown }>;
 
-async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = [], db = database): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+  db = database,
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: server.url(db) });
   await client.connect();
   try {
@@ -52,7 +56,13 @@ beforeAll(async () => {
     baseStack: "local",
     config: {
       environment,
-      database: { host: server.host, port: server.port, name: database, user: server.user, sslMode: "disable" },
+      database: {
+        host: server.host,
+        port: server.port,
+        name: database,
+        user: server.user,
+        sslMode: "disable",
+      },
       sampleData: { transactions: TRANSACTIONS, badShare: 0.05, seed: 11 },
     },
     secrets: { databasePassword: server.password },
@@ -88,10 +98,22 @@ describe("npm run local's stack, end to end", () => {
       expenseKinds: Record<string, number>;
     };
     for (const [entity, landing, classifications, validated, kinds] of [
-      ["transactions", "scout_transactions_raw", "silver_transaction_classifications", "silver_validated_transactions", sample.transactionKinds],
+      [
+        "transactions",
+        "scout_transactions_raw",
+        "silver_transaction_classifications",
+        "silver_validated_transactions",
+        sample.transactionKinds,
+      ],
       ["expenses", "expenses_raw", "silver_expense_classifications", "silver_expenses", sample.expenseKinds],
     ] as const) {
-      const [counts] = await sql<{ bronze: number; valid: number; quarantined: number; duplicate: number; silver: number }>(
+      const [counts] = await sql<{
+        bronze: number;
+        valid: number;
+        quarantined: number;
+        duplicate: number;
+        silver: number;
+      }>(
         `select (select count(*)::int from bronze.${landing}) as bronze,
                 count(*) filter (where status = 'valid')::int as valid,
                 count(*) filter (where status = 'quarantined')::int as quarantined,
@@ -101,7 +123,9 @@ describe("npm run local's stack, end to end", () => {
       );
       const delivered = sample.delivered[entity];
       expect(counts?.bronze, entity).toBe(delivered);
-      expect((counts?.valid ?? 0) + (counts?.quarantined ?? 0) + (counts?.duplicate ?? 0), entity).toBe(delivered);
+      expect((counts?.valid ?? 0) + (counts?.quarantined ?? 0) + (counts?.duplicate ?? 0), entity).toBe(
+        delivered,
+      );
       expect(counts?.silver, entity).toBe(kinds["good"]);
       expect(counts?.duplicate, entity).toBe(kinds["duplicate"]);
 
@@ -112,9 +136,10 @@ describe("npm run local's stack, end to end", () => {
       const expected = Object.entries(REASON_OF_KIND)
         .map(([kind, reason]) => ({ reason, n: kinds[kind] ?? 0 }))
         .filter((row) => row.n > 0);
-      expect(byReason.sort((a, b) => a.reason.localeCompare(b.reason)), entity).toEqual(
-        expected.sort((a, b) => a.reason.localeCompare(b.reason)),
-      );
+      expect(
+        byReason.sort((a, b) => a.reason.localeCompare(b.reason)),
+        entity,
+      ).toEqual(expected.sort((a, b) => a.reason.localeCompare(b.reason)));
     }
     // Gold aggregates exactly what silver accepted.
     const [totals] = await sql<{ silver: string; gold: string }>(
@@ -158,7 +183,9 @@ describe("npm run local's stack, end to end", () => {
         where e.edge_type = 'column' and t.schema_name = 'gold'`,
     );
     expect(columnEdges?.n).toBeGreaterThan(0);
-    const [runs] = await sql<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs where status = 'completed'");
+    const [runs] = await sql<{ n: number }>(
+      "select count(*)::int as n from ip_workbench.job_runs where status = 'completed'",
+    );
     expect(runs?.n).toBeGreaterThanOrEqual(4);
   });
 
@@ -182,8 +209,13 @@ describe("npm run local's stack, end to end", () => {
         await client.query("begin");
         await client.query(`set local role ${role}`);
         await client.query("set local statement_timeout = '30s'");
-        await client.query("select set_config('request.jwt.claims', $1, true)", [JSON.stringify({ sub, role })]);
-        const result = await client.query<{ r: { rows: unknown[]; error: unknown } }>("select ip_workbench.execute_sql($1) as r", [query]);
+        await client.query("select set_config('request.jwt.claims', $1, true)", [
+          JSON.stringify({ sub, role }),
+        ]);
+        const result = await client.query<{ r: { rows: unknown[]; error: unknown } }>(
+          "select ip_workbench.execute_sql($1) as r",
+          [query],
+        );
         await client.query("commit");
         return result.rows[0]?.r;
       } finally {
@@ -235,7 +267,9 @@ describe("npm run local's stack, end to end", () => {
     expect(schemas).toEqual([]);
     const left = await sql("select rolname from pg_roles where rolname = any($1)", [roles], "postgres");
     expect(left).toEqual([]);
-    const tables = await sql("select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')");
+    const tables = await sql(
+      "select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')",
+    );
     expect(tables).toEqual([{ n: 0 }]);
   });
 });

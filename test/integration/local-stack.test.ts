@@ -26,7 +26,11 @@ const RESOURCES = 7;
 let server: LocalServer;
 let stack: Stack;
 
-async function sql<T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []): Promise<T[]> {
+async function sql<T extends pg.QueryResultRow>(
+  db: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: server.url(db) });
   await client.connect();
   try {
@@ -39,11 +43,13 @@ async function sql<T extends pg.QueryResultRow>(db: string, text: string, values
 const schemaExists = async () =>
   (await sql(database, "select 1 from pg_namespace where nspname = 'ip_workbench'")).length === 1;
 const roleRow = async () =>
-  (await sql<{ rolcanlogin: boolean; rolconnlimit: number }>(
-    "postgres",
-    "select rolcanlogin, rolconnlimit from pg_roles where rolname = $1",
-    [dbtRole],
-  ))[0];
+  (
+    await sql<{ rolcanlogin: boolean; rolconnlimit: number }>(
+      "postgres",
+      "select rolcanlogin, rolconnlimit from pg_roles where rolname = $1",
+      [dbtRole],
+    )
+  )[0];
 
 function stackOptions(config: Record<string, unknown> = {}) {
   return {
@@ -51,7 +57,13 @@ function stackOptions(config: Record<string, unknown> = {}) {
     baseStack: "local",
     config: {
       environment,
-      database: { host: server.host, port: server.port, name: database, user: server.user, sslMode: "disable" },
+      database: {
+        host: server.host,
+        port: server.port,
+        name: database,
+        user: server.user,
+        sslMode: "disable",
+      },
       // The database layer only: the data stack has its own end-to-end test.
       features: { dataStack: false, n8n: false, litellm: false, appPlatform: false, backups: false },
       ...config,
@@ -78,9 +90,14 @@ afterAll(async () => {
 
 describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
   it("rejects invalid config before touching anything", async () => {
-    const bad = await openStack({ ...stackOptions({ database: { port: 70000 } }), stackName: `${environment}-bad` });
+    const bad = await openStack({
+      ...stackOptions({ database: { port: 70000 } }),
+      stackName: `${environment}-bad`,
+    });
     try {
-      await expect(bad.up({})).rejects.toThrow(/workbench:database\.port: must be a TCP port \(1-65535\) \(got 70000\)/);
+      await expect(bad.up({})).rejects.toThrow(
+        /workbench:database\.port: must be a TCP port \(1-65535\) \(got 70000\)/,
+      );
       const state = await bad.exportStack();
       const created = (state.deployment.resources ?? []).filter(
         (resource: { type: string }) => !resource.type.startsWith("pulumi:"),
@@ -98,9 +115,12 @@ describe("pulumi up of the local stack (real engine, real PostgreSQL)", () => {
     expect(result.summary.result).toBe("succeeded");
     expect(result.summary.resourceChanges).toEqual({ create: RESOURCES });
     expect(result.outputs["appliedMigrations"]?.value).toEqual(
-      (await sql<{ version: string }>(database, "select version from workbench_migrations.schema_migrations order by 1")).map(
-        (row) => row.version,
-      ),
+      (
+        await sql<{ version: string }>(
+          database,
+          "select version from workbench_migrations.schema_migrations order by 1",
+        )
+      ).map((row) => row.version),
     );
 
     expect(await schemaExists()).toBe(true);

@@ -42,7 +42,9 @@ const snacks = [
 ];
 // dairy, weekly from Monday 2024-01-01: eight weeks of 100, then 110, then 300.
 const dairyAmounts = [100, 100, 100, 100, 100, 100, 100, 100, 110, 300];
-const dairy = dairyAmounts.map((amount, week) => transaction(`TX-D${week}`, "dairy", addDays("2024-01-02", week * 7), amount));
+const dairy = dairyAmounts.map((amount, week) =>
+  transaction(`TX-D${week}`, "dairy", addDays("2024-01-02", week * 7), amount),
+);
 
 let db: MedallionDatabase;
 
@@ -50,7 +52,14 @@ beforeAll(async () => {
   db = await createMedallionDatabase("gold");
   await db.deliver("scout_transactions_raw", "fixture-1", [...snacks, ...dairy]);
   await db.deliver("scout_products_raw", "products-1", [
-    JSON.stringify({ product_id: "P0001", product_name: "Chips", category: "snacks", brand: "B", unit_price: 10, updated_at: "2024-01-01T00:00:00Z" }),
+    JSON.stringify({
+      product_id: "P0001",
+      product_name: "Chips",
+      category: "snacks",
+      brand: "B",
+      unit_price: 10,
+      updated_at: "2024-01-01T00:00:00Z",
+    }),
   ]);
   await db.dbt({ command: "build", vars: AS_OF });
 });
@@ -69,16 +78,39 @@ describe("gold figures match the hand-computed fixture", () => {
     );
     expect(rows).toHaveLength(14); // 2024-01 .. 2025-02, gaps filled with zeros
     const byMonth = Object.fromEntries(rows.map((row) => [row["month"], row]));
-    expect(byMonth["2024-01"]).toMatchObject({ total_amount: "100.00", transaction_count: 1, mom_growth_pct: null, yoy_growth_pct: null });
-    expect(byMonth["2024-02"]).toMatchObject({ total_amount: "150.00", transaction_count: 2, mom_growth_pct: "50.00" });
+    expect(byMonth["2024-01"]).toMatchObject({
+      total_amount: "100.00",
+      transaction_count: 1,
+      mom_growth_pct: null,
+      yoy_growth_pct: null,
+    });
+    expect(byMonth["2024-02"]).toMatchObject({
+      total_amount: "150.00",
+      transaction_count: 2,
+      mom_growth_pct: "50.00",
+    });
     expect(byMonth["2024-03"]).toMatchObject({ total_amount: "0.00", mom_growth_pct: "-100.00" });
     expect(byMonth["2024-04"]).toMatchObject({ total_amount: "0.00", mom_growth_pct: null }); // 0 → 0: undefined growth
-    expect(byMonth["2025-01"]).toMatchObject({ total_amount: "200.00", mom_growth_pct: null, yoy_growth_pct: "100.00" });
-    expect(byMonth["2025-02"]).toMatchObject({ total_amount: "120.00", mom_growth_pct: "-40.00", yoy_growth_pct: "-20.00" });
+    expect(byMonth["2025-01"]).toMatchObject({
+      total_amount: "200.00",
+      mom_growth_pct: null,
+      yoy_growth_pct: "100.00",
+    });
+    expect(byMonth["2025-02"]).toMatchObject({
+      total_amount: "120.00",
+      mom_growth_pct: "-40.00",
+      yoy_growth_pct: "-20.00",
+    });
   });
 
   it("weekly trends: 4-week moving average and the 2-sigma anomaly", async () => {
-    const rows = await db.query<{ week_start: string; weekly_amount: string; moving_avg_4w: string; is_anomaly: boolean; baseline_stddev_12w: string | null }>(
+    const rows = await db.query<{
+      week_start: string;
+      weekly_amount: string;
+      moving_avg_4w: string;
+      is_anomaly: boolean;
+      baseline_stddev_12w: string | null;
+    }>(
       `select to_char(week_start, 'YYYY-MM-DD') as week_start, weekly_amount::text, moving_avg_4w::text,
               is_anomaly, baseline_stddev_12w::text
          from gold.gold_category_trends where category = 'dairy' and weekly_amount > 0 order by week_start`,
@@ -123,15 +155,23 @@ describe("incremental builds stay exact", () => {
         "select transaction_count::int, revenue::text from gold.scout_sales where sales_date = '2024-02-05' and category = 'snacks'",
       );
     expect(await day()).toEqual([{ transaction_count: 1, revenue: "100.00" }]);
-    expect(await db.deliver("scout_transactions_raw", "fixture-2", [transaction("TX-S6", "snacks", "2024-02-05", 25)])).toBe(1);
+    expect(
+      await db.deliver("scout_transactions_raw", "fixture-2", [
+        transaction("TX-S6", "snacks", "2024-02-05", 25),
+      ]),
+    ).toBe(1);
     await db.dbt({ command: "build", vars: AS_OF });
     expect(await day()).toEqual([{ transaction_count: 2, revenue: "125.00" }]);
     expect(
-      await db.query("select total_amount::text, mom_growth_pct::text from gold.gold_monthly_summary where category = 'snacks' and month = '2024-02-01'"),
+      await db.query(
+        "select total_amount::text, mom_growth_pct::text from gold.gold_monthly_summary where category = 'snacks' and month = '2024-02-01'",
+      ),
     ).toEqual([{ total_amount: "175.00", mom_growth_pct: "75.00" }]);
-    expect(await db.query("select count(*)::int as n from platinum.platinum_transaction_embeddings where transaction_id = 'TX-S6'")).toEqual([
-      { n: 1 },
-    ]);
+    expect(
+      await db.query(
+        "select count(*)::int as n from platinum.platinum_transaction_embeddings where transaction_id = 'TX-S6'",
+      ),
+    ).toEqual([{ n: 1 }]);
   });
 });
 
@@ -139,7 +179,10 @@ describe("the dbt wrapper", () => {
   it("throws a typed error naming the failing model and its message", async () => {
     const project = mkdtempSync(join(tmpdir(), "aiwb-dbt-broken-"));
     try {
-      cpSync(DBT_PROJECT, project, { recursive: true, filter: (path) => !/\/(target|logs)(\/|$)/.test(path) });
+      cpSync(DBT_PROJECT, project, {
+        recursive: true,
+        filter: (path) => !/\/(target|logs)(\/|$)/.test(path),
+      });
       writeFileSync(join(project, "models/gold/broken_model.sql"), "select 1 / 0 as boom\n");
       const failure = await runDbt({
         command: "build",
@@ -150,8 +193,12 @@ describe("the dbt wrapper", () => {
       }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(DbtRunError);
       const error = failure as DbtRunError;
-      expect(error.failures.map((node) => [node.uniqueId, node.status])).toEqual([["model.workbench.broken_model", "error"]]);
-      expect(error.message).toMatch(/^dbt build failed on 1 node\(s\):\n {2}- model\.workbench\.broken_model \[error\]: .*division by zero/);
+      expect(error.failures.map((node) => [node.uniqueId, node.status])).toEqual([
+        ["model.workbench.broken_model", "error"],
+      ]);
+      expect(error.message).toMatch(
+        /^dbt build failed on 1 node\(s\):\n {2}- model\.workbench\.broken_model \[error\]: .*division by zero/,
+      );
     } finally {
       rmSync(project, { recursive: true, force: true });
     }

@@ -38,7 +38,10 @@ describe("applyMigrations (real PostgreSQL)", () => {
   });
 
   it("two concurrent runners apply each file once", async () => {
-    const [a, b] = await Promise.all([applyMigrations(db.connection, [m1, m2]), applyMigrations(db.connection, [m1, m2])]);
+    const [a, b] = await Promise.all([
+      applyMigrations(db.connection, [m1, m2]),
+      applyMigrations(db.connection, [m1, m2]),
+    ]);
     expect([...a.applied, ...b.applied]).toEqual([m2.version]);
     expect(await db.query("select count(*)::int as n from applications")).toEqual([{ n: 1 }]);
     expect(await appliedVersions(db.connection)).toEqual([m1.version, m2.version]);

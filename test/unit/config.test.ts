@@ -45,7 +45,13 @@ function problemsOf(raw: Record<string, string>, secrets: ReadonlySet<string> = 
   throw new Error("expected the config to be rejected");
 }
 
-function expectOnlyProblem(raw: Record<string, string>, key: string, rule: string, got: string, secrets = SECRET) {
+function expectOnlyProblem(
+  raw: Record<string, string>,
+  key: string,
+  rule: string,
+  got: string,
+  secrets = SECRET,
+) {
   expect(problemsOf(raw, secrets)).toEqual([{ key, rule, got }]);
 }
 
@@ -87,7 +93,9 @@ describe("valid stack config", () => {
   });
 
   it("ignores other namespaces", () => {
-    expect(parseStackConfig(local({ "digitalocean:token": "x", "aws:region": "y" }), SECRET).profile).toBe("local");
+    expect(parseStackConfig(local({ "digitalocean:token": "x", "aws:region": "y" }), SECRET).profile).toBe(
+      "local",
+    );
   });
 
   it("accepts the committed stack files", () => {
@@ -114,7 +122,12 @@ describe("each rule rejects with the key, the rule and what was found", () => {
   });
 
   it("profile must be local or cloud", () => {
-    expectOnlyProblem(local({ "workbench:profile": "staging" }), "workbench:profile", "must be 'local' or 'cloud'", '"staging"');
+    expectOnlyProblem(
+      local({ "workbench:profile": "staging" }),
+      "workbench:profile",
+      "must be 'local' or 'cloud'",
+      '"staging"',
+    );
   });
 
   it("environment must be a DNS label", () => {
@@ -153,10 +166,12 @@ describe("each rule rejects with the key, the rule and what was found", () => {
   });
 
   it("unknown keys are reported as typos, at any depth", () => {
-    expect(problemsOf(local({ "workbench:enviroment": "x", "workbench:features": '{"n8m": true}' }))).toEqual([
-      { key: "workbench:features.n8m", rule: "is not a known setting (check for a typo)", got: "true" },
-      { key: "workbench:enviroment", rule: "is not a known setting (check for a typo)", got: '"x"' },
-    ]);
+    expect(problemsOf(local({ "workbench:enviroment": "x", "workbench:features": '{"n8m": true}' }))).toEqual(
+      [
+        { key: "workbench:features.n8m", rule: "is not a known setting (check for a typo)", got: "true" },
+        { key: "workbench:enviroment", rule: "is not a known setting (check for a typo)", got: '"x"' },
+      ],
+    );
   });
 
   it("database.port must be a TCP port", () => {
@@ -295,14 +310,20 @@ describe("each rule rejects with the key, the rule and what was found", () => {
 
   it("maintenance window day and time", () => {
     expect(
-      problemsOf(cloud({ "workbench:cluster": cluster({ maintenanceWindow: { day: "sun", startTime: "25:00" } }) })),
+      problemsOf(
+        cloud({ "workbench:cluster": cluster({ maintenanceWindow: { day: "sun", startTime: "25:00" } }) }),
+      ),
     ).toEqual([
       {
         key: "workbench:cluster.maintenanceWindow.day",
         rule: "must be one of monday, tuesday, wednesday, thursday, friday, saturday, sunday, any",
         got: '"sun"',
       },
-      { key: "workbench:cluster.maintenanceWindow.startTime", rule: "must be a UTC time HH:MM", got: '"25:00"' },
+      {
+        key: "workbench:cluster.maintenanceWindow.startTime",
+        rule: "must be a UTC time HH:MM",
+        got: '"25:00"',
+      },
     ]);
   });
 
@@ -314,8 +335,10 @@ describe("each rule rejects with the key, the rule and what was found", () => {
       '"ftp://n8n.example.com/webhook/quality-alerts"',
     );
     expect(
-      parseStackConfig(local({ "workbench:qualityAlertsWebhookUrl": "http://127.0.0.1:5678/webhook/quality-alerts" }), SECRET)
-        .qualityAlertsWebhookUrl,
+      parseStackConfig(
+        local({ "workbench:qualityAlertsWebhookUrl": "http://127.0.0.1:5678/webhook/quality-alerts" }),
+        SECRET,
+      ).qualityAlertsWebhookUrl,
     ).toBe("http://127.0.0.1:5678/webhook/quality-alerts");
   });
 
@@ -369,7 +392,10 @@ describe("isPrivateCidr", () => {
 
 describe("cloud-platform settings (images, models, prices, charts, secrets)", () => {
   const ALL_SECRETS = new Set(SECRET_KEYS.map((key) => `workbench:${key}`));
-  const parseCloud = (raw: Record<string, string>, secrets: ReadonlySet<string> = ALL_SECRETS): CloudStackConfig => {
+  const parseCloud = (
+    raw: Record<string, string>,
+    secrets: ReadonlySet<string> = ALL_SECRETS,
+  ): CloudStackConfig => {
     const config = parseStackConfig(raw, secrets);
     if (config.profile !== "cloud") throw new Error("expected the cloud profile");
     return config;
@@ -417,8 +443,18 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
   it("images must be pinned to a version or digest", () => {
     const rule =
       "must be an image reference pinned to a version tag or digest, like registry.example.com/team/app:1.2.3 (not :latest, not untagged)";
-    expectOnlyProblem(cloud({ "workbench:images": '{"api": "registry.example.com/team/api:latest"}' }), "workbench:images.api", rule, '"registry.example.com/team/api:latest"');
-    expectOnlyProblem(cloud({ "workbench:images": '{"redis": "redis"}' }), "workbench:images.redis", rule, '"redis"');
+    expectOnlyProblem(
+      cloud({ "workbench:images": '{"api": "registry.example.com/team/api:latest"}' }),
+      "workbench:images.api",
+      rule,
+      '"registry.example.com/team/api:latest"',
+    );
+    expectOnlyProblem(
+      cloud({ "workbench:images": '{"redis": "redis"}' }),
+      "workbench:images.redis",
+      rule,
+      '"redis"',
+    );
   });
 
   it("model ids name a known provider, and Gemini 1.5 is retired", () => {
@@ -434,11 +470,20 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
       "Gemini 1.5 models are retired: use a current Flash model like gemini/gemini-2.5-flash",
       '"gemini/gemini-1.5-flash"',
     );
-    expectOnlyProblem(cloud({ "workbench:llm": '{"fallbacks": []}' }), "workbench:llm.fallbacks", "must name at least one fallback model", "[]");
+    expectOnlyProblem(
+      cloud({ "workbench:llm": '{"fallbacks": []}' }),
+      "workbench:llm.fallbacks",
+      "must name at least one fallback model",
+      "[]",
+    );
   });
 
   it("rate limits and the cache TTL are bounded whole numbers", () => {
-    expect(problemsOf(cloud({ "workbench:llm": '{"rpmPerUser": 0, "tpmPerUser": 1.5, "cacheTtlSeconds": 90000}' }))).toEqual([
+    expect(
+      problemsOf(
+        cloud({ "workbench:llm": '{"rpmPerUser": 0, "tpmPerUser": 1.5, "cacheTtlSeconds": 90000}' }),
+      ),
+    ).toEqual([
       { key: "workbench:llm.rpmPerUser", rule: "must be at least 1", got: "0" },
       { key: "workbench:llm.tpmPerUser", rule: "must be a whole number", got: "1.5" },
       { key: "workbench:llm.cacheTtlSeconds", rule: "must be at most 86400 (one day)", got: "90000" },
@@ -446,48 +491,82 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
   });
 
   it("prices are non-negative numbers", () => {
-    expect(problemsOf(cloud({ "workbench:prices": '{"loadBalancerMonthly": -12, "dropletMonthly": {"s-4vcpu-8gb": "forty"}}' }))).toEqual([
+    expect(
+      problemsOf(
+        cloud({
+          "workbench:prices": '{"loadBalancerMonthly": -12, "dropletMonthly": {"s-4vcpu-8gb": "forty"}}',
+        }),
+      ),
+    ).toEqual([
       { key: "workbench:prices.dropletMonthly.s-4vcpu-8gb", rule: "must be a number", got: '"forty"' },
       { key: "workbench:prices.loadBalancerMonthly", rule: "must be a price in USD, at least 0", got: "-12" },
     ]);
   });
 
   it("App Platform size and instance count", () => {
-    expect(problemsOf(cloud({ "workbench:appPlatform": '{"instanceSize": "XS", "instanceCount": 0}' }))).toEqual([
-      { key: "workbench:appPlatform.instanceSize", rule: "must be an App Platform size slug like apps-s-1vcpu-1gb", got: '"XS"' },
+    expect(
+      problemsOf(cloud({ "workbench:appPlatform": '{"instanceSize": "XS", "instanceCount": 0}' })),
+    ).toEqual([
+      {
+        key: "workbench:appPlatform.instanceSize",
+        rule: "must be an App Platform size slug like apps-s-1vcpu-1gb",
+        got: '"XS"',
+      },
       { key: "workbench:appPlatform.instanceCount", rule: "must be at least 1", got: "0" },
     ]);
   });
 
   it("supabase.url is an https URL and sessionPort a TCP port", () => {
-    expect(problemsOf(cloud({ "workbench:supabase": '{"url": "http://abcd.supabase.co", "sessionPort": 0}' }))).toEqual([
-      { key: "workbench:supabase.url", rule: "must be the project's https URL like https://abcd.supabase.co", got: '"http://abcd.supabase.co"' },
+    expect(
+      problemsOf(cloud({ "workbench:supabase": '{"url": "http://abcd.supabase.co", "sessionPort": 0}' })),
+    ).toEqual([
+      {
+        key: "workbench:supabase.url",
+        rule: "must be the project's https URL like https://abcd.supabase.co",
+        got: '"http://abcd.supabase.co"',
+      },
       { key: "workbench:supabase.sessionPort", rule: "must be a TCP port (1-65535)", got: "0" },
     ]);
   });
 
   it("chart versions, the ACME email and the registry name", () => {
     expect(
-      problemsOf(cloud({ "workbench:charts": '{"traefik": "latest"}', "workbench:acmeEmail": "ops", "workbench:registryName": "AI_Workbench" })),
+      problemsOf(
+        cloud({
+          "workbench:charts": '{"traefik": "latest"}',
+          "workbench:acmeEmail": "ops",
+          "workbench:registryName": "AI_Workbench",
+        }),
+      ),
     ).toEqual([
-      { key: "workbench:registryName", rule: "must be a lowercase DNS label (a-z, 0-9, -)", got: '"AI_Workbench"' },
+      {
+        key: "workbench:registryName",
+        rule: "must be a lowercase DNS label (a-z, 0-9, -)",
+        got: '"AI_Workbench"',
+      },
       { key: "workbench:acmeEmail", rule: "must be an email address", got: '"ops"' },
       { key: "workbench:charts.traefik", rule: "must be a chart version like 41.3.0", got: '"latest"' },
     ]);
   });
 
-  it.each(["anthropicApiKey", "n8nEncryptionKey", "supabaseServiceRoleKey", "digitaloceanToken", "mattermostWebhookUrl"])(
-    "%s must be secret config",
-    (key) => {
-      const value = key === "mattermostWebhookUrl" ? "https://chat.example.com/hooks/x" : "0123456789abcdef0123456789abcdef";
-      expectOnlyProblem(
-        cloud({ [`workbench:${key}`]: value }),
-        `workbench:${key}`,
-        `must be stored as a secret: pulumi config set --secret workbench:${key} <value>`,
-        "a plaintext value",
-      );
-    },
-  );
+  it.each([
+    "anthropicApiKey",
+    "n8nEncryptionKey",
+    "supabaseServiceRoleKey",
+    "digitaloceanToken",
+    "mattermostWebhookUrl",
+  ])("%s must be secret config", (key) => {
+    const value =
+      key === "mattermostWebhookUrl"
+        ? "https://chat.example.com/hooks/x"
+        : "0123456789abcdef0123456789abcdef";
+    expectOnlyProblem(
+      cloud({ [`workbench:${key}`]: value }),
+      `workbench:${key}`,
+      `must be stored as a secret: pulumi config set --secret workbench:${key} <value>`,
+      "a plaintext value",
+    );
+  });
 
   it("a bad secret is reported without its value", () => {
     expectOnlyProblem(
@@ -500,19 +579,56 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
   });
 
   it("cloud settings are unknown to the local profile", () => {
-    expectOnlyProblem(local({ "workbench:images": '{"api": "api:1.0.0"}' }), "workbench:images", "is not a known setting (check for a typo)", '{"api":"api:1.0.0"}');
+    expectOnlyProblem(
+      local({ "workbench:images": '{"api": "api:1.0.0"}' }),
+      "workbench:images",
+      "is not a known setting (check for a typo)",
+      '{"api":"api:1.0.0"}',
+    );
   });
 
   it("deploying needs the Supabase URL and key, the keys of the providers the models use, Langfuse's and n8n's", () => {
     expect(cloudDeployProblems(parseCloud(cloud()))).toEqual([
-      { key: "workbench:supabase.url", rule: "is required for the cloud stack (the project's https URL, e.g. https://abcd.supabase.co)", got: "nothing" },
-      { key: "workbench:supabaseServiceRoleKey", rule: "is required for the cloud stack: pulumi config set --secret workbench:supabaseServiceRoleKey <value>", got: "nothing" },
-      { key: "workbench:anthropicApiKey", rule: "is required by features.litellm (model anthropic/claude-sonnet-4-5-20250929): pulumi config set --secret workbench:anthropicApiKey <value>", got: "nothing" },
-      { key: "workbench:openaiApiKey", rule: "is required by features.litellm (model openai/gpt-4o-mini): pulumi config set --secret workbench:openaiApiKey <value>", got: "nothing" },
-      { key: "workbench:geminiApiKey", rule: "is required by features.litellm (model gemini/gemini-2.5-flash): pulumi config set --secret workbench:geminiApiKey <value>", got: "nothing" },
-      { key: "workbench:langfusePublicKey", rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfusePublicKey <value>", got: "nothing" },
-      { key: "workbench:langfuseSecretKey", rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfuseSecretKey <value>", got: "nothing" },
-      { key: "workbench:n8nEncryptionKey", rule: "is required by features.n8n: pulumi config set --secret workbench:n8nEncryptionKey <value>", got: "nothing" },
+      {
+        key: "workbench:supabase.url",
+        rule: "is required for the cloud stack (the project's https URL, e.g. https://abcd.supabase.co)",
+        got: "nothing",
+      },
+      {
+        key: "workbench:supabaseServiceRoleKey",
+        rule: "is required for the cloud stack: pulumi config set --secret workbench:supabaseServiceRoleKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:anthropicApiKey",
+        rule: "is required by features.litellm (model anthropic/claude-sonnet-4-5-20250929): pulumi config set --secret workbench:anthropicApiKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:openaiApiKey",
+        rule: "is required by features.litellm (model openai/gpt-4o-mini): pulumi config set --secret workbench:openaiApiKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:geminiApiKey",
+        rule: "is required by features.litellm (model gemini/gemini-2.5-flash): pulumi config set --secret workbench:geminiApiKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:langfusePublicKey",
+        rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfusePublicKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:langfuseSecretKey",
+        rule: "is required by features.litellm (the Langfuse callback): pulumi config set --secret workbench:langfuseSecretKey <value>",
+        got: "nothing",
+      },
+      {
+        key: "workbench:n8nEncryptionKey",
+        rule: "is required by features.n8n: pulumi config set --secret workbench:n8nEncryptionKey <value>",
+        got: "nothing",
+      },
     ]);
     expect(cloudDeployProblems(parseCloud(cloud(deploySecrets)))).toEqual([]);
   });
@@ -521,6 +637,10 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
     const { "workbench:geminiApiKey": _gemini, "workbench:n8nEncryptionKey": _n8n, ...rest } = deploySecrets;
     const openaiOnly = '{"fallbacks": ["openai/gpt-4o-mini"], "budget": "openai/gpt-4o-mini"}';
     const features = '{"n8n": false}';
-    expect(cloudDeployProblems(parseCloud(cloud({ ...rest, "workbench:llm": openaiOnly, "workbench:features": features })))).toEqual([]);
+    expect(
+      cloudDeployProblems(
+        parseCloud(cloud({ ...rest, "workbench:llm": openaiOnly, "workbench:features": features })),
+      ),
+    ).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ describe("lineage picture", () => {
 
   it("draws every node and every edge between known nodes, as valid SVG text", () => {
     const svg = renderLineageSvg(nodes, edges, "Medallion lineage <test>");
-    expect(svg.startsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"")).toBe(true);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trim().endsWith("</svg>")).toBe(true);
     expect(svg.match(/<g class="node"/g)).toHaveLength(5);
     expect(svg.match(/<path class="edge"/g)).toHaveLength(4);

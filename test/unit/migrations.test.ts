@@ -44,7 +44,10 @@ describe("parseMigration", () => {
     );
     // A function body mentioning begin/commit is fine: only statement-level control counts.
     expect(() =>
-      parseMigration("20261123000100_x.sql", "create function f() returns int language plpgsql as $$\nbegin\n  return 1;\nend;\n$$;"),
+      parseMigration(
+        "20261123000100_x.sql",
+        "create function f() returns int language plpgsql as $$\nbegin\n  return 1;\nend;\n$$;",
+      ),
     ).not.toThrow();
   });
 });
@@ -70,7 +73,10 @@ describe("planMigrations", () => {
   const two = parseMigration("20261123000200_two.sql", "select 2;");
 
   it("applies what is not recorded and skips what is", () => {
-    const plan = planMigrations([one, two], [{ version: one.version, name: one.name, checksum: one.checksum }]);
+    const plan = planMigrations(
+      [one, two],
+      [{ version: one.version, name: one.name, checksum: one.checksum }],
+    );
     expect(plan.pending.map((m) => m.version)).toEqual([two.version]);
     expect(plan.alreadyApplied).toEqual([one.version]);
   });

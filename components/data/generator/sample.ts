@@ -4,7 +4,13 @@
  */
 import type pg from "pg";
 import { resolveGeneration, type GenerationOptions } from "./generation.ts";
-import { assertLandingTables, loadEntity, type Entity, type EntityLoad, type LoadProgress } from "./loader.ts";
+import {
+  assertLandingTables,
+  loadEntity,
+  type Entity,
+  type EntityLoad,
+  type LoadProgress,
+} from "./loader.ts";
 import { expenseRows } from "./expenses.ts";
 import { productRows } from "./products.ts";
 import { addProductRow, addRow, counted, newSummary, type Summary } from "./summary.ts";
@@ -27,7 +33,9 @@ export function sampleStreams(options: GenerationOptions) {
   const streams: { entity: Entity; expected: number; rows: Iterable<{ payloadRaw: string }> }[] = [
     {
       entity: "products",
-      expected: generation.reference.products.length + generation.reference.products.filter((p) => p.redelivery).length,
+      expected:
+        generation.reference.products.length +
+        generation.reference.products.filter((p) => p.redelivery).length,
       rows: counted(productRows(options, generation), (kind) => addProductRow(summary.products, kind)),
     },
     {

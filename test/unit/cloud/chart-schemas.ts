@@ -25,12 +25,15 @@ export const N8N_SCHEMA: ChartSchema = { chart: "n8n-1.11.0", draft: "draft-07" 
 
 /** The chart's own default values (values.yaml). */
 export function chartDefaults(schema: ChartSchema): HelmValues {
-  return (YAML.parse(readFileSync(`${CHART_SCHEMAS_DIR}${schema.chart}.values.yaml`, "utf8")) ?? {}) as HelmValues;
+  return (YAML.parse(readFileSync(`${CHART_SCHEMAS_DIR}${schema.chart}.values.yaml`, "utf8")) ??
+    {}) as HelmValues;
 }
 
 /** Validates values (after coalescing with the chart defaults); returns readable errors, empty when valid. */
 export function chartSchemaErrors(schema: ChartSchema, values: HelmValues): string[] {
-  const json = JSON.parse(readFileSync(`${CHART_SCHEMAS_DIR}${schema.chart}.values.schema.json`, "utf8")) as object;
+  const json = JSON.parse(
+    readFileSync(`${CHART_SCHEMAS_DIR}${schema.chart}.values.schema.json`, "utf8"),
+  ) as object;
   // strict: false: the n8n schema uses ajv-errors' `errorMessage` keyword, which is only a message.
   const options = { strict: false, allErrors: true, validateFormats: false };
   const ajv = schema.draft === "2020-12" ? new Ajv2020(options) : new Ajv(options);
@@ -38,6 +41,7 @@ export function chartSchemaErrors(schema: ChartSchema, values: HelmValues): stri
   const coalesced = mergeValues(chartDefaults(schema), values);
   if (validate(coalesced)) return [];
   return (validate.errors ?? []).map(
-    (error: ErrorObject) => `${error.instancePath || "/"} ${error.message ?? "is invalid"} ${JSON.stringify(error.params)}`,
+    (error: ErrorObject) =>
+      `${error.instancePath || "/"} ${error.message ?? "is invalid"} ${JSON.stringify(error.params)}`,
   );
 }

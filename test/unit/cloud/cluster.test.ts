@@ -84,7 +84,10 @@ describe("Cluster", () => {
     [{ minNodes: 5, maxNodes: 4, nodeCount: 4 }, "c1: minNodes (5) must not exceed maxNodes (4)"],
     [{ nodeCount: 7 }, "c1: nodeCount (7) must lie between minNodes (3) and maxNodes (6)"],
     [{ minNodes: 0, nodeCount: 1 }, "c1: minNodes must be a whole number of at least 1 (got 0)"],
-    [{ maintenanceWindow: { day: "sunday", startTime: "3am" } }, "c1: maintenanceWindow.startTime must be a UTC time HH:MM (got 3am)"],
+    [
+      { maintenanceWindow: { day: "sunday", startTime: "3am" } },
+      "c1: maintenanceWindow.startTime must be a UTC time HH:MM (got 3am)",
+    ],
   ])("refuses %j", (overrides, message) => {
     expect(() => new Cluster("c1", { ...base, ...overrides })).toThrow(message);
   });

@@ -10,7 +10,9 @@ describe("monthly cost estimate", () => {
   it("prices Pulumi.prod.yaml with seed 000's table: $265.20, $385.20 at 6 nodes", () => {
     const config = prodConfig();
     const estimate = estimateMonthlyCost(costInputFromConfig(config), config.prices);
-    expect(estimate.lines.map((line) => [line.resource, line.quantity, line.unitMonthly, line.monthly])).toEqual([
+    expect(
+      estimate.lines.map((line) => [line.resource, line.quantity, line.unitMonthly, line.monthly]),
+    ).toEqual([
       ["DOKS node pool", 3, 40, 120],
       ["App Platform: ocr-backend", 2, 12, 24],
       ["App Platform: expense-api", 2, 12, 24],
@@ -28,7 +30,13 @@ describe("monthly cost estimate", () => {
   it("follows the configured sizes, features and prices", () => {
     const config = prodConfig({
       overrides: {
-        "workbench:features": { dataStack: true, n8n: false, litellm: false, appPlatform: false, backups: true },
+        "workbench:features": {
+          dataStack: true,
+          n8n: false,
+          litellm: false,
+          appPlatform: false,
+          backups: true,
+        },
         "workbench:registryTier": "professional",
         "workbench:prices": { dropletMonthly: { "s-4vcpu-8gb": 48 } },
       },
@@ -47,7 +55,9 @@ describe("monthly cost estimate", () => {
   });
 
   it("names the missing price and where to add it", () => {
-    const config = prodConfig({ overrides: { "workbench:cluster": { version: "1.33.1-do.0", nodeSize: "s-8vcpu-16gb" } } });
+    const config = prodConfig({
+      overrides: { "workbench:cluster": { version: "1.33.1-do.0", nodeSize: "s-8vcpu-16gb" } },
+    });
     expect(() => estimateMonthlyCost(costInputFromConfig(config), config.prices)).toThrow(
       "no price for size 's-8vcpu-16gb' in workbench:prices.dropletMonthly: add it (USD per month) to the stack config",
     );
@@ -55,11 +65,16 @@ describe("monthly cost estimate", () => {
 
   it("prints a table with the total", () => {
     const config = prodConfig();
-    const text = formatCostEstimate(estimateMonthlyCost(costInputFromConfig(config), config.prices), "Estimate");
+    const text = formatCostEstimate(
+      estimateMonthlyCost(costInputFromConfig(config), config.prices),
+      "Estimate",
+    );
     const lines = text.split("\n");
     expect(lines[0]).toBe("Estimate");
     expect(lines[1]).toMatch(/^resource\s+spec\s+qty\s+unit\s+monthly$/);
-    expect(lines).toContain("DOKS node pool             s-4vcpu-8gb (autoscaling to 6)      3  $40.00  $120.00");
+    expect(lines).toContain(
+      "DOKS node pool             s-4vcpu-8gb (autoscaling to 6)      3  $40.00  $120.00",
+    );
     expect(lines.at(-1)).toBe("total $265.20 per month ($385.20 with the node pool at its maximum)");
   });
 
@@ -68,7 +83,9 @@ describe("monthly cost estimate", () => {
     expect(secretKeys.has("workbench:databasePassword")).toBe(true);
     const config = parseStackConfig(raw, secretKeys);
     expect(config.profile).toBe("cloud");
-    expect(() => rawStackConfig("staging")).toThrow(/no stack file .*Pulumi\.staging\.yaml: known stacks are .*prod/);
+    expect(() => rawStackConfig("staging")).toThrow(
+      /no stack file .*Pulumi\.staging\.yaml: known stacks are .*prod/,
+    );
   });
 });
 
@@ -91,9 +108,18 @@ describe("npm run preview: plugin check", () => {
     const missing = missingPlugins(required, installed);
     expect(missing).toEqual([{ name: "digitalocean", version: "4.80.1" }]);
     const message = missingPluginsMessage("prod", missing, "/cache/pulumi-home");
-    expect(message.split("\n")[0]).toBe("error: cannot preview stack 'prod': the Pulumi resource plugins it needs are not installed:");
+    expect(message.split("\n")[0]).toBe(
+      "error: cannot preview stack 'prod': the Pulumi resource plugins it needs are not installed:",
+    );
     expect(message).toContain("  - digitalocean 4.80.1");
-    expect(message).toContain("  PULUMI_HOME=/cache/pulumi-home pulumi plugin install resource digitalocean 4.80.1");
-    expect(missingPlugins(required, [...installed, { name: "digitalocean", kind: "resource", version: "v4.80.1" }])).toEqual([]);
+    expect(message).toContain(
+      "  PULUMI_HOME=/cache/pulumi-home pulumi plugin install resource digitalocean 4.80.1",
+    );
+    expect(
+      missingPlugins(required, [
+        ...installed,
+        { name: "digitalocean", kind: "resource", version: "v4.80.1" },
+      ]),
+    ).toEqual([]);
   });
 });

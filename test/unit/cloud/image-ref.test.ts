@@ -8,7 +8,11 @@ describe("image references", () => {
       repository: "ai-workbench/api",
       tag: "0.1.0",
     });
-    expect(parseImageReference("localhost:5000/api:1")).toEqual({ registry: "localhost:5000", repository: "api", tag: "1" });
+    expect(parseImageReference("localhost:5000/api:1")).toEqual({
+      registry: "localhost:5000",
+      repository: "api",
+      tag: "1",
+    });
     expect(parseImageReference("redis")).toEqual({ repository: "redis" });
     expect(parseImageReference(`postgres:17.5-alpine@sha256:${"c".repeat(64)}`)).toEqual({
       repository: "postgres",

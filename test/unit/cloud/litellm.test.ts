@@ -2,7 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FAKE_KUBECONFIG, installMocks, isSecretInput, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import {
+  FAKE_KUBECONFIG,
+  installMocks,
+  isSecretInput,
+  promiseOf,
+  providerUrn,
+  type RecordedResource,
+} from "../../helpers/pulumi-mocks.ts";
 
 const mocks = await installMocks();
 const { LiteLlm } = await import("../../../components/kubernetes/litellm.ts");
@@ -45,14 +52,20 @@ describe("LiteLlm", () => {
     expect(deployment.inputs["metadata"]).toMatchObject({ name: "litellm", namespace: "litellm" });
     expect(deployment.inputs["spec"]["replicas"]).toBe(3);
     expect(container["image"]).toBe("ghcr.io/berriai/litellm:v1.80.11-stable.1");
-    expect(container["resources"]).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } });
+    expect(container["resources"]).toEqual({
+      requests: { cpu: "500m", memory: "512Mi" },
+      limits: { cpu: "2", memory: "2Gi" },
+    });
     expect(container["securityContext"]).toEqual({
       runAsNonRoot: true,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ["ALL"] },
     });
-    expect(deployment.inputs["spec"]["template"]["spec"]["securityContext"]).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(deployment.inputs["spec"]["template"]["spec"]["securityContext"]).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+    });
   });
 
   it("probes LiteLLM's health endpoints", () => {
@@ -82,7 +95,11 @@ describe("LiteLlm", () => {
       LANGFUSE_SECRET_KEY: "litellm-keys/LANGFUSE_SECRET_KEY",
     });
     const literals = container["env"].filter((env: { value?: string }) => env.value !== undefined);
-    expect(literals.map((env: { name: string }) => env.name)).toEqual(["LANGFUSE_HOST", "HOME", "XDG_CACHE_HOME"]);
+    expect(literals.map((env: { name: string }) => env.name)).toEqual([
+      "LANGFUSE_HOST",
+      "HOME",
+      "XDG_CACHE_HOME",
+    ]);
   });
 
   it("mounts config.yaml generated from the routing spec, pointing at its Redis", async () => {
@@ -96,8 +113,17 @@ describe("LiteLlm", () => {
     expect(configMap.inputs["data"]["config.yaml"]).toBe(expected);
     expect(await promiseOf(gateway.configYaml)).toBe(expected);
     expect(YAML.parse(expected)["litellm_settings"]["cache_params"]["ttl"]).toBe(3600);
-    expect(container["args"]).toEqual(["--config", "/etc/litellm/config.yaml", "--port", "4000", "--num_workers", "2"]);
-    expect(deployment.inputs["spec"]["template"]["metadata"]["annotations"]["workbench/config-sha256"]).toMatch(/^[a-f0-9]{64}$/);
+    expect(container["args"]).toEqual([
+      "--config",
+      "/etc/litellm/config.yaml",
+      "--port",
+      "4000",
+      "--num_workers",
+      "2",
+    ]);
+    expect(
+      deployment.inputs["spec"]["template"]["metadata"]["annotations"]["workbench/config-sha256"],
+    ).toMatch(/^[a-f0-9]{64}$/);
   });
 
   it("exposes a Service, a TLS Ingress and a disruption budget", () => {
@@ -108,7 +134,9 @@ describe("LiteLlm", () => {
     expect(ingress["spec"]["tls"]).toEqual([{ hosts: ["litellm.workbench.example.com"] }]);
     expect(ingress["spec"]["ingressClassName"]).toBe("traefik");
     expect(ingress["spec"]["rules"][0]["host"]).toBe("litellm.workbench.example.com");
-    expect(ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.tls.certresolver"]).toBe("letsencrypt");
+    expect(ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.tls.certresolver"]).toBe(
+      "letsencrypt",
+    );
     expect(mocks.one("kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]["minAvailable"]).toBe(2);
   });
 
@@ -118,7 +146,9 @@ describe("LiteLlm", () => {
     expect(redis.parent).toBe(urn);
     const redisDeployment = mocks.one("kubernetes:apps/v1:Deployment", "litellm-redis");
     expect(redisDeployment.parent).toBe(redis.urn);
-    expect(redisDeployment.inputs["spec"]["template"]["spec"]["containers"][0]["args"]).toContain("allkeys-lru");
+    expect(redisDeployment.inputs["spec"]["template"]["spec"]["containers"][0]["args"]).toContain(
+      "allkeys-lru",
+    );
     const auth = mocks.one("kubernetes:core/v1:Secret", "litellm-redis-auth");
     expect(isSecretInput(auth.rawInputs["stringData"])).toBe(true);
     expect(auth.inputs["stringData"]).toEqual({ password: "mock-password-litellm-redis-password" });
@@ -134,9 +164,18 @@ describe("LiteLlm", () => {
 
   it.each([
     [{ replicas: 1 }, "l1: replicas must be a whole number of at least 2 (got 1)"],
-    [{ image: "ghcr.io/berriai/litellm" }, 'l1: image "ghcr.io/berriai/litellm" has no tag: pin a version (e.g. :1.2.3) or a digest'],
-    [{ routing: { ...routing, primary: "mistral/large" } }, "l1: model 'mistral/large' must be '<provider>/<model>' with provider anthropic, openai or gemini"],
-    [{ routing: { ...routing, fallbacks: ["anthropic/claude-sonnet-4-5-20250929"] } }, "l1: model 'anthropic/claude-sonnet-4-5-20250929' appears twice in the routing chain (primary, then fallbacks)"],
+    [
+      { image: "ghcr.io/berriai/litellm" },
+      'l1: image "ghcr.io/berriai/litellm" has no tag: pin a version (e.g. :1.2.3) or a digest',
+    ],
+    [
+      { routing: { ...routing, primary: "mistral/large" } },
+      "l1: model 'mistral/large' must be '<provider>/<model>' with provider anthropic, openai or gemini",
+    ],
+    [
+      { routing: { ...routing, fallbacks: ["anthropic/claude-sonnet-4-5-20250929"] } },
+      "l1: model 'anthropic/claude-sonnet-4-5-20250929' appears twice in the routing chain (primary, then fallbacks)",
+    ],
   ])("refuses %j", (overrides, message) => {
     expect(() => new LiteLlm("l1", { ...args(provider), ...overrides })).toThrow(message);
   });

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FAKE_KUBECONFIG, installMocks, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import {
+  FAKE_KUBECONFIG,
+  installMocks,
+  promiseOf,
+  providerUrn,
+  type RecordedResource,
+} from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA } from "./chart-schemas.ts";
 
 const mocks = await installMocks();
@@ -68,11 +74,20 @@ describe("N8n", () => {
   });
 
   it("runs queue mode: one main, 2+ autoscaled workers and 2 webhook processors on Redis", () => {
-    expect(values["image"]).toEqual({ repository: "docker.n8n.io/n8nio/n8n", tag: "2.11.2", pullPolicy: "IfNotPresent" });
+    expect(values["image"]).toEqual({
+      repository: "docker.n8n.io/n8nio/n8n",
+      tag: "2.11.2",
+      pullPolicy: "IfNotPresent",
+    });
     expect(values["replicaCount"]).toBe(1);
     expect(values["queueMode"]).toMatchObject({ enabled: true, workerReplicaCount: 2 });
     expect(values["webhookProcessor"]).toMatchObject({ enabled: true, replicaCount: 2 });
-    expect(values["hpa"]["worker"]).toEqual({ enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 });
+    expect(values["hpa"]["worker"]).toEqual({
+      enabled: true,
+      minReplicas: 2,
+      maxReplicas: 6,
+      targetCPUUtilizationPercentage: 70,
+    });
     expect(values["redis"]).toEqual({
       enabled: true,
       useExternal: true,
@@ -110,11 +125,19 @@ describe("N8n", () => {
       annotations,
       hosts: [{ host: "n8n.workbench.example.com", paths: [{ path: "/", pathType: "Prefix" }] }],
       tls: [{ hosts: ["n8n.workbench.example.com"] }],
-      webhookProcessor: { enabled: true, className: "traefik", annotations, tls: [{ hosts: ["n8n.workbench.example.com"] }] },
+      webhookProcessor: {
+        enabled: true,
+        className: "traefik",
+        annotations,
+        tls: [{ hosts: ["n8n.workbench.example.com"] }],
+      },
     });
     expect(values["webhook"]).toMatchObject({ enabled: true, url: "https://n8n.workbench.example.com/" });
     expect(values["config"]["extraEnv"]).toContainEqual({ name: "N8N_METRICS", value: "true" });
-    expect(values["podAnnotations"]).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "5678" });
+    expect(values["podAnnotations"]).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "5678",
+    });
   });
 
   it("accepts the reserved workflowsDir without acting on it", async () => {
@@ -124,11 +147,17 @@ describe("N8n", () => {
   });
 
   it.each([
-    [{ mainReplicas: 2 }, "x1: mainReplicas must be 1 (got 2): several main processes need multi-main, an n8n Enterprise feature; scale workerReplicas and webhookReplicas instead"],
+    [
+      { mainReplicas: 2 },
+      "x1: mainReplicas must be 1 (got 2): several main processes need multi-main, an n8n Enterprise feature; scale workerReplicas and webhookReplicas instead",
+    ],
     [{ workerReplicas: 1 }, "x1: workerReplicas must be a whole number of at least 2 (got 1)"],
     [{ workerMaxReplicas: 40 }, "x1: workerMaxReplicas (40) must lie between workerReplicas (2) and 20"],
     [{ webhookReplicas: 1 }, "x1: webhookReplicas must be a whole number of at least 2 (got 1)"],
-    [{ image: "n8nio/n8n:stable" }, 'x1: image "n8nio/n8n:stable" uses the floating tag "stable": pin a version or a digest'],
+    [
+      { image: "n8nio/n8n:stable" },
+      'x1: image "n8nio/n8n:stable" uses the floating tag "stable": pin a version or a digest',
+    ],
   ])("refuses %j", (overrides, message) => {
     expect(() => new N8n("x1", { ...args(provider), ...overrides })).toThrow(message);
   });

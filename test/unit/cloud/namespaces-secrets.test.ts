@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FAKE_KUBECONFIG, installMocks, isSecretInput, promiseOf, providerUrn } from "../../helpers/pulumi-mocks.ts";
+import {
+  FAKE_KUBECONFIG,
+  installMocks,
+  isSecretInput,
+  promiseOf,
+  providerUrn,
+} from "../../helpers/pulumi-mocks.ts";
 
 const mocks = await installMocks();
 const { Namespaces, WORKBENCH_NAMESPACES } = await import("../../../components/kubernetes/namespaces.ts");
@@ -20,8 +26,19 @@ describe("Namespaces", () => {
     await mocks.settle();
     const urn = await promiseOf(namespaces.urn);
     const created = mocks.ofType("kubernetes:core/v1:Namespace");
-    expect(WORKBENCH_NAMESPACES).toEqual(["ai-workbench", "n8n", "litellm", "qdrant", "neo4j", "langfuse", "traefik", "monitoring"]);
-    expect(created.map((namespace) => namespace.inputs["metadata"]["name"]).sort()).toEqual([...WORKBENCH_NAMESPACES].sort());
+    expect(WORKBENCH_NAMESPACES).toEqual([
+      "ai-workbench",
+      "n8n",
+      "litellm",
+      "qdrant",
+      "neo4j",
+      "langfuse",
+      "traefik",
+      "monitoring",
+    ]);
+    expect(created.map((namespace) => namespace.inputs["metadata"]["name"]).sort()).toEqual(
+      [...WORKBENCH_NAMESPACES].sort(),
+    );
     for (const namespace of created) {
       expect(namespace.name).toBe(`wb-ns-${namespace.inputs["metadata"]["name"]}`);
       expect(namespace.parent).toBe(urn);
@@ -37,7 +54,9 @@ describe("Namespaces", () => {
   });
 
   it("refuses duplicates and invalid names", () => {
-    expect(() => new Namespaces("dup", { provider, names: ["a", "a"] })).toThrow("dup: namespace a is listed twice");
+    expect(() => new Namespaces("dup", { provider, names: ["a", "a"] })).toThrow(
+      "dup: namespace a is listed twice",
+    );
     expect(() => new Namespaces("bad", { provider, names: ["AI_Workbench"] })).toThrow(
       "bad: namespace names must be DNS labels (got AI_Workbench)",
     );
@@ -51,11 +70,17 @@ describe("WorkbenchSecrets", () => {
     secrets = new WorkbenchSecrets("wb-secrets", {
       provider,
       workbenchNamespace: "ai-workbench",
-      supabase: { serviceRoleKey: pulumi.secret("service-role"), databaseUrl: pulumi.secret("postgresql://u:p@db:6543/postgres") },
+      supabase: {
+        serviceRoleKey: pulumi.secret("service-role"),
+        databaseUrl: pulumi.secret("postgresql://u:p@db:6543/postgres"),
+      },
       llm: {
         namespace: "litellm",
         masterKey: pulumi.secret("sk-master"),
-        providerKeys: { ANTHROPIC_API_KEY: pulumi.secret("anthropic"), OPENAI_API_KEY: pulumi.secret("openai") },
+        providerKeys: {
+          ANTHROPIC_API_KEY: pulumi.secret("anthropic"),
+          OPENAI_API_KEY: pulumi.secret("openai"),
+        },
         langfuse: { publicKey: pulumi.secret("pk-lf"), secretKey: pulumi.secret("sk-lf") },
         databaseUrl: pulumi.secret("postgresql://u:p@db:5432/postgres?schema=litellm"),
       },
@@ -65,8 +90,14 @@ describe("WorkbenchSecrets", () => {
         host: "n8n.workbench.example.com",
         databasePassword: pulumi.secret("db-password"),
       },
-      integrations: { mattermostWebhookUrl: pulumi.secret("https://chat.example.com/hooks/x"), litellmApiKey: pulumi.secret("sk-master") },
-      registry: { dockerConfigJson: pulumi.secret('{"auths":{}}'), namespaces: { workbench: "ai-workbench" } },
+      integrations: {
+        mattermostWebhookUrl: pulumi.secret("https://chat.example.com/hooks/x"),
+        litellmApiKey: pulumi.secret("sk-master"),
+      },
+      registry: {
+        dockerConfigJson: pulumi.secret('{"auths":{}}'),
+        namespaces: { workbench: "ai-workbench" },
+      },
     });
     await mocks.settle();
   });
@@ -77,7 +108,10 @@ describe("WorkbenchSecrets", () => {
     expect(secret("wb-secrets-supabase").inputs).toMatchObject({
       metadata: { name: "supabase", namespace: "ai-workbench" },
       type: "Opaque",
-      stringData: { SUPABASE_SERVICE_ROLE_KEY: "service-role", DATABASE_URL: "postgresql://u:p@db:6543/postgres" },
+      stringData: {
+        SUPABASE_SERVICE_ROLE_KEY: "service-role",
+        DATABASE_URL: "postgresql://u:p@db:6543/postgres",
+      },
     });
     expect(secret("wb-secrets-llm").inputs).toMatchObject({
       metadata: { name: "litellm-keys", namespace: "litellm" },
@@ -109,7 +143,10 @@ describe("WorkbenchSecrets", () => {
       ["wb-secrets-integrations-workbench", "ai-workbench"],
       ["wb-secrets-integrations-n8n", "n8n"],
     ]) {
-      expect(secret(resource as string).inputs["metadata"]).toMatchObject({ name: "integrations", namespace });
+      expect(secret(resource as string).inputs["metadata"]).toMatchObject({
+        name: "integrations",
+        namespace,
+      });
       expect(secret(resource as string).inputs["stringData"]).toEqual({
         MATTERMOST_WEBHOOK_URL: "https://chat.example.com/hooks/x",
         LITELLM_API_KEY: "sk-master",

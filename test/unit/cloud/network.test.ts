@@ -68,7 +68,9 @@ describe("Network", () => {
   it("allows a database port from a private source only", async () => {
     new Network("vpc-only", { region: "sgp1", inboundPorts: [443, 6333], inboundSources: ["10.10.0.0/16"] });
     await mocks.settle();
-    expect(mocks.one("digitalocean:index/firewall:Firewall", "vpc-only-firewall").inputs["inboundRules"][1]).toEqual({
+    expect(
+      mocks.one("digitalocean:index/firewall:Firewall", "vpc-only-firewall").inputs["inboundRules"][1],
+    ).toEqual({
       protocol: "tcp",
       portRange: "6333",
       sourceAddresses: ["10.10.0.0/16"],

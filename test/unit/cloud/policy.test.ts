@@ -30,12 +30,23 @@ const container = (overrides: Record<string, unknown> = {}) => ({
   env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "supabase", key: "DATABASE_URL" } } }],
   ...overrides,
 });
-const deployment = (containerOverrides: Record<string, unknown> = {}, podOverrides: Record<string, unknown> = {}): ResourceUnderTest => ({
+const deployment = (
+  containerOverrides: Record<string, unknown> = {},
+  podOverrides: Record<string, unknown> = {},
+): ResourceUnderTest => ({
   type: DEPLOYMENT,
   name: "workbench-api",
   props: {
     metadata: { name: "api", namespace: "ai-workbench" },
-    spec: { template: { spec: { securityContext: { runAsUser: 10001 }, containers: [container(containerOverrides)], ...podOverrides } } },
+    spec: {
+      template: {
+        spec: {
+          securityContext: { runAsUser: 10001 },
+          containers: [container(containerOverrides)],
+          ...podOverrides,
+        },
+      },
+    },
   },
 });
 const cronJob = (containerOverrides: Record<string, unknown>): ResourceUnderTest => ({
@@ -43,7 +54,11 @@ const cronJob = (containerOverrides: Record<string, unknown>): ResourceUnderTest
   name: "dbt-ingest",
   props: {
     metadata: { name: "dbt-ingest" },
-    spec: { jobTemplate: { spec: { template: { spec: { containers: [container({ name: "dbt", ...containerOverrides })] } } } } },
+    spec: {
+      jobTemplate: {
+        spec: { template: { spec: { containers: [container({ name: "dbt", ...containerOverrides })] } } },
+      },
+    },
   },
 });
 
@@ -63,7 +78,9 @@ describe("the policy pack", () => {
     const reported: string[] = [];
     const policy = WORKBENCH_POLICIES[0];
     const validate = policy?.validateResource as (args: unknown, report: (message: string) => void) => void;
-    validate(deployment({ securityContext: {} }, { securityContext: {} }), (message) => reported.push(message));
+    validate(deployment({ securityContext: {} }, { securityContext: {} }), (message) =>
+      reported.push(message),
+    );
     expect(reported).toEqual([
       'Container "api" in Deployment "api" may run as root: set securityContext.runAsNonRoot: true on the pod or the container.',
     ]);
@@ -80,7 +97,9 @@ describe("the policy pack", () => {
 describe("containers-run-as-non-root", () => {
   it("passes runAsNonRoot on the container or the pod", () => {
     expect(nonRootContainers(deployment())).toEqual([]);
-    expect(nonRootContainers(deployment({ securityContext: {} }, { securityContext: { runAsNonRoot: true } }))).toEqual([]);
+    expect(
+      nonRootContainers(deployment({ securityContext: {} }, { securityContext: { runAsNonRoot: true } })),
+    ).toEqual([]);
   });
 
   it("fails a container that may run as root, or does", () => {
@@ -105,7 +124,9 @@ describe("containers-have-requests-and-limits", () => {
     expect(requestsAndLimits(deployment({ resources: { requests: { cpu: "100m" } } }))).toEqual([
       'Container "api" in Deployment "api" has no resources.requests.memory, resources.limits.cpu, resources.limits.memory: set CPU and memory requests and limits.',
     ]);
-    expect(requestsAndLimits(deployment({}, { initContainers: [{ name: "migrate", image: "x:1" }] }))).toEqual([
+    expect(
+      requestsAndLimits(deployment({}, { initContainers: [{ name: "migrate", image: "x:1" }] })),
+    ).toEqual([
       'Init container "migrate" in Deployment "api" has no resources.requests.cpu, resources.requests.memory, resources.limits.cpu, resources.limits.memory: set CPU and memory requests and limits.',
     ]);
   });
@@ -113,14 +134,24 @@ describe("containers-have-requests-and-limits", () => {
 
 describe("no-plaintext-secrets-in-env", () => {
   it("passes credentials from secretKeyRef and plain settings as values", () => {
-    expect(noPlaintextSecretsInEnv(deployment({ env: [{ name: "LOG_LEVEL", value: "info" }, ...container().env] }))).toEqual([]);
+    expect(
+      noPlaintextSecretsInEnv(
+        deployment({ env: [{ name: "LOG_LEVEL", value: "info" }, ...container().env] }),
+      ),
+    ).toEqual([]);
   });
 
   it("fails a credential-named variable with a literal, or a literal that is a key", () => {
-    expect(noPlaintextSecretsInEnv(deployment({ env: [{ name: "OPENAI_API_KEY", value: "not-a-real-key" }] }))).toEqual([
+    expect(
+      noPlaintextSecretsInEnv(deployment({ env: [{ name: "OPENAI_API_KEY", value: "not-a-real-key" }] })),
+    ).toEqual([
       'Container "api" in Deployment "api" sets OPENAI_API_KEY as a plaintext value: read it from a Secret (valueFrom.secretKeyRef).',
     ]);
-    expect(noPlaintextSecretsInEnv(deployment({ env: [{ name: "UPSTREAM", value: "postgresql://app:hunter2@db:5432/app" }] }))).toEqual([
+    expect(
+      noPlaintextSecretsInEnv(
+        deployment({ env: [{ name: "UPSTREAM", value: "postgresql://app:hunter2@db:5432/app" }] }),
+      ),
+    ).toEqual([
       'Container "api" in Deployment "api" sets UPSTREAM as a plaintext value: read it from a Secret (valueFrom.secretKeyRef).',
     ]);
   });
@@ -132,12 +163,20 @@ describe("no-plaintext-secrets-in-env", () => {
   });
 
   it("passes App Platform credentials of type SECRET", () => {
-    expect(noPlaintextSecretsInEnv(app({ key: "DATABASE_URL", value: "postgresql://u:p@h/db", type: "SECRET" }))).toEqual([]);
-    expect(noPlaintextSecretsInEnv(app({ key: "SUPABASE_URL", value: "https://abcd.supabase.co", type: "GENERAL" }))).toEqual([]);
+    expect(
+      noPlaintextSecretsInEnv(app({ key: "DATABASE_URL", value: "postgresql://u:p@h/db", type: "SECRET" })),
+    ).toEqual([]);
+    expect(
+      noPlaintextSecretsInEnv(
+        app({ key: "SUPABASE_URL", value: "https://abcd.supabase.co", type: "GENERAL" }),
+      ),
+    ).toEqual([]);
   });
 
   it("fails App Platform credentials of type GENERAL", () => {
-    expect(noPlaintextSecretsInEnv(app({ key: "DATABASE_URL", value: "postgresql://u:p@h/db", type: "GENERAL" }))).toEqual([
+    expect(
+      noPlaintextSecretsInEnv(app({ key: "DATABASE_URL", value: "postgresql://u:p@h/db", type: "GENERAL" })),
+    ).toEqual([
       'App "ocr-backend" component "ocr-backend" sets DATABASE_URL as a plaintext env: give it type SECRET.',
     ]);
   });
@@ -149,13 +188,20 @@ describe("ingress-requires-tls", () => {
     name: "workbench-ingress",
     props: {
       metadata: { name: "workbench" },
-      spec: { rules: [{ host: "workbench.example.com" }, { host: "api.workbench.example.com" }], ...(tls ? { tls } : {}) },
+      spec: {
+        rules: [{ host: "workbench.example.com" }, { host: "api.workbench.example.com" }],
+        ...(tls ? { tls } : {}),
+      },
     },
   });
 
   it("passes an ingress whose TLS covers every host (wildcards included)", () => {
-    expect(ingressTls(ingress([{ hosts: ["workbench.example.com", "api.workbench.example.com"] }]))).toEqual([]);
-    expect(ingressTls(ingress([{ hosts: ["workbench.example.com", "*.workbench.example.com"] }]))).toEqual([]);
+    expect(ingressTls(ingress([{ hosts: ["workbench.example.com", "api.workbench.example.com"] }]))).toEqual(
+      [],
+    );
+    expect(ingressTls(ingress([{ hosts: ["workbench.example.com", "*.workbench.example.com"] }]))).toEqual(
+      [],
+    );
   });
 
   it("fails an ingress without TLS, or with a host left out", () => {
@@ -168,8 +214,14 @@ describe("ingress-requires-tls", () => {
   });
 
   it("checks a Helm release's ingress values", () => {
-    const release = (values: unknown): ResourceUnderTest => ({ type: "kubernetes:helm.sh/v3:Release", name: "n8n", props: { name: "n8n", values } });
-    expect(ingressTls(release({ ingress: { enabled: true, tls: [{ hosts: ["n8n.example.com"] }] } }))).toEqual([]);
+    const release = (values: unknown): ResourceUnderTest => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "n8n",
+      props: { name: "n8n", values },
+    });
+    expect(
+      ingressTls(release({ ingress: { enabled: true, tls: [{ hosts: ["n8n.example.com"] }] } })),
+    ).toEqual([]);
     expect(ingressTls(release({ ingress: { enabled: true, tls: [] } }))).toEqual([
       'Helm release "n8n" enables an ingress without TLS: set ingress.tls.',
     ]);
@@ -195,10 +247,18 @@ describe("no-database-ports-open-to-internet", () => {
   });
 
   it("fails a database port, or a range holding one, open to 0.0.0.0/0 or ::/0", () => {
-    expect(noDatabasePortsToInternet(firewall([{ protocol: "tcp", portRange: "5432", sourceAddresses: ["0.0.0.0/0"] }]))).toEqual([
+    expect(
+      noDatabasePortsToInternet(
+        firewall([{ protocol: "tcp", portRange: "5432", sourceAddresses: ["0.0.0.0/0"] }]),
+      ),
+    ).toEqual([
       'Firewall "wb-firewall" opens port 5432 (PostgreSQL) to 0.0.0.0/0: allow only the VPC or known addresses.',
     ]);
-    expect(noDatabasePortsToInternet(firewall([{ protocol: "tcp", portRange: "6300-6400", sourceAddresses: ["::/0"] }]))).toEqual([
+    expect(
+      noDatabasePortsToInternet(
+        firewall([{ protocol: "tcp", portRange: "6300-6400", sourceAddresses: ["::/0"] }]),
+      ),
+    ).toEqual([
       'Firewall "wb-firewall" opens port 6333 (Qdrant) to ::/0: allow only the VPC or known addresses.',
       'Firewall "wb-firewall" opens port 6334 (Qdrant gRPC) to ::/0: allow only the VPC or known addresses.',
       'Firewall "wb-firewall" opens port 6379 (Redis) to ::/0: allow only the VPC or known addresses.',
@@ -207,14 +267,20 @@ describe("no-database-ports-open-to-internet", () => {
 });
 
 describe("spaces-buckets-private", () => {
-  const bucket = (acl: string): ResourceUnderTest => ({ type: "digitalocean:index/spacesBucket:SpacesBucket", name: "data", props: { name: "wb-data", acl } });
+  const bucket = (acl: string): ResourceUnderTest => ({
+    type: "digitalocean:index/spacesBucket:SpacesBucket",
+    name: "data",
+    props: { name: "wb-data", acl },
+  });
 
   it("passes a private bucket", () => {
     expect(privateSpaces(bucket("private"))).toEqual([]);
   });
 
   it("fails a public bucket", () => {
-    expect(privateSpaces(bucket("public-read"))).toEqual(['Spaces bucket "wb-data" has acl "public-read": Spaces buckets must be private.']);
+    expect(privateSpaces(bucket("public-read"))).toEqual([
+      'Spaces bucket "wb-data" has acl "public-read": Spaces buckets must be private.',
+    ]);
   });
 });
 
@@ -226,23 +292,37 @@ describe("credentials-only-in-secrets", () => {
   });
 
   it("passes configuration that references credentials", () => {
-    expect(credentialsOnlyInSecrets(configMap({ "config.yaml": "model_list:\n  - litellm_params:\n      api_key: os.environ/OPENAI_API_KEY\n" }))).toEqual([]);
+    expect(
+      credentialsOnlyInSecrets(
+        configMap({
+          "config.yaml": "model_list:\n  - litellm_params:\n      api_key: os.environ/OPENAI_API_KEY\n",
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it("fails keys, credential-named entries and kubeconfigs in a ConfigMap", () => {
-    expect(credentialsOnlyInSecrets(configMap({ "config.yaml": "api_key: sk-proj-abcdefghijklmnopqrstuvwxyz012345" }))).toEqual([
+    expect(
+      credentialsOnlyInSecrets(
+        configMap({ "config.yaml": "api_key: sk-proj-abcdefghijklmnopqrstuvwxyz012345" }),
+      ),
+    ).toEqual([
       'ConfigMap "litellm-config" key config.yaml contains a credential: reference it (os.environ/NAME, secretKeyRef) instead.',
     ]);
     expect(credentialsOnlyInSecrets(configMap({ OPENAI_API_KEY: "abc" }))).toEqual([
       'ConfigMap "litellm-config" holds OPENAI_API_KEY: keep credentials in a Secret.',
     ]);
-    expect(credentialsOnlyInSecrets(configMap({ admin: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n" }))).toEqual([
-      'ConfigMap "litellm-config" key admin holds a kubeconfig: keep it in a Secret.',
-    ]);
+    expect(
+      credentialsOnlyInSecrets(configMap({ admin: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n" })),
+    ).toEqual(['ConfigMap "litellm-config" key admin holds a kubeconfig: keep it in a Secret.']);
   });
 
   it("requires the Kubernetes provider to get an explicit kubeconfig", () => {
-    const provider = (props: Record<string, unknown>): ResourceUnderTest => ({ type: "pulumi:providers:kubernetes", name: "wb-k8s", props });
+    const provider = (props: Record<string, unknown>): ResourceUnderTest => ({
+      type: "pulumi:providers:kubernetes",
+      name: "wb-k8s",
+      props,
+    });
     expect(credentialsOnlyInSecrets(provider({ kubeconfig: "apiVersion: v1\nkind: Config\n" }))).toEqual([]);
     expect(credentialsOnlyInSecrets(provider({}))).toEqual([
       `Kubernetes provider "wb-k8s" has no kubeconfig: build it from the cluster's kubeconfig output, never the ambient ~/.kube/config.`,
@@ -264,21 +344,46 @@ describe("credentials-only-in-secrets", () => {
     const policy = WORKBENCH_POLICIES.find((candidate) => candidate.name === "credentials-only-in-secrets");
     const validate = policy?.validateResource as (args: unknown, report: (message: string) => void) => void;
     validate(
-      { type: "random:index/randomPassword:RandomPassword", name: "key", props: {}, opts: { additionalSecretOutputs: ["result"] } },
+      {
+        type: "random:index/randomPassword:RandomPassword",
+        name: "key",
+        props: {},
+        opts: { additionalSecretOutputs: ["result"] },
+      },
       (message) => reported.push(message),
     );
     expect(reported).toEqual([]);
   });
 
   it("fails literal credentials in Helm values, not references to Secrets", () => {
-    const release = (values: unknown): ResourceUnderTest => ({ type: "kubernetes:helm.sh/v3:Release", name: "n8n", props: { name: "n8n", values } });
-    expect(credentialsOnlyInSecrets(release({ secretRefs: { existingSecret: "n8n-core" }, database: { passwordSecret: { name: "n8n-core", key: "DB_POSTGRESDB_PASSWORD" } } }))).toEqual([]);
-    expect(credentialsOnlyInSecrets(release({ secretRefs: { env: { N8N_ENCRYPTION_KEY: "change-me" } } }))).toEqual([
+    const release = (values: unknown): ResourceUnderTest => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "n8n",
+      props: { name: "n8n", values },
+    });
+    expect(
+      credentialsOnlyInSecrets(
+        release({
+          secretRefs: { existingSecret: "n8n-core" },
+          database: { passwordSecret: { name: "n8n-core", key: "DB_POSTGRESDB_PASSWORD" } },
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      credentialsOnlyInSecrets(release({ secretRefs: { env: { N8N_ENCRYPTION_KEY: "change-me" } } })),
+    ).toEqual([
       'Helm release "n8n" has a credential in values at secretRefs.env.N8N_ENCRYPTION_KEY: put it in a Secret and reference the Secret.',
     ]);
-    expect(credentialPaths({ config: { extraEnv: [{ name: "N8N_METRICS", value: "true" }, { name: "API_TOKEN", value: "t" }] } })).toEqual([
-      "config.extraEnv[1] (API_TOKEN)",
-    ]);
+    expect(
+      credentialPaths({
+        config: {
+          extraEnv: [
+            { name: "N8N_METRICS", value: "true" },
+            { name: "API_TOKEN", value: "t" },
+          ],
+        },
+      }),
+    ).toEqual(["config.extraEnv[1] (API_TOKEN)"]);
   });
 });
 
@@ -286,7 +391,10 @@ describe("sane-autoscaling-bounds", () => {
   const hpa = (minReplicas: number | undefined, maxReplicas: number): ResourceUnderTest => ({
     type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     name: "api",
-    props: { metadata: { name: "api" }, spec: { ...(minReplicas === undefined ? {} : { minReplicas }), maxReplicas } },
+    props: {
+      metadata: { name: "api" },
+      spec: { ...(minReplicas === undefined ? {} : { minReplicas }), maxReplicas },
+    },
   });
   const doks = (pool: Record<string, unknown>): ResourceUnderTest => ({
     type: "digitalocean:index/kubernetesCluster:KubernetesCluster",
@@ -300,9 +408,15 @@ describe("sane-autoscaling-bounds", () => {
   });
 
   it("fails inverted, unbounded or non-redundant bounds", () => {
-    expect(saneAutoscaling(hpa(undefined, 5))).toEqual(['HorizontalPodAutoscaler "api" has minReplicas 1: keep at least 2 for availability.']);
-    expect(saneAutoscaling(hpa(4, 3))).toEqual(['HorizontalPodAutoscaler "api" has maxReplicas 3 below minReplicas 4.']);
-    expect(saneAutoscaling(hpa(2, 50))).toEqual(['HorizontalPodAutoscaler "api" has maxReplicas 50: at most 20.']);
+    expect(saneAutoscaling(hpa(undefined, 5))).toEqual([
+      'HorizontalPodAutoscaler "api" has minReplicas 1: keep at least 2 for availability.',
+    ]);
+    expect(saneAutoscaling(hpa(4, 3))).toEqual([
+      'HorizontalPodAutoscaler "api" has maxReplicas 3 below minReplicas 4.',
+    ]);
+    expect(saneAutoscaling(hpa(2, 50))).toEqual([
+      'HorizontalPodAutoscaler "api" has maxReplicas 50: at most 20.',
+    ]);
     expect(saneAutoscaling(doks({ autoScale: true, minNodes: 3, maxNodes: 40 }))).toEqual([
       'Node pool "wb-pool" of cluster "wb" autoscales to 40 nodes: at most 20.',
     ]);
@@ -312,9 +426,17 @@ describe("sane-autoscaling-bounds", () => {
   });
 
   it("checks autoscaling in Helm values", () => {
-    const release = (values: unknown): ResourceUnderTest => ({ type: "kubernetes:helm.sh/v3:Release", name: "traefik", props: { name: "traefik", values } });
-    expect(saneAutoscaling(release({ autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 } }))).toEqual([]);
-    expect(saneAutoscaling(release({ hpa: { worker: { enabled: true, minReplicas: 1, maxReplicas: 30 } } }))).toEqual([
+    const release = (values: unknown): ResourceUnderTest => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "traefik",
+      props: { name: "traefik", values },
+    });
+    expect(
+      saneAutoscaling(release({ autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 5 } })),
+    ).toEqual([]);
+    expect(
+      saneAutoscaling(release({ hpa: { worker: { enabled: true, minReplicas: 1, maxReplicas: 30 } } })),
+    ).toEqual([
       'Helm release "traefik" hpa.worker has minReplicas 1: keep at least 2 for availability.',
       'Helm release "traefik" hpa.worker has maxReplicas 30: at most 20.',
     ]);
@@ -346,7 +468,11 @@ describe("pinned-image-tags", () => {
     expect(pinnedImages(app({ registryType: "DOCR", repository: "ocr-backend" }))).toEqual([
       'App "ocr-backend" component "ocr-backend" image has no tag or digest: pin a version.',
     ]);
-    const release: ResourceUnderTest = { type: "kubernetes:helm.sh/v3:Release", name: "n8n", props: { name: "n8n", values: { image: { tag: "stable" } } } };
+    const release: ResourceUnderTest = {
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "n8n",
+      props: { name: "n8n", values: { image: { tag: "stable" } } },
+    };
     expect(pinnedImages(release)).toEqual(['Helm release "n8n" sets image.tag "stable": pin a version.']);
   });
 });

@@ -34,7 +34,9 @@ export function prodRawConfig(overrides: Record<string, unknown> = {}): Record<s
 }
 
 /** The validated prod config with every placeholder secret set (minus `without`). */
-export function prodConfig(options: { without?: string[]; overrides?: Record<string, unknown> } = {}): CloudStackConfig {
+export function prodConfig(
+  options: { without?: string[]; overrides?: Record<string, unknown> } = {},
+): CloudStackConfig {
   const raw = prodRawConfig(options.overrides);
   for (const [key, value] of Object.entries(PLACEHOLDER_SECRETS)) {
     if (!options.without?.includes(key)) raw[`workbench:${key}`] = value;

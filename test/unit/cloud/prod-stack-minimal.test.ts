@@ -10,8 +10,23 @@ describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups 
   beforeAll(async () => {
     cloudPlatform(
       prodConfig({
-        without: ["anthropicApiKey", "openaiApiKey", "geminiApiKey", "langfusePublicKey", "langfuseSecretKey", "n8nEncryptionKey"],
-        overrides: { "workbench:features": { dataStack: false, n8n: false, litellm: false, appPlatform: false, backups: false } },
+        without: [
+          "anthropicApiKey",
+          "openaiApiKey",
+          "geminiApiKey",
+          "langfusePublicKey",
+          "langfuseSecretKey",
+          "n8nEncryptionKey",
+        ],
+        overrides: {
+          "workbench:features": {
+            dataStack: false,
+            n8n: false,
+            litellm: false,
+            appPlatform: false,
+            backups: false,
+          },
+        },
       }),
     );
     await mocks.settle();
@@ -36,12 +51,19 @@ describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups 
     expect(inventory["kubernetes:core/v1:Secret"]).toBe(3);
     expect(inventory["kubernetes:core/v1:Namespace"]).toBe(8);
     expect(mocks.one("digitalocean:index/spacesBucket:SpacesBucket").inputs["lifecycleRules"]).toEqual([
-      { id: "housekeeping", enabled: true, abortIncompleteMultipartUploadDays: 1, noncurrentVersionExpiration: { days: 30 } },
+      {
+        id: "housekeeping",
+        enabled: true,
+        abortIncompleteMultipartUploadDays: 1,
+        noncurrentVersionExpiration: { days: 30 },
+      },
     ]);
   });
 
   it("leaves the gateway out of the services' environment", () => {
-    const api = mocks.one("kubernetes:apps/v1:Deployment", "workbench-api").inputs["spec"]["template"]["spec"]["containers"][0];
+    const api = mocks.one("kubernetes:apps/v1:Deployment", "workbench-api").inputs["spec"]["template"][
+      "spec"
+    ]["containers"][0];
     expect(api["env"].map((env: { name: string }) => env.name)).toEqual([
       "SUPABASE_URL",
       "AGENT_RUNTIME_URL",

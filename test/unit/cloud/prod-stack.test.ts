@@ -5,7 +5,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installMocks, isSecretOutput, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import {
+  installMocks,
+  isSecretOutput,
+  promiseOf,
+  providerUrn,
+  type RecordedResource,
+} from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
 import { prodConfig } from "./prod-config.ts";
 
@@ -15,7 +21,8 @@ const { violations } = await import("../../../components/policy/validations.ts")
 const { StackConfigError } = await import("../../../stacks/config.ts");
 
 /** The database layer is composed as-is from components/database; its internals are that layer's to test. */
-const isDatabaseLayer = (type: string) => type.startsWith("workbench:database:") || type.startsWith("pulumi-nodejs:dynamic/workbench:database:");
+const isDatabaseLayer = (type: string) =>
+  type.startsWith("workbench:database:") || type.startsWith("pulumi-nodejs:dynamic/workbench:database:");
 
 /** The prod stack's inventory (type → count), database-layer internals aside. */
 const PROD_INVENTORY: Record<string, number> = {
@@ -72,7 +79,9 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   });
 
   it("registers the expected inventory", () => {
-    const inventory = Object.fromEntries(Object.entries(mocks.inventory()).filter(([type]) => !isDatabaseLayer(type)));
+    const inventory = Object.fromEntries(
+      Object.entries(mocks.inventory()).filter(([type]) => !isDatabaseLayer(type)),
+    );
     expect(inventory).toEqual(PROD_INVENTORY);
     // The dbt stages chain bronze → platinum on Supabase, as the dbt login, with the prod target.
     const stages = ["bronze", "silver", "gold", "platinum"].map((layer) =>
@@ -84,15 +93,15 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
       ["gold", "prod"],
       ["platinum", "prod"],
     ]);
-    expect(mocks.one("pulumi-nodejs:dynamic/workbench:data:CatalogSeed", "catalog").inputs["artifactDirs"]).toEqual(
-      ["bronze", "silver", "gold", "platinum"].map((layer) => `dbt/target/prod/${layer}`),
-    );
+    expect(
+      mocks.one("pulumi-nodejs:dynamic/workbench:data:CatalogSeed", "catalog").inputs["artifactDirs"],
+    ).toEqual(["bronze", "silver", "gold", "platinum"].map((layer) => `dbt/target/prod/${layer}`));
     // The database layer is there, with the schemas for n8n's and LiteLLM's tables.
     expect(mocks.one("workbench:database:WorkbenchDatabase", "workbench")).toBeDefined();
-    expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:SqlStatements", "workbench-prod-app-schemas").inputs["apply"]).toEqual([
-      "create schema if not exists n8n",
-      "create schema if not exists litellm",
-    ]);
+    expect(
+      mocks.one("pulumi-nodejs:dynamic/workbench:database:SqlStatements", "workbench-prod-app-schemas")
+        .inputs["apply"],
+    ).toEqual(["create schema if not exists n8n", "create schema if not exists litellm"]);
   });
 
   it("creates every DigitalOcean resource through the one explicit DigitalOcean provider", () => {
@@ -100,7 +109,8 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.name).toBe("workbench-prod-digitalocean");
     const onDigitalOcean = custom.filter((resource) => resource.type.startsWith("digitalocean:"));
     expect(onDigitalOcean).toHaveLength(10);
-    for (const resource of onDigitalOcean) expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
+    for (const resource of onDigitalOcean)
+      expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
 
   it("creates every Kubernetes and Helm resource through the cluster's provider", () => {
@@ -109,12 +119,17 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
     const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
     expect(onKubernetes).toHaveLength(44);
-    for (const resource of onKubernetes) expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
+    for (const resource of onKubernetes)
+      expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
 
   it("parents every cloud and Kubernetes resource to a workbench component", () => {
-    for (const resource of custom.filter((r) => r.type.startsWith("digitalocean:") || r.type.startsWith("kubernetes:"))) {
-      expect(mocks.byUrn(resource.parent)?.type ?? "", resource.name).toMatch(/^workbench:(cloud|kubernetes):/);
+    for (const resource of custom.filter(
+      (r) => r.type.startsWith("digitalocean:") || r.type.startsWith("kubernetes:"),
+    )) {
+      expect(mocks.byUrn(resource.parent)?.type ?? "", resource.name).toMatch(
+        /^workbench:(cloud|kubernetes):/,
+      );
     }
   });
 
@@ -123,8 +138,13 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(doks.inputs["vpcUuid"]).toBe("workbench-prod-vpc-id");
     expect(doks.inputs["nodePool"]["tags"]).toEqual(["workbench-prod-nodes"]);
     expect(doks.inputs["version"]).toBe("1.33.1-do.0");
-    expect(mocks.one("digitalocean:index/firewall:Firewall").inputs["tags"]).toEqual(["workbench-prod-nodes"]);
-    expect(mocks.one("digitalocean:index/vpc:Vpc").inputs).toMatchObject({ region: "sgp1", ipRange: "10.10.0.0/16" });
+    expect(mocks.one("digitalocean:index/firewall:Firewall").inputs["tags"]).toEqual([
+      "workbench-prod-nodes",
+    ]);
+    expect(mocks.one("digitalocean:index/vpc:Vpc").inputs).toMatchObject({
+      region: "sgp1",
+      ipRange: "10.10.0.0/16",
+    });
   });
 
   it("keeps the kubeconfig, the gateway key and the database URL secret", async () => {
@@ -137,20 +157,40 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   it("wires config into the workloads", () => {
     const n8n = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs;
     expect(n8n["version"]).toBe("1.11.0");
-    expect(n8n["values"]["database"]).toMatchObject({ host: "db.example.supabase.co", port: 5432, schema: "n8n", user: "postgres" });
+    expect(n8n["values"]["database"]).toMatchObject({
+      host: "db.example.supabase.co",
+      port: 5432,
+      schema: "n8n",
+      user: "postgres",
+    });
     expect(n8n["values"]["ingress"]["hosts"][0]["host"]).toBe("n8n.workbench.example.com");
     const traefik = mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs;
-    expect(traefik["values"]["certificatesResolvers"]["letsencrypt"]["acme"]["email"]).toBe("ops@example.com");
-    expect(traefik["values"]["service"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"]).toBe("workbench-prod-lb");
+    expect(traefik["values"]["certificatesResolvers"]["letsencrypt"]["acme"]["email"]).toBe(
+      "ops@example.com",
+    );
+    expect(
+      traefik["values"]["service"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"],
+    ).toBe("workbench-prod-lb");
     const config = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]["config.yaml"] as string;
     expect(config).toContain("model: anthropic/claude-sonnet-4-5-20250929");
     expect(config).toContain("ttl: 3600");
-    const api = mocks.one("kubernetes:apps/v1:Deployment", "workbench-api").inputs["spec"]["template"]["spec"]["containers"][0];
+    const api = mocks.one("kubernetes:apps/v1:Deployment", "workbench-api").inputs["spec"]["template"][
+      "spec"
+    ]["containers"][0];
     expect(api["image"]).toBe("registry.digitalocean.com/ai-workbench/workbench-api:0.1.0");
-    expect(api["env"]).toContainEqual({ name: "LITELLM_BASE_URL", value: "http://litellm.litellm.svc.cluster.local:4000" });
+    expect(api["env"]).toContainEqual({
+      name: "LITELLM_BASE_URL",
+      value: "http://litellm.litellm.svc.cluster.local:4000",
+    });
     const dbt = mocks.one("kubernetes:batch/v1:CronJob", "dbt-ingest").inputs;
-    expect(dbt["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]).toContainEqual({ name: "DBT_PORT", value: "6543" });
-    const apps = mocks.ofType("digitalocean:index/app:App").map((app) => app.inputs["spec"]["name"]).sort();
+    expect(dbt["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]).toContainEqual({
+      name: "DBT_PORT",
+      value: "6543",
+    });
+    const apps = mocks
+      .ofType("digitalocean:index/app:App")
+      .map((app) => app.inputs["spec"]["name"])
+      .sort();
     expect(apps).toEqual(["workbench-prod-expense-api", "workbench-prod-ocr-backend"]);
   });
 
@@ -165,13 +205,24 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     );
     expect(found).toEqual([]);
     // Credential outputs are declared secret on their resources (what the rule checks).
-    expect(mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster").additionalSecretOutputs).toContain("kubeConfigs");
-    expect(mocks.one("digitalocean:index/spacesKey:SpacesKey").additionalSecretOutputs).toContain("secretKey");
+    expect(
+      mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster").additionalSecretOutputs,
+    ).toContain("kubeConfigs");
+    expect(mocks.one("digitalocean:index/spacesKey:SpacesKey").additionalSecretOutputs).toContain(
+      "secretKey",
+    );
   });
 
   it("passes Helm values that validate against the charts' schemas", () => {
-    expect(chartSchemaErrors(TRAEFIK_SCHEMA, mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs["values"])).toEqual([]);
-    expect(chartSchemaErrors(N8N_SCHEMA, mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"])).toEqual([]);
+    expect(
+      chartSchemaErrors(
+        TRAEFIK_SCHEMA,
+        mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs["values"],
+      ),
+    ).toEqual([]);
+    expect(
+      chartSchemaErrors(N8N_SCHEMA, mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"]),
+    ).toEqual([]);
   });
 
   it("refuses to deploy without the secrets its features need, before creating anything", () => {

@@ -1,6 +1,12 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installMocks, isSecretAt, isSecretOutput, promiseOf, providerUrn } from "../../helpers/pulumi-mocks.ts";
+import {
+  installMocks,
+  isSecretAt,
+  isSecretOutput,
+  promiseOf,
+  providerUrn,
+} from "../../helpers/pulumi-mocks.ts";
 
 const mocks = await installMocks();
 const { Registry } = await import("../../../components/cloud/registry.ts");
@@ -17,12 +23,18 @@ beforeAll(async () => {
 
 describe("Registry", () => {
   it("creates the registry at the configured tier with read-only pull credentials (secret)", async () => {
-    const registry = new Registry("wb-registry", { registryName: "ai-workbench", tier: "basic", region: "sgp1" }, { providers: [provider] });
+    const registry = new Registry(
+      "wb-registry",
+      { registryName: "ai-workbench", tier: "basic", region: "sgp1" },
+      { providers: [provider] },
+    );
     await mocks.settle();
     const urn = await promiseOf(registry.urn);
     const docr = mocks.one("digitalocean:index/containerRegistry:ContainerRegistry");
     expect(docr.inputs).toEqual({ name: "ai-workbench", subscriptionTierSlug: "basic", region: "sgp1" });
-    const pull = mocks.one("digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials");
+    const pull = mocks.one(
+      "digitalocean:index/containerRegistryDockerCredentials:ContainerRegistryDockerCredentials",
+    );
     expect(pull.inputs).toEqual({ registryName: "ai-workbench", write: false });
     for (const child of [docr, pull]) {
       expect(child.parent).toBe(urn);
@@ -57,11 +69,19 @@ describe("SpacesBucket", () => {
         { id: "postgres-hourly", prefix: "postgres/hourly/", enabled: true, expiration: { days: 1 } },
         { id: "postgres-daily", prefix: "postgres/daily/", enabled: true, expiration: { days: 30 } },
         { id: "postgres-weekly", prefix: "postgres/weekly/", enabled: true, expiration: { days: 90 } },
-        { id: "housekeeping", enabled: true, abortIncompleteMultipartUploadDays: 1, noncurrentVersionExpiration: { days: 30 } },
+        {
+          id: "housekeeping",
+          enabled: true,
+          abortIncompleteMultipartUploadDays: 1,
+          noncurrentVersionExpiration: { days: 30 },
+        },
       ],
     });
     const key = mocks.one("digitalocean:index/spacesKey:SpacesKey");
-    expect(key.inputs).toEqual({ name: "wb-data-key", grants: [{ bucket: "wb-data", permission: "readwrite" }] });
+    expect(key.inputs).toEqual({
+      name: "wb-data-key",
+      grants: [{ bucket: "wb-data", permission: "readwrite" }],
+    });
     for (const child of [space, key]) {
       expect(child.parent).toBe(urn);
       expect(providerUrn(child.provider)).toBe(providerRef);
@@ -72,9 +92,13 @@ describe("SpacesBucket", () => {
   });
 
   it("refuses bad lifecycle rules", () => {
-    expect(() => new SpacesBucket("b1", { region: "sgp1", lifecycleRules: [{ id: "x", prefix: "x/", expireDays: 0 }] })).toThrow(
-      "b1: lifecycle rule 'x' expireDays must be a whole number of at least 1 (got 0)",
-    );
+    expect(
+      () =>
+        new SpacesBucket("b1", {
+          region: "sgp1",
+          lifecycleRules: [{ id: "x", prefix: "x/", expireDays: 0 }],
+        }),
+    ).toThrow("b1: lifecycle rule 'x' expireDays must be a whole number of at least 1 (got 0)");
     expect(
       () =>
         new SpacesBucket("b2", {
@@ -98,7 +122,10 @@ describe("AppPlatformService", () => {
         image: "registry.digitalocean.com/ai-workbench/ocr-backend:1.4.2",
         vpcId: "vpc-123",
         env: { SUPABASE_URL: "https://abcd.supabase.co" },
-        secretEnv: { SUPABASE_SERVICE_ROLE_KEY: "service-role-key", DATABASE_URL: "postgresql://u:p@h:6543/db" },
+        secretEnv: {
+          SUPABASE_SERVICE_ROLE_KEY: "service-role-key",
+          DATABASE_URL: "postgresql://u:p@h:6543/db",
+        },
       },
       { providers: [provider] },
     );
@@ -107,7 +134,11 @@ describe("AppPlatformService", () => {
     expect(recorded.parent).toBe(await promiseOf(app.urn));
     expect(providerUrn(recorded.provider)).toBe(providerRef);
     const spec = recorded.inputs["spec"];
-    expect(spec).toMatchObject({ name: "workbench-prod-ocr-backend", region: "sgp", vpcs: [{ id: "vpc-123" }] });
+    expect(spec).toMatchObject({
+      name: "workbench-prod-ocr-backend",
+      region: "sgp",
+      vpcs: [{ id: "vpc-123" }],
+    });
     const [service] = spec.services;
     expect(service).toMatchObject({
       name: "workbench-prod-ocr-backend",
@@ -129,21 +160,56 @@ describe("AppPlatformService", () => {
   });
 
   it("maps image references to App Platform image specs", () => {
-    expect(appImageSpec("ghcr.io/acme/tools/ocr:2.0.1")).toEqual({ registryType: "GHCR", registry: "acme", repository: "tools/ocr", tag: "2.0.1" });
-    expect(appImageSpec("redis:7.4.2")).toEqual({ registryType: "DOCKER_HUB", registry: "library", repository: "redis", tag: "7.4.2" });
-    expect(appImageSpec("amazon/aws-cli:2.27.0")).toEqual({ registryType: "DOCKER_HUB", registry: "amazon", repository: "aws-cli", tag: "2.27.0" });
+    expect(appImageSpec("ghcr.io/acme/tools/ocr:2.0.1")).toEqual({
+      registryType: "GHCR",
+      registry: "acme",
+      repository: "tools/ocr",
+      tag: "2.0.1",
+    });
+    expect(appImageSpec("redis:7.4.2")).toEqual({
+      registryType: "DOCKER_HUB",
+      registry: "library",
+      repository: "redis",
+      tag: "7.4.2",
+    });
+    expect(appImageSpec("amazon/aws-cli:2.27.0")).toEqual({
+      registryType: "DOCKER_HUB",
+      registry: "amazon",
+      repository: "aws-cli",
+      tag: "2.27.0",
+    });
     const digest = `sha256:${"a".repeat(64)}`;
-    expect(appImageSpec(`registry.digitalocean.com/r/api@${digest}`)).toEqual({ registryType: "DOCR", repository: "api", digest });
-    expect(() => appImageSpec("quay.io/acme/api:1.0.0")).toThrow("'quay.io/acme/api:1.0.0': App Platform pulls only from DOCR, GHCR or Docker Hub");
+    expect(appImageSpec(`registry.digitalocean.com/r/api@${digest}`)).toEqual({
+      registryType: "DOCR",
+      repository: "api",
+      digest,
+    });
+    expect(() => appImageSpec("quay.io/acme/api:1.0.0")).toThrow(
+      "'quay.io/acme/api:1.0.0': App Platform pulls only from DOCR, GHCR or Docker Hub",
+    );
   });
 
   it.each([
-    [{ image: "registry.digitalocean.com/r/api:latest" }, 'a1: image "registry.digitalocean.com/r/api:latest" uses the floating tag "latest": pin a version or a digest'],
-    [{ env: { OPENAI_API_KEY: "x" } }, "a1: env OPENAI_API_KEY looks like a credential: pass it in secretEnv (type SECRET)"],
-    [{ appName: "Workbench" }, "a1: appName 'Workbench' must be 2-32 lowercase letters, digits and dashes, starting with a letter"],
+    [
+      { image: "registry.digitalocean.com/r/api:latest" },
+      'a1: image "registry.digitalocean.com/r/api:latest" uses the floating tag "latest": pin a version or a digest',
+    ],
+    [
+      { env: { OPENAI_API_KEY: "x" } },
+      "a1: env OPENAI_API_KEY looks like a credential: pass it in secretEnv (type SECRET)",
+    ],
+    [
+      { appName: "Workbench" },
+      "a1: appName 'Workbench' must be 2-32 lowercase letters, digits and dashes, starting with a letter",
+    ],
     [{ instanceCount: 0 }, "a1: instanceCount must be a whole number of at least 1 (got 0)"],
   ])("refuses %j", (overrides, message) => {
-    const args = { region: "sgp1", appName: "expense-api", image: "registry.digitalocean.com/r/api:1.0.0", ...overrides };
+    const args = {
+      region: "sgp1",
+      appName: "expense-api",
+      image: "registry.digitalocean.com/r/api:1.0.0",
+      ...overrides,
+    };
     expect(() => new AppPlatformService("a1", args)).toThrow(message);
   });
 });

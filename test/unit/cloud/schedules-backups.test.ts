@@ -1,11 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FAKE_KUBECONFIG, installMocks, isSecretInput, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import {
+  FAKE_KUBECONFIG,
+  installMocks,
+  isSecretInput,
+  promiseOf,
+  providerUrn,
+  type RecordedResource,
+} from "../../helpers/pulumi-mocks.ts";
 
 const mocks = await installMocks();
 const { DbtSchedules } = await import("../../../components/kubernetes/schedules.ts");
-const { PostgresBackups, backupLifecycleRules, BACKUP_TIERS } = await import("../../../components/kubernetes/backups.ts");
+const { PostgresBackups, backupLifecycleRules, BACKUP_TIERS } =
+  await import("../../../components/kubernetes/backups.ts");
 
 let provider: k8s.Provider;
 let providerRef: string;
@@ -14,7 +22,8 @@ beforeAll(async () => {
   providerRef = await promiseOf(provider.urn);
 });
 
-const podOf = (cronJob: RecordedResource) => cronJob.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+const podOf = (cronJob: RecordedResource) =>
+  cronJob.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"];
 
 describe("DbtSchedules", () => {
   let schedules: InstanceType<typeof DbtSchedules>;
@@ -36,12 +45,19 @@ describe("DbtSchedules", () => {
       },
     });
     await mocks.settle();
-    cronJobs = ["ingest", "transform", "data-quality", "backfill"].map((name) => mocks.one("kubernetes:batch/v1:CronJob", `dbt-${name}`));
+    cronJobs = ["ingest", "transform", "data-quality", "backfill"].map((name) =>
+      mocks.one("kubernetes:batch/v1:CronJob", `dbt-${name}`),
+    );
   });
 
   it("schedules seed 002's stages in UTC: ingest 02:00, transform hourly, data quality 08:00, backfill suspended", () => {
     expect(
-      cronJobs.map((job) => [job.inputs["metadata"]["name"], job.inputs["spec"]["schedule"], job.inputs["spec"]["suspend"], podOf(job)["containers"][0]["args"].slice(0, -10)]),
+      cronJobs.map((job) => [
+        job.inputs["metadata"]["name"],
+        job.inputs["spec"]["schedule"],
+        job.inputs["spec"]["suspend"],
+        podOf(job)["containers"][0]["args"].slice(0, -10),
+      ]),
     ).toEqual([
       ["dbt-ingest", "0 2 * * *", false, ["build", "--select", "tag:bronze"]],
       ["dbt-transform", "30 * * * *", false, ["build", "--select", "tag:silver", "tag:gold", "tag:platinum"]],
@@ -59,7 +75,16 @@ describe("DbtSchedules", () => {
     expect(container["image"]).toBe("registry.digitalocean.com/ai-workbench/dbt-runner:0.1.0");
     expect(container["command"]).toEqual(["dbt"]);
     expect(container["args"].slice(-10)).toEqual([
-      "--target", "prod", "--project-dir", "/app/dbt", "--profiles-dir", "/app/dbt", "--target-path", "/tmp/target", "--log-path", "/tmp/logs",
+      "--target",
+      "prod",
+      "--project-dir",
+      "/app/dbt",
+      "--profiles-dir",
+      "/app/dbt",
+      "--target-path",
+      "/tmp/target",
+      "--log-path",
+      "/tmp/logs",
     ]);
     expect(container["env"]).toEqual([
       { name: "DBT_TARGET", value: "prod" },
@@ -73,7 +98,10 @@ describe("DbtSchedules", () => {
     expect(pod["imagePullSecrets"]).toEqual([{ name: "registry" }]);
     const credentials = mocks.one("kubernetes:core/v1:Secret", "dbt-credentials");
     expect(isSecretInput(credentials.rawInputs["stringData"])).toBe(true);
-    expect(credentials.inputs["stringData"]).toEqual({ DBT_USER: "wb_prod_dbt", DBT_PASSWORD: "dbt-password" });
+    expect(credentials.inputs["stringData"]).toEqual({
+      DBT_USER: "wb_prod_dbt",
+      DBT_PASSWORD: "dbt-password",
+    });
   });
 
   it("parents to the component and uses the cluster provider", async () => {
@@ -104,8 +132,20 @@ describe("PostgresBackups", () => {
   const args = () => ({
     provider,
     namespace: "ai-workbench",
-    connection: { host: "db.example.supabase.co", port: 5432, database: "postgres", user: "postgres", password: pulumi.secret("pw"), sslMode: "require" as const },
-    bucket: { name: "workbench-prod-data", endpoint: "sgp1.digitaloceanspaces.com", accessKeyId: "DO00KEY", secretAccessKey: pulumi.secret("spaces-secret") },
+    connection: {
+      host: "db.example.supabase.co",
+      port: 5432,
+      database: "postgres",
+      user: "postgres",
+      password: pulumi.secret("pw"),
+      sslMode: "require" as const,
+    },
+    bucket: {
+      name: "workbench-prod-data",
+      endpoint: "sgp1.digitaloceanspaces.com",
+      accessKeyId: "DO00KEY",
+      secretAccessKey: pulumi.secret("spaces-secret"),
+    },
     postgresImage: "postgres:17.5-alpine",
     awsCliImage: "amazon/aws-cli:2.27.0",
   });
@@ -113,11 +153,17 @@ describe("PostgresBackups", () => {
   beforeAll(async () => {
     backups = new PostgresBackups("postgres-backup", args());
     await mocks.settle();
-    cronJobs = ["hourly", "daily", "weekly"].map((tier) => mocks.one("kubernetes:batch/v1:CronJob", `postgres-backup-${tier}`));
+    cronJobs = ["hourly", "daily", "weekly"].map((tier) =>
+      mocks.one("kubernetes:batch/v1:CronJob", `postgres-backup-${tier}`),
+    );
   });
 
   it("keeps hourly dumps 24 h, daily 30 days, weekly 90 days (seed 003)", () => {
-    expect(BACKUP_TIERS.map((tier) => [tier.name, tier.retentionDays])).toEqual([["hourly", 1], ["daily", 30], ["weekly", 90]]);
+    expect(BACKUP_TIERS.map((tier) => [tier.name, tier.retentionDays])).toEqual([
+      ["hourly", 1],
+      ["daily", 30],
+      ["weekly", 90],
+    ]);
     expect(backupLifecycleRules()).toEqual([
       { id: "postgres-hourly", prefix: "postgres/hourly/", expireDays: 1 },
       { id: "postgres-daily", prefix: "postgres/daily/", expireDays: 30 },
@@ -136,21 +182,33 @@ describe("PostgresBackups", () => {
     const [upload] = pod["containers"];
     expect(dump["image"]).toBe("postgres:17.5-alpine");
     expect(dump["command"]).toEqual(["pg_dump"]);
-    expect(dump["env"]).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "postgres-backup-credentials", key: "PGPASSWORD" } } });
+    expect(dump["env"]).toContainEqual({
+      name: "PGPASSWORD",
+      valueFrom: { secretKeyRef: { name: "postgres-backup-credentials", key: "PGPASSWORD" } },
+    });
     expect(dump["env"]).toContainEqual({ name: "PGPORT", value: "5432" });
     expect(upload["image"]).toBe("amazon/aws-cli:2.27.0");
-    expect(upload["args"][0]).toContain('aws s3 cp /backup/dump "s3://${BUCKET}/${key}" --endpoint-url "https://${S3_ENDPOINT}"');
+    expect(upload["args"][0]).toContain(
+      'aws s3 cp /backup/dump "s3://${BUCKET}/${key}" --endpoint-url "https://${S3_ENDPOINT}"',
+    );
     expect(upload["env"]).toEqual(
       expect.arrayContaining([
         { name: "BUCKET", value: "workbench-prod-data" },
         { name: "TIER", value: "daily" },
         { name: "PREFIX", value: "postgres" },
-        { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "postgres-backup-credentials", key: "AWS_SECRET_ACCESS_KEY" } } },
+        {
+          name: "AWS_SECRET_ACCESS_KEY",
+          valueFrom: { secretKeyRef: { name: "postgres-backup-credentials", key: "AWS_SECRET_ACCESS_KEY" } },
+        },
       ]),
     );
     const credentials = mocks.one("kubernetes:core/v1:Secret", "postgres-backup-credentials");
     expect(isSecretInput(credentials.rawInputs["stringData"])).toBe(true);
-    expect(Object.keys(credentials.inputs["stringData"]).sort()).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PGPASSWORD"]);
+    expect(Object.keys(credentials.inputs["stringData"]).sort()).toEqual([
+      "AWS_ACCESS_KEY_ID",
+      "AWS_SECRET_ACCESS_KEY",
+      "PGPASSWORD",
+    ]);
   });
 
   it("parents to the component and uses the cluster provider", async () => {
@@ -163,7 +221,9 @@ describe("PostgresBackups", () => {
 
   it("refuses the transaction pooler, where pg_dump fails", () => {
     const base = args();
-    expect(() => new PostgresBackups("b2", { ...base, connection: { ...base.connection, port: 6543 } })).toThrow(
+    expect(
+      () => new PostgresBackups("b2", { ...base, connection: { ...base.connection, port: 6543 } }),
+    ).toThrow(
       "b2: port 6543 is Supabase's transaction pooler, where pg_dump fails: use the session port (5432)",
     );
   });

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FAKE_KUBECONFIG, installMocks, promiseOf, providerUrn, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
+import {
+  FAKE_KUBECONFIG,
+  installMocks,
+  promiseOf,
+  providerUrn,
+  type RecordedResource,
+} from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
 
 const mocks = await installMocks();
@@ -72,7 +78,9 @@ describe("Traefik", () => {
 
   it("redirects HTTP to HTTPS and trusts PROXY protocol from the VPC only", () => {
     const { web, websecure } = release.inputs["values"].ports;
-    expect(web.http.redirections).toEqual({ entryPoint: { to: "websecure", scheme: "https", permanent: true } });
+    expect(web.http.redirections).toEqual({
+      entryPoint: { to: "websecure", scheme: "https", permanent: true },
+    });
     for (const port of [web, websecure]) {
       expect(port.proxyProtocol).toEqual({ trustedIPs: ["10.10.0.0/16"] });
       expect(port.forwardedHeaders).toEqual({ trustedIPs: ["10.10.0.0/16"] });
@@ -82,7 +90,10 @@ describe("Traefik", () => {
   it("exposes Prometheus metrics, autoscales 2-5, and configures the DigitalOcean load balancer", () => {
     const values = release.inputs["values"];
     expect(values.metrics.prometheus).toMatchObject({ entryPoint: "metrics", addRoutersLabels: true });
-    expect(values.deployment.podAnnotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "9100" });
+    expect(values.deployment.podAnnotations).toMatchObject({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": "9100",
+    });
     expect(values.autoscaling).toMatchObject({ enabled: true, minReplicas: 2, maxReplicas: 5 });
     expect(values.service.annotations).toEqual({
       "service.beta.kubernetes.io/do-loadbalancer-name": "workbench-prod-lb",
@@ -93,13 +104,20 @@ describe("Traefik", () => {
       "service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol": "tcp",
     });
     expect(values.ingressClass).toEqual({ enabled: true, isDefaultClass: true, name: "traefik" });
-    expect(values.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+    expect(values.resources).toEqual({
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "1", memory: "512Mi" },
+    });
   });
 
   it("keeps the replicas on the node that mounts acme.json", () => {
-    expect(release.inputs["values"].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([
+    expect(
+      release.inputs["values"].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution,
+    ).toEqual([
       {
-        labelSelector: { matchLabels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik" } },
+        labelSelector: {
+          matchLabels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik" },
+        },
         topologyKey: "kubernetes.io/hostname",
       },
     ]);

@@ -7,7 +7,13 @@ const mocks = await installMocks();
 const { WorkbenchServices } = await import("../../../components/kubernetes/workbench-services.ts");
 
 const services = [
-  { name: "frontend", image: "registry.digitalocean.com/ai-workbench/workbench-frontend:0.1.0", port: 3000, host: "workbench.example.com", readinessPath: "/" },
+  {
+    name: "frontend",
+    image: "registry.digitalocean.com/ai-workbench/workbench-frontend:0.1.0",
+    port: 3000,
+    host: "workbench.example.com",
+    readinessPath: "/",
+  },
   {
     name: "api",
     image: "registry.digitalocean.com/ai-workbench/workbench-api:0.1.0",
@@ -25,45 +31,75 @@ describe("WorkbenchServices", () => {
 
   beforeAll(async () => {
     provider = new k8s.Provider("cluster-k8s", { kubeconfig: pulumi.secret(FAKE_KUBECONFIG) });
-    component = new WorkbenchServices("workbench", { provider, namespace: "ai-workbench", services, imagePullSecret: "registry" });
+    component = new WorkbenchServices("workbench", {
+      provider,
+      namespace: "ai-workbench",
+      services,
+      imagePullSecret: "registry",
+    });
     await mocks.settle();
   });
 
   it("runs a hardened Deployment per service from the configured images", () => {
     // Registration order follows output resolution: look each up by name.
-    const deployments = services.map((service) => mocks.one("kubernetes:apps/v1:Deployment", `workbench-${service.name}`));
+    const deployments = services.map((service) =>
+      mocks.one("kubernetes:apps/v1:Deployment", `workbench-${service.name}`),
+    );
     expect(mocks.ofType("kubernetes:apps/v1:Deployment")).toHaveLength(3);
     for (const [index, deployment] of deployments.entries()) {
       const pod = deployment.inputs["spec"]["template"]["spec"];
       const [container] = pod["containers"];
-      expect(deployment.inputs["metadata"]).toMatchObject({ name: services[index]?.name, namespace: "ai-workbench" });
+      expect(deployment.inputs["metadata"]).toMatchObject({
+        name: services[index]?.name,
+        namespace: "ai-workbench",
+      });
       expect(deployment.inputs["spec"]["replicas"]).toBe(2);
       expect(container["image"]).toBe(services[index]?.image);
       expect(container["ports"]).toEqual([{ name: "http", containerPort: services[index]?.port }]);
-      expect(container["securityContext"]).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
-      expect(container["resources"]).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+      expect(container["securityContext"]).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+      });
+      expect(container["resources"]).toEqual({
+        requests: { cpu: "100m", memory: "256Mi" },
+        limits: { cpu: "1", memory: "1Gi" },
+      });
       expect(pod["imagePullSecrets"]).toEqual([{ name: "registry" }]);
       expect(pod["securityContext"]).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
     }
     const api = deployments[1]?.inputs["spec"]["template"]["spec"]["containers"][0];
     expect(api["env"]).toEqual([
       { name: "SUPABASE_URL", value: "https://abcd.supabase.co" },
-      { name: "SUPABASE_SERVICE_ROLE_KEY", valueFrom: { secretKeyRef: { name: "supabase", key: "SUPABASE_SERVICE_ROLE_KEY" } } },
+      {
+        name: "SUPABASE_SERVICE_ROLE_KEY",
+        valueFrom: { secretKeyRef: { name: "supabase", key: "SUPABASE_SERVICE_ROLE_KEY" } },
+      },
     ]);
     expect(api["readinessProbe"]["httpGet"]).toEqual({ path: "/health", port: "http" });
   });
 
   it("exposes each on a Service, and the public ones on one TLS Ingress", async () => {
-    expect(mocks.ofType("kubernetes:core/v1:Service").map((service) => service.inputs["metadata"]["name"]).sort()).toEqual([
-      "agent-runtime",
-      "api",
-      "frontend",
-    ]);
+    expect(
+      mocks
+        .ofType("kubernetes:core/v1:Service")
+        .map((service) => service.inputs["metadata"]["name"])
+        .sort(),
+    ).toEqual(["agent-runtime", "api", "frontend"]);
     const ingress = mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs;
-    expect(ingress["spec"]["tls"]).toEqual([{ hosts: ["workbench.example.com", "api.workbench.example.com"] }]);
-    expect(ingress["spec"]["rules"].map((rule: { host: string }) => rule.host)).toEqual(["workbench.example.com", "api.workbench.example.com"]);
-    expect(await promiseOf(component.publicUrls)).toEqual({ frontend: "https://workbench.example.com", api: "https://api.workbench.example.com" });
-    expect((await promiseOf(component.internalUrls))["agent-runtime"]).toBe("http://agent-runtime.ai-workbench.svc.cluster.local");
+    expect(ingress["spec"]["tls"]).toEqual([
+      { hosts: ["workbench.example.com", "api.workbench.example.com"] },
+    ]);
+    expect(ingress["spec"]["rules"].map((rule: { host: string }) => rule.host)).toEqual([
+      "workbench.example.com",
+      "api.workbench.example.com",
+    ]);
+    expect(await promiseOf(component.publicUrls)).toEqual({
+      frontend: "https://workbench.example.com",
+      api: "https://api.workbench.example.com",
+    });
+    expect((await promiseOf(component.internalUrls))["agent-runtime"]).toBe(
+      "http://agent-runtime.ai-workbench.svc.cluster.local",
+    );
   });
 
   it("parents everything to the component and uses the cluster provider", async () => {
@@ -78,12 +114,25 @@ describe("WorkbenchServices", () => {
   });
 
   it.each([
-    [[{ ...services[2], env: { OPENAI_API_KEY: "sk" } }], "s1: service 'agent-runtime' env OPENAI_API_KEY looks like a credential: pass it in secretEnv"],
+    [
+      [{ ...services[2], env: { OPENAI_API_KEY: "sk" } }],
+      "s1: service 'agent-runtime' env OPENAI_API_KEY looks like a credential: pass it in secretEnv",
+    ],
     [[services[0], services[0]], "s1: service 'frontend' is listed twice"],
-    [[{ ...services[2], image: "registry.digitalocean.com/ai-workbench/agent-runtime:latest" }], "s1: service 'agent-runtime' image \"registry.digitalocean.com/ai-workbench/agent-runtime:latest\" uses the floating tag \"latest\": pin a version or a digest"],
+    [
+      [{ ...services[2], image: "registry.digitalocean.com/ai-workbench/agent-runtime:latest" }],
+      's1: service \'agent-runtime\' image "registry.digitalocean.com/ai-workbench/agent-runtime:latest" uses the floating tag "latest": pin a version or a digest',
+    ],
     [[{ ...services[2], name: "Agent" }], "s1: service name 'Agent' must be a DNS label (a-z, 0-9, -)"],
     [[], "s1: services is empty"],
   ])("refuses %#", (list, message) => {
-    expect(() => new WorkbenchServices("s1", { provider, namespace: "ai-workbench", services: list as typeof services })).toThrow(message);
+    expect(
+      () =>
+        new WorkbenchServices("s1", {
+          provider,
+          namespace: "ai-workbench",
+          services: list as typeof services,
+        }),
+    ).toThrow(message);
   });
 });
