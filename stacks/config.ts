@@ -29,6 +29,7 @@ export const SECRET_KEYS = [
   "n8nEncryptionKey",
   "odooApiKey",
   "mattermostWebhookUrl",
+  "n8nApiKey",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -368,6 +369,11 @@ const cloudSchema = z.strictObject({
   mattermostWebhookUrl: optionalSecret(
     z.string().regex(HTTPS_URL, { error: "must be an https webhook URL" }),
   ),
+  /**
+   * An n8n API key (n8n > Settings > n8n API), created once by hand after the first
+   * install. With it, the deployment imports, activates and updates n8n-workflows/.
+   */
+  n8nApiKey: optionalSecret(z.string().min(20, { error: "must be an n8n API key" })),
 });
 
 const stackConfigSchema = z.discriminatedUnion("profile", [localSchema, cloudSchema], {

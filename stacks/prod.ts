@@ -243,6 +243,7 @@ export function cloudPlatform(config: CloudStackConfig) {
   }
 
   let n8n: N8n | undefined;
+  let n8nWebhookToken: pulumi.Output<string> | undefined;
   if (features.n8n && secrets.n8nSecretName) {
     const queue = new Redis("n8n-redis", {
       provider,
@@ -252,6 +253,12 @@ export function cloudPlatform(config: CloudStackConfig) {
       persistenceGi: N8N_REDIS_VOLUME_GIB,
     });
     const coreSecret = after(secrets.n8nSecretName, appSchemas);
+    // The token callers of the writing webhooks send (header X-Workbench-Token).
+    const webhookToken = new random.RandomPassword(`${base}-n8n-webhook-token`, {
+      length: 40,
+      special: false,
+    });
+    n8nWebhookToken = webhookToken.result;
     n8n = new N8n("n8n", {
       provider,
       namespace: namespaces.nameOf("n8n"),
@@ -274,6 +281,39 @@ export function cloudPlatform(config: CloudStackConfig) {
       },
       coreSecretName: coreSecret,
       extraEnvFromSecrets: secrets.integrationsSecretName ? [secrets.integrationsSecretName] : [],
+      // The seed workflows, once an API key exists (it can only be created in a running n8n).
+      ...(config.n8nApiKey
+        ? {
+            workflowsDir: "n8n-workflows",
+            workflows: {
+              apiKey: pulumi.secret(config.n8nApiKey),
+              projectRoot: REPO_ROOT,
+              credentials: pulumi.secret(
+                pulumi.all([session, webhookToken.result]).apply(([connection, token]) => [
+                  {
+                    // The workflows write bronze, job runs and approvals, and run pipeline SQL
+                    // as the pipeline's owner: the admin login until n8n gets a narrower role.
+                    name: "Workbench Postgres",
+                    type: "postgres",
+                    data: {
+                      host: connection.host,
+                      port: connection.port,
+                      database: connection.database,
+                      user: connection.user,
+                      password: connection.password,
+                      ssl: connection.sslMode === "disable" ? "disable" : "require",
+                    },
+                  },
+                  {
+                    name: "Workbench Webhook Token",
+                    type: "httpHeaderAuth",
+                    data: { name: "X-Workbench-Token", value: token },
+                  },
+                ]),
+              ),
+            },
+          }
+        : {}),
     });
   }
 
@@ -454,6 +494,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       ...apps,
     },
     ...(masterKey ? { litellmMasterKey: masterKey } : {}),
+    ...(n8nWebhookToken ? { n8nWebhookToken: pulumi.secret(n8nWebhookToken) } : {}),
     databaseUrl,
   };
 }

@@ -555,6 +555,7 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
     "supabaseServiceRoleKey",
     "digitaloceanToken",
     "mattermostWebhookUrl",
+    "n8nApiKey",
   ])("%s must be secret config", (key) => {
     const value =
       key === "mattermostWebhookUrl"
@@ -565,6 +566,16 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
       `workbench:${key}`,
       `must be stored as a secret: pulumi config set --secret workbench:${key} <value>`,
       "a plaintext value",
+    );
+  });
+
+  it("n8nApiKey must look like an API key, and is never echoed", () => {
+    expectOnlyProblem(
+      cloud({ "workbench:n8nApiKey": "short" }),
+      "workbench:n8nApiKey",
+      "must be an n8n API key",
+      "[secret]",
+      new Set(["workbench:databasePassword", "workbench:n8nApiKey"]),
     );
   });
 

@@ -47,7 +47,7 @@ const PROD_INVENTORY: Record<string, number> = {
   "kubernetes:policy/v1:PodDisruptionBudget": 1,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 3,
+  "random:index/randomPassword:RandomPassword": 4,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
