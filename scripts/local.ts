@@ -202,7 +202,20 @@ async function main(): Promise<void> {
   const mode = parseMode(process.argv.slice(2));
   const server = await localServer();
   const stack = await timed("open stack 'local'", () =>
-    openStack({ stackName: "local", secrets: { databasePassword: server.password } }),
+    openStack({
+      stackName: "local",
+      // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
+      config: {
+        database: {
+          host: server.host,
+          port: server.port,
+          name: "postgres",
+          user: server.user,
+          sslMode: "disable",
+        },
+      },
+      secrets: { databasePassword: server.password },
+    }),
   );
   const onOutput = (text: string) => process.stdout.write(text);
   const summary: string[] = [];
