@@ -124,10 +124,24 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
         "create table bench.raw_copy (source text, batch_id text, record_seq int, payload_raw text)",
       );
       await c.query("create table bench.landing_copy (like bronze.scout_transactions_raw including all)");
-      const raw = await seconds(() => c.query(`copy bench.raw_copy from '${exportFile}'`));
-      const landing = await seconds(() =>
-        c.query(`copy bench.landing_copy (source, batch_id, record_seq, payload_raw) from '${exportFile}'`),
-      );
+      // Best of two, alternating: the second of two large COPYs otherwise pays for the
+      // first's checkpoint, whichever table it loads.
+      let raw = Infinity;
+      let landing = Infinity;
+      for (let round = 0; round < 2; round++) {
+        await c.query("truncate bench.raw_copy, bench.landing_copy");
+        await c.query("checkpoint");
+        raw = Math.min(raw, await seconds(() => c.query(`copy bench.raw_copy from '${exportFile}'`)));
+        await c.query("checkpoint");
+        landing = Math.min(
+          landing,
+          await seconds(() =>
+            c.query(
+              `copy bench.landing_copy (source, batch_id, record_seq, payload_raw) from '${exportFile}'`,
+            ),
+          ),
+        );
+      }
       await c.query("drop schema bench cascade");
       return { rawCopy: raw, landingCopy: landing };
     });
