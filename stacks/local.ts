@@ -5,7 +5,7 @@
  * from the stages' artifacts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { connectionUrl, WorkbenchDatabase, type PgConnection } from "../components/database/index.ts";
+import { connectionUrl, WorkbenchDatabase } from "../components/database/index.ts";
 import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
 import { SampleData } from "../components/data/sample-data.ts";
@@ -40,15 +40,10 @@ export function localPlatform(config: LocalStackConfig) {
     { dependsOn: [database] },
   );
 
-  const dbtLogin: pulumi.Output<PgConnection> = pulumi.secret(
-    pulumi
-      .all([admin, database.dbtRole, database.dbtPassword])
-      .apply(([connection, user, password]) => ({ ...connection, user, password })),
-  );
   const medallion = new DataStack(
     "medallion",
     {
-      dbtConnection: dbtLogin,
+      dbtConnection: database.dbtConnection,
       adminConnection: admin,
       projectRoot: REPO_ROOT,
       artifactsRoot: `dbt/target/${pulumi.getStack()}`,

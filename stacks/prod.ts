@@ -370,15 +370,10 @@ export function cloudPlatform(config: CloudStackConfig) {
     // `pulumi up` runs, against Supabase's pooler); the CronJobs keep it fresh after.
     // One program, not stack references: the data stack needs the database layer's
     // generated dbt password, which stays a secret output inside one deployment.
-    const dbtLogin = pulumi.secret(
-      pulumi
-        .all([admin, database.dbtRole, database.dbtPassword])
-        .apply(([connection, user, password]) => ({ ...connection, user, password })),
-    );
     const medallion = new DataStack(
       "medallion",
       {
-        dbtConnection: dbtLogin,
+        dbtConnection: database.dbtConnection,
         adminConnection: admin,
         projectRoot: REPO_ROOT,
         artifactsRoot: `dbt/target/${pulumi.getStack()}`,

@@ -72,42 +72,20 @@ export class DataStack extends pulumi.ComponentResource {
       previous = stage;
     }
 
-    this.stages = pulumi
-      .all(
-        stages.map((stage, index) =>
-          pulumi
-            .all([
-              stage.invocationId,
-              stage.models,
-              stage.rowsProcessed,
-              stage.testsPassed,
-              stage.testsFailed,
-              stage.testsWarned,
-              stage.elapsedSeconds,
-            ])
-            .apply(
-              ([
-                invocationId,
-                models,
-                rowsProcessed,
-                testsPassed,
-                testsFailed,
-                testsWarned,
-                elapsedSeconds,
-              ]) => ({
-                layer: LAYERS[index] as Layer,
-                invocationId,
-                models,
-                rowsProcessed,
-                testsPassed,
-                testsFailed,
-                testsWarned,
-                elapsedSeconds,
-              }),
-            ),
-        ),
-      )
-      .apply((summaries) => summaries);
+    this.stages = pulumi.all(
+      stages.map((stage, index) =>
+        pulumi.output({
+          layer: LAYERS[index] as Layer,
+          invocationId: stage.invocationId,
+          models: stage.models,
+          rowsProcessed: stage.rowsProcessed,
+          testsPassed: stage.testsPassed,
+          testsFailed: stage.testsFailed,
+          testsWarned: stage.testsWarned,
+          elapsedSeconds: stage.elapsedSeconds,
+        }),
+      ),
+    );
     this.runFingerprint = pulumi.all(stages.map((stage) => stage.invocationId)).apply((ids) => ids.join(","));
     this.registerOutputs({ stages: this.stages, runFingerprint: this.runFingerprint });
   }

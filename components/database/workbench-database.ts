@@ -74,6 +74,8 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly dbtRole: pulumi.Output<string>;
   /** Secret. */
   public readonly dbtPassword: pulumi.Output<string>;
+  /** The admin connection with the dbt runner's login in place of the admin's. Secret. */
+  public readonly dbtConnection: pulumi.Output<PgConnection>;
   public readonly n8nRole: pulumi.Output<string>;
   /** Secret. */
   public readonly n8nPassword: pulumi.Output<string>;
@@ -114,6 +116,11 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     this.appliedVersions = migrations.appliedVersions;
     this.dbtRole = dbt.name;
     this.dbtPassword = dbt.password;
+    this.dbtConnection = pulumi.secret(
+      pulumi
+        .all([args.connection, dbt.name, dbt.password])
+        .apply(([connection, user, password]) => ({ ...connection, user, password })),
+    );
     this.n8nRole = n8n.name;
     this.n8nPassword = n8n.password;
     this.registerOutputs({
