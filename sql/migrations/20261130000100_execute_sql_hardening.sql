@@ -285,9 +285,15 @@ declare
   v_user_id uuid;
   v_app_role text;
 begin
+  -- the first function frame below this one must be execute_sql's assignment (plpgsql may
+  -- add a line quoting that assignment before it when it evaluates it through spi).
   get diagnostics v_stack = pg_context;
-  v_caller := (pg_catalog.string_to_array(v_stack, pg_catalog.chr(10)))[2];
-  if v_caller is null or v_caller not like 'PL/pgSQL function ip_workbench.execute_sql(text,integer) line %' then
+  select l.line into v_caller
+  from pg_catalog.unnest(pg_catalog.string_to_array(v_stack, pg_catalog.chr(10))) with ordinality as l(line, n)
+  where l.n > 1 and l.line not like 'PL/pgSQL assignment "v\_token := private.sql\_call\_begin(%'
+  order by l.n
+  limit 1;
+  if v_caller is null or v_caller not like 'PL/pgSQL function ip\_workbench.execute\_sql(text,integer) line % at assignment' then
     raise exception using
       errcode = '42501',
       message = 'private.sql_call_begin may only be called by ip_workbench.execute_sql';

@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(27);
+select plan(28);
 
 -- shape ---------------------------------------------------------------------------------------------
 select tables_are(
@@ -156,8 +156,27 @@ select is_empty(
     where p.pronamespace in ('private'::regnamespace, 'ip_workbench'::regnamespace, 'auth'::regnamespace)
       and p.prosecdef
       and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) as cfg where cfg = 'search_path=""')
+      -- execute_sql's runners: definer functions owned by the role that calls them (they
+      -- gain nothing) that must resolve the user's sql with the caller's search_path.
+      and p.proname not in ('sql_runner_authenticated', 'sql_runner_service_role')
   $$,
   'every security definer function in private, ip_workbench and auth sets search_path = '''''
+);
+
+select is(
+  (
+    select string_agg(
+      format('%s owner=%s definer=%s execute=%s', p.proname, pg_get_userbyid(p.proowner), p.prosecdef,
+        (select string_agg(r.rolname, ',' order by r.rolname)
+         from aclexplode(p.proacl) as a join pg_roles as r on r.oid = a.grantee
+         where a.privilege_type = 'EXECUTE')),
+      '; ' order by p.proname)
+    from pg_proc as p
+    where p.pronamespace = 'private'::regnamespace
+      and p.proname in ('sql_runner_authenticated', 'sql_runner_service_role')
+  ),
+  'sql_runner_authenticated owner=authenticated definer=t execute=authenticated; sql_runner_service_role owner=service_role definer=t execute=service_role',
+  'execute_sql''s runners are security definer, owned by the role they run as and executable only by it'
 );
 
 select is_empty(
@@ -166,6 +185,8 @@ select is_empty(
     from pg_proc as p
     where p.pronamespace = 'private'::regnamespace
       and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) as cfg where cfg like 'search_path=%')
+      -- see above; the fingerprint must see the caller's search_path (its names are qualified).
+      and p.proname not in ('sql_runner_authenticated', 'sql_runner_service_role', 'sql_settings_fingerprint')
   $$,
   'every private function pins its search_path'
 );

@@ -19,7 +19,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(194);
+select plan(198);
 
 -- execute_sql needs an armed statement_timeout of at most 30 s.
 set local statement_timeout = '30s';
@@ -37,70 +37,12 @@ begin
 end;
 $$;
 
--- fixtures (superuser: rls does not apply) -------------------------------------------------------
-insert into auth.users (id, email) values
-  ('a0000000-0000-4000-8000-000000000001', 'viewer@example.test'),
-  ('a0000000-0000-4000-8000-000000000002', 'engineer@example.test'),
-  ('a0000000-0000-4000-8000-000000000003', 'engineer2@example.test'),
-  ('a0000000-0000-4000-8000-000000000004', 'admin@example.test'),
-  ('a0000000-0000-4000-8000-000000000005', 'service@example.test'),
-  ('a0000000-0000-4000-8000-000000000006', 'newbie@example.test'),
-  ('a0000000-0000-4000-8000-000000000007', 'jwt-engineer@example.test'),
-  ('a0000000-0000-4000-8000-000000000008', 'self-declared-admin@example.test');
-
-insert into ip_workbench.user_roles (user_id, role) values
-  ('a0000000-0000-4000-8000-000000000001', 'viewer'),
-  ('a0000000-0000-4000-8000-000000000002', 'engineer'),
-  ('a0000000-0000-4000-8000-000000000003', 'engineer'),
-  ('a0000000-0000-4000-8000-000000000004', 'admin'),
-  ('a0000000-0000-4000-8000-000000000005', 'service');
-
-insert into ip_workbench.tables (id, domain_id, schema_name, table_name, layer, resource_type, dq_score) values
-  ('b0000000-0000-4000-8000-000000000001', (select id from ip_workbench.domains where name = 'finance'), 'gold', 'finance_expenses', 'gold', 'model', 97.5),
-  ('b0000000-0000-4000-8000-000000000002', (select id from ip_workbench.domains where name = 'finance'), 'silver', 'expenses', 'silver', 'model', 88);
-insert into ip_workbench.table_metadata (table_id, column_name, ordinal_position, data_type) values
-  ('b0000000-0000-4000-8000-000000000001', 'amount', 1, 'numeric');
-insert into ip_workbench.lineage_edges (id, source_table_id, target_table_id, edge_type) values
-  ('f0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002', 'b0000000-0000-4000-8000-000000000001', 'table');
-
-insert into ip_workbench.pipelines (id, name, owner) values
-  ('c0000000-0000-4000-8000-000000000001', 'engineer pipeline', 'a0000000-0000-4000-8000-000000000002'),
-  ('c0000000-0000-4000-8000-000000000002', 'engineer2 pipeline', 'a0000000-0000-4000-8000-000000000003'),
-  ('c0000000-0000-4000-8000-000000000003', 'obsolete pipeline', 'a0000000-0000-4000-8000-000000000002');
-insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type) values
-  ('c0000000-0000-4000-8000-000000000001', 0, 'extract', 'source');
-insert into ip_workbench.jobs (id, pipeline_id, name, job_type) values
-  ('d0000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000001', 'nightly', 'n8n');
-insert into ip_workbench.job_runs (id, pipeline_id, job_id, status, logs, error_message) values
-  ('d1000000-0000-4000-8000-000000000001', 'c0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000001', 'failed', 'step extract: timeout', 'timeout');
-
-insert into ip_workbench.tests (id, table_id, column_name, test_name, test_type) values
-  ('e0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'amount', 'not_null_amount', 'completeness');
-insert into ip_workbench.test_runs (test_id, invocation_id, status, failures) values
-  ('e0000000-0000-4000-8000-000000000001', 'inv-1', 'fail', 3);
-insert into ip_workbench.alerts (id, table_id, alert_type, severity, message) values
-  ('e1000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000001', 'dq_test_failed', 'warning', 'not_null_amount failed');
-
-insert into ip_workbench.agents (id, name, model, created_by) values
-  ('90000000-0000-4000-8000-000000000001', 'engineer agent', 'claude-sonnet-4.5', 'a0000000-0000-4000-8000-000000000002'),
-  ('90000000-0000-4000-8000-000000000002', 'engineer2 agent', 'claude-sonnet-4.5', 'a0000000-0000-4000-8000-000000000003'),
-  ('90000000-0000-4000-8000-000000000003', 'retired agent', 'claude-sonnet-4.5', 'a0000000-0000-4000-8000-000000000002');
-insert into ip_workbench.agent_runs (id, agent_id, status, input_prompt, triggered_by) values
-  ('91000000-0000-4000-8000-000000000001', '90000000-0000-4000-8000-000000000001', 'completed', 'top vendors?', 'a0000000-0000-4000-8000-000000000002');
-insert into ip_workbench.llm_requests (agent_run_id, model, prompt_tokens, completion_tokens, cost_usd, latency_ms, user_id) values
-  ('91000000-0000-4000-8000-000000000001', 'claude-sonnet-4.5', 45, 32, 0.0012, 850, 'a0000000-0000-4000-8000-000000000002');
-
-insert into ip_workbench.sql_snippets (name, sql, owner) values
-  ('engineer2 snippet', 'select 2', 'a0000000-0000-4000-8000-000000000003');
-insert into ip_workbench.query_history (user_id, sql, rows_returned, execution_time_ms, role) values
-  ('a0000000-0000-4000-8000-000000000003', 'select 2', 1, 1, 'engineer');
-insert into ip_workbench.cost_tracker (service, cost_usd) values ('llm', 1.25);
-insert into ip_workbench.activity_log (actor, action, entity_type) values
-  ('a0000000-0000-4000-8000-000000000004', 'pipeline.deleted', 'pipeline');
+-- fixtures: sql/tests/fixtures/02_permissions_matrix.sql (loaded and committed by a superuser first).
 
 -- viewer -----------------------------------------------------------------------------------------
 set local role authenticated;
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000001';
 
 select isnt_empty('select * from ip_workbench.tables', 'matrix: View Catalog / viewer / allowed');
 select isnt_empty('select * from ip_workbench.table_metadata', 'matrix: View Catalog / viewer / allowed');
@@ -153,6 +95,7 @@ select results_eq(
 reset role;
 set local role authenticated;
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000002';
 
 select isnt_empty('select * from ip_workbench.tables', 'matrix: View Catalog / engineer / allowed');
 select isnt_empty('select * from ip_workbench.table_metadata', 'matrix: View Catalog / engineer / allowed');
@@ -178,7 +121,9 @@ select isnt_empty('select * from ip_workbench.lineage_edges', 'matrix: View Line
 select lives_ok($$insert into ip_workbench.lineage_edges (source_table_id, target_table_id) values ('b0000000-0000-4000-8000-000000000001', 'b0000000-0000-4000-8000-000000000002')$$, 'matrix: Edit Lineage / engineer / allowed');
 select is(pg_temp.affected($$update ip_workbench.lineage_edges set transformation_sql = 'select 1' where id = 'f0000000-0000-4000-8000-000000000001'$$), 1::bigint, 'matrix: Edit Lineage / engineer / allowed');
 select lives_ok($$insert into ip_workbench.agent_runs (agent_id, input_prompt) values ('90000000-0000-4000-8000-000000000001', 'top vendors?')$$, 'matrix: Use AI Assist (Genie) / engineer / allowed');
-select lives_ok($$insert into ip_workbench.llm_requests (model, prompt_tokens, completion_tokens, cost_usd, latency_ms) values ('claude-sonnet-4.5', 45, 32, 0.001, 800)$$, 'matrix: Use AI Assist (Genie) / engineer / allowed');
+select lives_ok($$insert into ip_workbench.llm_requests (model, prompt_tokens, completion_tokens, latency_ms) values ('claude-sonnet-4.5', 45, 32, 800)$$, 'matrix: Use AI Assist (Genie) / engineer / allowed');
+select throws_ok($$insert into ip_workbench.llm_requests (model, cost_usd) values ('claude-sonnet-4.5', 100000)$$, '42501', null, 'an engineer cannot set the cost of an llm request (the usage recorder does)');
+select throws_ok($$insert into ip_workbench.job_runs (pipeline_id, status, completed_at, logs) values ('c0000000-0000-4000-8000-000000000002', 'completed', now(), 'fake')$$, '42501', null, 'an engineer''s retry is a pending run without an outcome');
 select lives_ok($$insert into ip_workbench.agents (name, model) values ('engineer new agent', 'claude-sonnet-4.5')$$, 'matrix: Create Agents / engineer / allowed');
 select is(pg_temp.affected($$update ip_workbench.agents set status = 'deployed', deployed_at = now() where id = '90000000-0000-4000-8000-000000000001'$$), 1::bigint, 'matrix: Deploy Agents / engineer / allowed');
 select lives_ok($$insert into ip_workbench.agent_bindings (agent_id, target_type, target_id) values ('90000000-0000-4000-8000-000000000001', 'pipeline', 'c0000000-0000-4000-8000-000000000001')$$, 'matrix: Deploy Agents / engineer / allowed');
@@ -204,6 +149,7 @@ select results_eq('select name from ip_workbench.sql_snippets order by name', $$
 reset role;
 set local role authenticated;
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000005", "role": "authenticated"}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000005';
 
 select isnt_empty('select * from ip_workbench.tables', 'matrix: View Catalog / service / allowed');
 select isnt_empty('select * from ip_workbench.table_metadata', 'matrix: View Catalog / service / allowed');
@@ -212,6 +158,8 @@ select is(ip_workbench.execute_sql('select count(*)::int as n from ip_workbench.
 select throws_ok($$insert into ip_workbench.sql_snippets (name, sql) values ('service snippet', 'select 1')$$, '42501', null, 'matrix: Save SQL Snippets / service / denied');
 select isnt_empty('select * from ip_workbench.pipelines', 'matrix: View Pipelines / service / allowed');
 select lives_ok($$insert into ip_workbench.pipelines (id, name) values ('c0000000-0000-4000-8000-000000000012', 'service new pipeline')$$, 'matrix: Create Pipelines / service / allowed');
+select throws_ok($$insert into ip_workbench.pipelines (name, owner) values ('planted', 'a0000000-0000-4000-8000-000000000004')$$, '42501', null, 'service cannot create a pipeline owned by an admin (automation would run it as the admin)');
+select throws_ok($$insert into ip_workbench.activity_log (actor, action) values ('a0000000-0000-4000-8000-000000000004', 'forged')$$, '42501', null, 'service writes audit entries only as itself');
 select lives_ok($$insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type) values ('c0000000-0000-4000-8000-000000000012', 0, 'extract', 'source')$$, 'matrix: Create Pipelines / service / allowed');
 select is(pg_temp.affected($$update ip_workbench.pipelines set description = 'synced' where id = 'c0000000-0000-4000-8000-000000000001'$$), 1::bigint, 'matrix: Edit Pipelines / service / allowed');
 select is(pg_temp.affected($$delete from ip_workbench.pipelines where id = 'c0000000-0000-4000-8000-000000000003'$$), 0::bigint, 'matrix: Delete Pipelines / service / denied');
@@ -246,6 +194,7 @@ select isnt_empty('select * from ip_workbench.activity_log', 'matrix: View Audit
 reset role;
 set local role anon;
 set local request.jwt.claims = '{"role": "anon"}';
+set local request.jwt.claim.sub = '';
 
 select throws_ok('select * from ip_workbench.tables', '42501', null, 'matrix: View Catalog / anonymous / denied');
 select throws_ok('select * from ip_workbench.domains', '42501', null, 'matrix: View Catalog / anonymous / denied');
@@ -278,6 +227,7 @@ select throws_ok('select * from ip_workbench.activity_log', '42501', null, 'matr
 reset role;
 set local role authenticated;
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000004", "role": "authenticated"}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000004';
 
 select isnt_empty('select * from ip_workbench.tables', 'matrix: View Catalog / admin / allowed');
 select isnt_empty('select * from ip_workbench.table_metadata', 'matrix: View Catalog / admin / allowed');
@@ -341,28 +291,33 @@ select throws_ok(
 reset role;
 set local role authenticated;
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000007", "role": "authenticated", "app_metadata": {"role": "engineer"}}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000007';
 select is(private.get_user_role(), 'engineer', 'without a user_roles row the role comes from app_metadata.role');
 select lives_ok($$insert into ip_workbench.pipelines (name) values ('jwt engineer pipeline')$$, 'an app_metadata engineer can create pipelines');
 
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000008", "role": "authenticated", "user_metadata": {"role": "admin"}}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000008';
 select is(private.get_user_role(), null, 'user_metadata.role is ignored');
 select is_empty('select * from ip_workbench.tables', 'a user without an app role sees nothing');
-select throws_ok(
-  $$select ip_workbench.execute_sql('select 1')$$,
-  '42501', null,
-  'a user without an app role cannot run sql'
+select is(
+  ip_workbench.execute_sql('select 1') #>> '{error,code}',
+  '42501',
+  'a user without an app role cannot run sql (refused in the result, and logged)'
 );
 
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000001", "role": "authenticated", "app_metadata": {"role": "admin"}}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000001';
 select is(private.get_user_role(), 'viewer', 'the user_roles row wins over app_metadata');
 
 set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-000000000009", "role": "authenticated", "app_metadata": {"role": "superuser"}}';
+set local request.jwt.claim.sub = 'a0000000-0000-4000-8000-000000000009';
 select is(private.get_user_role(), null, 'an unknown app_metadata role is no role');
 
 -- service_role (the supabase service key) bypasses rls -------------------------------------------
 reset role;
 set local role service_role;
 set local request.jwt.claims = '{"role": "service_role"}';
+set local request.jwt.claim.sub = '';
 select isnt_empty('select * from ip_workbench.cost_tracker', 'service_role reads past rls');
 select is(
   ip_workbench.execute_sql($$insert into ip_workbench.cost_tracker (service, cost_usd) values ('compute', 3)$$) #>> '{affected_rows}',
