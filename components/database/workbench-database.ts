@@ -5,9 +5,29 @@ import type { PgConnection } from "./pg-connection.ts";
 import { SqlStatements } from "./sql-statements.ts";
 
 /** Schemas the migrations create in every deployment. */
-export const MIGRATED_SCHEMAS = ["ip_workbench", "private", "bronze", "silver", "gold", "platinum"] as const;
+export const MIGRATED_SCHEMAS = [
+  "ip_workbench",
+  "private",
+  "bronze",
+  "silver",
+  "gold",
+  "platinum",
+  "n8n",
+] as const;
 /** Layers dbt writes (and API users read). */
 export const DBT_TARGET_SCHEMAS = ["silver", "gold", "platinum"] as const;
+
+/**
+ * The automation group roles of sql/migrations/20261130000300_automation_roles.sql: each
+ * login below is a member of one and gets exactly its privileges (tested in
+ * sql/tests/07_automation_roles.sql).
+ */
+export const AUTOMATION_GROUPS = {
+  n8n: "workbench_n8n",
+  backup: "workbench_backup",
+  catalog: "workbench_catalog_writer",
+  usage: "workbench_usage_recorder",
+} as const;
 
 export interface WorkbenchDatabaseArgs {
   /** Admin connection to the workbench database (the password stays secret). */
@@ -35,10 +55,13 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       `grant usage, create on schema bronze to ${role}`,
       `grant select on all tables in schema bronze to ${role}`,
       `grant usage, create on schema ${targets} to ${role}`,
-      `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role`,
+      `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
+      // the expense-approval workflow reads silver.silver_expenses.
+      `alter default privileges for role ${role} in schema silver grant select on tables to ${AUTOMATION_GROUPS.n8n}`,
     ],
     undo: [
-      `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role`,
+      `alter default privileges for role ${role} in schema silver revoke select on tables from ${AUTOMATION_GROUPS.n8n}`,
+      `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
       `revoke usage, create on schema ${targets} from ${role}`,
       `revoke select on all tables in schema bronze from ${role}`,
       `revoke usage, create on schema bronze from ${role}`,
@@ -66,7 +89,8 @@ function roleName(environment: string, purpose: string): string {
 
 /**
  * The workbench database: migrations (catalog, medallion schemas, roles and RLS,
- * execute_sql) and least-privilege login roles for the dbt runner and n8n.
+ * execute_sql) and least-privilege login roles: the dbt runner, n8n, backups, the catalog
+ * seeder and LiteLLM's usage recorder.
  * Token `workbench:database:WorkbenchDatabase`.
  */
 export class WorkbenchDatabase extends pulumi.ComponentResource {
@@ -79,6 +103,18 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly n8nRole: pulumi.Output<string>;
   /** Secret. */
   public readonly n8nPassword: pulumi.Output<string>;
+  /** Read-only login for pg_dump (`--enable-row-security`; schemas ip_workbench, bronze, silver, gold, platinum, workbench_migrations). */
+  public readonly backupRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly backupPassword: pulumi.Output<string>;
+  /** Login for the catalog seeding step. */
+  public readonly catalogRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly catalogPassword: pulumi.Output<string>;
+  /** Login for LiteLLM's usage recorder (WORKBENCH_USAGE_DATABASE_URL). */
+  public readonly usageRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly usagePassword: pulumi.Output<string>;
 
   constructor(name: string, args: WorkbenchDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
@@ -104,14 +140,35 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
 
     const n8n = new LoginRole(
       `${name}-n8n`,
-      { connection: args.connection, name: roleName(args.environment, "n8n"), connectionLimit: 10 },
-      { parent: this },
+      {
+        connection: args.connection,
+        name: roleName(args.environment, "n8n"),
+        connectionLimit: 10,
+        memberOf: [AUTOMATION_GROUPS.n8n],
+      },
+      { parent: this, dependsOn: [migrations] },
     );
     new SqlStatements(
       `${name}-n8n-grants`,
       { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
       { parent: this, dependsOn: [migrations, n8n] },
     );
+
+    // One login per automation, each a member of its group role only.
+    const automation = (purpose: string, group: string, connectionLimit: number) =>
+      new LoginRole(
+        `${name}-${purpose}`,
+        {
+          connection: args.connection,
+          name: roleName(args.environment, purpose),
+          connectionLimit,
+          memberOf: [group],
+        },
+        { parent: this, dependsOn: [migrations] },
+      );
+    const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
+    const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
+    const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
 
     this.appliedVersions = migrations.appliedVersions;
     this.dbtRole = dbt.name;
@@ -123,12 +180,24 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     );
     this.n8nRole = n8n.name;
     this.n8nPassword = n8n.password;
+    this.backupRole = backup.name;
+    this.backupPassword = backup.password;
+    this.catalogRole = catalog.name;
+    this.catalogPassword = catalog.password;
+    this.usageRole = usage.name;
+    this.usagePassword = usage.password;
     this.registerOutputs({
       appliedVersions: this.appliedVersions,
       dbtRole: this.dbtRole,
       dbtPassword: this.dbtPassword,
       n8nRole: this.n8nRole,
       n8nPassword: this.n8nPassword,
+      backupRole: this.backupRole,
+      backupPassword: this.backupPassword,
+      catalogRole: this.catalogRole,
+      catalogPassword: this.catalogPassword,
+      usageRole: this.usageRole,
+      usagePassword: this.usagePassword,
     });
   }
 }

@@ -475,7 +475,17 @@ begin
       end;
       $body$
     $f$, v_fn);
+    -- a non-superuser migration role (supabase's postgres) may give the function to v_role
+    -- only if it can become v_role and v_role may create in the schema: grant that for the
+    -- moment of the change.
+    if not pg_catalog.pg_has_role(current_user, v_role, 'member') then
+      raise exception using
+        errcode = '42501',
+        message = pg_catalog.format('the migration role %s must be a member of %s to create execute_sql''s runner', current_user, v_role);
+    end if;
+    execute pg_catalog.format('grant create on schema private to %I', v_role);
     execute pg_catalog.format('alter function %s(text, text, int, int) owner to %I', v_fn, v_role);
+    execute pg_catalog.format('revoke create on schema private from %I', v_role);
     execute pg_catalog.format('revoke all on function %s(text, text, int, int) from public', v_fn);
     execute pg_catalog.format('grant execute on function %s(text, text, int, int) to %I', v_fn, v_role);
     execute pg_catalog.format(

@@ -1,7 +1,8 @@
 -- records others rely on are written by trusted code or constrained to the caller (issue 12,
 -- classes 3 and 6). each guard applies where row level security applies to the writer
--- (row_security_active): superusers, service_role and the definer triggers (trusted,
--- server-side code) are not held to them, exactly as they are not held to the policies.
+-- (row_security_active) and the writer acts as authenticated: superusers, service_role, the
+-- definer triggers and the automation logins (trusted, server-side code with policies of their
+-- own, 20261130000300) are not held to them, as they are not held to the app-role policies.
 --
 --   * llm_requests.cost_usd: the cost others sum (an admin's 30-day cost) is recorded by
 --     the usage recorder (app role service, litellm's callback) or an admin; an engineer's
@@ -24,6 +25,11 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- only api callers (authenticated) are held to it: the automation logins have their own
+  -- policies (20261130000300), and cannot call the private helpers below.
+  if not pg_catalog.pg_has_role(current_user, 'authenticated', 'usage') then
+    return new;
+  end if;
   if pg_catalog.row_security_active('ip_workbench.llm_requests'::pg_catalog.regclass)
      and not (private.is_admin() or private.is_service())
      and new.cost_usd is distinct from 0
@@ -51,6 +57,11 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- only api callers (authenticated) are held to it: the automation logins have their own
+  -- policies (20261130000300), and cannot call the private helpers below.
+  if not pg_catalog.pg_has_role(current_user, 'authenticated', 'usage') then
+    return new;
+  end if;
   if pg_catalog.row_security_active('ip_workbench.job_runs'::pg_catalog.regclass)
      and not (private.is_admin() or private.is_service())
      and (
@@ -93,6 +104,11 @@ language plpgsql
 set search_path = ''
 as $$
 begin
+  -- only api callers (authenticated) are held to it: the automation logins have their own
+  -- policies (20261130000300), and cannot call the private helpers below.
+  if not pg_catalog.pg_has_role(current_user, 'authenticated', 'usage') then
+    return new;
+  end if;
   if pg_catalog.row_security_active('ip_workbench.pipelines'::pg_catalog.regclass)
      and not private.is_admin()
      and (

@@ -48,9 +48,13 @@ select is(
     'admins and service can change expense approvals',
     'admins and service can record expense approvals',
     'admins can delete expense approvals',
-    'app users can read expense approvals'
+    'app users can read expense approvals',
+    'workbench_backup: select',
+    'workbench_n8n: insert',
+    'workbench_n8n: select',
+    'workbench_n8n: update'
   ],
-  'one policy per command'
+  'one policy per command, plus the backup''s and n8n''s own (20261130000300)'
 );
 select ok(
   exists (select 1 from pg_index where indrelid = 'ip_workbench.expense_approvals'::regclass
