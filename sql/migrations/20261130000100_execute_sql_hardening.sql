@@ -285,15 +285,17 @@ declare
   v_user_id uuid;
   v_app_role text;
 begin
-  -- the first function frame below this one must be execute_sql's assignment (plpgsql may
-  -- add a line quoting that assignment before it when it evaluates it through spi).
+  -- the frame below this one must be execute_sql's (plpgsql may add a line quoting the
+  -- assignment before it when it evaluates it through spi). only the untranslated parts of
+  -- the lines are compared: the signature and the assignment's own text, so any lc_messages
+  -- works.
   get diagnostics v_stack = pg_context;
   select l.line into v_caller
   from pg_catalog.unnest(pg_catalog.string_to_array(v_stack, pg_catalog.chr(10))) with ordinality as l(line, n)
-  where l.n > 1 and l.line not like 'PL/pgSQL assignment "v\_token := private.sql\_call\_begin(%'
+  where l.n > 1 and pg_catalog.strpos(l.line, '"v_token := private.sql_call_begin(pg_catalog.left(v_sql, c_max_sql_chars))"') = 0
   order by l.n
   limit 1;
-  if v_caller is null or v_caller not like 'PL/pgSQL function ip\_workbench.execute\_sql(text,integer) line % at assignment' then
+  if v_caller is null or pg_catalog.strpos(v_caller, ' ip_workbench.execute_sql(text,integer) ') = 0 then
     raise exception using
       errcode = '42501',
       message = 'private.sql_call_begin may only be called by ip_workbench.execute_sql';
