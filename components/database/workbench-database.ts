@@ -22,6 +22,12 @@ export interface WorkbenchDatabaseArgs {
    * On Supabase it is Supabase's and is never touched. Default false.
    */
   ownsAuthSchema?: boolean;
+  /**
+   * Keep everything on delete or replace: no schema is dropped, no role or grant removed,
+   * and a changed host migrates the new target in place (the cloud profile, where the
+   * database holds prod data). Default false: `destroy` leaves an empty database.
+   */
+  retainOnDelete?: boolean;
 }
 
 /**
@@ -84,33 +90,40 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
 
     const ownedSchemas: string[] = [...MIGRATED_SCHEMAS, ...(args.ownsAuthSchema ? ["auth"] : [])];
+    const retainOnDelete = args.retainOnDelete ?? false;
+    const child = { parent: this, retainOnDelete };
     const migrations = new MigrationSet(
       `${name}-migrations`,
-      { connection: args.connection, projectRoot: args.projectRoot, ownedSchemas },
-      { parent: this },
+      {
+        connection: args.connection,
+        projectRoot: args.projectRoot,
+        ownedSchemas,
+        dropOnDelete: !retainOnDelete,
+      },
+      child,
     );
 
     const dbt = new LoginRole(
       `${name}-dbt-runner`,
       { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
-      { parent: this },
+      child,
     );
     const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
     new SqlStatements(
       `${name}-dbt-runner-grants`,
       { connection: args.connection, ...dbtGrants },
-      { parent: this, dependsOn: [migrations, dbt] },
+      { ...child, dependsOn: [migrations, dbt] },
     );
 
     const n8n = new LoginRole(
       `${name}-n8n`,
       { connection: args.connection, name: roleName(args.environment, "n8n"), connectionLimit: 10 },
-      { parent: this },
+      child,
     );
     new SqlStatements(
       `${name}-n8n-grants`,
       { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
-      { parent: this, dependsOn: [migrations, n8n] },
+      { ...child, dependsOn: [migrations, n8n] },
     );
 
     this.appliedVersions = migrations.appliedVersions;

@@ -13,9 +13,9 @@ import {
   type RecordedResource,
 } from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
-import { prodConfig } from "./prod-config.ts";
+import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
-const mocks = await installMocks({ stack: "prod" });
+const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 const { violations } = await import("../../../components/policy/validations.ts");
 const { StackConfigError } = await import("../../../stacks/config.ts");
@@ -35,28 +35,37 @@ const PROD_INVENTORY: Record<string, number> = {
   "digitalocean:index/spacesKey:SpacesKey": 1,
   "digitalocean:index/tag:Tag": 1,
   "digitalocean:index/vpc:Vpc": 1,
-  "kubernetes:apps/v1:Deployment": 6,
+  "kubernetes:apps/v1:Deployment": 7,
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 4,
   "kubernetes:batch/v1:CronJob": 7,
+  "kubernetes:cert-manager.io/v1:Certificate": 1,
+  "kubernetes:cert-manager.io/v1:ClusterIssuer": 1,
   "kubernetes:core/v1:ConfigMap": 1,
-  "kubernetes:core/v1:Namespace": 8,
+  "kubernetes:core/v1:Namespace": 9,
   "kubernetes:core/v1:PersistentVolumeClaim": 1,
-  "kubernetes:core/v1:Secret": 10,
-  "kubernetes:core/v1:Service": 6,
-  "kubernetes:helm.sh/v3:Release": 2,
+  "kubernetes:core/v1:Secret": 11,
+  "kubernetes:core/v1:Service": 7,
+  "kubernetes:helm.sh/v3:Release": 5,
+  "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
   "kubernetes:networking.k8s.io/v1:Ingress": 2,
-  "kubernetes:policy/v1:PodDisruptionBudget": 1,
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": 58,
+  "kubernetes:policy/v1:PodDisruptionBudget": 5,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 4,
+  "random:index/randomPassword:RandomPassword": 5,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
   "workbench:cloud:Registry": 1,
   "workbench:cloud:SpacesBucket": 1,
+  "workbench:kubernetes:CertManager": 1,
   "workbench:kubernetes:DbtSchedules": 1,
   "workbench:kubernetes:LiteLlm": 1,
+  "workbench:kubernetes:MetricsServer": 1,
+  "workbench:kubernetes:Monitoring": 1,
   "workbench:kubernetes:N8n": 1,
   "workbench:kubernetes:Namespaces": 1,
+  "workbench:kubernetes:NetworkPolicies": 1,
   "workbench:kubernetes:PostgresBackups": 1,
   "workbench:kubernetes:Redis": 2,
   "workbench:kubernetes:Traefik": 1,
@@ -73,7 +82,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   let custom: RecordedResource[];
 
   beforeAll(async () => {
-    outputs = cloudPlatform(prodConfig());
+    outputs = cloudPlatform(prodConfig({ overrides: { "workbench:deployWorkloads": true } }));
     await mocks.settle();
     custom = mocks.resources.filter((resource) => resource.custom);
   });
@@ -118,7 +127,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.name).toBe("workbench-prod-k8s");
     expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
     const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(onKubernetes).toHaveLength(44);
+    expect(onKubernetes).toHaveLength(120);
     for (const resource of onKubernetes)
       expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
@@ -137,7 +146,8 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     const doks = mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster");
     expect(doks.inputs["vpcUuid"]).toBe("workbench-prod-vpc-id");
     expect(doks.inputs["nodePool"]["tags"]).toEqual(["workbench-prod-nodes"]);
-    expect(doks.inputs["version"]).toBe("1.33.1-do.0");
+    // The newest patch DigitalOcean offers under workbench:cluster.versionPrefix (1.33.).
+    expect(doks.inputs["version"]).toBe("1.33.6-do.1");
     expect(mocks.one("digitalocean:index/firewall:Firewall").inputs["tags"]).toEqual([
       "workbench-prod-nodes",
     ]);
@@ -157,17 +167,26 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   it("wires config into the workloads", () => {
     const n8n = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs;
     expect(n8n["version"]).toBe("1.11.0");
+    // Supabase's pooler (IPv4) with its user format, on the session port.
     expect(n8n["values"]["database"]).toMatchObject({
-      host: "db.example.supabase.co",
+      host: "aws-0-ap-southeast-1.pooler.supabase.com",
       port: 5432,
       schema: "n8n",
-      user: "postgres",
+      user: "postgres.abcdefghijklmnopqrst",
     });
     expect(n8n["values"]["ingress"]["hosts"][0]["host"]).toBe("n8n.workbench.example.com");
     const traefik = mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs;
-    expect(traefik["values"]["certificatesResolvers"]["letsencrypt"]["acme"]["email"]).toBe(
-      "ops@example.com",
-    );
+    const issuer = mocks.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs;
+    expect(issuer["spec"]["acme"]).toMatchObject({
+      email: "ops@example.com",
+      server: "https://acme-v02.api.letsencrypt.org/directory",
+    });
+    expect(mocks.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]["dnsNames"]).toEqual([
+      "workbench.example.com",
+      "api.workbench.example.com",
+      "n8n.workbench.example.com",
+      "litellm.workbench.example.com",
+    ]);
     expect(
       traefik["values"]["service"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"],
     ).toBe("workbench-prod-lb");
