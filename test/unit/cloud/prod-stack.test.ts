@@ -13,11 +13,13 @@ import {
   type RecordedResource,
 } from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
+import { runPolicy } from "./policy-args.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 const { violations } = await import("../../../components/policy/validations.ts");
+const { RULES } = await import("../../../components/policy/rules/index.ts");
 const { StackConfigError } = await import("../../../stacks/config.ts");
 
 /** The database layer is composed as-is from components/database; its internals are that layer's to test. */
@@ -223,6 +225,18 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
       }),
     );
     expect(found).toEqual([]);
+    // The rules kept one per file (components/policy/rules), with the resources' protect flags.
+    const ruleViolations = custom.flatMap((resource) =>
+      RULES.flatMap((rule) =>
+        runPolicy(rule, {
+          type: resource.type,
+          name: resource.name,
+          props: resource.inputs,
+          protect: resource.protect,
+        }).map((message) => `${rule.name}: ${message}`),
+      ),
+    );
+    expect(ruleViolations).toEqual([]);
     // Credential outputs are declared secret on their resources (what the rule checks).
     expect(
       mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster").additionalSecretOutputs,
