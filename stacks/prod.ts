@@ -290,6 +290,8 @@ export function cloudPlatform(config: CloudStackConfig) {
       ingressNamespace: "traefik",
       monitoringNamespace: "monitoring",
       internetEgress: ["ai-workbench", "n8n", "litellm", "cert-manager"],
+      // cert-manager checks each HTTP-01 challenge through the load balancer before Let's Encrypt does.
+      extraEgressPorts: { "cert-manager": [80] },
       apiServerWebhooks: ["cert-manager", "monitoring"],
       flows: [
         { from: "ai-workbench", to: "litellm", ports: [LITELLM_PORT] },

@@ -36,6 +36,11 @@ export interface NetworkPlanInput {
   monitoringNamespace: string;
   /** Namespaces whose pods reach the internet on {@link EGRESS_PORTS} (APIs, Supabase, Spaces). */
   internetEgress: readonly string[];
+  /**
+   * Extra internet ports per namespace, e.g. cert-manager's HTTP-01 self-check on 80
+   * (it fetches the challenge from the load balancer before Let's Encrypt does).
+   */
+  extraEgressPorts?: Readonly<Record<string, readonly number[]>>;
   /** Namespaces whose pods serve webhooks the API server calls (cert-manager, the Prometheus operator). */
   apiServerWebhooks: readonly string[];
   /** Cross-namespace calls, e.g. ai-workbench → litellm on 4000. */
@@ -126,7 +131,12 @@ export function networkPolicyPlan(input: NetworkPlanInput): PolicyPlan[] {
       add("allow-internet-egress", {
         podSelector: {},
         policyTypes: ["Egress"],
-        egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(...EGRESS_PORTS) }],
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+            ports: tcp(...EGRESS_PORTS, ...(input.extraEgressPorts?.[namespace] ?? [])),
+          },
+        ],
       });
     }
     if (input.apiServerWebhooks.includes(namespace)) {

@@ -365,6 +365,15 @@ describe("NetworkPolicies", () => {
       },
     ]);
     expect(byNamespace("qdrant")).not.toHaveProperty("allow-internet-egress");
+    const withHttp = networkPolicyPlan({ ...input, extraEgressPorts: { litellm: [80] } }).find(
+      (plan) => plan.namespace === "litellm" && plan.name === "allow-internet-egress",
+    );
+    expect(withHttp?.spec.egress).toEqual([
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+        ports: [443, 5432, 6543, 80].map((port) => ({ protocol: "TCP", port })),
+      },
+    ]);
   });
 
   it("lets Prometheus scrape every namespace and the nodes", () => {

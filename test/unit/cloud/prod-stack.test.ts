@@ -215,6 +215,42 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(apps).toEqual(["workbench-prod-expense-api", "workbench-prod-ocr-backend"]);
   });
 
+  it("has Prometheus scrape Traefik, n8n and LiteLLM (annotated pods), and alert on the workbench's jobs", () => {
+    const scraped = (value: unknown) => JSON.stringify(value).includes('"prometheus.io/scrape":"true"');
+    expect(scraped(mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs["values"])).toBe(true);
+    expect(scraped(mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"])).toBe(true);
+    const gateway = mocks
+      .ofType("kubernetes:apps/v1:Deployment")
+      .find(
+        (deployment) =>
+          deployment.inputs["metadata"]["namespace"] === "litellm" && deployment.name === "litellm",
+      );
+    expect(scraped(gateway?.inputs["spec"]["template"]["metadata"])).toBe(true);
+    const monitoring = mocks.one("kubernetes:helm.sh/v3:Release", "monitoring").inputs["values"];
+    expect(monitoring.prometheus.prometheusSpec.additionalScrapeConfigs[0].job_name).toBe(
+      "workbench-annotated-pods",
+    );
+    // The alert rules name the CronJobs this stack creates.
+    const cronJobs = mocks.ofType("kubernetes:batch/v1:CronJob").map((job) => job.inputs["metadata"]["name"]);
+    const rules = JSON.stringify(mocks.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs);
+    for (const name of [
+      "postgres-backup-hourly",
+      "postgres-backup-daily",
+      "dbt-ingest",
+      "dbt-transform",
+      "dbt-data-quality",
+    ]) {
+      expect(cronJobs, name).toContain(name);
+      expect(rules, name).toContain(name);
+    }
+    // cert-manager's HTTP-01 self-check reaches the load balancer on 80.
+    const certManagerEgress = mocks.one(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "network-policies-cert-manager-allow-internet-egress",
+    ).inputs["spec"]["egress"][0]["ports"];
+    expect(certManagerEgress.map((port: { port: number }) => port.port)).toEqual([443, 5432, 6543, 80]);
+  });
+
   it("passes every rule of the policy pack", () => {
     const found = custom.flatMap((resource) =>
       violations({
