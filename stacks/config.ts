@@ -292,7 +292,7 @@ const pricesSchema = z
       .prefault({}),
     spacesMonthly: usd.default(5),
     loadBalancerMonthly: usd.default(12),
-    /** Block storage per GiB (Traefik's acme.json and n8n's Redis volumes). */
+    /** Block storage per GiB (the Prometheus, Alertmanager and n8n Redis volumes). */
     volumeGibMonthly: usd.default(0.1),
     supabaseMonthly: usd.default(25),
     /** LLM API spend estimate (seed: ~100 requests a day). */

@@ -74,6 +74,20 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
     expect(outputs.urls).not.toHaveProperty("services");
   });
 
+  it("denies all traffic by default in every namespace it manages (features.networkPolicies, on by default)", () => {
+    const denied = mocks
+      .ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .filter((policy) => policy.inputs["metadata"]["name"] === "default-deny")
+      .map((policy) => policy.inputs["metadata"]["namespace"])
+      .sort();
+    const namespaces = mocks
+      .ofType("kubernetes:core/v1:Namespace")
+      .map((namespace) => namespace.inputs["metadata"]["name"])
+      .sort();
+    expect(namespaces).toHaveLength(9);
+    expect(denied).toEqual(namespaces);
+  });
+
   it("protects the cluster, the registry and the Spaces bucket from deletion", () => {
     for (const type of [
       "digitalocean:index/kubernetesCluster:KubernetesCluster",
