@@ -122,18 +122,22 @@ describe("the data-quality run (data-jobs image)", () => {
     status,
   });
 
-  it("exits 3 when a layer is below its threshold or a table raised an alert, else 0", () => {
+  it("exits 3 while a layer is below its threshold or a table has an open low-DQ alert, else 0", () => {
     const passing = {
       bronze: layer("pass", 95, 80),
       silver: layer("pass", 90, 85),
       gold: layer("n/a", 70, null),
       platinum: layer("no-data", null, 80),
     };
-    expect(qualityVerdict({ dqByLayer: passing, alertsRaised: 0 })).toEqual({ exitCode: 0, failing: [] });
-    expect(qualityVerdict({ dqByLayer: passing, alertsRaised: 2 })).toEqual({ exitCode: 3, failing: [] });
-    expect(
-      qualityVerdict({ dqByLayer: { ...passing, silver: layer("fail", 62.5, 85) }, alertsRaised: 0 }),
-    ).toEqual({ exitCode: 3, failing: ["silver 62.5 < 85"] });
+    expect(qualityVerdict({ dqByLayer: passing }, [])).toEqual({ exitCode: 0, failing: [] });
+    expect(qualityVerdict({ dqByLayer: passing }, ["silver.orders (62.5)"])).toEqual({
+      exitCode: 3,
+      failing: ["table silver.orders (62.5)"],
+    });
+    expect(qualityVerdict({ dqByLayer: { ...passing, silver: layer("fail", 62.5, 85) } }, [])).toEqual({
+      exitCode: 3,
+      failing: ["layer silver: 62.5 < 85"],
+    });
   });
 
   it("ships the script, the Dockerfile and the CI job that builds and pushes the image", () => {
