@@ -161,6 +161,11 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
 
   it("keeps the kubeconfig, the gateway key and the database URL secret", async () => {
     expect(await isSecretOutput(outputs.kubeconfig)).toBe(true);
+    // The provider authenticates through doctl on every run: DigitalOcean's 7-day token is never stored.
+    const kubeconfig = mocks.one("pulumi:providers:kubernetes").inputs["kubeconfig"] as string;
+    expect(kubeconfig).not.toContain("mock-token");
+    expect(JSON.parse(kubeconfig).users[0].user.exec.command).toBe("doctl");
+    expect(await promiseOf(outputs.kubeconfig)).toBe(kubeconfig);
     expect(await isSecretOutput(outputs.databaseUrl)).toBe(true);
     expect(await isSecretOutput(outputs.litellmMasterKey as pulumi.Output<string>)).toBe(true);
     expect(await promiseOf(outputs.litellmMasterKey as pulumi.Output<string>)).toMatch(/^sk-/);
