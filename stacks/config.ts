@@ -36,7 +36,7 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const DO_REGION = /^[a-z]{3}[0-9]$/;
-const DOKS_VERSION = /^1\.[0-9]+\.[0-9]+-do\.[0-9]+$|^latest$/;
+const DOKS_VERSION_PREFIX = /^1\.[0-9]+\.$/;
 const DO_SIZE = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 const WEEKDAYS = [
@@ -66,8 +66,14 @@ export function isPrivateCidr(cidr: string): boolean {
 
 const clusterSchema = z
   .strictObject({
-    /** DOKS version slug, e.g. `1.33.1-do.0`. */
-    version: z.string().regex(DOKS_VERSION, { error: "must be a DOKS version slug like 1.33.1-do.0" }),
+    /**
+     * DOKS minor version with a trailing dot, e.g. `1.33.`: the cluster gets the newest patch
+     * DigitalOcean offers under it (a pinned patch slug is retired within months).
+     */
+    versionPrefix: z
+      .string()
+      .regex(DOKS_VERSION_PREFIX, { error: "must be a DOKS minor version with a trailing dot, like 1.33." })
+      .default("1.33."),
     nodeSize: z
       .string()
       .regex(DO_SIZE, { error: "must be a DigitalOcean size slug like s-4vcpu-8gb" })
@@ -133,8 +139,17 @@ const featuresSchema = z
     litellm: z.boolean({ error: "must be true or false" }).default(true),
     appPlatform: z.boolean({ error: "must be true or false" }).default(true),
     backups: z.boolean({ error: "must be true or false" }).default(true),
+    /** Cloud: default-deny NetworkPolicies per namespace plus the flows the platform needs. */
+    networkPolicies: z.boolean({ error: "must be true or false" }).default(true),
   })
-  .default({ dataStack: true, n8n: true, litellm: true, appPlatform: true, backups: true });
+  .default({
+    dataStack: true,
+    n8n: true,
+    litellm: true,
+    appPlatform: true,
+    backups: true,
+    networkPolicies: true,
+  });
 
 const commonShape = {
   /** Short environment name used in resource names, e.g. `prod`, `local`. */
@@ -208,6 +223,8 @@ const imagesSchema = z
     frontend: imageRef("registry.digitalocean.com/ai-workbench/workbench-frontend:0.1.0"),
     api: imageRef("registry.digitalocean.com/ai-workbench/workbench-api:0.1.0"),
     agentRuntime: imageRef("registry.digitalocean.com/ai-workbench/agent-runtime:0.1.0"),
+    guardian: imageRef("registry.digitalocean.com/ai-workbench/guardian:0.1.0"),
+    /** The data-jobs image (dbt project + catalog seeder): dbt/Dockerfile, built by CI. */
     dbtRunner: imageRef("registry.digitalocean.com/ai-workbench/dbt-runner:0.1.0"),
     ocrBackend: imageRef("registry.digitalocean.com/ai-workbench/ocr-backend:0.1.0"),
     expenseApi: imageRef("registry.digitalocean.com/ai-workbench/expense-api:0.1.0"),
@@ -275,7 +292,7 @@ const pricesSchema = z
       .prefault({}),
     spacesMonthly: usd.default(5),
     loadBalancerMonthly: usd.default(12),
-    /** Block storage per GiB (Traefik's acme.json and n8n's Redis volumes). */
+    /** Block storage per GiB (the Prometheus, Alertmanager and n8n Redis volumes). */
     volumeGibMonthly: usd.default(0.1),
     supabaseMonthly: usd.default(25),
     /** LLM API spend estimate (seed: ~100 requests a day). */
@@ -297,9 +314,19 @@ const appPlatformSchema = z
   })
   .prefault({});
 
+const SUPABASE_REF = /^[a-z0-9]{20}$/;
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+
 const supabaseSchema = z
   .strictObject({
-    /** The project's API URL, e.g. https://<ref>.supabase.co (required to deploy). */
+    /** The project's reference (20 characters, from its URL): the pooler user is `postgres.<ref>`. */
+    projectRef: z
+      .string()
+      .regex(SUPABASE_REF, { error: "must be the project's 20-character reference (a-z, 0-9)" })
+      .optional(),
+    /** The project's AWS region, e.g. `ap-southeast-1`: the pooler host is `aws-0-<region>.pooler.supabase.com`. */
+    region: z.string().regex(AWS_REGION, { error: "must be an AWS region like ap-southeast-1" }).optional(),
+    /** The project's API URL. Default https://<projectRef>.supabase.co. */
     url: z
       .string()
       .regex(HTTPS_URL, { error: "must be the project's https URL like https://abcd.supabase.co" })
@@ -317,6 +344,75 @@ const chartsSchema = z
   .strictObject({
     traefik: z.string().regex(SEMVER, { error: "must be a chart version like 41.3.0" }).default("41.3.0"),
     n8n: z.string().regex(SEMVER, { error: "must be a chart version like 1.11.0" }).default("1.11.0"),
+    certManager: z
+      .string()
+      .regex(/^v[0-9]+\.[0-9]+\.[0-9]+$/, { error: "must be a chart version like v1.19.1" })
+      .default("v1.19.1"),
+    metricsServer: z
+      .string()
+      .regex(SEMVER, { error: "must be a chart version like 3.13.0" })
+      .default("3.13.0"),
+    kubePrometheusStack: z
+      .string()
+      .regex(SEMVER, { error: "must be a chart version like 79.2.0" })
+      .default("79.2.0"),
+  })
+  .prefault({});
+
+/** TLS: cert-manager's ClusterIssuer for Let's Encrypt (HTTP-01 through Traefik). */
+const tlsSchema = z
+  .strictObject({
+    /** Let's Encrypt's production CA, or staging (untrusted certificates, generous rate limits). */
+    acmeServer: z
+      .enum(["production", "staging"], { error: "must be production or staging" })
+      .default("production"),
+  })
+  .prefault({});
+
+/** The monitoring namespace's Prometheus stack, sized for a 3-6 node cluster. */
+const monitoringSchema = z
+  .strictObject({
+    /** Days Prometheus keeps samples. */
+    retentionDays: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .max(90, { error: "must be at most 90" })
+      .default(15),
+    /** Prometheus volume, GiB. */
+    prometheusStorageGi: z
+      .int({ error: "must be a whole number" })
+      .min(5, { error: "must be at least 5" })
+      .default(20),
+    /** Alertmanager volume, GiB. */
+    alertmanagerStorageGi: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .default(2),
+  })
+  .prefault({});
+
+/** Cloud database: Supabase's pooler (transaction port 6543) over TLS. */
+const cloudDatabaseSchema = z
+  .strictObject({
+    /** Default: the pooler, aws-0-<supabase.region>.pooler.supabase.com. */
+    host: z.string().regex(HOSTNAME, { error: "must be a hostname or IPv4 address" }).optional(),
+    port: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be a TCP port (1-65535)" })
+      .max(65535, { error: "must be a TCP port (1-65535)" })
+      .default(6543),
+    name: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" })
+      .default("postgres"),
+    /** Default: `postgres.<supabase.projectRef>` on a pooler host, else `postgres`. */
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" })
+      .optional(),
+    sslMode: z
+      .enum(["disable", "require", "verify-full"], { error: "must be one of disable, require, verify-full" })
+      .default("require"),
   })
   .prefault({});
 
@@ -334,6 +430,15 @@ const cloudSchema = z.strictObject({
     })
     .default("10.10.0.0/16"),
   cluster: clusterSchema,
+  database: cloudDatabaseSchema,
+  /**
+   * Deploy what pulls images from the registry (workbench services, data-job CronJobs, App
+   * Platform apps). False for the first `up`: the registry must exist and hold the images
+   * first (README, first deploy). Default false.
+   */
+  deployWorkloads: z.boolean({ error: "must be true or false" }).default(false),
+  tls: tlsSchema,
+  monitoring: monitoringSchema,
   registryTier: z
     .enum(["starter", "basic", "professional"], { error: "must be one of starter, basic, professional" })
     .default("basic"),
@@ -376,13 +481,61 @@ const cloudSchema = z.strictObject({
   n8nApiKey: optionalSecret(z.string().min(20, { error: "must be an n8n API key" })),
 });
 
-const stackConfigSchema = z.discriminatedUnion("profile", [localSchema, cloudSchema], {
-  error: "must be 'local' or 'cloud'",
-});
+/** Supabase's shared pooler host for a project region (IPv4; the direct host is IPv6-only). */
+export function supabasePoolerHost(region: string): string {
+  return `aws-0-${region}.pooler.supabase.com`;
+}
+
+type ParsedCloud = z.infer<typeof cloudSchema>;
+
+/**
+ * The cloud profile's Supabase connection defaults: the pooler host from `supabase.region`,
+ * the pooler's user format `postgres.<projectRef>` and the API URL from the reference.
+ */
+function withSupabaseDefaults(config: ParsedCloud) {
+  const ref = config.supabase.projectRef;
+  const host =
+    config.database.host ?? (config.supabase.region ? supabasePoolerHost(config.supabase.region) : "");
+  const user =
+    config.database.user ?? (ref && host.endsWith(".pooler.supabase.com") ? `postgres.${ref}` : "postgres");
+  const url = config.supabase.url ?? (ref ? `https://${ref}.supabase.co` : undefined);
+  return {
+    ...config,
+    database: { ...config.database, host, user },
+    supabase: { ...config.supabase, ...(url ? { url } : {}) },
+  };
+}
+
+const stackConfigSchema = z
+  .discriminatedUnion("profile", [localSchema, cloudSchema], {
+    error: "must be 'local' or 'cloud'",
+  })
+  .superRefine((config, ctx) => {
+    if (config.profile !== "cloud") return;
+    if (config.database.host === undefined && config.supabase.region === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["supabase", "region"],
+        message:
+          "is required unless database.host is set: the pooler host is aws-0-<region>.pooler.supabase.com",
+        input: undefined,
+      });
+    }
+    const pooler = (config.database.host ?? ".pooler.supabase.com").endsWith(".pooler.supabase.com");
+    if (pooler && config.database.user === undefined && config.supabase.projectRef === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["supabase", "projectRef"],
+        message: "is required for the pooler, whose user is postgres.<projectRef> (or set database.user)",
+        input: undefined,
+      });
+    }
+  })
+  .transform((config) => (config.profile === "cloud" ? withSupabaseDefaults(config) : config));
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type LocalStackConfig = z.infer<typeof localSchema>;
-export type CloudStackConfig = z.infer<typeof cloudSchema>;
+export type CloudStackConfig = Extract<StackConfig, { profile: "cloud" }>;
 export type PriceTable = CloudStackConfig["prices"];
 export type LlmConfig = CloudStackConfig["llm"];
 export type ImagesConfig = CloudStackConfig["images"];

@@ -16,8 +16,15 @@ import {
 } from "../components/cloud/index.ts";
 import { connectionUrl, SqlStatements, WorkbenchDatabase } from "../components/database/index.ts";
 import {
+  BACKUP_TIERS,
   backupLifecycleRules,
+  CertManager,
   DbtSchedules,
+  LITELLM_PORT,
+  MetricsServer,
+  Monitoring,
+  NetworkPolicies,
+  WORKBENCH_NAMESPACES,
   LiteLlm,
   N8n,
   Namespaces,
@@ -38,8 +45,6 @@ import { adminConnection } from "./admin-connection.ts";
 import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
 
-/** Size of Traefik's acme.json volume (DigitalOcean's smallest). */
-export const TRAEFIK_VOLUME_GIB = 1;
 /** Size of n8n's queue Redis volume. */
 export const N8N_REDIS_VOLUME_GIB = 1;
 /** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
@@ -47,6 +52,10 @@ export const APP_SCHEMAS = { n8n: "n8n", litellm: "litellm" } as const;
 
 /** The App Platform apps (seed 001): OCR backend and Expense API. */
 export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
+/** Name prefix of the backup CronJobs (`postgres-backup-<tier>`). */
+export const BACKUP_JOB_PREFIX = "postgres-backup";
+/** n8n's HTTP port (its chart's default). */
+const N8N_PORT = 5678;
 
 /** What `npm run cost` prices: derived from the config exactly as {@link cloudPlatform} deploys it. */
 export function costInputFromConfig(config: CloudStackConfig): CostInput {
@@ -56,6 +65,7 @@ export function costInputFromConfig(config: CloudStackConfig): CostInput {
       nodeCount: config.cluster.nodeCount,
       maxNodes: config.cluster.maxNodes,
     },
+    // The full platform (deployWorkloads true), which is what runs after the first deploy.
     apps: config.features.appPlatform
       ? APP_PLATFORM_APPS.map((name) => ({
           name,
@@ -66,7 +76,12 @@ export function costInputFromConfig(config: CloudStackConfig): CostInput {
     registryTier: config.registryTier,
     spacesBuckets: 1,
     loadBalancers: 1,
-    volumesGib: [TRAEFIK_VOLUME_GIB, ...(config.features.n8n ? [N8N_REDIS_VOLUME_GIB] : [])],
+    // Prometheus and Alertmanager (monitoring), n8n's queue Redis. Traefik keeps no volume.
+    volumes: [
+      { name: "prometheus", gib: config.monitoring.prometheusStorageGi },
+      { name: "alertmanager", gib: config.monitoring.alertmanagerStorageGi },
+      ...(config.features.n8n ? [{ name: "n8n-redis", gib: N8N_REDIS_VOLUME_GIB }] : []),
+    ],
     supabase: true,
     llmApi: config.features.litellm,
   };
@@ -109,7 +124,7 @@ export function cloudPlatform(config: CloudStackConfig) {
     {
       region: config.region,
       vpcId: network.vpcId,
-      version: config.cluster.version,
+      versionPrefix: config.cluster.versionPrefix,
       nodeSize: config.cluster.nodeSize,
       nodeCount: config.cluster.nodeCount,
       minNodes: config.cluster.minNodes,
@@ -134,22 +149,33 @@ export function cloudPlatform(config: CloudStackConfig) {
   // ---- Supabase: the database layer and the apps' schemas -----------------------------
   const admin = adminConnection(config);
   const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
+  // Prod data: nothing in the database layer is dropped on delete or replace (README,
+  // "Destroying prod data" for the explicit operator steps).
   const database = new WorkbenchDatabase("workbench", {
     connection: admin,
     projectRoot: REPO_ROOT,
     environment: env,
+    retainOnDelete: true,
   });
-  const appSchemas = new SqlStatements(`${base}-app-schemas`, {
-    connection: session,
-    apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
-    // Kept on delete: the schemas hold n8n's workflows and LiteLLM's keys and spend.
-    undo: [],
-  });
+  const appSchemas = new SqlStatements(
+    `${base}-app-schemas`,
+    {
+      connection: session,
+      apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
+      // Kept on delete: the schemas hold n8n's workflows and LiteLLM's keys and spend.
+      undo: [],
+    },
+    { retainOnDelete: true },
+  );
   const databaseUrl = pulumi.secret(admin.apply((connection) => connectionUrl(connection, true)));
 
   // ---- Kubernetes ----------------------------------------------------------------------
   const provider = cluster.provider;
-  const namespaces = new Namespaces(`${base}-namespaces`, { provider });
+  // node-exporter needs the host's network, PIDs and paths: `monitoring` is privileged.
+  const namespaces = new Namespaces(`${base}-namespaces`, {
+    provider,
+    enforceIn: { monitoring: "privileged" },
+  });
   const workbenchNs = namespaces.nameOf("ai-workbench");
 
   const masterKey = features.litellm
@@ -213,6 +239,21 @@ export function cloudPlatform(config: CloudStackConfig) {
     registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
   });
 
+  // ---- Cluster services: TLS, resource metrics, monitoring, network policies -------------
+  const hosts = [
+    domain,
+    `api.${domain}`,
+    ...(features.n8n ? [`n8n.${domain}`] : []),
+    ...(features.litellm ? [`litellm.${domain}`] : []),
+  ];
+  const certManager = new CertManager("cert-manager", {
+    provider,
+    namespace: namespaces.nameOf("cert-manager"),
+    chartVersion: config.charts.certManager,
+    acmeServer: config.tls.acmeServer,
+    ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
+    certificate: { namespace: namespaces.nameOf("traefik"), dnsNames: hosts },
+  });
   new Traefik("traefik", {
     provider,
     namespace: namespaces.nameOf("traefik"),
@@ -220,9 +261,46 @@ export function cloudPlatform(config: CloudStackConfig) {
     hostname: domain,
     trustedIps: [config.vpcCidr],
     loadBalancerName: `${base}-lb`,
-    persistenceSizeGi: TRAEFIK_VOLUME_GIB,
-    ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
+    defaultCertificateSecret: certManager.secretName,
   });
+  new MetricsServer("metrics-server", { provider, chartVersion: config.charts.metricsServer });
+  new Monitoring("monitoring", {
+    provider,
+    namespace: namespaces.nameOf("monitoring"),
+    chartVersion: config.charts.kubePrometheusStack,
+    retentionDays: config.monitoring.retentionDays,
+    prometheusStorageGi: config.monitoring.prometheusStorageGi,
+    alertmanagerStorageGi: config.monitoring.alertmanagerStorageGi,
+    alerts: {
+      namespaces: WORKBENCH_NAMESPACES,
+      jobsNamespace: "ai-workbench",
+      // The frequent tiers: each must succeed at least every 26 h (weekly fails loudly on its own).
+      backupCronJobs: BACKUP_TIERS.filter((tier) => tier.name !== "weekly").map(
+        (tier) => `${BACKUP_JOB_PREFIX}-${tier.name}`,
+      ),
+      dbtCronJobs: ["dbt-ingest", "dbt-transform", "dbt-backfill"],
+      dataQualityCronJob: "dbt-data-quality",
+    },
+  });
+  if (features.networkPolicies) {
+    new NetworkPolicies("network-policies", {
+      provider,
+      namespaces: WORKBENCH_NAMESPACES,
+      namespaceOf: (namespace) => namespaces.nameOf(namespace),
+      ingressNamespace: "traefik",
+      monitoringNamespace: "monitoring",
+      internetEgress: ["ai-workbench", "n8n", "litellm", "cert-manager"],
+      // cert-manager checks each HTTP-01 challenge through the load balancer before Let's Encrypt does.
+      extraEgressPorts: { "cert-manager": [80] },
+      apiServerWebhooks: ["cert-manager", "monitoring"],
+      flows: [
+        { from: "ai-workbench", to: "litellm", ports: [LITELLM_PORT] },
+        { from: "n8n", to: "litellm", ports: [LITELLM_PORT] },
+        { from: "ai-workbench", to: "n8n", ports: [N8N_PORT] },
+      ],
+    });
+  }
+
   let litellm: LiteLlm | undefined;
   if (features.litellm && secrets.llmSecretName) {
     litellm = new LiteLlm("litellm", {
@@ -326,44 +404,60 @@ export function cloudPlatform(config: CloudStackConfig) {
         secretEnv: { LITELLM_API_KEY: { secretName: integrationsSecret, key: "LITELLM_API_KEY" } },
       }
     : {};
-  const services = new WorkbenchServices("workbench", {
-    provider,
-    namespace: workbenchNs,
-    imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
-    services: [
-      {
-        name: "frontend",
-        image: config.images.frontend,
-        port: 3000,
-        host: domain,
-        readinessPath: "/",
-        env: { NEXT_PUBLIC_SUPABASE_URL: supabaseUrl, NEXT_PUBLIC_API_URL: `https://api.${domain}` },
-      },
-      {
-        name: "api",
-        image: config.images.api,
-        port: 8000,
-        host: `api.${domain}`,
-        env: { SUPABASE_URL: supabaseUrl, AGENT_RUNTIME_URL: "http://agent-runtime", ...llm.env },
-        secretEnv: {
-          SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
-          DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
-          ...llm.secretEnv,
-        },
-      },
-      {
-        name: "agent-runtime",
-        image: config.images.agentRuntime,
-        port: 8080,
-        env: { SUPABASE_URL: supabaseUrl, ...llm.env },
-        secretEnv: {
-          SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
-          ...llm.secretEnv,
-        },
-        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
-      },
-    ],
-  });
+  // ---- Workloads from the registry: only once the images are there (deployWorkloads) ----
+  const workloads = config.deployWorkloads;
+  const services = !workloads
+    ? undefined
+    : new WorkbenchServices("workbench", {
+        provider,
+        namespace: workbenchNs,
+        imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+        services: [
+          {
+            name: "frontend",
+            image: config.images.frontend,
+            port: 3000,
+            host: domain,
+            readinessPath: "/",
+            env: { NEXT_PUBLIC_SUPABASE_URL: supabaseUrl, NEXT_PUBLIC_API_URL: `https://api.${domain}` },
+          },
+          {
+            name: "api",
+            image: config.images.api,
+            port: 8000,
+            host: `api.${domain}`,
+            env: { SUPABASE_URL: supabaseUrl, AGENT_RUNTIME_URL: "http://agent-runtime", ...llm.env },
+            secretEnv: {
+              SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
+              DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
+              ...llm.secretEnv,
+            },
+          },
+          {
+            name: "agent-runtime",
+            image: config.images.agentRuntime,
+            port: 8080,
+            env: { SUPABASE_URL: supabaseUrl, GUARDIAN_URL: "http://guardian", ...llm.env },
+            secretEnv: {
+              SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
+              ...llm.secretEnv,
+            },
+            resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
+          },
+          {
+            // Guardian: the quality checks (validation) behind the API; cluster-internal.
+            name: "guardian",
+            image: config.images.guardian,
+            port: 8080,
+            env: { SUPABASE_URL: supabaseUrl, ...llm.env },
+            secretEnv: {
+              SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
+              DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
+              ...llm.secretEnv,
+            },
+          },
+        ],
+      });
 
   if (features.dataStack) {
     // The deployment builds the medallion once and seeds the catalog (dbt runs where
@@ -392,11 +486,18 @@ export function cloudPlatform(config: CloudStackConfig) {
       },
       { dependsOn: [medallion] },
     );
+  }
+  if (features.dataStack && workloads) {
     new DbtSchedules("dbt", {
       provider,
       namespace: workbenchNs,
       image: config.images.dbtRunner,
       imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+      // The daily data-quality run re-scores the catalog and raises alerts, as the admin.
+      catalog: {
+        databaseUrl: { secretName: supabaseSecret, key: "DATABASE_URL" },
+        ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+      },
       connection: {
         host: config.database.host,
         port: config.database.port,
@@ -432,7 +533,7 @@ export function cloudPlatform(config: CloudStackConfig) {
   }
 
   const apps: Record<string, pulumi.Output<string>> = {};
-  if (features.appPlatform) {
+  if (features.appPlatform && workloads) {
     const supabaseKey = pulumi.secret(config.supabaseServiceRoleKey as string);
     const common = {
       region: config.region,
@@ -478,12 +579,14 @@ export function cloudPlatform(config: CloudStackConfig) {
     region: config.region,
     vpcId: network.vpcId,
     clusterId: cluster.clusterId,
+    clusterVersion: cluster.version,
+    workloadsDeployed: workloads,
     kubeconfig: cluster.kubeconfig,
     registryEndpoint: registry.endpoint,
     bucketName: bucket.bucketName,
     appliedMigrations: database.appliedVersions,
     urls: {
-      services: services.publicUrls,
+      ...(services ? { services: services.publicUrls } : {}),
       ...(n8n ? { n8n: n8n.url } : {}),
       ...(litellm ? { litellm: litellm.url } : {}),
       ...apps,

@@ -14,8 +14,18 @@ export interface ClusterArgs {
   region: string;
   /** VPC the nodes live in (Network.vpcId). */
   vpcId: pulumi.Input<string>;
-  /** DOKS version slug from config, e.g. `1.33.1-do.0`. */
-  version: string;
+  /**
+   * DOKS minor version as a prefix, e.g. `1.33.`: the newest patch DigitalOcean offers under
+   * it is looked up on every run (never a pinned patch slug, which DigitalOcean retires).
+   */
+  versionPrefix: string;
+  /**
+   * Command that prints the cluster's exec credential (client.authentication.k8s.io/v1beta1).
+   * Default `doctl`, which reads DIGITALOCEAN_ACCESS_TOKEN. No token is stored in the kubeconfig.
+   */
+  credentialCommand?: string;
+  /** Protect the cluster from deletion (`pulumi state unprotect` first). Default true. */
+  protect?: boolean;
   /** Droplet size of the node pool. Default `s-4vcpu-8gb`. */
   nodeSize?: string;
   /** Initial node count; must lie within [minNodes, maxNodes]. Default 3. */
@@ -34,6 +44,51 @@ export interface ClusterArgs {
   nodeTags?: pulumi.Input<string>[];
 }
 
+/** Builds a kubeconfig whose user runs `command` for a token (nothing secret inside). */
+export function execKubeconfig(args: {
+  clusterName: string;
+  clusterId: string;
+  endpoint: string;
+  /** Base64 CA bundle (kubeConfigs[0].clusterCaCertificate). */
+  caCertificate: string;
+  command: string;
+}): string {
+  const context = `do-${args.clusterName}`;
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [
+      {
+        name: context,
+        cluster: { server: args.endpoint, "certificate-authority-data": args.caCertificate },
+      },
+    ],
+    users: [
+      {
+        name: `${context}-admin`,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: args.command,
+            args: [
+              "kubernetes",
+              "cluster",
+              "kubeconfig",
+              "exec-credential",
+              "--version=v1beta1",
+              args.clusterId,
+            ],
+            interactiveMode: "Never",
+            provideClusterInfo: false,
+          },
+        },
+      },
+    ],
+    contexts: [{ name: context, context: { cluster: context, user: `${context}-admin` } }],
+    "current-context": context,
+  });
+}
+
 /**
  * A DOKS cluster in the VPC with one autoscaling node pool, and the one explicit
  * Kubernetes provider built from its kubeconfig (kept secret). Every Kubernetes and Helm
@@ -41,13 +96,17 @@ export interface ClusterArgs {
  * kubeconfig is never used. Token `workbench:cloud:Cluster`.
  *
  * The kubeconfig DigitalOcean returns carries a token that expires after 7 days; a
- * `pulumi refresh` fetches a fresh one.
+ * provider built from it would fail a week after each `up`. The provider's kubeconfig
+ * instead holds the endpoint, the CA and an exec credential ({@link execKubeconfig}):
+ * every run asks `doctl` for a fresh short-lived token, and nothing that expires is stored.
  */
 export class Cluster extends pulumi.ComponentResource {
   public readonly clusterId: pulumi.Output<string>;
   public readonly clusterName: pulumi.Output<string>;
   public readonly endpoint: pulumi.Output<string>;
-  /** The admin kubeconfig: always a secret. */
+  /** DOKS version the cluster was created with (newest patch under the prefix). */
+  public readonly version: pulumi.Output<string>;
+  /** Admin kubeconfig with an exec credential (no token); kept secret all the same. */
   public readonly kubeconfig: pulumi.Output<string>;
   /** The Kubernetes provider every Kubernetes and Helm resource must use. */
   public readonly provider: k8s.Provider;
@@ -79,6 +138,12 @@ export class Cluster extends pulumi.ComponentResource {
         this,
       );
     }
+    if (!/^1\.[0-9]+\.$/.test(args.versionPrefix)) {
+      throw new pulumi.ResourceError(
+        `${name}: versionPrefix must be a DOKS minor version with a trailing dot, like 1.33. (got ${args.versionPrefix})`,
+        this,
+      );
+    }
     if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(window.startTime)) {
       throw new pulumi.ResourceError(
         `${name}: maintenanceWindow.startTime must be a UTC time HH:MM (got ${window.startTime})`,
@@ -86,11 +151,25 @@ export class Cluster extends pulumi.ComponentResource {
       );
     }
 
+    // Looked up on every run: the newest patch of the configured minor version.
+    const versions = digitalocean.getKubernetesVersionsOutput(
+      { versionPrefix: args.versionPrefix },
+      { parent: this },
+    );
+    const version = versions.latestVersion.apply((latest) => {
+      if (!latest) {
+        throw new Error(
+          `${name}: DigitalOcean offers no DOKS version under ${args.versionPrefix}: set workbench:cluster.versionPrefix to a supported minor (doctl kubernetes options versions)`,
+        );
+      }
+      return latest;
+    });
+
     const cluster = new digitalocean.KubernetesCluster(
       name,
       {
         region: args.region,
-        version: args.version,
+        version,
         vpcUuid: args.vpcId,
         autoUpgrade,
         surgeUpgrade: args.surgeUpgrade ?? true,
@@ -108,18 +187,23 @@ export class Cluster extends pulumi.ComponentResource {
       },
       {
         parent: this,
+        protect: args.protect ?? true,
         // The cluster autoscaler moves nodeCount between minNodes and maxNodes, and with
-        // autoUpgrade DigitalOcean moves the patch version: neither is drift to undo.
+        // autoUpgrade DigitalOcean moves the patch version: neither is drift to undo (nor is a
+        // newer patch appearing under the prefix).
         ignoreChanges: autoUpgrade ? ["nodePool.nodeCount", "version"] : ["nodePool.nodeCount"],
       },
     );
 
+    const command = args.credentialCommand ?? "doctl";
     this.kubeconfig = pulumi.secret(
-      cluster.kubeConfigs.apply((configs) => {
-        const raw = configs[0]?.rawConfig;
-        if (!raw) throw new Error(`cluster ${name} returned no kubeconfig`);
-        return raw;
-      }),
+      pulumi
+        .all([cluster.name, cluster.id, cluster.endpoint, cluster.kubeConfigs])
+        .apply(([clusterName, clusterId, endpoint, configs]) => {
+          const caCertificate = configs[0]?.clusterCaCertificate;
+          if (!caCertificate) throw new Error(`cluster ${name} returned no CA certificate`);
+          return execKubeconfig({ clusterName, clusterId, endpoint, caCertificate, command });
+        }),
     );
     this.provider = new k8s.Provider(
       `${name}-k8s`,
@@ -128,12 +212,14 @@ export class Cluster extends pulumi.ComponentResource {
     );
 
     this.clusterId = cluster.id;
+    this.version = cluster.version;
     this.clusterName = cluster.name;
     this.endpoint = cluster.endpoint;
     this.registerOutputs({
       clusterId: this.clusterId,
       clusterName: this.clusterName,
       endpoint: this.endpoint,
+      version: this.version,
       kubeconfig: this.kubeconfig,
     });
   }

@@ -30,8 +30,8 @@ export interface CostInput {
   spacesBuckets: number;
   /** DigitalOcean load balancers (Traefik's Service). */
   loadBalancers: number;
-  /** Block-storage volumes, GiB each. */
-  volumesGib: number[];
+  /** Block-storage volumes: what each holds and its size in GiB. */
+  volumes: { name: string; gib: number }[];
   /** Supabase Pro plan (the database lives there). */
   supabase: boolean;
   /** LLM API spend through the gateway. */
@@ -95,8 +95,9 @@ export function estimateMonthlyCost(input: CostInput, prices: PriceTable): CostE
   add("Container Registry", input.registryTier, 1, prices.registryMonthly[input.registryTier]);
   add("Spaces", "250 GiB storage + 1 TiB transfer", input.spacesBuckets, prices.spacesMonthly);
   add("Load Balancer", "Traefik service", input.loadBalancers, prices.loadBalancerMonthly);
-  const volumeGib = input.volumesGib.reduce((sum, size) => sum + size, 0);
-  add("Block storage", `${input.volumesGib.length} volume(s), GiB`, volumeGib, prices.volumeGibMonthly);
+  const volumeGib = input.volumes.reduce((sum, volume) => sum + volume.gib, 0);
+  const volumeSpec = `GiB: ${input.volumes.map((volume) => `${volume.name} ${volume.gib}`).join(", ")}`;
+  add("Block storage", volumeSpec, volumeGib, prices.volumeGibMonthly);
   if (input.supabase) add("Supabase", "Pro plan", 1, prices.supabaseMonthly);
   if (input.llmApi) add("LLM API", "estimate (~100 requests/day)", 1, prices.llmApiMonthly);
 

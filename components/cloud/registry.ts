@@ -11,6 +11,8 @@ export interface RegistryArgs {
   tier?: RegistryTier;
   /** Region slug for the registry's storage, e.g. `sgp1`. Default DigitalOcean's choice. */
   region?: string;
+  /** Protect the registry (and the images in it) from deletion. Default true. */
+  protect?: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export class Registry extends pulumi.ComponentResource {
         subscriptionTierSlug: tier,
         ...(args.region ? { region: args.region } : {}),
       },
-      { parent: this },
+      { parent: this, protect: args.protect ?? true },
     );
     const credentials = new digitalocean.ContainerRegistryDockerCredentials(
       `${name}-pull`,

@@ -27,6 +27,8 @@ export interface SpacesBucketArgs {
    * Its secret is a secret output.
    */
   accessKeyPermission?: "read" | "readwrite" | "fullaccess";
+  /** Protect the bucket (the backups in it) from deletion. Default true. */
+  protect?: boolean;
 }
 
 /**
@@ -92,7 +94,7 @@ export class SpacesBucket extends pulumi.ComponentResource {
         versioning: { enabled: versioning },
         lifecycleRules,
       },
-      { parent: this },
+      { parent: this, protect: args.protect ?? true },
     );
 
     if (args.accessKeyPermission) {

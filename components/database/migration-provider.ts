@@ -15,6 +15,8 @@ export interface MigrationSetInputs {
   migrations: MigrationRecord[];
   /** Schemas the migrations create; dropped (cascade) when the set is deleted. */
   ownedSchemas: string[];
+  /** False: never drop anything, and migrate a new target in place instead of replacing. Absent: true. */
+  dropOnDelete?: boolean;
 }
 
 export interface MigrationSetOutputs extends MigrationSetInputs {
@@ -47,8 +49,11 @@ export const migrationSetProvider: pulumi.dynamic.ResourceProvider = {
     const changes =
       !sameTarget ||
       JSON.stringify(olds.migrations) !== JSON.stringify(news.migrations) ||
-      JSON.stringify(olds.ownedSchemas) !== JSON.stringify(news.ownedSchemas);
-    return { changes, replaces: sameTarget ? [] : ["connection"], deleteBeforeReplace: false };
+      JSON.stringify(olds.ownedSchemas) !== JSON.stringify(news.ownedSchemas) ||
+      (olds.dropOnDelete ?? true) !== (news.dropOnDelete ?? true);
+    // A replacement would delete the old set, which drops its schemas: only where dropping is allowed.
+    const replace = !sameTarget && news.dropOnDelete !== false;
+    return { changes, replaces: replace ? ["connection"] : [], deleteBeforeReplace: false };
   },
   async create(inputs: MigrationSetInputs) {
     const outs = await apply(inputs);
@@ -58,6 +63,8 @@ export const migrationSetProvider: pulumi.dynamic.ResourceProvider = {
     return { outs: await apply(news) };
   },
   async delete(_id, props: MigrationSetOutputs) {
+    // Kept (the cloud profile): destroying prod data is an operator's explicit act (README).
+    if (props.dropOnDelete === false) return;
     await withClient(props.connection, async (client) => {
       for (const schema of [...props.ownedSchemas, "workbench_migrations"]) {
         await client.query(`drop schema if exists ${quoteIdent(schema)} cascade`);

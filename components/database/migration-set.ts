@@ -13,6 +13,12 @@ export interface MigrationSetArgs {
   directory?: string;
   /** Schemas the migrations create, dropped with everything in them when the stack is destroyed. */
   ownedSchemas: string[];
+  /**
+   * Drop the owned schemas when the resource is deleted, and replace it (drop on the old
+   * target) when the database host, port or name changes. Default true (local stack, tests).
+   * False (the cloud profile): a new target is migrated in place and nothing is ever dropped.
+   */
+  dropOnDelete?: boolean;
 }
 
 /**
@@ -41,6 +47,7 @@ export class MigrationSet extends pulumi.dynamic.Resource {
         directory,
         migrations,
         ownedSchemas: args.ownedSchemas,
+        dropOnDelete: args.dropOnDelete ?? true,
         appliedVersions: undefined,
       },
       opts,

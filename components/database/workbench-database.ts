@@ -42,6 +42,12 @@ export interface WorkbenchDatabaseArgs {
    * On Supabase it is Supabase's and is never touched. Default false.
    */
   ownsAuthSchema?: boolean;
+  /**
+   * Keep everything on delete or replace: no schema is dropped, no role or grant removed,
+   * and a changed host migrates the new target in place (the cloud profile, where the
+   * database holds prod data). Default false: `destroy` leaves an empty database.
+   */
+  retainOnDelete?: boolean;
 }
 
 /**
@@ -120,22 +126,29 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
 
     const ownedSchemas: string[] = [...MIGRATED_SCHEMAS, ...(args.ownsAuthSchema ? ["auth"] : [])];
+    const retainOnDelete = args.retainOnDelete ?? false;
+    const child = { parent: this, retainOnDelete };
     const migrations = new MigrationSet(
       `${name}-migrations`,
-      { connection: args.connection, projectRoot: args.projectRoot, ownedSchemas },
-      { parent: this },
+      {
+        connection: args.connection,
+        projectRoot: args.projectRoot,
+        ownedSchemas,
+        dropOnDelete: !retainOnDelete,
+      },
+      child,
     );
 
     const dbt = new LoginRole(
       `${name}-dbt-runner`,
       { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
-      { parent: this },
+      child,
     );
     const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
     new SqlStatements(
       `${name}-dbt-runner-grants`,
       { connection: args.connection, ...dbtGrants },
-      { parent: this, dependsOn: [migrations, dbt] },
+      { ...child, dependsOn: [migrations, dbt] },
     );
 
     const n8n = new LoginRole(
@@ -146,12 +159,12 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
         connectionLimit: 10,
         memberOf: [AUTOMATION_GROUPS.n8n],
       },
-      { parent: this, dependsOn: [migrations] },
+      { ...child, dependsOn: [migrations] },
     );
     new SqlStatements(
       `${name}-n8n-grants`,
       { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
-      { parent: this, dependsOn: [migrations, n8n] },
+      { ...child, dependsOn: [migrations, n8n] },
     );
 
     // One login per automation, each a member of its group role only.
@@ -164,7 +177,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
           connectionLimit,
           memberOf: [group],
         },
-        { parent: this, dependsOn: [migrations] },
+        { ...child, dependsOn: [migrations] },
       );
     const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
     const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);

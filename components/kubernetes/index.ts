@@ -18,6 +18,29 @@ export {
   traefikValues,
   TRAEFIK_CHART_REPO,
 } from "./traefik.ts";
+export {
+  CertManager,
+  type CertManagerArgs,
+  certManagerValues,
+  ACME_SERVERS,
+  DEFAULT_TLS_SECRET,
+} from "./cert-manager.ts";
+export { MetricsServer, type MetricsServerArgs, metricsServerValues } from "./metrics-server.ts";
+export {
+  Monitoring,
+  type MonitoringArgs,
+  type AlertRule,
+  workbenchAlertRules,
+  kubePrometheusStackValues,
+  ANNOTATED_PODS_SCRAPE,
+} from "./monitoring.ts";
+export {
+  NetworkPolicies,
+  type NetworkPoliciesArgs,
+  type PolicyPlan,
+  networkPolicyPlan,
+  EGRESS_PORTS,
+} from "./network-policies.ts";
 export { N8n, type N8nArgs, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
 export {
   liteLlmConfig,
@@ -35,7 +58,14 @@ export {
   type WorkbenchServicesArgs,
   type WorkbenchServiceSpec,
 } from "./workbench-services.ts";
-export { DbtSchedules, type SchedulesArgs, type DbtSchedule, DBT_SCHEDULES } from "./schedules.ts";
+export {
+  DbtSchedules,
+  type SchedulesArgs,
+  type DbtSchedule,
+  DBT_SCHEDULES,
+  DATA_QUALITY_SCRIPT,
+  DQ_BELOW_THRESHOLD_EXIT,
+} from "./schedules.ts";
 export {
   PostgresBackups,
   type PostgresBackupsArgs,

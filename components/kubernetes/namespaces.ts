@@ -12,6 +12,7 @@ export const WORKBENCH_NAMESPACES = [
   "langfuse",
   "traefik",
   "monitoring",
+  "cert-manager",
 ] as const;
 export type WorkbenchNamespace = (typeof WORKBENCH_NAMESPACES)[number];
 
@@ -25,6 +26,11 @@ export interface NamespacesArgs {
    * meet it), with `restricted` audited and warned about.
    */
   enforce?: "privileged" | "baseline" | "restricted";
+  /**
+   * Per-namespace exceptions to `enforce`, e.g. `{ monitoring: "privileged" }` for
+   * node-exporter (host network, PID and paths). Default none.
+   */
+  enforceIn?: Readonly<Record<string, "privileged" | "baseline" | "restricted">>;
 }
 
 /**
@@ -48,6 +54,13 @@ export class Namespaces extends pulumi.ComponentResource {
         this,
       );
     }
+    const unknown = Object.keys(args.enforceIn ?? {}).filter((namespace) => !names.includes(namespace));
+    if (unknown.length > 0) {
+      throw new pulumi.ResourceError(
+        `${name}: enforceIn names ${unknown.join(", ")}, which is not managed here`,
+        this,
+      );
+    }
     const duplicates = names.filter((namespace, index) => names.indexOf(namespace) !== index);
     if (duplicates.length > 0) {
       throw new pulumi.ResourceError(`${name}: namespace ${duplicates.join(", ")} is listed twice`, this);
@@ -64,7 +77,7 @@ export class Namespaces extends pulumi.ComponentResource {
               labels: {
                 "app.kubernetes.io/part-of": "ai-workbench",
                 "app.kubernetes.io/managed-by": "pulumi",
-                "pod-security.kubernetes.io/enforce": enforce,
+                "pod-security.kubernetes.io/enforce": args.enforceIn?.[namespace] ?? enforce,
                 "pod-security.kubernetes.io/audit": "restricted",
                 "pod-security.kubernetes.io/warn": "restricted",
               },

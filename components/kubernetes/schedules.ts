@@ -19,11 +19,22 @@ export interface DbtSchedule {
   schedule: string;
   /** dbt arguments (command and selection), e.g. `["build", "--select", "tag:bronze"]`. */
   dbtArgs: string[];
+  /**
+   * Instead of dbt alone, the image's data-quality script: `dbt test`, then re-score the
+   * catalog from the run's artifacts and raise alerts (the seeder), exit 3 when a table's
+   * DQ is below its threshold. Needs {@link SchedulesArgs.catalog}.
+   */
+  rescoreCatalog?: boolean;
   /** Created suspended: runs only when triggered by hand (`kubectl create job --from=cronjob/...`). */
   suspend?: boolean;
   /** Longest a run may take, seconds. */
   deadlineSeconds: number;
 }
+
+/** The data-jobs image's data-quality script (scripts/data-jobs/data-quality). */
+export const DATA_QUALITY_SCRIPT = "/app/scripts/data-jobs/data-quality";
+/** Its exit code when a table's DQ score is below threshold (the Job fails without retry). */
+export const DQ_BELOW_THRESHOLD_EXIT = 3;
 
 /** Seed 002's orchestration, as CronJobs (the layers are selected by tag, like scripts/dbt.ts). */
 export const DBT_SCHEDULES: readonly DbtSchedule[] = [
@@ -41,8 +52,14 @@ export const DBT_SCHEDULES: readonly DbtSchedule[] = [
     dbtArgs: ["build", "--select", "tag:silver", "tag:gold", "tag:platinum"],
     deadlineSeconds: 3000,
   },
-  // data_quality_dag: daily at 08:00 UTC.
-  { name: "data-quality", schedule: "0 8 * * *", dbtArgs: ["test"], deadlineSeconds: 3600 },
+  // data_quality_dag: daily at 08:00 UTC: test, re-score, alert (like the local stack's seeding).
+  {
+    name: "data-quality",
+    schedule: "0 8 * * *",
+    dbtArgs: ["test"],
+    rescoreCatalog: true,
+    deadlineSeconds: 3600,
+  },
   // backfill_dag: manual only.
   {
     name: "backfill",
@@ -85,6 +102,14 @@ export interface SchedulesArgs {
   imagePullSecret?: pulumi.Input<string>;
   /** Requests and limits per run. Default 250m/512Mi requests, 1 CPU/2Gi limits. */
   resources?: ResourceBudget;
+  /**
+   * For schedules that re-score the catalog: the admin database URL (a Secret key; the
+   * seeder writes ip_workbench) and the quality-alerts webhook (optional).
+   */
+  catalog?: {
+    databaseUrl: { secretName: pulumi.Input<string>; key: string };
+    alertWebhookUrl?: string;
+  };
 }
 
 /**
@@ -114,6 +139,12 @@ export class DbtSchedules extends pulumi.ComponentResource {
       if (seen.has(schedule.name))
         throw new pulumi.ResourceError(`${name}: schedule '${schedule.name}' is listed twice`, this);
       seen.add(schedule.name);
+      if (schedule.rescoreCatalog && !args.catalog) {
+        throw new pulumi.ResourceError(
+          `${name}: schedule '${schedule.name}' re-scores the catalog: pass catalog.databaseUrl`,
+          this,
+        );
+      }
       if (!isCronExpression(schedule.schedule)) {
         throw new pulumi.ResourceError(
           `${name}: schedule '${schedule.name}' has '${schedule.schedule}', not a five-field cron expression`,
@@ -141,6 +172,21 @@ export class DbtSchedules extends pulumi.ComponentResource {
     for (const schedule of schedules) {
       const jobName = `${name}-${schedule.name}`;
       const labels = appLabels(name, schedule.name);
+      const dbtArgs = [
+        ...schedule.dbtArgs,
+        "--target",
+        "prod",
+        "--project-dir",
+        projectDir,
+        "--profiles-dir",
+        projectDir,
+        // The root filesystem is read-only: artifacts and logs go to /tmp.
+        "--target-path",
+        `/tmp/target/${schedule.name}`,
+        "--log-path",
+        "/tmp/logs",
+      ];
+      const catalog = schedule.rescoreCatalog ? args.catalog : undefined;
       const cronJob = new k8s.batch.v1.CronJob(
         jobName,
         {
@@ -157,6 +203,23 @@ export class DbtSchedules extends pulumi.ComponentResource {
               metadata: { labels },
               spec: {
                 backoffLimit: 1,
+                ...(catalog
+                  ? {
+                      // DQ below threshold is an answer, not a flake: fail at once, no retry.
+                      podFailurePolicy: {
+                        rules: [
+                          {
+                            action: "FailJob",
+                            onExitCodes: {
+                              containerName: "dbt",
+                              operator: "In",
+                              values: [DQ_BELOW_THRESHOLD_EXIT],
+                            },
+                          },
+                        ],
+                      },
+                    }
+                  : {}),
                 activeDeadlineSeconds: schedule.deadlineSeconds,
                 ttlSecondsAfterFinished: 7 * 24 * 3600,
                 template: {
@@ -170,22 +233,11 @@ export class DbtSchedules extends pulumi.ComponentResource {
                       {
                         name: "dbt",
                         image: args.image,
-                        command: ["dbt"],
-                        args: [
-                          ...schedule.dbtArgs,
-                          "--target",
-                          "prod",
-                          "--project-dir",
-                          projectDir,
-                          "--profiles-dir",
-                          projectDir,
-                          // The root filesystem is read-only: artifacts and logs go to /tmp.
-                          "--target-path",
-                          "/tmp/target",
-                          "--log-path",
-                          "/tmp/logs",
-                        ],
+                        command: catalog ? ["bash", DATA_QUALITY_SCRIPT] : ["dbt"],
+                        args: dbtArgs,
                         env: [
+                          { name: "HOME", value: "/tmp" },
+                          { name: "DBT_SEND_ANONYMOUS_USAGE_STATS", value: "false" },
                           { name: "DBT_TARGET", value: "prod" },
                           { name: "DBT_HOST", value: args.connection.host },
                           { name: "DBT_PORT", value: String(args.connection.port) },
@@ -193,6 +245,19 @@ export class DbtSchedules extends pulumi.ComponentResource {
                           { name: "DBT_SSLMODE", value: args.connection.sslMode },
                           secretEnv("DBT_USER", credentials.metadata.name),
                           secretEnv("DBT_PASSWORD", credentials.metadata.name),
+                          ...(catalog
+                            ? [
+                                secretEnv(
+                                  "DATABASE_URL",
+                                  catalog.databaseUrl.secretName,
+                                  catalog.databaseUrl.key,
+                                ),
+                                { name: "DBT_TARGET_PATH", value: `/tmp/target/${schedule.name}` },
+                                ...(catalog.alertWebhookUrl
+                                  ? [{ name: "QUALITY_ALERTS_URL", value: catalog.alertWebhookUrl }]
+                                  : []),
+                              ]
+                            : []),
                         ],
                         resources: args.resources ?? {
                           requests: { cpu: "250m", memory: "512Mi" },

@@ -1,21 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
-import { LETSENCRYPT_RESOLVER, type ResourceBudget } from "./workload.ts";
+import { DEFAULT_TLS_SECRET } from "./cert-manager.ts";
+import type { ResourceBudget } from "./workload.ts";
 
 export const TRAEFIK_CHART_REPO = "https://traefik.github.io/charts";
-const LETSENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
 /** The typed overrides merged over helm-values/traefik.yaml. */
 export interface TraefikSettings {
   /** Helm release name; also the pods' instance label. */
   releaseName: string;
-  /** Certificate resolver name routers refer to. */
-  certResolver: string;
-  /** Let's Encrypt account email (optional). */
-  acmeEmail?: string;
-  /** Use Let's Encrypt's staging CA (untrusted certificates, generous rate limits). */
-  acmeStaging: boolean;
+  /** Secret (in Traefik's namespace) with the certificate served for every host (cert-manager's). */
+  defaultCertificateSecret: string;
   /** Autoscaling lower bound. */
   minReplicas: number;
   /** Autoscaling upper bound. */
@@ -28,10 +24,6 @@ export interface TraefikSettings {
   hostname: string;
   /** Networks whose PROXY protocol and X-Forwarded-* headers are trusted: the VPC (the load balancer lives there). */
   trustedIps: string[];
-  /** Size of the volume holding acme.json, GiB. */
-  persistenceSizeGi: number;
-  /** Storage class of that volume. */
-  storageClass: string;
   /** Requests and limits of the Traefik container. */
   resources: ResourceBudget;
 }
@@ -42,27 +34,23 @@ export function traefikValues(base: HelmValues, settings: TraefikSettings): Helm
     forwardedHeaders: { trustedIPs: settings.trustedIps },
     proxyProtocol: { trustedIPs: settings.trustedIps },
   };
+  const podLabels = {
+    "app.kubernetes.io/name": "traefik",
+    "app.kubernetes.io/instance": settings.releaseName,
+  };
   return mergeValues(base, {
     instanceLabelOverride: settings.releaseName,
-    certificatesResolvers: {
-      [settings.certResolver]: {
-        acme: {
-          ...(settings.acmeEmail ? { email: settings.acmeEmail } : {}),
-          // On the persistent volume: certificates survive restarts (Let's Encrypt rate limits).
-          storage: "/data/acme.json",
-          tlsChallenge: true,
-          ...(settings.acmeStaging ? { caServer: LETSENCRYPT_STAGING } : {}),
-        },
-      },
-    },
     ports: {
       // Port 80 only redirects to HTTPS.
       web: {
         http: { redirections: { entryPoint: { to: "websecure", scheme: "https", permanent: true } } },
         ...proxied,
       },
-      websecure: { http: { tls: { enabled: true, certResolver: settings.certResolver } }, ...proxied },
+      websecure: { http: { tls: { enabled: true } }, ...proxied },
     },
+    // Certificates are cert-manager's, in a Secret: every replica serves the same one and
+    // keeps no state, so replicas spread over nodes and a node loss costs nothing.
+    tlsStore: { default: { defaultCertificate: { secretName: settings.defaultCertificateSecret } } },
     autoscaling: {
       enabled: true,
       minReplicas: settings.minReplicas,
@@ -74,30 +62,28 @@ export function traefikValues(base: HelmValues, settings: TraefikSettings): Helm
         },
       ],
     },
-    persistence: {
-      enabled: true,
-      size: `${settings.persistenceSizeGi}Gi`,
-      storageClass: settings.storageClass,
-      accessMode: "ReadWriteOnce",
-    },
-    // acme.json sits on a ReadWriteOnce volume: every replica must run on the node that
-    // mounts it. Replicas still absorb load and pod restarts; node failure is covered by
-    // the volume re-attaching elsewhere.
+    persistence: { enabled: false },
     affinity: {
-      podAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
           {
-            labelSelector: {
-              matchLabels: {
-                "app.kubernetes.io/name": "traefik",
-                "app.kubernetes.io/instance": settings.releaseName,
-              },
+            weight: 100,
+            podAffinityTerm: {
+              labelSelector: { matchLabels: podLabels },
+              topologyKey: "kubernetes.io/hostname",
             },
-            topologyKey: "kubernetes.io/hostname",
           },
         ],
       },
     },
+    topologySpreadConstraints: [
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: podLabels },
+      },
+    ],
     service: {
       annotations: {
         "service.beta.kubernetes.io/do-loadbalancer-name": settings.loadBalancerName,
@@ -127,12 +113,8 @@ export interface TraefikArgs {
   hostname: string;
   /** Networks trusted for PROXY protocol and forwarded headers: the VPC CIDR. */
   trustedIps: string[];
-  /** Let's Encrypt account email. Default none (Let's Encrypt no longer needs one). */
-  acmeEmail?: string;
-  /** Use Let's Encrypt's staging CA. Default false. */
-  acmeStaging?: boolean;
-  /** Certificate resolver name. Default `letsencrypt`. */
-  certResolver?: string;
+  /** Secret with the certificate served for every host (CertManager.secretName). Default `workbench-tls`. */
+  defaultCertificateSecret?: string;
   /** Autoscaling lower bound, at least 1. Default 2. */
   minReplicas?: number;
   /** Autoscaling upper bound, at most 20. Default 5. */
@@ -141,24 +123,19 @@ export interface TraefikArgs {
   loadBalancerName?: string;
   /** Load balancer size units (1-100). Default 1. */
   loadBalancerSizeUnit?: number;
-  /** Size of the acme.json volume, GiB (DigitalOcean's minimum is 1). Default 1. */
-  persistenceSizeGi?: number;
-  /** Storage class of the acme.json volume. Default `do-block-storage`. */
-  storageClass?: string;
   /** Requests and limits of the Traefik container. Default 100m/128Mi requests, 1 CPU/512Mi limits. */
   resources?: ResourceBudget;
 }
 
 /**
- * Traefik as the cluster's ingress controller, from the official chart: Let's Encrypt
- * (TLS challenge) with acme.json on a volume, HTTP → HTTPS redirect, Prometheus metrics,
- * autoscaling, behind a DigitalOcean load balancer. Token `workbench:kubernetes:Traefik`.
+ * Traefik as the cluster's ingress controller, from the official chart: stateless
+ * replicas spread over nodes serving cert-manager's certificate from the default TLS
+ * store, HTTP → HTTPS redirect, Prometheus metrics, autoscaling, behind a DigitalOcean
+ * load balancer. Token `workbench:kubernetes:Traefik`.
  */
 export class Traefik extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   public readonly namespace: pulumi.Output<string>;
-  /** Resolver name Ingresses put in `router.tls.certresolver`. */
-  public readonly certResolver: string;
   /** The values the release was installed with (for inspection). */
   public readonly values: HelmValues;
 
@@ -167,7 +144,6 @@ export class Traefik extends pulumi.ComponentResource {
 
     const minReplicas = args.minReplicas ?? 2;
     const maxReplicas = args.maxReplicas ?? 5;
-    const persistenceSizeGi = args.persistenceSizeGi ?? 1;
     const sizeUnit = args.loadBalancerSizeUnit ?? 1;
     if (!Number.isInteger(minReplicas) || minReplicas < 1) {
       throw new pulumi.ResourceError(
@@ -184,17 +160,8 @@ export class Traefik extends pulumi.ComponentResource {
     if (maxReplicas > 20) {
       throw new pulumi.ResourceError(`${name}: maxReplicas (${maxReplicas}) must be at most 20`, this);
     }
-    if (!Number.isInteger(persistenceSizeGi) || persistenceSizeGi < 1) {
-      throw new pulumi.ResourceError(
-        `${name}: persistenceSizeGi must be a whole number of at least 1 (got ${persistenceSizeGi})`,
-        this,
-      );
-    }
     if (!Number.isInteger(sizeUnit) || sizeUnit < 1 || sizeUnit > 100) {
       throw new pulumi.ResourceError(`${name}: loadBalancerSizeUnit must be 1-100 (got ${sizeUnit})`, this);
-    }
-    if (args.acmeEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.acmeEmail)) {
-      throw new pulumi.ResourceError(`${name}: acmeEmail '${args.acmeEmail}' is not an email address`, this);
     }
     if (args.trustedIps.length === 0) {
       throw new pulumi.ResourceError(
@@ -203,20 +170,15 @@ export class Traefik extends pulumi.ComponentResource {
       );
     }
 
-    this.certResolver = args.certResolver ?? LETSENCRYPT_RESOLVER;
     this.values = traefikValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("traefik")), {
       releaseName: name,
-      certResolver: this.certResolver,
-      ...(args.acmeEmail ? { acmeEmail: args.acmeEmail } : {}),
-      acmeStaging: args.acmeStaging ?? false,
+      defaultCertificateSecret: args.defaultCertificateSecret ?? DEFAULT_TLS_SECRET,
       minReplicas,
       maxReplicas,
       loadBalancerName: args.loadBalancerName ?? `${name}-lb`,
       loadBalancerSizeUnit: sizeUnit,
       hostname: args.hostname,
       trustedIps: args.trustedIps,
-      persistenceSizeGi,
-      storageClass: args.storageClass ?? "do-block-storage",
       resources: args.resources ?? {
         requests: { cpu: "100m", memory: "128Mi" },
         limits: { cpu: "1", memory: "512Mi" },

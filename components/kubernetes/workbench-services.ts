@@ -22,8 +22,12 @@ export interface WorkbenchServiceSpec {
   image: string;
   /** Container port. */
   port: number;
-  /** Replicas. Default 2. */
-  replicas?: number;
+  /** Autoscaling lower bound (the HPA owns the replica count). Default 2. */
+  minReplicas?: number;
+  /** Autoscaling upper bound. Default 6. */
+  maxReplicas?: number;
+  /** CPU utilisation the HPA keeps, percent of requests. Default 70. */
+  targetCpuPercent?: number;
   /** Readiness path. Default `/health`. */
   readinessPath?: string;
   /** Liveness path. Default the readiness path. */
@@ -61,9 +65,10 @@ const DEFAULT_RESOURCES: ResourceBudget = {
 };
 
 /**
- * The workbench's own services (frontend, API, agent runtime): a hardened Deployment and a
- * Service each, and one TLS Ingress for those with a public host.
- * Token `workbench:kubernetes:WorkbenchServices`.
+ * The workbench's own services (seed: the Next.js front end, the agent runtime, Guardian;
+ * plus the API): a hardened Deployment with readiness and liveness probes, a Service, a
+ * PodDisruptionBudget and a HorizontalPodAutoscaler each, and one TLS Ingress for those
+ * with a public host. Token `workbench:kubernetes:WorkbenchServices`.
  */
 export class WorkbenchServices extends pulumi.ComponentResource {
   /** In-cluster URL per service name. */
@@ -83,18 +88,27 @@ export class WorkbenchServices extends pulumi.ComponentResource {
     for (const spec of args.services) {
       const labels = appLabels(spec.name, "workbench");
       const readiness = spec.readinessPath ?? "/health";
-      new k8s.apps.v1.Deployment(
+      const minReplicas = spec.minReplicas ?? 2;
+      const deployment = new k8s.apps.v1.Deployment(
         `${name}-${spec.name}`,
         {
           metadata: { name: spec.name, namespace: args.namespace, labels },
           spec: {
-            replicas: spec.replicas ?? 2,
+            // No replicas: the HPA below owns the count (a value here would reset it on every up).
             selector: { matchLabels: selectorLabels(spec.name) },
             strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
             template: {
               metadata: { labels },
               spec: {
                 securityContext: nonRootPod(spec.runAsUser ?? 10001),
+                topologySpreadConstraints: [
+                  {
+                    maxSkew: 1,
+                    topologyKey: "kubernetes.io/hostname",
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: { matchLabels: selectorLabels(spec.name) },
+                  },
+                ],
                 automountServiceAccountToken: false,
                 ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
                 containers: [
@@ -126,6 +140,36 @@ export class WorkbenchServices extends pulumi.ComponentResource {
                 volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
               },
             },
+          },
+        },
+        child,
+      );
+
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-${spec.name}-pdb`,
+        {
+          metadata: { name: spec.name, namespace: args.namespace, labels },
+          spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(spec.name) } },
+        },
+        child,
+      );
+      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        `${name}-${spec.name}-hpa`,
+        {
+          metadata: { name: spec.name, namespace: args.namespace, labels },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+            minReplicas,
+            maxReplicas: spec.maxReplicas ?? 6,
+            metrics: [
+              {
+                type: "Resource",
+                resource: {
+                  name: "cpu",
+                  target: { type: "Utilization", averageUtilization: spec.targetCpuPercent ?? 70 },
+                },
+              },
+            ],
           },
         },
         child,
@@ -207,6 +251,20 @@ export class WorkbenchServices extends pulumi.ComponentResource {
         if (hosts.has(spec.host))
           throw new pulumi.ResourceError(`${name}: host ${spec.host} is used by two services`, this);
         hosts.add(spec.host);
+      }
+      const min = spec.minReplicas ?? 2;
+      const max = spec.maxReplicas ?? 6;
+      if (!Number.isInteger(min) || min < 2) {
+        throw new pulumi.ResourceError(
+          `${name}: service '${spec.name}' minReplicas must be at least 2 (its PodDisruptionBudget keeps 1 up) (got ${min})`,
+          this,
+        );
+      }
+      if (max < min) {
+        throw new pulumi.ResourceError(
+          `${name}: service '${spec.name}' maxReplicas (${max}) must not be below minReplicas (${min})`,
+          this,
+        );
       }
       const pinProblem = imagePinProblem(spec.image);
       if (pinProblem)

@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 
 /** IngressClass the Traefik release installs (helm-values/traefik.yaml). */
 export const TRAEFIK_INGRESS_CLASS = "traefik";
-/** Traefik certificate resolver backed by Let's Encrypt (components/kubernetes/traefik.ts). */
+/** cert-manager ClusterIssuer backed by Let's Encrypt (components/kubernetes/cert-manager.ts). */
 export const LETSENCRYPT_RESOLVER = "letsencrypt";
 
 /** CPU and memory requests and limits for one container. */
@@ -58,12 +58,16 @@ export function secretEnv(name: string, secretName: pulumi.Input<string>, key: s
   return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 
-/** Annotations routing an Ingress through Traefik's websecure entry point with an ACME certificate. */
-export function traefikTlsAnnotations(certResolver: string = LETSENCRYPT_RESOLVER): Record<string, string> {
+/**
+ * Annotations routing an Ingress through Traefik's websecure entry point with TLS. The
+ * certificate is cert-manager's, served from Traefik's default TLS store
+ * (components/kubernetes/cert-manager.ts), so no per-Ingress resolver is named; the
+ * argument (the issuer) is accepted for callers written against the ACME resolver.
+ */
+export function traefikTlsAnnotations(_issuer: string = LETSENCRYPT_RESOLVER): Record<string, string> {
   return {
     "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
     "traefik.ingress.kubernetes.io/router.tls": "true",
-    "traefik.ingress.kubernetes.io/router.tls.certresolver": certResolver,
   };
 }
 

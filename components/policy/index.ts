@@ -6,10 +6,11 @@
  */
 import { PolicyPack } from "@pulumi/policy";
 import { WORKBENCH_POLICIES } from "./validations.ts";
+import { RULES } from "./rules/index.ts";
 
 new PolicyPack("ai-workbench", {
   description:
     "AI Workbench security rules: non-root, resource limits, secrets, TLS, firewalls, Spaces, autoscaling, pinned images.",
   enforcementLevel: "mandatory",
-  policies: WORKBENCH_POLICIES,
+  policies: [...WORKBENCH_POLICIES, ...RULES],
 });

@@ -31,6 +31,7 @@ export interface RecordedResource {
   dependencies: string[];
   deleteBeforeReplace: boolean;
   protect: boolean;
+  retainOnDelete: boolean;
 }
 
 export interface MockOptions {
@@ -39,6 +40,8 @@ export interface MockOptions {
   preview?: boolean;
   /** Extra computed outputs for a resource, merged over the built-in fakes. */
   outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
+  /** Results of provider functions (data sources) by token; undefined: the call is refused. */
+  calls?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown> | undefined;
 }
 
 /** A kubeconfig-shaped fake, returned as the DOKS cluster's raw config. */
@@ -64,6 +67,7 @@ interface PendingRequest {
   dependencies: string[];
   deleteBeforeReplace: boolean;
   protect: boolean;
+  retainOnDelete: boolean;
 }
 
 /** Fake computed outputs, per type, so components can wire resources together. */
@@ -72,6 +76,7 @@ function builtInOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, u
   switch (args.type) {
     case "digitalocean:index/kubernetesCluster:KubernetesCluster":
       return {
+        name: inputs["name"] ?? args.name,
         clusterUrn: `do:kubernetes:${args.name}-id`,
         endpoint: "https://mock-cluster.k8s.ondigitalocean.com",
         kubeConfigs: [
@@ -79,6 +84,8 @@ function builtInOutputs(args: pulumi.runtime.MockResourceArgs): Record<string, u
             rawConfig: FAKE_KUBECONFIG,
             host: "https://mock-cluster.k8s.ondigitalocean.com",
             token: "mock-token",
+            clusterCaCertificate: "bW9jay1jYQ==",
+            expiresAt: "2026-12-07T00:00:00Z",
           },
         ],
       };
@@ -250,12 +257,15 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
           dependencies: request?.dependencies ?? [],
           deleteBeforeReplace: request?.deleteBeforeReplace ?? false,
           protect: request?.protect ?? false,
+          retainOnDelete: request?.retainOnDelete ?? false,
         });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
       call(args) {
+        const result = options.calls?.(args);
+        if (result !== undefined) return result;
         throw new Error(
-          `unexpected provider function call ${args.token}: components must not call data sources`,
+          `unexpected provider function call ${args.token}: give installMocks a result for it (options.calls)`,
         );
       },
     },
@@ -277,6 +287,7 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
       dependencies: request.getDependenciesList(),
       deleteBeforeReplace: request.getDeletebeforereplace(),
       protect: request.getProtect() ?? false,
+      retainOnDelete: request.getRetainondelete() ?? false,
     });
     return original(request, callback);
   };
@@ -292,4 +303,5 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
 }

@@ -22,7 +22,7 @@ const local = (extra: Record<string, string> = {}) => ({
 });
 
 const cluster = (overrides: Record<string, unknown> = {}) =>
-  JSON.stringify({ version: "1.33.1-do.0", ...overrides });
+  JSON.stringify({ versionPrefix: "1.33.", ...overrides });
 
 const cloud = (extra: Record<string, string> = {}) => ({
   "workbench:profile": "cloud",
@@ -63,7 +63,14 @@ describe("valid stack config", () => {
       environment: "local",
       databasePassword: PASSWORD,
       database: { host: "127.0.0.1", port: 54322, name: "postgres", user: "postgres", sslMode: "disable" },
-      features: { dataStack: true, n8n: true, litellm: true, appPlatform: true, backups: true },
+      features: {
+        dataStack: true,
+        n8n: true,
+        litellm: true,
+        appPlatform: true,
+        backups: true,
+        networkPolicies: true,
+      },
       sampleData: { transactions: 20_000, badShare: 0.05, seed: 42 },
     });
   });
@@ -74,7 +81,7 @@ describe("valid stack config", () => {
     expect(config.vpcCidr).toBe("10.10.0.0/16");
     expect(config.registryTier).toBe("basic");
     expect(config.cluster).toEqual({
-      version: "1.33.1-do.0",
+      versionPrefix: "1.33.",
       nodeSize: "s-4vcpu-8gb",
       nodeCount: 3,
       minNodes: 3,
@@ -261,12 +268,12 @@ describe("each rule rejects with the key, the rule and what was found", () => {
     }
   });
 
-  it("cluster.version must be a DOKS slug", () => {
+  it("cluster.versionPrefix must be a DOKS minor version prefix", () => {
     expectOnlyProblem(
-      cloud({ "workbench:cluster": cluster({ version: "1.33" }) }),
-      "workbench:cluster.version",
-      "must be a DOKS version slug like 1.33.1-do.0",
-      '"1.33"',
+      cloud({ "workbench:cluster": cluster({ versionPrefix: "1.33.1-do.0" }) }),
+      "workbench:cluster.versionPrefix",
+      "must be a DOKS minor version with a trailing dot, like 1.33.",
+      '"1.33.1-do.0"',
     );
   });
 
@@ -425,7 +432,13 @@ describe("cloud-platform settings (images, models, prices, charts, secrets)", ()
       cacheTtlSeconds: 3600,
       langfuseHost: "https://cloud.langfuse.com",
     });
-    expect(config.charts).toEqual({ traefik: "41.3.0", n8n: "1.11.0" });
+    expect(config.charts).toEqual({
+      traefik: "41.3.0",
+      n8n: "1.11.0",
+      certManager: "v1.19.1",
+      metricsServer: "3.13.0",
+      kubePrometheusStack: "79.2.0",
+    });
     expect(config.appPlatform).toEqual({ instanceSize: "apps-s-1vcpu-1gb", instanceCount: 2 });
     expect(config.supabase).toEqual({ sessionPort: 5432 });
     expect(config.prices).toEqual({

@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import { beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import {
-  FAKE_KUBECONFIG,
   installMocks,
   isSecretInput,
   isSecretOutput,
@@ -10,10 +10,23 @@ import {
   type RecordedResource,
 } from "../../helpers/pulumi-mocks.ts";
 
-const mocks = await installMocks();
+const versionCalls: { inputs: Record<string, unknown>; provider: string | undefined }[] = [];
+const mocks = await installMocks({
+  calls: (args) => {
+    if (args.token !== "digitalocean:index/getKubernetesVersions:getKubernetesVersions") return undefined;
+    versionCalls.push({ inputs: args.inputs, provider: args.provider });
+    const prefix = String(args.inputs["versionPrefix"]);
+    const offered = ["1.32.9-do.0", "1.33.4-do.0", "1.33.6-do.1"].filter((slug) => slug.startsWith(prefix));
+    return {
+      versionPrefix: prefix,
+      validVersions: offered,
+      latestVersion: offered.at(-1) ?? "",
+    };
+  },
+});
 const { Cluster } = await import("../../../components/cloud/cluster.ts");
 
-const base = { region: "sgp1", vpcId: "vpc-123", version: "1.33.1-do.0" };
+const base = { region: "sgp1", vpcId: "vpc-123", versionPrefix: "1.33." };
 
 describe("Cluster", () => {
   let cluster: InstanceType<typeof Cluster>;
@@ -33,7 +46,7 @@ describe("Cluster", () => {
     expect(doks.name).toBe("wb");
     expect(doks.inputs).toMatchObject({
       region: "sgp1",
-      version: "1.33.1-do.0",
+      version: "1.33.6-do.1",
       vpcUuid: "vpc-123",
       autoUpgrade: true,
       surgeUpgrade: true,
@@ -54,14 +67,50 @@ describe("Cluster", () => {
     expect(doks.ignoreChanges).toEqual(["nodePool.nodeCount", "version"]);
   });
 
-  it("builds one Kubernetes provider from the cluster's kubeconfig, kept secret", async () => {
+  it("takes the newest DOKS patch under the configured prefix from the versions data source", async () => {
+    expect(versionCalls[0]?.inputs).toEqual({ versionPrefix: "1.33." });
+    // Through the DigitalOcean provider the component was given.
+    expect(providerUrn(versionCalls[0]?.provider ?? "")).toBe(await promiseOf(doProvider.urn));
+    expect(await promiseOf(cluster.version)).toBe("1.33.6-do.1");
+  });
+
+  it("protects the cluster from deletion", () => {
+    expect(doks.protect).toBe(true);
+  });
+
+  it("builds one Kubernetes provider whose kubeconfig holds no token: an exec credential via doctl", async () => {
     expect(k8sProvider.name).toBe("wb-k8s");
     expect(isSecretInput(k8sProvider.rawInputs["kubeconfig"])).toBe(true);
-    expect(k8sProvider.inputs["kubeconfig"]).toBe(FAKE_KUBECONFIG);
+    const kubeconfig = k8sProvider.inputs["kubeconfig"] as string;
+    // DigitalOcean's raw kubeconfig carries a 7-day token ("mock-token" here): none of it is used.
+    expect(kubeconfig).not.toContain("mock-token");
+    const parsed = YAML.parse(kubeconfig);
+    expect(parsed.clusters).toEqual([
+      {
+        name: "do-wb",
+        cluster: {
+          server: "https://mock-cluster.k8s.ondigitalocean.com",
+          "certificate-authority-data": "bW9jay1jYQ==",
+        },
+      },
+    ]);
+    expect(parsed.users).toHaveLength(1);
+    const user = parsed.users[0].user;
+    expect(Object.keys(user)).toEqual(["exec"]);
+    for (const field of ["token", "client-key-data", "client-certificate-data", "password"])
+      expect(user).not.toHaveProperty(field);
+    expect(user.exec).toEqual({
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      command: "doctl",
+      args: ["kubernetes", "cluster", "kubeconfig", "exec-credential", "--version=v1beta1", "wb-id"],
+      interactiveMode: "Never",
+      provideClusterInfo: false,
+    });
+    expect(parsed["current-context"]).toBe("do-wb");
     // Provider inputs travel as strings.
     expect(k8sProvider.inputs["enableServerSideApply"]).toBe("true");
     expect(await isSecretOutput(cluster.kubeconfig)).toBe(true);
-    expect(await promiseOf(cluster.kubeconfig)).toBe(FAKE_KUBECONFIG);
+    expect(await promiseOf(cluster.kubeconfig)).toBe(kubeconfig);
     expect(await promiseOf(cluster.provider.urn)).toBe(k8sProvider.urn);
   });
 
@@ -77,6 +126,7 @@ describe("Cluster", () => {
     await mocks.settle();
     const manual = mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster", "manual");
     expect(manual.ignoreChanges).toEqual(["nodePool.nodeCount"]);
+    expect(manual.inputs["version"]).toBe("1.33.6-do.1");
     expect(manual.inputs["autoUpgrade"]).toBe(false);
   });
 
@@ -87,6 +137,10 @@ describe("Cluster", () => {
     [
       { maintenanceWindow: { day: "sunday", startTime: "3am" } },
       "c1: maintenanceWindow.startTime must be a UTC time HH:MM (got 3am)",
+    ],
+    [
+      { versionPrefix: "1.33.1-do.0" },
+      "c1: versionPrefix must be a DOKS minor version with a trailing dot, like 1.33. (got 1.33.1-do.0)",
     ],
   ])("refuses %j", (overrides, message) => {
     expect(() => new Cluster("c1", { ...base, ...overrides })).toThrow(message);

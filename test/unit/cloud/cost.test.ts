@@ -7,7 +7,7 @@ import { missingPlugins, missingPluginsMessage, requiredPlugins } from "../../..
 import { prodConfig } from "./prod-config.ts";
 
 describe("monthly cost estimate", () => {
-  it("prices Pulumi.prod.yaml with seed 000's table: $265.20, $385.20 at 6 nodes", () => {
+  it("prices Pulumi.prod.yaml with seed 000's table: $267.30, $387.30 at 6 nodes", () => {
     const config = prodConfig();
     const estimate = estimateMonthlyCost(costInputFromConfig(config), config.prices);
     expect(
@@ -19,12 +19,16 @@ describe("monthly cost estimate", () => {
       ["Container Registry", 1, 5, 5],
       ["Spaces", 1, 5, 5],
       ["Load Balancer", 1, 12, 12],
-      ["Block storage", 2, 0.1, 0.2],
+      // Prometheus 20 GiB and Alertmanager 2 GiB (monitoring), n8n's Redis 1 GiB.
+      ["Block storage", 23, 0.1, 2.3],
       ["Supabase", 1, 25, 25],
       ["LLM API", 1, 50, 50],
     ]);
-    expect(estimate.total).toBe(265.2);
-    expect(estimate.totalAtMaxNodes).toBe(385.2);
+    expect(estimate.lines.find((line) => line.resource === "Block storage")?.spec).toBe(
+      "GiB: prometheus 20, alertmanager 2, n8n-redis 1",
+    );
+    expect(estimate.total).toBe(267.3);
+    expect(estimate.totalAtMaxNodes).toBe(387.3);
   });
 
   it("follows the configured sizes, features and prices", () => {
@@ -36,6 +40,7 @@ describe("monthly cost estimate", () => {
           litellm: false,
           appPlatform: false,
           backups: true,
+          networkPolicies: true,
         },
         "workbench:registryTier": "professional",
         "workbench:prices": { dropletMonthly: { "s-4vcpu-8gb": 48 } },
@@ -47,16 +52,16 @@ describe("monthly cost estimate", () => {
       ["Container Registry", 20],
       ["Spaces", 5],
       ["Load Balancer", 12],
-      ["Block storage", 0.1],
+      ["Block storage", 2.2],
       ["Supabase", 25],
     ]);
-    expect(estimate.total).toBe(206.1);
-    expect(estimate.totalAtMaxNodes).toBe(350.1);
+    expect(estimate.total).toBe(208.2);
+    expect(estimate.totalAtMaxNodes).toBe(352.2);
   });
 
   it("names the missing price and where to add it", () => {
     const config = prodConfig({
-      overrides: { "workbench:cluster": { version: "1.33.1-do.0", nodeSize: "s-8vcpu-16gb" } },
+      overrides: { "workbench:cluster": { versionPrefix: "1.33.", nodeSize: "s-8vcpu-16gb" } },
     });
     expect(() => estimateMonthlyCost(costInputFromConfig(config), config.prices)).toThrow(
       "no price for size 's-8vcpu-16gb' in workbench:prices.dropletMonthly: add it (USD per month) to the stack config",
@@ -73,9 +78,9 @@ describe("monthly cost estimate", () => {
     expect(lines[0]).toBe("Estimate");
     expect(lines[1]).toMatch(/^resource\s+spec\s+qty\s+unit\s+monthly$/);
     expect(lines).toContain(
-      "DOKS node pool             s-4vcpu-8gb (autoscaling to 6)      3  $40.00  $120.00",
+      "DOKS node pool             s-4vcpu-8gb (autoscaling to 6)                     3  $40.00  $120.00",
     );
-    expect(lines.at(-1)).toBe("total $265.20 per month ($385.20 with the node pool at its maximum)");
+    expect(lines.at(-1)).toBe("total $267.30 per month ($387.30 with the node pool at its maximum)");
   });
 
   it("reads the committed stack file with a placeholder password marked secret (npm run cost)", () => {

@@ -134,8 +134,10 @@ describe("LiteLlm", () => {
     expect(ingress["spec"]["tls"]).toEqual([{ hosts: ["litellm.workbench.example.com"] }]);
     expect(ingress["spec"]["ingressClassName"]).toBe("traefik");
     expect(ingress["spec"]["rules"][0]["host"]).toBe("litellm.workbench.example.com");
-    expect(ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.tls.certresolver"]).toBe(
-      "letsencrypt",
+    // TLS comes from the cert-manager Certificate in Traefik's default store, not an ACME resolver.
+    expect(ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.tls"]).toBe("true");
+    expect(ingress["metadata"]["annotations"]).not.toHaveProperty(
+      "traefik.ingress.kubernetes.io/router.tls.certresolver",
     );
     expect(mocks.one("kubernetes:policy/v1:PodDisruptionBudget").inputs["spec"]["minAvailable"]).toBe(2);
   });

@@ -21,8 +21,8 @@ beforeAll(async () => {
 });
 
 describe("Namespaces", () => {
-  it("creates the eight workbench namespaces with Pod Security labels, through the cluster provider", async () => {
-    const namespaces = new Namespaces("wb-ns", { provider });
+  it("creates the workbench namespaces (the seed's eight and cert-manager) with Pod Security labels, through the cluster provider", async () => {
+    const namespaces = new Namespaces("wb-ns", { provider, enforceIn: { monitoring: "privileged" } });
     await mocks.settle();
     const urn = await promiseOf(namespaces.urn);
     const created = mocks.ofType("kubernetes:core/v1:Namespace");
@@ -35,6 +35,7 @@ describe("Namespaces", () => {
       "langfuse",
       "traefik",
       "monitoring",
+      "cert-manager",
     ]);
     expect(created.map((namespace) => namespace.inputs["metadata"]["name"]).sort()).toEqual(
       [...WORKBENCH_NAMESPACES].sort(),
@@ -43,8 +44,10 @@ describe("Namespaces", () => {
       expect(namespace.name).toBe(`wb-ns-${namespace.inputs["metadata"]["name"]}`);
       expect(namespace.parent).toBe(urn);
       expect(providerUrn(namespace.provider)).toBe(providerRef);
+      const name = namespace.inputs["metadata"]["name"];
       expect(namespace.inputs["metadata"]["labels"]).toMatchObject({
-        "pod-security.kubernetes.io/enforce": "baseline",
+        // node-exporter (host network, PIDs, paths) runs in monitoring only.
+        "pod-security.kubernetes.io/enforce": name === "monitoring" ? "privileged" : "baseline",
         "pod-security.kubernetes.io/audit": "restricted",
         "pod-security.kubernetes.io/warn": "restricted",
       });
@@ -59,6 +62,9 @@ describe("Namespaces", () => {
     );
     expect(() => new Namespaces("bad", { provider, names: ["AI_Workbench"] })).toThrow(
       "bad: namespace names must be DNS labels (got AI_Workbench)",
+    );
+    expect(() => new Namespaces("odd", { provider, names: ["a"], enforceIn: { b: "privileged" } })).toThrow(
+      "odd: enforceIn names b, which is not managed here",
     );
   });
 });

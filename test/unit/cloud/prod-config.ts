@@ -21,6 +21,17 @@ export const PLACEHOLDER_SECRETS: Record<string, string> = {
   mattermostWebhookUrl: "https://chat.example.com/hooks/placeholder",
 };
 
+/** DOKS versions DigitalOcean "offers" to the mocks' getKubernetesVersions data source. */
+export const OFFERED_DOKS_VERSIONS = ["1.32.9-do.0", "1.33.4-do.0", "1.33.6-do.1", "1.34.1-do.0"];
+
+/** installMocks `calls` answering the cloud stack's data sources (newest patch under the prefix). */
+export function cloudDataSources(args: { token: string; inputs: Record<string, unknown> }) {
+  if (args.token !== "digitalocean:index/getKubernetesVersions:getKubernetesVersions") return undefined;
+  const prefix = String(args.inputs["versionPrefix"] ?? "");
+  const valid = OFFERED_DOKS_VERSIONS.filter((version) => version.startsWith(prefix));
+  return { versionPrefix: prefix, validVersions: valid, latestVersion: valid.at(-1) ?? "" };
+}
+
 /** Pulumi.prod.yaml's raw config map (as `pulumi.runtime.allConfig()` would give it). */
 export function prodRawConfig(overrides: Record<string, unknown> = {}): Record<string, string> {
   const file = YAML.parse(readFileSync(new URL("../../../Pulumi.prod.yaml", import.meta.url), "utf8")) as {

@@ -4,9 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, isSecretAt, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
-import { PLACEHOLDER_SECRETS, prodConfig } from "./prod-config.ts";
+import { cloudDataSources, PLACEHOLDER_SECRETS, prodConfig } from "./prod-config.ts";
 
-const mocks = await installMocks({ stack: "prod" });
+const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 
 const API_KEY = "n8n_api_placeholder_key_0123456789";

@@ -1,9 +1,9 @@
 /** The prod stack with every optional feature off: only the platform core is registered. */
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks } from "../../helpers/pulumi-mocks.ts";
-import { prodConfig } from "./prod-config.ts";
+import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
-const mocks = await installMocks({ stack: "minimal" });
+const mocks = await installMocks({ stack: "minimal", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 
 describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups off", () => {
@@ -25,7 +25,9 @@ describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups 
             litellm: false,
             appPlatform: false,
             backups: false,
+            networkPolicies: false,
           },
+          "workbench:deployWorkloads": true,
         },
       }),
     );
@@ -43,13 +45,22 @@ describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups 
       "workbench:cloud:AppPlatformService",
       "digitalocean:index/spacesKey:SpacesKey",
       "kubernetes:batch/v1:CronJob",
+      "workbench:kubernetes:NetworkPolicies",
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     ]) {
       expect(inventory[absent], absent).toBeUndefined();
     }
-    expect(inventory["kubernetes:helm.sh/v3:Release"]).toBe(1);
-    expect(inventory["kubernetes:apps/v1:Deployment"]).toBe(3);
-    expect(inventory["kubernetes:core/v1:Secret"]).toBe(3);
-    expect(inventory["kubernetes:core/v1:Namespace"]).toBe(8);
+    // Traefik, cert-manager, metrics-server, kube-prometheus-stack: the core, whatever the features.
+    expect(
+      mocks
+        .ofType("kubernetes:helm.sh/v3:Release")
+        .map((release) => release.inputs["chart"])
+        .sort(),
+    ).toEqual(["cert-manager", "kube-prometheus-stack", "metrics-server", "traefik"]);
+    expect(inventory["kubernetes:apps/v1:Deployment"]).toBe(4);
+    // Supabase, integrations, registry pull, Grafana's admin login.
+    expect(inventory["kubernetes:core/v1:Secret"]).toBe(4);
+    expect(inventory["kubernetes:core/v1:Namespace"]).toBe(9);
     expect(mocks.one("digitalocean:index/spacesBucket:SpacesBucket").inputs["lifecycleRules"]).toEqual([
       {
         id: "housekeeping",

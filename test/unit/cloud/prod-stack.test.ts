@@ -13,11 +13,13 @@ import {
   type RecordedResource,
 } from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA, TRAEFIK_SCHEMA } from "./chart-schemas.ts";
-import { prodConfig } from "./prod-config.ts";
+import { runPolicy } from "./policy-args.ts";
+import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
-const mocks = await installMocks({ stack: "prod" });
+const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 const { violations } = await import("../../../components/policy/validations.ts");
+const { RULES } = await import("../../../components/policy/rules/index.ts");
 const { StackConfigError } = await import("../../../stacks/config.ts");
 
 /** The database layer is composed as-is from components/database; its internals are that layer's to test. */
@@ -35,28 +37,37 @@ const PROD_INVENTORY: Record<string, number> = {
   "digitalocean:index/spacesKey:SpacesKey": 1,
   "digitalocean:index/tag:Tag": 1,
   "digitalocean:index/vpc:Vpc": 1,
-  "kubernetes:apps/v1:Deployment": 6,
+  "kubernetes:apps/v1:Deployment": 7,
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 4,
   "kubernetes:batch/v1:CronJob": 7,
+  "kubernetes:cert-manager.io/v1:Certificate": 1,
+  "kubernetes:cert-manager.io/v1:ClusterIssuer": 1,
   "kubernetes:core/v1:ConfigMap": 1,
-  "kubernetes:core/v1:Namespace": 8,
+  "kubernetes:core/v1:Namespace": 9,
   "kubernetes:core/v1:PersistentVolumeClaim": 1,
-  "kubernetes:core/v1:Secret": 10,
-  "kubernetes:core/v1:Service": 6,
-  "kubernetes:helm.sh/v3:Release": 2,
+  "kubernetes:core/v1:Secret": 11,
+  "kubernetes:core/v1:Service": 7,
+  "kubernetes:helm.sh/v3:Release": 5,
+  "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
   "kubernetes:networking.k8s.io/v1:Ingress": 2,
-  "kubernetes:policy/v1:PodDisruptionBudget": 1,
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": 58,
+  "kubernetes:policy/v1:PodDisruptionBudget": 5,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 4,
+  "random:index/randomPassword:RandomPassword": 5,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
   "workbench:cloud:Registry": 1,
   "workbench:cloud:SpacesBucket": 1,
+  "workbench:kubernetes:CertManager": 1,
   "workbench:kubernetes:DbtSchedules": 1,
   "workbench:kubernetes:LiteLlm": 1,
+  "workbench:kubernetes:MetricsServer": 1,
+  "workbench:kubernetes:Monitoring": 1,
   "workbench:kubernetes:N8n": 1,
   "workbench:kubernetes:Namespaces": 1,
+  "workbench:kubernetes:NetworkPolicies": 1,
   "workbench:kubernetes:PostgresBackups": 1,
   "workbench:kubernetes:Redis": 2,
   "workbench:kubernetes:Traefik": 1,
@@ -73,7 +84,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   let custom: RecordedResource[];
 
   beforeAll(async () => {
-    outputs = cloudPlatform(prodConfig());
+    outputs = cloudPlatform(prodConfig({ overrides: { "workbench:deployWorkloads": true } }));
     await mocks.settle();
     custom = mocks.resources.filter((resource) => resource.custom);
   });
@@ -118,7 +129,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.name).toBe("workbench-prod-k8s");
     expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
     const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(onKubernetes).toHaveLength(44);
+    expect(onKubernetes).toHaveLength(120);
     for (const resource of onKubernetes)
       expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
@@ -137,7 +148,8 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     const doks = mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster");
     expect(doks.inputs["vpcUuid"]).toBe("workbench-prod-vpc-id");
     expect(doks.inputs["nodePool"]["tags"]).toEqual(["workbench-prod-nodes"]);
-    expect(doks.inputs["version"]).toBe("1.33.1-do.0");
+    // The newest patch DigitalOcean offers under workbench:cluster.versionPrefix (1.33.).
+    expect(doks.inputs["version"]).toBe("1.33.6-do.1");
     expect(mocks.one("digitalocean:index/firewall:Firewall").inputs["tags"]).toEqual([
       "workbench-prod-nodes",
     ]);
@@ -149,6 +161,11 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
 
   it("keeps the kubeconfig, the gateway key and the database URL secret", async () => {
     expect(await isSecretOutput(outputs.kubeconfig)).toBe(true);
+    // The provider authenticates through doctl on every run: DigitalOcean's 7-day token is never stored.
+    const kubeconfig = mocks.one("pulumi:providers:kubernetes").inputs["kubeconfig"] as string;
+    expect(kubeconfig).not.toContain("mock-token");
+    expect(JSON.parse(kubeconfig).users[0].user.exec.command).toBe("doctl");
+    expect(await promiseOf(outputs.kubeconfig)).toBe(kubeconfig);
     expect(await isSecretOutput(outputs.databaseUrl)).toBe(true);
     expect(await isSecretOutput(outputs.litellmMasterKey as pulumi.Output<string>)).toBe(true);
     expect(await promiseOf(outputs.litellmMasterKey as pulumi.Output<string>)).toMatch(/^sk-/);
@@ -157,17 +174,26 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   it("wires config into the workloads", () => {
     const n8n = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs;
     expect(n8n["version"]).toBe("1.11.0");
+    // Supabase's pooler (IPv4) with its user format, on the session port.
     expect(n8n["values"]["database"]).toMatchObject({
-      host: "db.example.supabase.co",
+      host: "aws-0-ap-southeast-1.pooler.supabase.com",
       port: 5432,
       schema: "n8n",
-      user: "postgres",
+      user: "postgres.abcdefghijklmnopqrst",
     });
     expect(n8n["values"]["ingress"]["hosts"][0]["host"]).toBe("n8n.workbench.example.com");
     const traefik = mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs;
-    expect(traefik["values"]["certificatesResolvers"]["letsencrypt"]["acme"]["email"]).toBe(
-      "ops@example.com",
-    );
+    const issuer = mocks.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs;
+    expect(issuer["spec"]["acme"]).toMatchObject({
+      email: "ops@example.com",
+      server: "https://acme-v02.api.letsencrypt.org/directory",
+    });
+    expect(mocks.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]["dnsNames"]).toEqual([
+      "workbench.example.com",
+      "api.workbench.example.com",
+      "n8n.workbench.example.com",
+      "litellm.workbench.example.com",
+    ]);
     expect(
       traefik["values"]["service"]["annotations"]["service.beta.kubernetes.io/do-loadbalancer-name"],
     ).toBe("workbench-prod-lb");
@@ -194,6 +220,42 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(apps).toEqual(["workbench-prod-expense-api", "workbench-prod-ocr-backend"]);
   });
 
+  it("has Prometheus scrape Traefik, n8n and LiteLLM (annotated pods), and alert on the workbench's jobs", () => {
+    const scraped = (value: unknown) => JSON.stringify(value).includes('"prometheus.io/scrape":"true"');
+    expect(scraped(mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs["values"])).toBe(true);
+    expect(scraped(mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"])).toBe(true);
+    const gateway = mocks
+      .ofType("kubernetes:apps/v1:Deployment")
+      .find(
+        (deployment) =>
+          deployment.inputs["metadata"]["namespace"] === "litellm" && deployment.name === "litellm",
+      );
+    expect(scraped(gateway?.inputs["spec"]["template"]["metadata"])).toBe(true);
+    const monitoring = mocks.one("kubernetes:helm.sh/v3:Release", "monitoring").inputs["values"];
+    expect(monitoring.prometheus.prometheusSpec.additionalScrapeConfigs[0].job_name).toBe(
+      "workbench-annotated-pods",
+    );
+    // The alert rules name the CronJobs this stack creates.
+    const cronJobs = mocks.ofType("kubernetes:batch/v1:CronJob").map((job) => job.inputs["metadata"]["name"]);
+    const rules = JSON.stringify(mocks.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs);
+    for (const name of [
+      "postgres-backup-hourly",
+      "postgres-backup-daily",
+      "dbt-ingest",
+      "dbt-transform",
+      "dbt-data-quality",
+    ]) {
+      expect(cronJobs, name).toContain(name);
+      expect(rules, name).toContain(name);
+    }
+    // cert-manager's HTTP-01 self-check reaches the load balancer on 80.
+    const certManagerEgress = mocks.one(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "network-policies-cert-manager-allow-internet-egress",
+    ).inputs["spec"]["egress"][0]["ports"];
+    expect(certManagerEgress.map((port: { port: number }) => port.port)).toEqual([443, 5432, 6543, 80]);
+  });
+
   it("passes every rule of the policy pack", () => {
     const found = custom.flatMap((resource) =>
       violations({
@@ -204,6 +266,18 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
       }),
     );
     expect(found).toEqual([]);
+    // The rules kept one per file (components/policy/rules), with the resources' protect flags.
+    const ruleViolations = custom.flatMap((resource) =>
+      RULES.flatMap((rule) =>
+        runPolicy(rule, {
+          type: resource.type,
+          name: resource.name,
+          props: resource.inputs,
+          protect: resource.protect,
+        }).map((message) => `${rule.name}: ${message}`),
+      ),
+    );
+    expect(ruleViolations).toEqual([]);
     // Credential outputs are declared secret on their resources (what the rule checks).
     expect(
       mocks.one("digitalocean:index/kubernetesCluster:KubernetesCluster").additionalSecretOutputs,

@@ -43,6 +43,10 @@ describe("DbtSchedules", () => {
         user: "wb_prod_dbt",
         password: pulumi.secret("dbt-password"),
       },
+      catalog: {
+        databaseUrl: { secretName: "supabase", key: "DATABASE_URL" },
+        alertWebhookUrl: "https://n8n.workbench.example.com/webhook/quality-alerts",
+      },
     });
     await mocks.settle();
     cronJobs = ["ingest", "transform", "data-quality", "backfill"].map((name) =>
@@ -82,11 +86,13 @@ describe("DbtSchedules", () => {
       "--profiles-dir",
       "/app/dbt",
       "--target-path",
-      "/tmp/target",
+      "/tmp/target/ingest",
       "--log-path",
       "/tmp/logs",
     ]);
     expect(container["env"]).toEqual([
+      { name: "HOME", value: "/tmp" },
+      { name: "DBT_SEND_ANONYMOUS_USAGE_STATS", value: "false" },
       { name: "DBT_TARGET", value: "prod" },
       { name: "DBT_HOST", value: "db.example.supabase.co" },
       { name: "DBT_PORT", value: "6543" },
@@ -102,6 +108,60 @@ describe("DbtSchedules", () => {
       DBT_USER: "wb_prod_dbt",
       DBT_PASSWORD: "dbt-password",
     });
+  });
+
+  it("the daily data-quality run also re-scores the catalog and raises alerts, failing at once below threshold", () => {
+    const job = cronJobs[2] as RecordedResource;
+    const [container] = podOf(job)["containers"];
+    expect(container["command"]).toEqual(["bash", "/app/scripts/data-jobs/data-quality"]);
+    expect(container["args"]).toEqual([
+      "test",
+      "--target",
+      "prod",
+      "--project-dir",
+      "/app/dbt",
+      "--profiles-dir",
+      "/app/dbt",
+      "--target-path",
+      "/tmp/target/data-quality",
+      "--log-path",
+      "/tmp/logs",
+    ]);
+    const env = container["env"] as { name: string }[];
+    expect(env.slice(-3)).toEqual([
+      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "supabase", key: "DATABASE_URL" } } },
+      { name: "DBT_TARGET_PATH", value: "/tmp/target/data-quality" },
+      { name: "QUALITY_ALERTS_URL", value: "https://n8n.workbench.example.com/webhook/quality-alerts" },
+    ]);
+    expect(job.inputs["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]).toEqual({
+      rules: [{ action: "FailJob", onExitCodes: { containerName: "dbt", operator: "In", values: [3] } }],
+    });
+    // The other stages run dbt alone, without the admin URL.
+    for (const other of [cronJobs[0], cronJobs[1], cronJobs[3]] as RecordedResource[]) {
+      const [dbt] = podOf(other)["containers"];
+      expect(dbt["command"]).toEqual(["dbt"]);
+      expect(dbt["env"].map((entry: { name: string }) => entry.name)).not.toContain("DATABASE_URL");
+      expect(other.inputs["spec"]["jobTemplate"]["spec"]).not.toHaveProperty("podFailurePolicy");
+    }
+  });
+
+  it("refuses the re-scoring schedule without the catalog's database URL", () => {
+    expect(
+      () =>
+        new DbtSchedules("d3", {
+          provider,
+          namespace: "ai-workbench",
+          image: "registry.digitalocean.com/ai-workbench/dbt-runner:0.1.0",
+          connection: {
+            host: "h",
+            port: 6543,
+            database: "postgres",
+            sslMode: "require",
+            user: "u",
+            password: "p",
+          },
+        }),
+    ).toThrow("d3: schedule 'data-quality' re-scores the catalog: pass catalog.databaseUrl");
   });
 
   it("parents to the component and uses the cluster provider", async () => {

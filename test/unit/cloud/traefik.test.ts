@@ -19,7 +19,6 @@ const args = (provider: k8s.Provider) => ({
   chartVersion: "41.3.0",
   hostname: "workbench.example.com",
   trustedIps: ["10.10.0.0/16"],
-  acmeEmail: "ops@example.com",
   loadBalancerName: "workbench-prod-lb",
 });
 
@@ -61,19 +60,15 @@ describe("Traefik", () => {
     ]);
   });
 
-  it("gets certificates from Let's Encrypt into acme.json on a volume", () => {
+  it("is stateless: serves cert-manager's certificate Secret from the default TLS store, no ACME, no volume", () => {
     const values = release.inputs["values"];
-    expect(values.certificatesResolvers).toEqual({
-      letsencrypt: { acme: { email: "ops@example.com", storage: "/data/acme.json", tlsChallenge: true } },
+    expect(values.tlsStore).toEqual({
+      default: { defaultCertificate: { secretName: "workbench-tls" } },
     });
-    expect(values.persistence).toMatchObject({
-      enabled: true,
-      path: "/data",
-      size: "1Gi",
-      storageClass: "do-block-storage",
-      accessMode: "ReadWriteOnce",
-    });
-    expect(values.ports.websecure.http.tls).toEqual({ enabled: true, certResolver: "letsencrypt" });
+    expect(values).not.toHaveProperty("certificatesResolvers");
+    expect(values.persistence).toEqual({ enabled: false });
+    expect(values.ports.websecure.http.tls).toEqual({ enabled: true });
+    expect(JSON.stringify(values)).not.toContain("acme");
   });
 
   it("redirects HTTP to HTTPS and trusts PROXY protocol from the VPC only", () => {
@@ -110,27 +105,34 @@ describe("Traefik", () => {
     });
   });
 
-  it("keeps the replicas on the node that mounts acme.json", () => {
-    expect(
-      release.inputs["values"].affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution,
-    ).toEqual([
+  it("spreads the replicas across nodes (no affinity pinning them to one)", () => {
+    const values = release.inputs["values"];
+    const pods = { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik" };
+    expect(values.affinity).not.toHaveProperty("podAffinity");
+    expect(values.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
       {
-        labelSelector: {
-          matchLabels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik" },
-        },
-        topologyKey: "kubernetes.io/hostname",
+        weight: 100,
+        podAffinityTerm: { labelSelector: { matchLabels: pods }, topologyKey: "kubernetes.io/hostname" },
       },
     ]);
-    expect(release.inputs["values"].instanceLabelOverride).toBe("traefik");
+    expect(values.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: pods },
+      },
+    ]);
+    expect(values.podDisruptionBudget).toEqual({ enabled: true, minAvailable: 1 });
+    expect(values.instanceLabelOverride).toBe("traefik");
   });
 
   it.each([
     [{ minReplicas: 3, maxReplicas: 2 }, "t1: maxReplicas (2) must not be below minReplicas (3)"],
     [{ maxReplicas: 30 }, "t1: maxReplicas (30) must be at most 20"],
     [{ minReplicas: 0 }, "t1: minReplicas must be a whole number of at least 1 (got 0)"],
-    [{ acmeEmail: "ops" }, "t1: acmeEmail 'ops' is not an email address"],
     [{ trustedIps: [] }, "t1: trustedIps is empty: pass the VPC CIDR the load balancer connects from"],
-    [{ persistenceSizeGi: 0 }, "t1: persistenceSizeGi must be a whole number of at least 1 (got 0)"],
+    [{ loadBalancerSizeUnit: 0 }, "t1: loadBalancerSizeUnit must be 1-100 (got 0)"],
   ])("refuses %j", (overrides, message) => {
     expect(() => new Traefik("t1", { ...args(provider), ...overrides })).toThrow(message);
   });

@@ -23,6 +23,13 @@ const services = [
     secretEnv: { SUPABASE_SERVICE_ROLE_KEY: { secretName: "supabase", key: "SUPABASE_SERVICE_ROLE_KEY" } },
   },
   { name: "agent-runtime", image: "registry.digitalocean.com/ai-workbench/agent-runtime:0.1.0", port: 8080 },
+  {
+    name: "guardian",
+    image: "registry.digitalocean.com/ai-workbench/guardian:0.1.0",
+    port: 8080,
+    minReplicas: 3,
+    maxReplicas: 8,
+  },
 ];
 
 describe("WorkbenchServices", () => {
@@ -45,7 +52,7 @@ describe("WorkbenchServices", () => {
     const deployments = services.map((service) =>
       mocks.one("kubernetes:apps/v1:Deployment", `workbench-${service.name}`),
     );
-    expect(mocks.ofType("kubernetes:apps/v1:Deployment")).toHaveLength(3);
+    expect(mocks.ofType("kubernetes:apps/v1:Deployment")).toHaveLength(4);
     for (const [index, deployment] of deployments.entries()) {
       const pod = deployment.inputs["spec"]["template"]["spec"];
       const [container] = pod["containers"];
@@ -53,7 +60,21 @@ describe("WorkbenchServices", () => {
         name: services[index]?.name,
         namespace: "ai-workbench",
       });
-      expect(deployment.inputs["spec"]["replicas"]).toBe(2);
+      // The HPA owns the replica count: a value here would reset it on every up.
+      expect(deployment.inputs["spec"]).not.toHaveProperty("replicas");
+      expect(pod["topologySpreadConstraints"]).toEqual([
+        {
+          maxSkew: 1,
+          topologyKey: "kubernetes.io/hostname",
+          whenUnsatisfiable: "ScheduleAnyway",
+          labelSelector: {
+            matchLabels: {
+              "app.kubernetes.io/name": services[index]?.name,
+              "app.kubernetes.io/part-of": "ai-workbench",
+            },
+          },
+        },
+      ]);
       expect(container["image"]).toBe(services[index]?.image);
       expect(container["ports"]).toEqual([{ name: "http", containerPort: services[index]?.port }]);
       expect(container["securityContext"]).toMatchObject({
@@ -76,6 +97,41 @@ describe("WorkbenchServices", () => {
       },
     ]);
     expect(api["readinessProbe"]["httpGet"]).toEqual({ path: "/health", port: "http" });
+    for (const deployment of deployments) {
+      const [container] = deployment.inputs["spec"]["template"]["spec"]["containers"];
+      expect(container["readinessProbe"]).toMatchObject({ httpGet: { port: "http" }, periodSeconds: 10 });
+      expect(container["livenessProbe"]).toMatchObject({ httpGet: { port: "http" }, periodSeconds: 20 });
+    }
+  });
+
+  it("gives every service a PodDisruptionBudget and a CPU HorizontalPodAutoscaler on its Deployment", () => {
+    for (const service of services) {
+      const selector = {
+        "app.kubernetes.io/name": service.name,
+        "app.kubernetes.io/part-of": "ai-workbench",
+      };
+      const pdb = mocks.one(
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        `workbench-${service.name}-pdb`,
+      ).inputs;
+      expect(pdb["metadata"]).toMatchObject({ name: service.name, namespace: "ai-workbench" });
+      expect(pdb["spec"]).toEqual({ minAvailable: 1, selector: { matchLabels: selector } });
+      const hpa = mocks.one(
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        `workbench-${service.name}-hpa`,
+      ).inputs;
+      expect(hpa["spec"]).toEqual({
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: service.name },
+        minReplicas: service.minReplicas ?? 2,
+        maxReplicas: service.maxReplicas ?? 6,
+        metrics: [
+          {
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+          },
+        ],
+      });
+    }
   });
 
   it("exposes each on a Service, and the public ones on one TLS Ingress", async () => {
@@ -84,7 +140,7 @@ describe("WorkbenchServices", () => {
         .ofType("kubernetes:core/v1:Service")
         .map((service) => service.inputs["metadata"]["name"])
         .sort(),
-    ).toEqual(["agent-runtime", "api", "frontend"]);
+    ).toEqual(["agent-runtime", "api", "frontend", "guardian"]);
     const ingress = mocks.one("kubernetes:networking.k8s.io/v1:Ingress").inputs;
     expect(ingress["spec"]["tls"]).toEqual([
       { hosts: ["workbench.example.com", "api.workbench.example.com"] },
@@ -106,7 +162,8 @@ describe("WorkbenchServices", () => {
     const urn = await promiseOf(component.urn);
     const providerRef = await promiseOf(provider.urn);
     const objects = mocks.resources.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(objects).toHaveLength(7);
+    // 4 x (Deployment, Service, PDB, HPA) and the Ingress.
+    expect(objects).toHaveLength(17);
     for (const object of objects) {
       expect(object.parent).toBe(urn);
       expect(providerUrn(object.provider)).toBe(providerRef);
@@ -125,6 +182,14 @@ describe("WorkbenchServices", () => {
     ],
     [[{ ...services[2], name: "Agent" }], "s1: service name 'Agent' must be a DNS label (a-z, 0-9, -)"],
     [[], "s1: services is empty"],
+    [
+      [{ ...services[2], minReplicas: 1 }],
+      "s1: service 'agent-runtime' minReplicas must be at least 2 (its PodDisruptionBudget keeps 1 up) (got 1)",
+    ],
+    [
+      [{ ...services[2], minReplicas: 4, maxReplicas: 3 }],
+      "s1: service 'agent-runtime' maxReplicas (3) must not be below minReplicas (4)",
+    ],
   ])("refuses %#", (list, message) => {
     expect(
       () =>
