@@ -10,8 +10,7 @@
 --     (write_date, id), which only moves forward, and the records whose write_date is not
 --     a timestamp (kept whole, never used as the cursor).
 --   * ip_workbench.request_pipeline_run: called AS THE CALLER (role authenticated, the
---     caller's verified jwt claims): refuses unless the caller is a known user whose app
---     role may start a run (sql/MATRIX.md "Retry Failed Jobs": insert job_runs, engineers
+--     caller's verified jwt claims): refuses unless the caller's app role may start a run (sql/MATRIX.md "Retry Failed Jobs": insert job_runs, engineers
 --     as themselves, admins, service; viewers never), and inserts the run under the
 --     caller's row level security. the steps then run as the caller too (the workflow),
 --     never as the pipeline's owner.
@@ -193,23 +192,11 @@ grant execute on function bronze.quarantine_sync_record(text, text, text, text, 
 
 -- pipeline runs -------------------------------------------------------------------------------------
 
--- true when the caller (auth.uid()) is a user of auth.users. definer: authenticated cannot
--- read auth.users.
-create or replace function private.caller_is_known_user()
-returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select exists (select 1 from auth.users as u where u.id = auth.uid());
-$$;
-revoke execute on function private.caller_is_known_user() from public, anon;
-grant execute on function private.caller_is_known_user() to authenticated, service_role;
-
 -- starts a run of a pipeline for the caller. security invoker: call it as the caller
 -- (set request.jwt.claims to the caller's verified claims, then set role authenticated),
 -- so the pipeline is read and the run inserted under the caller's row level security.
+-- that the caller exists in auth.users is the executor's check before it switches role
+-- (authorization never reads auth.users, sql/tests/01_lints.sql).
 -- answers {http_status, error} or {http_status: 202, job_run_id, status, role, steps}.
 create or replace function ip_workbench.request_pipeline_run(p_pipeline_id uuid)
 returns jsonb
@@ -227,9 +214,6 @@ declare
 begin
   if v_uid is null then
     return jsonb_build_object('http_status', 401, 'error', 'the token names no user (no sub claim)');
-  end if;
-  if not (select private.caller_is_known_user()) then
-    return jsonb_build_object('http_status', 403, 'error', format('user %s does not exist', v_uid));
   end if;
   v_role := (select private.get_user_role());
   if v_role is null then
@@ -279,7 +263,7 @@ end;
 $$;
 
 comment on function ip_workbench.request_pipeline_run(uuid) is
-  'starts a run of a pipeline for the caller, under the caller''s rls: 401 no user, 403 unknown user / no role / role may not run (sql/MATRIX.md), 404, 409 disabled, 422 steps n8n cannot run, else 202 with the steps. see 20261130000900_n8n_hardening.sql';
+  'starts a run of a pipeline for the caller, under the caller''s rls: 401 no user, 403 no role / role may not run (sql/MATRIX.md), 404, 409 disabled, 422 steps n8n cannot run, else 202 with the steps. see 20261130000900_n8n_hardening.sql';
 revoke execute on function ip_workbench.request_pipeline_run(uuid) from public, anon;
 grant execute on function ip_workbench.request_pipeline_run(uuid) to authenticated, service_role;
 
