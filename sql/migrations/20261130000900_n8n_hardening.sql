@@ -429,3 +429,28 @@ $$;
 
 revoke execute on function ip_workbench.take_notification_slot(text, text, interval, integer) from public, anon, authenticated;
 grant execute on function ip_workbench.take_notification_slot(text, text, interval, integer) to service_role;
+
+-- pipeline steps ------------------------------------------------------------------------------------
+
+-- runs one pipeline step as the caller: ip_workbench.execute_sql, with its reported error
+-- raised (private.raise_on_sql_error), and a step cancelled by the step's statement_timeout
+-- raised as a timeout, with the detail n8n keeps (it reports a cancellation otherwise only
+-- with the query text). not security definer: the caller's role and rls apply.
+create or replace function private.run_pipeline_step(step_sql text)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  return private.raise_on_sql_error(ip_workbench.execute_sql(step_sql));
+exception when query_canceled then
+  raise exception 'the step timed out (statement_timeout %)', pg_catalog.current_setting('statement_timeout')
+    using errcode = '57014',
+      detail = format('sqlstate 57014: timed out after %s (statement_timeout)', pg_catalog.current_setting('statement_timeout'));
+end;
+$$;
+comment on function private.run_pipeline_step(text) is
+  'runs a pipeline step through ip_workbench.execute_sql as the caller; its errors raised, a statement_timeout reported as a timeout (pipeline-trigger workflow)';
+revoke execute on function private.run_pipeline_step(text) from public, anon;
+grant execute on function private.run_pipeline_step(text) to authenticated, service_role;

@@ -383,7 +383,7 @@ describe("Code nodes", () => {
     expect(big!.json).toMatchObject({
       deliverable: false,
       checked: false,
-      too_many: true,
+      over_limit: true,
       problems: ["the batch has 5001 transactions; send at most 5000 per request (nothing was stored)"],
     });
   });
@@ -701,6 +701,8 @@ describe("N8n with workflowsDir (Pulumi mocks)", () => {
 
   it("lets workflow expressions read the integration settings from the environment", () => {
     const values = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"];
+    // n8n answers 500 for a body over its own limit: it sits above the workflows' 16 MiB.
+    expect(values["config"]["extraEnv"]).toContainEqual({ name: "N8N_PAYLOAD_SIZE_MAX", value: "32" });
     expect(values["config"]["extraEnv"]).toContainEqual({
       name: "N8N_BLOCK_ENV_ACCESS_IN_NODE",
       value: "false",
