@@ -81,13 +81,17 @@ export interface MattermostStub extends StubServer {
   messages(): { text: string; username?: string }[];
   /** While set, every post is answered with this HTTP status (Mattermost down). */
   failWith(status: number | null): void;
+  /** Answers every post this many milliseconds late (a slow Mattermost). */
+  delay(ms: number): void;
 }
 
 /** Accepts posts to /hooks/<key> as Mattermost does ("ok"); anything else is 404. */
 export async function startMattermostStub(key = "stub-hook-key"): Promise<MattermostStub> {
   let failing: number | null = null;
+  let lateMs = 0;
   const refused = new Set<RecordedRequest>();
-  const stub = await startStub((request) => {
+  const stub = await startStub(async (request) => {
+    if (lateMs > 0) await new Promise((resolve) => setTimeout(resolve, lateMs));
     if (request.method === "POST" && request.path === `/hooks/${key}` && failing !== null) {
       refused.add(request);
       return { status: failing, contentType: "text/plain", body: "mattermost is unavailable" };
@@ -110,6 +114,9 @@ export async function startMattermostStub(key = "stub-hook-key"): Promise<Matter
         .map((r) => JSON.parse(r.body) as { text: string; username?: string }),
     failWith: (status) => {
       failing = status;
+    },
+    delay: (ms) => {
+      lateMs = ms;
     },
   };
 }

@@ -849,7 +849,11 @@ describe("n8n workflows in a real n8n", () => {
 
     it("notifies the approvers exactly once when first calls race", async () => {
       const posted = mattermost.messages().length;
-      const answers = await Promise.all(Array.from({ length: 8 }, () => approve("EX-RACE")));
+      // A slow Mattermost keeps the window between deciding and posting wide open.
+      mattermost.delay(400);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => approve("EX-RACE"))).finally(() =>
+        mattermost.delay(0),
+      );
       for (const answer of answers) expect(answer.body).toMatchObject({ status: "pending_approval" });
       const messages = mattermost
         .messages()
