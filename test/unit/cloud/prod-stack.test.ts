@@ -47,7 +47,8 @@ const PROD_INVENTORY: Record<string, number> = {
   "kubernetes:policy/v1:PodDisruptionBudget": 1,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 4,
+  // one n8n webhook token per token webhook (4) + the other generated passwords (3)
+  "random:index/randomPassword:RandomPassword": 7,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
