@@ -30,6 +30,7 @@ export const SECRET_KEYS = [
   "odooApiKey",
   "mattermostWebhookUrl",
   "n8nApiKey",
+  "supabaseJwtSecret",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
@@ -479,6 +480,26 @@ const cloudSchema = z.strictObject({
    * install. With it, the deployment imports, activates and updates n8n-workflows/.
    */
   n8nApiKey: optionalSecret(z.string().min(20, { error: "must be an n8n API key" })),
+  /**
+   * The Supabase project's JWT secret (Settings > API > JWT secret): n8n's pipeline-trigger
+   * webhook verifies the caller's access token with it. Required with n8nApiKey.
+   */
+  supabaseJwtSecret: optionalSecret(
+    z.string().min(32, { error: "must be the Supabase JWT secret (at least 32 characters)" }),
+  ),
+  /**
+   * Rotation of the n8n webhook tokens (one per webhook: expense-approval, odoo-sync,
+   * quality-alerts, scout-transactions): raise a webhook's number and `pulumi up` generates
+   * a new token for it (stack output n8nWebhookTokens) and puts it into n8n. Default 0.
+   */
+  n8nWebhookTokenRotation: z
+    .partialRecord(
+      z.enum(["expense-approval", "odoo-sync", "quality-alerts", "scout-transactions"], {
+        error: "must be a token webhook: expense-approval, odoo-sync, quality-alerts or scout-transactions",
+      }),
+      z.int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }),
+    )
+    .default({}),
 });
 
 /** Supabase's shared pooler host for a project region (IPv4; the direct host is IPv6-only). */
@@ -691,6 +712,11 @@ export function cloudDeployProblems(config: CloudStackConfig): ConfigProblem[] {
     requireSecret("langfuseSecretKey", "by features.litellm (the Langfuse callback)");
   }
   if (config.features.n8n) requireSecret("n8nEncryptionKey", "by features.n8n");
+  if (config.features.n8n && config.n8nApiKey !== undefined)
+    requireSecret(
+      "supabaseJwtSecret",
+      "by n8nApiKey (the pipeline-trigger webhook verifies callers' tokens)",
+    );
   return problems;
 }
 

@@ -41,6 +41,11 @@ import {
 } from "../components/kubernetes/index.ts";
 import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
+import {
+  TOKEN_WEBHOOKS,
+  type TokenWebhook,
+  webhookCredentialSpecs,
+} from "../components/n8n/webhook-credentials.ts";
 import { adminConnection } from "./admin-connection.ts";
 import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
 import { REPO_ROOT } from "./paths.ts";
@@ -321,7 +326,7 @@ export function cloudPlatform(config: CloudStackConfig) {
   }
 
   let n8n: N8n | undefined;
-  let n8nWebhookToken: pulumi.Output<string> | undefined;
+  let n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined;
   if (features.n8n && secrets.n8nSecretName) {
     const queue = new Redis("n8n-redis", {
       provider,
@@ -331,12 +336,28 @@ export function cloudPlatform(config: CloudStackConfig) {
       persistenceGi: N8N_REDIS_VOLUME_GIB,
     });
     const coreSecret = after(secrets.n8nSecretName, appSchemas);
-    // The token callers of the writing webhooks send (header X-Workbench-Token).
-    const webhookToken = new random.RandomPassword(`${base}-n8n-webhook-token`, {
-      length: 40,
-      special: false,
-    });
-    n8nWebhookToken = webhookToken.result;
+    // One token per token webhook (header X-Workbench-Token); raising its number in
+    // n8nWebhookTokenRotation generates a new one on the next `pulumi up`.
+    const webhookTokens = TOKEN_WEBHOOKS.map(
+      (path) =>
+        new random.RandomPassword(`${base}-n8n-webhook-token-${path}`, {
+          length: 40,
+          special: false,
+          keepers: { rotation: String(config.n8nWebhookTokenRotation[path] ?? 0) },
+        }).result,
+    );
+    const tokens = pulumi.secret(
+      pulumi
+        .all(webhookTokens)
+        .apply(
+          (values) =>
+            Object.fromEntries(TOKEN_WEBHOOKS.map((path, i) => [path, values[i] as string])) as Record<
+              TokenWebhook,
+              string
+            >,
+        ),
+    );
+    n8nWebhookTokens = tokens;
     n8n = new N8n("n8n", {
       provider,
       namespace: namespaces.nameOf("n8n"),
@@ -367,10 +388,11 @@ export function cloudPlatform(config: CloudStackConfig) {
               apiKey: pulumi.secret(config.n8nApiKey),
               projectRoot: REPO_ROOT,
               credentials: pulumi.secret(
-                pulumi.all([session, webhookToken.result]).apply(([connection, token]) => [
+                pulumi.all([session, tokens]).apply(([connection, values]) => [
                   {
-                    // The workflows write bronze, job runs and approvals, and run pipeline SQL
-                    // as the pipeline's owner: the admin login until n8n gets a narrower role.
+                    // The workflows write bronze, job runs and approvals, and switch to
+                    // `authenticated` with the caller's claims for pipeline runs: the admin
+                    // login until n8n gets a narrower role.
                     name: "Workbench Postgres",
                     type: "postgres",
                     data: {
@@ -382,11 +404,7 @@ export function cloudPlatform(config: CloudStackConfig) {
                       ssl: connection.sslMode === "disable" ? "disable" : "require",
                     },
                   },
-                  {
-                    name: "Workbench Webhook Token",
-                    type: "httpHeaderAuth",
-                    data: { name: "X-Workbench-Token", value: token },
-                  },
+                  ...webhookCredentialSpecs(values, { secret: config.supabaseJwtSecret as string }),
                 ]),
               ),
             },
@@ -592,7 +610,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       ...apps,
     },
     ...(masterKey ? { litellmMasterKey: masterKey } : {}),
-    ...(n8nWebhookToken ? { n8nWebhookToken: pulumi.secret(n8nWebhookToken) } : {}),
+    ...(n8nWebhookTokens ? { n8nWebhookTokens } : {}),
     databaseUrl,
   };
 }

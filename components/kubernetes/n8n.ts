@@ -15,6 +15,12 @@ import {
 /** n8n's own chart (n8n-io/n8n-hosting), published as an OCI artifact. */
 export const N8N_CHART = "oci://ghcr.io/n8n-io/n8n-helm-chart/n8n";
 
+/**
+ * n8n's request body limit (N8N_PAYLOAD_SIZE_MAX, MiB). Above n8n's default 16 so that the
+ * workflows' own 16 MiB limit answers 413 (n8n itself answers 500 for a body over its limit).
+ */
+export const N8N_PAYLOAD_SIZE_MAX_MIB = 32;
+
 /** A Secret key reference, as the chart takes it. */
 export interface SecretKeyRef {
   /** Secret name. */
@@ -152,6 +158,7 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
         // Traefik sits in front: trust one proxy hop for X-Forwarded-*.
         { name: "N8N_PROXY_HOPS", value: "1" },
         { name: "N8N_DIAGNOSTICS_ENABLED", value: "false" },
+        { name: "N8N_PAYLOAD_SIZE_MAX", value: String(N8N_PAYLOAD_SIZE_MAX_MIB) },
         ...(settings.workflowEnvAccess ? [{ name: "N8N_BLOCK_ENV_ACCESS_IN_NODE", value: "false" }] : []),
       ],
       extraEnvFrom: settings.extraEnvFromSecrets.map((name) => ({ secretRef: { name } })),

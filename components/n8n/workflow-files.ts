@@ -74,7 +74,7 @@ export const ALLOWED_NODE_TYPES: Readonly<Record<string, readonly number[]>> = {
 
 /** Credential types per node type: a node may reference only these (by name). */
 export const ALLOWED_CREDENTIAL_TYPES: Readonly<Record<string, readonly string[]>> = {
-  "n8n-nodes-base.webhook": ["httpHeaderAuth"],
+  "n8n-nodes-base.webhook": ["httpHeaderAuth", "jwtAuth"],
   "n8n-nodes-base.postgres": ["postgres"],
   "n8n-nodes-base.emailSend": ["smtp"],
 };
@@ -277,6 +277,47 @@ export function duplicateWebhookPaths(files: readonly WorkflowFile[]): string[] 
   return [...seen.entries()]
     .filter(([, where]) => where.length > 1)
     .map(([key, where]) => `${key}: ${where.join(", ")}`);
+}
+
+/** How each webhook authenticates its callers (the node's `authentication`), by credential type. */
+const WEBHOOK_AUTHENTICATION: Readonly<Record<string, string>> = {
+  headerAuth: "httpHeaderAuth",
+  jwtAuth: "jwtAuth",
+};
+
+/**
+ * Webhooks that let an unauthenticated caller in, or share their credential with another
+ * webhook (one credential per workflow, so each can be rotated and revoked on its own).
+ */
+export function webhookAuthenticationProblems(files: readonly WorkflowFile[]): string[] {
+  const problems: string[] = [];
+  const users = new Map<string, string[]>();
+  for (const { file, workflow } of files) {
+    for (const node of workflow.nodes) {
+      if (node.type !== "n8n-nodes-base.webhook" || node.disabled) continue;
+      const label = `${file}: webhook '${node.name}'`;
+      const mode = String(node.parameters["authentication"] ?? "none");
+      const type = WEBHOOK_AUTHENTICATION[mode];
+      if (!type) {
+        problems.push(
+          `${label} takes unauthenticated calls (authentication ${mode}); use headerAuth or jwtAuth`,
+        );
+        continue;
+      }
+      const ref = node.credentials?.[type];
+      if (!ref?.name) {
+        problems.push(`${label} authenticates with ${mode} but names no ${type} credential`);
+        continue;
+      }
+      const key = `${type}/${ref.name}`;
+      users.set(key, [...(users.get(key) ?? []), label]);
+    }
+  }
+  for (const [key, labels] of users) {
+    if (labels.length > 1)
+      problems.push(`${labels.join(" and ")} share the credential ${key}; give each its own`);
+  }
+  return problems;
 }
 
 /** Credential names the workflows reference, with their types: what an n8n needs before import. */

@@ -14,7 +14,12 @@ import {
   removeWorkflows,
   type DeployedWorkflow,
 } from "./deploy.ts";
-import { duplicateWebhookPaths, loadWorkflowFiles, workflowProblems } from "./workflow-files.ts";
+import {
+  duplicateWebhookPaths,
+  loadWorkflowFiles,
+  webhookAuthenticationProblems,
+  workflowProblems,
+} from "./workflow-files.ts";
 
 export interface WorkflowRecord {
   file: string;
@@ -61,6 +66,7 @@ export function readWorkflowSet(inputs: Pick<WorkflowSetInputs, "directory" | "w
   const problems = [
     ...files.flatMap((f) => workflowProblems(f.file, f.workflow)),
     ...duplicateWebhookPaths(files),
+    ...webhookAuthenticationProblems(files),
   ];
   if (problems.length)
     throw new Error(`the workflows in ${inputs.directory} cannot be deployed:\n  ${problems.join("\n  ")}`);

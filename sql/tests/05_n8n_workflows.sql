@@ -1,12 +1,14 @@
 -- 20261123000700_n8n_workflows.sql: ip_workbench.expense_approvals (row level security as
 -- documented in the migration: every app role reads, admin and service write, admin
 -- deletes, anon nothing) and private.raise_on_sql_error.
+-- 20261130000900_n8n_hardening.sql: bronze.deliver_batch, the sync cursor and quarantine,
+-- ip_workbench.request_pipeline_run per role, decide_expense, take_notification_slot.
 --
 -- fixture users: a0..e1 viewer, a0..e2 engineer, a0..e3 admin, a0..e4 service.
 begin;
 create extension if not exists pgtap;
 
-select plan(20);
+select plan(46);
 
 -- execute_sql needs an armed statement_timeout of at most 30 s.
 set local statement_timeout = '30s';
@@ -27,7 +29,8 @@ insert into auth.users (id, email) values
   ('a0000000-0000-4000-8000-0000000000e1', 'viewer-e@example.test'),
   ('a0000000-0000-4000-8000-0000000000e2', 'engineer-e@example.test'),
   ('a0000000-0000-4000-8000-0000000000e3', 'admin-e@example.test'),
-  ('a0000000-0000-4000-8000-0000000000e4', 'service-e@example.test');
+  ('a0000000-0000-4000-8000-0000000000e4', 'service-e@example.test'),
+  ('a0000000-0000-4000-8000-0000000000e5', 'norole-e@example.test');
 insert into ip_workbench.user_roles (user_id, role) values
   ('a0000000-0000-4000-8000-0000000000e1', 'viewer'),
   ('a0000000-0000-4000-8000-0000000000e2', 'engineer'),
@@ -129,6 +132,84 @@ select is(
   true,
   'updated_at is maintained on change'
 );
+
+-- bronze.deliver_batch: a batch id stands for one content ------------------------------------
+select is(bronze.deliver_batch('scout_transactions', 'tap', 'b-1', array['{"a":1}', '{"a":2}']) ->> 'status', 'new',
+  'deliver_batch lands a new batch');
+select is(bronze.deliver_batch('scout_transactions', 'tap', 'b-1', array['{"a":1}', '{"a":2}']),
+  '{"batch_id": "b-1", "inserted": 0, "status": "duplicate", "stored_records": 2}'::jsonb,
+  'the same records under the same batch id are a duplicate');
+select is(bronze.deliver_batch('scout_transactions', 'tap', 'b-1', array['{"a":1}', '{"a":3}']),
+  '{"batch_id": "b-1", "inserted": 0, "status": "conflict", "stored_records": 2}'::jsonb,
+  'other records under the same batch id are a conflict, not a duplicate');
+select is((select count(*)::int from bronze.scout_transactions_raw where source = 'tap'), 2,
+  'a conflicting batch stores nothing');
+select is(bronze.deliver_batch('expenses', 'tap', 'o-1', array['{"v":2}'], 'new_delivery') ->> 'status', 'new',
+  'a sync delivers a version');
+select is(bronze.deliver_batch('expenses', 'tap', 'o-1', array['{"v":3}'], 'new_delivery') - 'batch_id',
+  '{"inserted": 1, "status": "redelivered", "conflicts_with": "o-1", "stored_records": 1}'::jsonb,
+  'a sync keeps a changed version as a new delivery, and says so');
+
+-- the sync cursor only moves forward; quarantine keeps one row per version ----------------------
+select is(bronze.advance_sync_cursor('tap', 'expenses', '2026-01-01 10:00:00', 9), '{"at": "2026-01-01 10:00:00", "id": 9}'::jsonb,
+  'the first cursor is stored');
+select is(bronze.advance_sync_cursor('tap', 'expenses', '2026-01-01 09:00:00', 99), '{"at": "2026-01-01 10:00:00", "id": 9}'::jsonb,
+  'an earlier write_date does not move the cursor back');
+select is(bronze.advance_sync_cursor('tap', 'expenses', '2026-01-01 10:00:00', 12), '{"at": "2026-01-01 10:00:00", "id": 12}'::jsonb,
+  'the id breaks the tie within one write_date');
+select ok(bronze.quarantine_sync_record('tap', 'expenses', 'account.move/1', 'bad write_date', '{"id": 1}'),
+  'a new quarantined version is reported new');
+select ok(not bronze.quarantine_sync_record('tap', 'expenses', 'account.move/1', 'bad write_date', '{"id": 1}'),
+  'the same version again is counted, not duplicated');
+
+-- request_pipeline_run, as each identity ----------------------------------------------------------
+insert into ip_workbench.pipelines (id, name, owner) values
+  ('c0000000-0000-4000-8000-0000000000e1', 'admin owned', 'a0000000-0000-4000-8000-0000000000e3');
+insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type, config) values
+  ('c0000000-0000-4000-8000-0000000000e1', 0, 'promote', 'sql', '{"sql": "update ip_workbench.user_roles set role = \u0027admin\u0027 where user_id = auth.uid()"}');
+set local role authenticated;
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-0000000000e1", "role": "authenticated"}';
+select is(ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000e1') ->> 'http_status', '403',
+  'a viewer may not start a run');
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-0000000000e5", "role": "authenticated"}';
+select is(ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000e1') ->> 'error',
+  'user a0000000-0000-4000-8000-0000000000e5 has no app role', 'a user without a role may not start a run');
+set local request.jwt.claims = '{"role": "authenticated"}';
+select is(ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000e1') ->> 'http_status', '401',
+  'claims without a user are refused');
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-0000000000e2", "role": "authenticated"}';
+select is(
+  (select concat_ws(' ', r ->> 'http_status', r ->> 'triggered_by', r -> 'steps' -> 0 ->> 'name') from (select ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000e1') as r) as x),
+  '202 a0000000-0000-4000-8000-0000000000e2 promote',
+  'an engineer starts a run of an admin''s pipeline, as themselves');
+select is(ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000ff') ->> 'http_status', '404',
+  'an unknown pipeline is 404');
+set local request.jwt.claims = '{"sub": "a0000000-0000-4000-8000-0000000000e4", "role": "authenticated"}';
+select is(ip_workbench.request_pipeline_run('c0000000-0000-4000-8000-0000000000e1') ->> 'http_status', '202',
+  'the service account starts a run');
+select is(
+  (select count(*)::int from ip_workbench.job_runs where pipeline_id = 'c0000000-0000-4000-8000-0000000000e1'),
+  2, 'only the two allowed calls created runs');
+reset role;
+
+-- decide_expense ---------------------------------------------------------------------------------
+select is(ip_workbench.decide_expense('EX-T-7', 7000, 'USD', 7000, 5000, 'USD') ->> 'notify', 'true',
+  'the first pending decision hands out the notification');
+select is(ip_workbench.decide_expense('EX-T-7', 7000, 'USD', 7000, 5000, 'USD') ->> 'notify', 'false',
+  'the same amount again does not notify again');
+update ip_workbench.expense_approvals set status = 'approved' where expense_id = 'EX-T-7';
+select is(
+  (select concat_ws(' ', r ->> 'status', r ->> 'reopened', r ->> 'notify') from (select ip_workbench.decide_expense('EX-T-7', 10, 'USD', 10, 5000, 'USD') as r) as x),
+  'pending_approval true true',
+  'a changed amount re-opens an approved expense; it never becomes auto-approved');
+select throws_ok($$select ip_workbench.decide_expense('EX-T-8', -1, 'USD', -1, 5000, 'USD')$$, '22023', null,
+  'a negative amount is refused');
+
+-- take_notification_slot -------------------------------------------------------------------------
+select is(ip_workbench.take_notification_slot('tap', 'a', interval '1 hour', 2) ->> 'allowed', 'true', 'a first post is allowed');
+select is(ip_workbench.take_notification_slot('tap', 'a', interval '1 hour', 2) ->> 'allowed', 'false', 'the same topic within the hour is not');
+select is(ip_workbench.take_notification_slot('tap', 'b', interval '1 hour', 2) ->> 'allowed', 'true', 'another topic is');
+select is(ip_workbench.take_notification_slot('tap', 'c', interval '1 hour', 2) ->> 'allowed', 'false', 'but not past the channel''s hourly cap');
 
 select * from finish();
 rollback;

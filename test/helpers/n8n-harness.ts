@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { N8N_PAYLOAD_SIZE_MAX_MIB } from "../../components/kubernetes/n8n.ts";
 import { REPO_ROOT } from "../../stacks/paths.ts";
 
 export interface N8nInstance {
@@ -118,6 +119,8 @@ export async function startN8n(options: N8nOptions = {}): Promise<N8nInstance> {
     EXTERNAL_FRONTEND_HOOKS_URLS: "",
     N8N_PUBLIC_API_SWAGGERUI_DISABLED: "true",
     N8N_METRICS: "false",
+    // As the N8n component deploys it: above the workflows' own 16 MiB body limit.
+    N8N_PAYLOAD_SIZE_MAX: String(N8N_PAYLOAD_SIZE_MAX_MIB),
     // The workflows read their integration settings from the environment (see
     // n8n-workflows/README.md).
     N8N_BLOCK_ENV_ACCESS_IN_NODE: "false",

@@ -20,7 +20,9 @@ export interface StubServer {
   close(): Promise<void>;
 }
 
-type Handler = (request: RecordedRequest) => { status: number; contentType: string; body: string };
+type Reply = { status: number; contentType: string; body: string };
+/** A reply, or a promise of one (a stub that answers late). */
+type Handler = (request: RecordedRequest) => Reply | Promise<Reply>;
 
 async function startStub(handler: Handler): Promise<StubServer> {
   const requests: RecordedRequest[] = [];
@@ -36,18 +38,22 @@ async function startStub(handler: Handler): Promise<StubServer> {
         at: new Date(),
       };
       requests.push(recorded);
-      let reply: ReturnType<Handler>;
+      const failed = (error: unknown): Reply => ({
+        status: 500,
+        contentType: "text/plain",
+        body: error instanceof Error ? error.message : String(error),
+      });
+      let pending: Promise<Reply>;
       try {
-        reply = handler(recorded);
+        pending = Promise.resolve(handler(recorded)).catch(failed);
       } catch (error) {
-        reply = {
-          status: 500,
-          contentType: "text/plain",
-          body: error instanceof Error ? error.message : String(error),
-        };
+        pending = Promise.resolve(failed(error));
       }
-      res.writeHead(reply.status, { "content-type": reply.contentType });
-      res.end(reply.body);
+      void pending.then((reply) => {
+        if (res.destroyed) return;
+        res.writeHead(reply.status, { "content-type": reply.contentType });
+        res.end(reply.body);
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -71,13 +77,25 @@ async function startStub(handler: Handler): Promise<StubServer> {
 export interface MattermostStub extends StubServer {
   /** The incoming-webhook URL to configure (MATTERMOST_WEBHOOK_URL). */
   webhookUrl: string;
-  /** Parsed bodies of the posts to the webhook, oldest first. */
+  /** Parsed bodies of the posts to the webhook that it took, oldest first. */
   messages(): { text: string; username?: string }[];
+  /** While set, every post is answered with this HTTP status (Mattermost down). */
+  failWith(status: number | null): void;
+  /** Answers every post this many milliseconds late (a slow Mattermost). */
+  delay(ms: number): void;
 }
 
 /** Accepts posts to /hooks/<key> as Mattermost does ("ok"); anything else is 404. */
 export async function startMattermostStub(key = "stub-hook-key"): Promise<MattermostStub> {
-  const stub = await startStub((request) => {
+  let failing: number | null = null;
+  let lateMs = 0;
+  const refused = new Set<RecordedRequest>();
+  const stub = await startStub(async (request) => {
+    if (lateMs > 0) await new Promise((resolve) => setTimeout(resolve, lateMs));
+    if (request.method === "POST" && request.path === `/hooks/${key}` && failing !== null) {
+      refused.add(request);
+      return { status: failing, contentType: "text/plain", body: "mattermost is unavailable" };
+    }
     if (request.method === "POST" && request.path === `/hooks/${key}`) {
       const body = JSON.parse(request.body) as { text?: unknown };
       if (typeof body.text !== "string" || body.text === "") {
@@ -92,8 +110,14 @@ export async function startMattermostStub(key = "stub-hook-key"): Promise<Matter
     webhookUrl: `${stub.url}/hooks/${key}`,
     messages: () =>
       stub.requests
-        .filter((r) => r.method === "POST" && r.path === `/hooks/${key}`)
+        .filter((r) => r.method === "POST" && r.path === `/hooks/${key}` && !refused.has(r))
         .map((r) => JSON.parse(r.body) as { text: string; username?: string }),
+    failWith: (status) => {
+      failing = status;
+    },
+    delay: (ms) => {
+      lateMs = ms;
+    },
   };
 }
 
@@ -246,25 +270,74 @@ export interface OdooStubOptions {
   db: string;
   username: string;
   apiKey: string;
-  /** account.move records served by search_read (the stub filters by write_date only). */
+  /**
+   * account.move records served by search_read (tests may add to it): filtered by the
+   * domain's write_date and id terms (with '|', '&', '!'), ordered by (write_date, id) as
+   * text and number, cut at `limit`.
+   */
   invoices: Record<string, XmlRpcValue>[];
   uid?: number;
 }
 
+/** How the stub misbehaves on execute_kw: an XML-RPC fault, an HTTP error, or no answer for a while. */
+export type OdooFailure = { fault: string } | { httpStatus: number } | { delayMs: number };
+
 export interface OdooStub extends StubServer {
+  /** The records search_read serves (the options' array: tests may add to it). */
+  invoices: Record<string, XmlRpcValue>[];
   /** The XML-RPC calls received, parsed. */
   calls(): { path: string; method: string; params: XmlRpcValue[] }[];
+  /** While set, execute_kw misbehaves so. */
+  fail(failure: OdooFailure | null): void;
+}
+
+/** Evaluates an Odoo domain (prefix notation; terms on write_date and id, others pass). */
+export function matchesDomain(record: Record<string, XmlRpcValue>, domain: XmlRpcValue[]): boolean {
+  let i = 0;
+  const compare = (left: XmlRpcValue | undefined, op: string, right: XmlRpcValue): boolean => {
+    const [a, b] = typeof right === "number" ? [Number(left), right] : [String(left ?? false), String(right)];
+    switch (op) {
+      case "=":
+        return a === b;
+      case "!=":
+        return a !== b;
+      case ">":
+        return a > b;
+      case ">=":
+        return a >= b;
+      case "<":
+        return a < b;
+      case "<=":
+        return a <= b;
+      default:
+        return true;
+    }
+  };
+  const next = (): boolean => {
+    const term = domain[i++];
+    if (term === "|") return [next(), next()].some(Boolean);
+    if (term === "&") return [next(), next()].every(Boolean);
+    if (term === "!") return !next();
+    if (!Array.isArray(term)) throw new Error(`unsupported domain term ${JSON.stringify(term)}`);
+    const [field, op, value] = term as [string, string, XmlRpcValue];
+    if (field !== "write_date" && field !== "id") return true;
+    return compare(record[field], op, value);
+  };
+  let all = true;
+  while (i < domain.length) all = next() && all;
+  return all;
 }
 
 /**
  * Odoo's XML-RPC endpoints: /xmlrpc/2/common authenticate (false for a wrong login, as
  * Odoo answers) and /xmlrpc/2/object execute_kw(db, uid, key, 'account.move',
- * 'search_read', [domain], {fields, order, limit}); a write_date '>=' term of the domain is
+ * 'search_read', [domain], {fields, order, limit}); terms of the domain on write_date and id are
  * honoured, the rest is recorded for the test to check.
  */
 export async function startOdooStub(options: OdooStubOptions): Promise<OdooStub> {
   const uid = options.uid ?? 7;
-  const stub = await startStub((request) => {
+  let failure: OdooFailure | null = null;
+  const stub = await startStub(async (request) => {
     const xml = { status: 200, contentType: "text/xml" };
     if (request.method !== "POST") return { status: 405, contentType: "text/plain", body: "POST only" };
     const call = parseMethodCall(request.body);
@@ -274,6 +347,17 @@ export async function startOdooStub(options: OdooStubOptions): Promise<OdooStub>
       return { ...xml, body: xmlResponse(ok ? uid : false) };
     }
     if (request.path === "/xmlrpc/2/object" && call.method === "execute_kw") {
+      if (failure && "delayMs" in failure)
+        await new Promise((resolve) =>
+          setTimeout(resolve, failure && "delayMs" in failure ? failure.delayMs : 0),
+        );
+      else if (failure && "httpStatus" in failure)
+        return {
+          status: failure.httpStatus,
+          contentType: "text/html",
+          body: "<h1>Internal Server Error</h1>",
+        };
+      else if (failure && "fault" in failure) return { ...xml, body: xmlFault(1, failure.fault) };
       const [db, callerUid, key, model, method, args, kwargs] = call.params;
       if (db !== options.db || callerUid !== uid || key !== options.apiKey) {
         return { ...xml, body: xmlFault(3, "Access Denied") };
@@ -288,12 +372,16 @@ export async function startOdooStub(options: OdooStubOptions): Promise<OdooStub>
         };
       }
       const domain = (Array.isArray(args) && Array.isArray(args[0]) ? args[0] : []) as XmlRpcValue[];
-      const since = domain.find(
-        (term) => Array.isArray(term) && term[0] === "write_date" && term[1] === ">=",
-      ) as XmlRpcValue[] | undefined;
-      const fields = (kwargs as Record<string, XmlRpcValue> | undefined)?.["fields"];
+      const kw = (kwargs ?? {}) as Record<string, XmlRpcValue>;
+      const fields = kw["fields"];
+      const limit = typeof kw["limit"] === "number" && kw["limit"] > 0 ? kw["limit"] : Infinity;
       const rows = options.invoices
-        .filter((invoice) => !since || String(invoice["write_date"]) >= String(since[2]))
+        .filter((invoice) => matchesDomain(invoice, domain))
+        .sort((a, b) => {
+          const [x, y] = [String(a["write_date"] ?? false), String(b["write_date"] ?? false)];
+          return x < y ? -1 : x > y ? 1 : Number(a["id"]) - Number(b["id"]);
+        })
+        .slice(0, limit)
         .map((invoice) =>
           Array.isArray(fields)
             ? Object.fromEntries(fields.map((f) => [String(f), invoice[String(f)] ?? false]))
@@ -305,6 +393,10 @@ export async function startOdooStub(options: OdooStubOptions): Promise<OdooStub>
   });
   return {
     ...stub,
+    invoices: options.invoices,
+    fail: (next) => {
+      failure = next;
+    },
     calls: () =>
       stub.requests
         .filter((r) => r.method === "POST")

@@ -6,12 +6,19 @@
  *
  * One n8n for the whole file (about 7 s to start, 1-2 s to deploy), workflows imported once.
  */
+import { createHmac } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
 import { N8nApiClient } from "../../components/n8n/api-client.ts";
+import {
+  TOKEN_WEBHOOKS,
+  type TokenWebhook,
+  WEBHOOK_TOKEN_HEADER,
+  webhookCredentialSpecs,
+} from "../../components/n8n/webhook-credentials.ts";
 import { loadWorkflowFiles, webhookPathsOf } from "../../components/n8n/workflow-files.ts";
 import {
   workflowSetProvider,
@@ -25,17 +32,52 @@ import {
   startMattermostStub,
   startOdooStub,
   type MattermostStub,
+  type OdooFailure,
   type OdooStub,
   type XmlRpcValue,
 } from "../helpers/stub-http.ts";
 
-const TOKEN_HEADER = "X-Workbench-Token";
-const TOKEN = "test-webhook-token-0123456789";
+// One token per token webhook, and the Supabase JWT secret pipeline-trigger verifies
+// callers' access tokens with (components/n8n/webhook-credentials.ts).
+const TOKENS: Record<TokenWebhook, string> = {
+  "expense-approval": "test-expense-approval-token-0123456789",
+  "odoo-sync": "test-odoo-sync-token-0123456789abcdef",
+  "quality-alerts": "test-quality-alerts-token-0123456789",
+  "scout-transactions": "test-scout-transactions-token-012345",
+};
+const JWT_SECRET = "test-supabase-jwt-secret-0123456789abcdef";
+const tokenFor = (path: TokenWebhook) => ({ [WEBHOOK_TOKEN_HEADER]: TOKENS[path] });
 const ODOO = { db: "odoo_prod", username: "n8n-sync@example.test", apiKey: "odoo-api-key-4f2a9c" };
-const OWNER = "a0000000-0000-4000-8000-00000000e001";
+// Users: one per app role, one without a role; UNKNOWN is signed for but not in auth.users.
+const USERS = {
+  viewer: "a0000000-0000-4000-8000-00000000e011",
+  engineer: "a0000000-0000-4000-8000-00000000e012",
+  admin: "a0000000-0000-4000-8000-00000000e013",
+  service: "a0000000-0000-4000-8000-00000000e014",
+  owner: "a0000000-0000-4000-8000-00000000e001",
+  norole: "a0000000-0000-4000-8000-00000000e015",
+} as const;
+const UNKNOWN = "a0000000-0000-4000-8000-00000000e0ff";
+const OWNER = USERS.owner;
 const PIPELINE = "c0000000-0000-4000-8000-00000000e001";
 const BROKEN_PIPELINE = "c0000000-0000-4000-8000-00000000e002";
 const DBT_PIPELINE = "c0000000-0000-4000-8000-00000000e003";
+// Owned by the admin: its step makes whoever runs it admin, if the run had admin rights.
+const ADMIN_PIPELINE = "c0000000-0000-4000-8000-00000000e004";
+const SLOW_PIPELINE = "c0000000-0000-4000-8000-00000000e005";
+
+const b64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
+/** An HS256 JWT as Supabase Auth issues them (or, with another secret, a forgery). */
+function signJwt(claims: Record<string, unknown>, secret = JWT_SECRET): string {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = b64url(JSON.stringify({ aud: "authenticated", iat: now, exp: now + 600, ...claims }));
+  const signature = createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${signature}`;
+}
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const asUser = (sub: string, extra: Record<string, unknown> = {}) =>
+  bearer(signJwt({ sub, role: "authenticated", ...extra }));
 
 const invoice = (id: number, amount: number, writeDate: string, extra: Record<string, XmlRpcValue> = {}) => ({
   id,
@@ -78,13 +120,16 @@ describe("n8n workflows in a real n8n", () => {
   let n8n: N8nInstance;
   let inputs: WorkflowSetInputs;
   let outputs: WorkflowSetOutputs;
-  const auth = { [TOKEN_HEADER]: TOKEN };
+  const auth = tokenFor("scout-transactions");
 
   beforeAll(async () => {
     db = await createScratchDatabase("n8n");
     await applyMigrations(db.connection, loadMigrations(join(REPO_ROOT, "sql/migrations")));
     // silver.silver_expenses is a dbt model (dbt/models/silver/silver_expenses.sql); this
     // stand-in has its columns so the workflow reads what it reads in a built medallion.
+    const users = Object.entries(USERS)
+      .map(([role, id]) => `('${id}', '${role}@example.test')`)
+      .join(", ");
     await db.query(`
       create table silver.silver_expenses (
         expense_id text primary key, agency text, employee_id text, vendor text, category text,
@@ -97,22 +142,35 @@ describe("n8n workflows in a real n8n", () => {
         ('EX-00000002', 'DOF', 'E-2', 'Consult Co', 'professional_services', 'USD', 'audit', 7250.00, '2026-11-03', 2, 'b1', now()),
         ('EX-00000003', 'DOF', 'E-3', 'Edge Corp', 'equipment', 'USD', 'laptop', 5000.00, '2026-11-04', 3, 'b1', now()),
         ('EX-00000004', 'DOF', 'E-4', 'Edge Corp', 'equipment', 'USD', 'dock', 4999.99, '2026-11-04', 4, 'b1', now()),
-        ('EX-00000005', 'DOF', 'E-5', 'Big Vendor', 'equipment', 'USD', 'servers', 9000.00, '2026-11-05', 5, 'b1', now());
+        ('EX-00000005', 'DOF', 'E-5', 'Big Vendor', 'equipment', 'USD', 'servers', 9000.00, '2026-11-05', 5, 'b1', now()),
+        ('EX-EUR', 'DOF', 'E-6', 'Euro GmbH', 'travel', 'EUR', 'train', 4800.00, '2026-11-05', 6, 'b1', now()),
+        ('EX-PHP', 'DOF', 'E-7', 'Manila Co', 'supplies', 'PHP', 'desks', 100000.00, '2026-11-05', 7, 'b1', now()),
+        ('EX-NULL', 'DOF', 'E-8', 'Nobody', 'supplies', 'USD', 'no amount', null, '2026-11-05', 8, 'b1', now()),
+        ('EX-NEG', 'DOF', 'E-9', 'Refunder', 'supplies', 'USD', 'refund', -40.00, '2026-11-05', 9, 'b1', now()),
+        ('EX-DROP', 'DOF', 'E-10', 'Shrinker', 'equipment', 'USD', 'will shrink', 6400.00, '2026-11-05', 10, 'b1', now()),
+        ('EX-RACE', 'DOF', 'E-11', 'Racer', 'equipment', 'USD', 'raced', 8000.00, '2026-11-05', 11, 'b1', now()),
+        ('EX-DOWN', 'DOF', 'E-12', 'Unlucky', 'equipment', 'USD', 'mattermost down', 5600.00, '2026-11-05', 12, 'b1', now());
       insert into ip_workbench.expense_approvals (expense_id, status, amount, currency, threshold, decided_at)
       values ('EX-00000005', 'rejected', 9000, 'USD', 5000, now());
 
-      insert into auth.users (id, email) values ('${OWNER}', 'pipeline-owner@example.test');
-      insert into ip_workbench.user_roles (user_id, role) values ('${OWNER}', 'engineer');
+      insert into auth.users (id, email) values ${users};
+      insert into ip_workbench.user_roles (user_id, role) values
+        ('${USERS.viewer}', 'viewer'), ('${USERS.engineer}', 'engineer'), ('${USERS.admin}', 'admin'),
+        ('${USERS.service}', 'service'), ('${OWNER}', 'engineer');
       insert into ip_workbench.pipelines (id, name, owner) values
         ('${PIPELINE}', 'describe itself', '${OWNER}'),
         ('${BROKEN_PIPELINE}', 'broken second step', '${OWNER}'),
-        ('${DBT_PIPELINE}', 'needs dbt', '${OWNER}');
+        ('${DBT_PIPELINE}', 'needs dbt', '${OWNER}'),
+        ('${ADMIN_PIPELINE}', 'make the caller admin', '${USERS.admin}'),
+        ('${SLOW_PIPELINE}', 'sleeps too long', '${OWNER}');
       insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type, config) values
         ('${PIPELINE}', 0, 'count domains', 'sql', '{"sql": "select count(*) as n from ip_workbench.domains"}'),
         ('${PIPELINE}', 1, 'describe', 'sql', '{"sql": "update ip_workbench.pipelines set description = ''ran by n8n'' where id = ''${PIPELINE}''"}'),
         ('${BROKEN_PIPELINE}', 0, 'describe', 'sql', '{"sql": "update ip_workbench.pipelines set description = ''half done'' where id = ''${BROKEN_PIPELINE}''"}'),
         ('${BROKEN_PIPELINE}', 1, 'fail', 'sql', '{"sql": "select 1 / 0"}'),
-        ('${DBT_PIPELINE}', 0, 'build silver', 'dbt', '{"select": "silver"}');
+        ('${DBT_PIPELINE}', 0, 'build silver', 'dbt', '{"select": "silver"}'),
+        ('${ADMIN_PIPELINE}', 0, 'promote', 'sql', '{"sql": "update ip_workbench.user_roles set role = ''admin'' where user_id = auth.uid()"}'),
+        ('${SLOW_PIPELINE}', 0, 'sleep', 'sql', '{"sql": "select pg_sleep(20) as slept"}');
 
       insert into ip_workbench.tables (schema_name, table_name, layer, dq_score, dbt_unique_id, owner_name) values
         ('gold', 'finance_expenses', 'gold', 97.5, 'model.workbench.gold_finance_expenses', 'finance'),
@@ -136,6 +194,9 @@ describe("n8n workflows in a real n8n", () => {
         ODOO_DB: ODOO.db,
         ODOO_USERNAME: ODOO.username,
         ODOO_API_KEY: ODOO.apiKey,
+        ODOO_TIMEOUT_SECONDS: "3",
+        PIPELINE_STEP_TIMEOUT_SECONDS: "2",
+        EXPENSE_APPROVAL_RATES: '{"PHP": 0.0175}',
       },
     });
 
@@ -163,11 +224,7 @@ describe("n8n workflows in a real n8n", () => {
             ssl: "disable",
           },
         },
-        {
-          name: "Workbench Webhook Token",
-          type: "httpHeaderAuth",
-          data: { name: TOKEN_HEADER, value: TOKEN },
-        },
+        ...webhookCredentialSpecs(TOKENS, { secret: JWT_SECRET }),
       ],
       activate: true,
     };
@@ -207,9 +264,114 @@ describe("n8n workflows in a real n8n", () => {
       }
     }
     expect(Object.keys(outputs.credentialIds).sort()).toEqual([
-      "httpHeaderAuth/Workbench Webhook Token",
+      "httpHeaderAuth/Workbench Webhook Token (expense-approval)",
+      "httpHeaderAuth/Workbench Webhook Token (odoo-sync)",
+      "httpHeaderAuth/Workbench Webhook Token (quality-alerts)",
+      "httpHeaderAuth/Workbench Webhook Token (scout-transactions)",
+      "jwtAuth/Workbench Pipeline Trigger JWT",
       "postgres/Workbench Postgres",
     ]);
+  });
+
+  describe("webhook authentication", () => {
+    const calls: [string, TokenWebhook | "pipeline-trigger", unknown][] = [
+      ["scout-transactions", "scout-transactions", { transactions: [txn("T-AUTH")] }],
+      ["expense-approval", "expense-approval", { expense_id: "EX-00000001" }],
+      ["quality-alerts", "quality-alerts", {}],
+      ["odoo-sync", "odoo-sync", {}],
+      ["pipeline-trigger", "pipeline-trigger", { pipeline_id: PIPELINE }],
+    ];
+
+    it.each(calls)(
+      "%s refuses a call without its credential, with another webhook's token, or with a guess",
+      async (path, _own, body) => {
+        const attempts: Record<string, string>[] = [
+          {},
+          { [WEBHOOK_TOKEN_HEADER]: "guessed-token-000000000000000000" },
+          ...TOKEN_WEBHOOKS.filter((other) => other !== path).map((other) => tokenFor(other)),
+        ];
+        for (const headers of attempts) {
+          const response = await n8n.webhook(path, body, headers);
+          // pipeline-trigger wants a bearer token: without one n8n answers 401.
+          expect(response.status, `${path} with ${JSON.stringify(Object.keys(headers))}`).toBe(
+            path === "pipeline-trigger" ? 401 : 403,
+          );
+        }
+        const [landed] = await db.query<{ n: number }>(
+          "select count(*)::int as n from bronze.scout_transactions_raw where payload_raw like '%T-AUTH%'",
+        );
+        expect(landed!.n).toBe(0);
+        const [approvals] = await db.query<{ n: number }>(
+          "select count(*)::int as n from ip_workbench.expense_approvals where expense_id = 'EX-00000001'",
+        );
+        expect(approvals!.n).toBe(0);
+        expect(mattermost.messages()).toHaveLength(0);
+      },
+    );
+
+    it("pipeline-trigger refuses tokens that are forged, expired, or name no user", async () => {
+      const before = await db.query<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs");
+      const forged = await n8n.webhook(
+        "pipeline-trigger",
+        { pipeline_id: PIPELINE },
+        bearer(
+          signJwt({ sub: USERS.admin, role: "authenticated" }, "not-the-project-secret-0123456789abcdef"),
+        ),
+      );
+      expect(forged.status).toBe(403);
+      const expired = await n8n.webhook(
+        "pipeline-trigger",
+        { pipeline_id: PIPELINE },
+        bearer(signJwt({ sub: USERS.admin, role: "authenticated", exp: Math.floor(Date.now() / 1000) - 60 })),
+      );
+      expect(expired.status).toBe(403);
+      // The service key is signed by the project too, but is no user.
+      const serviceKey = await n8n.webhook(
+        "pipeline-trigger",
+        { pipeline_id: PIPELINE },
+        bearer(signJwt({ role: "service_role" })),
+      );
+      expect(serviceKey.status).toBe(401);
+      expect((serviceKey.body as { error: string }).error).toContain("names no user");
+      const after = await db.query<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs");
+      expect(after[0]!.n).toBe(before[0]!.n);
+    });
+
+    it("rotates a webhook's token through the credentials: the old one stops working at once", async () => {
+      const rotated = { ...TOKENS, "quality-alerts": "rotated-quality-alerts-token-987654321" };
+      const news: WorkflowSetInputs = {
+        ...inputs,
+        credentials: [inputs.credentials[0]!, ...webhookCredentialSpecs(rotated, { secret: JWT_SECRET })],
+      };
+      const diff = await workflowSetProvider.diff!("set", outputs, news);
+      expect(diff).toMatchObject({ changes: true, replaces: [] });
+      const updated = (await workflowSetProvider.update!("set", outputs, news)).outs as WorkflowSetOutputs;
+      try {
+        const old = await n8n.webhook(
+          "quality-alerts",
+          { table: "gold.finance_expenses" },
+          tokenFor("quality-alerts"),
+        );
+        expect(old.status).toBe(403);
+        const fresh = await n8n.webhook(
+          "quality-alerts",
+          { table: "gold.finance_expenses" },
+          { [WEBHOOK_TOKEN_HEADER]: rotated["quality-alerts"] },
+        );
+        expect(fresh).toMatchObject({ status: 200, body: { count: 0, notified: false } });
+        // The other webhooks kept their tokens.
+        const other = await n8n.webhook("expense-approval", {}, tokenFor("expense-approval"));
+        expect(other.status).toBe(400);
+      } finally {
+        outputs = (await workflowSetProvider.update!("set", updated, inputs)).outs as WorkflowSetOutputs;
+      }
+      const back = await n8n.webhook(
+        "quality-alerts",
+        { table: "gold.finance_expenses" },
+        tokenFor("quality-alerts"),
+      );
+      expect(back.status).toBe(200);
+    });
   });
 
   describe("real-time-transactions", () => {
@@ -226,8 +388,8 @@ describe("n8n workflows in a real n8n", () => {
           batch_id: "pos-01-20261101-001",
           source: "pos-01",
           received: 3,
-          valid: 3,
-          invalid: 0,
+          accepted: 3,
+          flagged: 0,
           inserted: 3,
           duplicate: false,
         },
@@ -247,7 +409,7 @@ describe("n8n workflows in a real n8n", () => {
       );
       expect(delivery).toEqual({ source: "pos-01", entity: "scout_transactions", record_count: 3 });
 
-      // Re-delivery: 200, nothing inserted twice.
+      // Re-delivery of the same records: 200, nothing inserted twice.
       const again = await n8n.webhook("scout-transactions", batch, auth);
       expect(again.status).toBe(200);
       expect(again.body).toMatchObject({ batch_id: "pos-01-20261101-001", inserted: 0, duplicate: true });
@@ -255,6 +417,37 @@ describe("n8n workflows in a real n8n", () => {
         "select count(*)::int as n from bronze.scout_transactions_raw",
       );
       expect(count!.n).toBe(3);
+    });
+
+    it("refuses the same batch id with other records with 409, never as a duplicate, and keeps the first delivery", async () => {
+      const batch = {
+        batch_id: "pos-01-20261101-002",
+        source: "pos-01",
+        transactions: [txn("T-4"), txn("T-5")],
+      };
+      expect((await n8n.webhook("scout-transactions", batch, auth)).status).toBe(200);
+      const changed = { ...batch, transactions: [txn("T-4"), txn("T-5", { amount: 99 }), txn("T-6")] };
+      const response = await n8n.webhook("scout-transactions", changed, auth);
+      expect(response.status).toBe(409);
+      expect(response.body).toMatchObject({ batch_id: "pos-01-20261101-002", inserted: 0, duplicate: false });
+      expect((response.body as { error: string }).error).toContain(
+        "was delivered before with other records (2 stored, 3 sent); nothing was stored",
+      );
+      const rows = await db.query<{ payload: { transaction_id: string; amount: number } }>(
+        "select payload_raw::jsonb as payload from bronze.scout_transactions_raw where batch_id = $1 order by record_seq",
+        ["pos-01-20261101-002"],
+      );
+      expect(rows.map((r) => [r.payload.transaction_id, r.payload.amount])).toEqual([
+        ["T-4", 25],
+        ["T-5", 25],
+      ]);
+      // Under a new batch id the records land.
+      const resent = await n8n.webhook(
+        "scout-transactions",
+        { ...changed, batch_id: "pos-01-20261101-002b" },
+        auth,
+      );
+      expect(resent.body).toMatchObject({ inserted: 3, duplicate: false });
     });
 
     it("derives a content batch id when the sender gives none, so a re-sent batch is still recognised", async () => {
@@ -268,7 +461,7 @@ describe("n8n workflows in a real n8n", () => {
       expect(again.body).toMatchObject({ batch_id: body.batch_id, inserted: 0, duplicate: true });
     });
 
-    it("answers 422 with the reasons for invalid records, and still lands every record for silver to quarantine", async () => {
+    it("answers 422 with the reasons for flagged records, and still lands every record for silver to decide", async () => {
       const batch = {
         batch_id: "pos-02-bad",
         source: "pos-02",
@@ -285,8 +478,8 @@ describe("n8n workflows in a real n8n", () => {
       expect(response.body).toMatchObject({
         batch_id: "pos-02-bad",
         received: 5,
-        valid: 1,
-        invalid: 4,
+        accepted: 1,
+        flagged: 4,
         inserted: 5,
         errors: [
           { index: 1, transaction_id: "T-21", reasons: ["amount must be positive"] },
@@ -309,6 +502,7 @@ describe("n8n workflows in a real n8n", () => {
           { index: 4, transaction_id: null, reasons: ["not a JSON object"] },
         ],
       });
+      expect(response.body).not.toHaveProperty("valid");
       const rows = await db.query<{ payload_raw: string }>(
         "select payload_raw from bronze.scout_transactions_raw where batch_id = 'pos-02-bad' order by record_seq",
       );
@@ -324,11 +518,30 @@ describe("n8n workflows in a real n8n", () => {
       );
     });
 
-    it("refuses a request without the webhook token", async () => {
-      const response = await n8n.webhook("scout-transactions", { transactions: [txn("T-99")] });
-      expect(response.status).toBe(403);
+    it("answers 413 for a batch over the record limit, counting nothing as accepted and storing nothing", async () => {
+      const transactions = Array.from({ length: 5001 }, (_, i) => txn(`T-BIG-${i}`));
+      const response = await n8n.webhook("scout-transactions", { batch_id: "too-many", transactions }, auth);
+      expect(response.status).toBe(413);
+      expect(response.body).toMatchObject({ received: 5001, accepted: 0, flagged: 0, inserted: 0 });
+      expect((response.body as { error: string }).error).toContain("send at most 5000 per request");
       const [count] = await db.query<{ n: number }>(
-        "select count(*)::int as n from bronze.scout_transactions_raw where payload_raw like '%T-99%'",
+        "select count(*)::int as n from bronze.deliveries where batch_id = 'too-many'",
+      );
+      expect(count!.n).toBe(0);
+    });
+
+    it("answers 413 (not 500) for a body over 16 MiB, and stores nothing of it", async () => {
+      const huge = {
+        batch_id: "huge",
+        transactions: [txn("T-HUGE", { note: "x".repeat(17 * 1024 * 1024) })],
+      };
+      const response = await n8n.webhook("scout-transactions", huge, auth);
+      expect(response.status).toBe(413);
+      expect((response.body as { error: string }).error).toMatch(
+        /^the body has \d+ bytes; send at most 16777216 \(16 MiB\) per request \(nothing was stored\)$/,
+      );
+      const [count] = await db.query<{ n: number }>(
+        "select count(*)::int as n from bronze.deliveries where batch_id = 'huge'",
       );
       expect(count!.n).toBe(0);
     });
@@ -343,8 +556,9 @@ describe("n8n workflows in a real n8n", () => {
           logs: string | null;
           error_message: string | null;
           rows_processed: string | null;
+          triggered_by: string | null;
         }>(
-          "select status, logs, error_message, rows_processed::text from ip_workbench.job_runs where id = $1",
+          "select status, logs, error_message, rows_processed::text, triggered_by::text from ip_workbench.job_runs where id = $1",
           [id],
         );
         if (run && (run.status === "completed" || run.status === "failed")) return run;
@@ -353,16 +567,25 @@ describe("n8n workflows in a real n8n", () => {
         await sleep(200);
       }
     };
+    const runCount = async () =>
+      (await db.query<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs"))[0]!.n;
+    const roleOf = async (id: string) =>
+      (
+        await db.query<{ role: string | null }>(
+          "select (select role from ip_workbench.user_roles where user_id = $1) as role",
+          [id],
+        )
+      )[0]!.role;
 
-    it("creates a job run, answers {job_run_id, status}, runs the SQL steps as the owner and completes the run", async () => {
-      const response = await n8n.webhook(
-        "pipeline-trigger",
-        { pipeline_id: PIPELINE, triggered_by: OWNER },
-        auth,
-      );
+    it("creates a job run for the caller, answers {job_run_id, status}, runs the SQL steps with the caller's rights", async () => {
+      const response = await n8n.webhook("pipeline-trigger", { pipeline_id: PIPELINE }, asUser(OWNER));
       expect(response.status).toBe(202);
       const body = response.body as { job_run_id: string; status: string };
-      expect(body).toEqual({ job_run_id: expect.stringMatching(/^[0-9a-f-]{36}$/), status: "pending" });
+      expect(body).toEqual({
+        job_run_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        status: "pending",
+        triggered_by: OWNER,
+      });
       const run = await waitForRun(body.job_run_id);
       expect(run.status).toBe("completed");
       expect(run.error_message).toBeNull();
@@ -384,16 +607,78 @@ describe("n8n workflows in a real n8n", () => {
         [PIPELINE],
       );
       expect(pipeline!.description).toBe("ran by n8n");
-      // execute_sql logged the steps under the owner's identity.
-      const history = await db.query<{ user_id: string; role: string }>(
-        "select user_id::text, role from ip_workbench.query_history order by executed_at",
+    });
+
+    it("ignores nobody's word for who runs it: a body naming another user is refused", async () => {
+      const before = await runCount();
+      const response = await n8n.webhook(
+        "pipeline-trigger",
+        { pipeline_id: ADMIN_PIPELINE, triggered_by: USERS.admin },
+        asUser(USERS.viewer),
       );
-      expect(history.length).toBeGreaterThanOrEqual(2);
-      expect(history.every((h) => h.user_id === OWNER && h.role === "engineer")).toBe(true);
+      expect(response.status).toBe(400);
+      expect((response.body as { error: string }).error).toContain("triggered_by is the token's user");
+      expect(await runCount()).toBe(before);
+    });
+
+    // sql/MATRIX.md: starting a run (Retry Failed Jobs, insert job_runs) is engineer (as
+    // themselves), admin and service; viewers and users without a role are refused. The
+    // admin-owned pipeline's step would make the caller admin if it ran with the owner's
+    // rights; it runs with the caller's, so only an admin "becomes" admin.
+    it.each([
+      ["viewer", USERS.viewer, 403, "role viewer may not run pipelines"],
+      ["no role", USERS.norole, 403, `user ${USERS.norole} has no app role`],
+      ["unknown user", UNKNOWN, 403, `user ${UNKNOWN} does not exist`],
+    ])("refuses a %s, creates no run and runs nothing", async (_label, user, status, message) => {
+      const before = await runCount();
+      const response = await n8n.webhook("pipeline-trigger", { pipeline_id: ADMIN_PIPELINE }, asUser(user));
+      expect(response.status).toBe(status);
+      expect((response.body as { error: string }).error).toContain(message);
+      expect(await runCount()).toBe(before);
+      expect(await roleOf(user)).not.toBe("admin");
+    });
+
+    it.each([
+      ["engineer", USERS.engineer, "engineer", "UPDATE 0 row(s)"],
+      ["service", USERS.service, "service", "UPDATE 0 row(s)"],
+      ["admin", USERS.admin, "admin", "UPDATE 1 row(s)"],
+    ])(
+      "runs another user's pipeline for a %s with that %s's rights only",
+      async (_label, user, roleAfter, log) => {
+        const response = await n8n.webhook("pipeline-trigger", { pipeline_id: ADMIN_PIPELINE }, asUser(user));
+        expect(response.status).toBe(202);
+        const run = await waitForRun((response.body as { job_run_id: string }).job_run_id);
+        expect(run).toMatchObject({ status: "completed", triggered_by: user });
+        expect(run.logs).toContain(`step 0 'promote': ${log}`);
+        // The step could not promote an engineer or the service account: RLS let them touch no row.
+        expect(await roleOf(user)).toBe(roleAfter);
+        const history = await db.query<{ user_id: string; role: string }>(
+          "select user_id::text, role from ip_workbench.query_history where sql like '%set role = ''admin''%' order by executed_at desc limit 1",
+        );
+        expect(history[0]).toEqual({ user_id: user, role: roleAfter });
+      },
+    );
+
+    it("an engineer's run of another engineer's pipeline cannot edit that pipeline", async () => {
+      await db.query("update ip_workbench.pipelines set description = null where id = $1", [PIPELINE]);
+      const response = await n8n.webhook(
+        "pipeline-trigger",
+        { pipeline_id: PIPELINE },
+        asUser(USERS.engineer),
+      );
+      expect(response.status).toBe(202);
+      const run = await waitForRun((response.body as { job_run_id: string }).job_run_id);
+      expect(run.status).toBe("completed");
+      expect(run.logs).toMatch(/step 1 'describe': UPDATE 0 row\(s\)/);
+      const [pipeline] = await db.query<{ description: string | null }>(
+        "select description from ip_workbench.pipelines where id = $1",
+        [PIPELINE],
+      );
+      expect(pipeline!.description).toBeNull();
     });
 
     it("fails the run on a failing step and rolls back the steps before it", async () => {
-      const response = await n8n.webhook("pipeline-trigger", { pipeline_id: BROKEN_PIPELINE }, auth);
+      const response = await n8n.webhook("pipeline-trigger", { pipeline_id: BROKEN_PIPELINE }, asUser(OWNER));
       expect(response.status).toBe(202);
       const run = await waitForRun((response.body as { job_run_id: string }).job_run_id);
       expect(run.status).toBe("failed");
@@ -405,6 +690,15 @@ describe("n8n workflows in a real n8n", () => {
       expect(pipeline!.description).toBeNull();
     });
 
+    it("reports a step that runs out of time as a timeout, not as its SQL", async () => {
+      const response = await n8n.webhook("pipeline-trigger", { pipeline_id: SLOW_PIPELINE }, asUser(OWNER));
+      expect(response.status).toBe(202);
+      const run = await waitForRun((response.body as { job_run_id: string }).job_run_id);
+      expect(run.status).toBe("failed");
+      expect(run.error_message).toMatch(/^step 0 'sleep' failed: timed out/);
+      expect(run.error_message).not.toContain("pg_sleep");
+    });
+
     it.each([
       [{ pipeline_id: "not-a-uuid" }, 400, "pipeline_id must be the uuid of a pipeline"],
       [
@@ -414,25 +708,28 @@ describe("n8n workflows in a real n8n", () => {
       ],
       [{ pipeline_id: DBT_PIPELINE }, 422, "has steps n8n cannot run: 0 'build silver' (dbt)"],
     ])("refuses %j with %i and creates no run", async (request, status, message) => {
-      const before = await db.query<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs");
-      const response = await n8n.webhook("pipeline-trigger", request, auth);
+      const before = await runCount();
+      const response = await n8n.webhook("pipeline-trigger", request, asUser(OWNER));
       expect(response.status).toBe(status);
       expect((response.body as { error: string }).error).toContain(message);
-      const after = await db.query<{ n: number }>("select count(*)::int as n from ip_workbench.job_runs");
-      expect(after[0]!.n).toBe(before[0]!.n);
+      expect(await runCount()).toBe(before);
     });
   });
 
   describe("expense-approval", () => {
+    const approve = (expense_id: string) =>
+      n8n.webhook("expense-approval", { expense_id }, tokenFor("expense-approval"));
+
     it("auto-approves an expense under USD 5,000 without notifying anyone", async () => {
       const posted = mattermost.messages().length;
       for (const id of ["EX-00000001", "EX-00000004"]) {
-        const response = await n8n.webhook("expense-approval", { expense_id: id }, auth);
+        const response = await approve(id);
         expect(response.status).toBe(200);
         expect(response.body).toMatchObject({
           expense_id: id,
           status: "auto_approved",
           threshold: 5000,
+          threshold_currency: "USD",
           notified: false,
         });
       }
@@ -448,7 +745,7 @@ describe("n8n workflows in a real n8n", () => {
 
     it("marks USD 5,000 and above pending and notifies Mattermost once", async () => {
       const posted = mattermost.messages().length;
-      const response = await n8n.webhook("expense-approval", { expense_id: "EX-00000002" }, auth);
+      const response = await approve("EX-00000002");
       expect(response).toEqual({
         status: 200,
         body: {
@@ -456,8 +753,11 @@ describe("n8n workflows in a real n8n", () => {
           status: "pending_approval",
           amount: 7250,
           currency: "USD",
+          amount_converted: 7250,
           threshold: 5000,
+          threshold_currency: "USD",
           notified: true,
+          reopened: false,
         },
       });
       const messages = mattermost.messages().slice(posted);
@@ -467,37 +767,139 @@ describe("n8n workflows in a real n8n", () => {
       expect(messages[0]!.text).toContain("Consult Co");
 
       // Exactly the threshold is not "under" it.
-      const boundary = await n8n.webhook("expense-approval", { expense_id: "EX-00000003" }, auth);
+      const boundary = await approve("EX-00000003");
       expect(boundary.body).toMatchObject({ status: "pending_approval", amount: 5000, notified: true });
 
       // Asking again does not notify again.
-      const again = await n8n.webhook("expense-approval", { expense_id: "EX-00000002" }, auth);
+      const again = await approve("EX-00000002");
       expect(again.body).toMatchObject({ status: "pending_approval", notified: true });
       expect(mattermost.messages().length).toBe(posted + 2);
-      const [row] = await db.query(
-        "select status, notified_at is not null as notified from ip_workbench.expense_approvals where expense_id = 'EX-00000002'",
-      );
-      expect(row).toEqual({ status: "pending_approval", notified: true });
     });
 
-    it("never overwrites a human decision", async () => {
-      const response = await n8n.webhook("expense-approval", { expense_id: "EX-00000005" }, auth);
-      expect(response.body).toMatchObject({ expense_id: "EX-00000005", status: "rejected" });
+    it("converts a currency it has a rate for, and refuses one it has none for (never compares EUR with USD)", async () => {
+      const php = await approve("EX-PHP");
+      expect(php).toMatchObject({
+        status: 200,
+        body: {
+          status: "auto_approved",
+          amount: 100000,
+          currency: "PHP",
+          amount_converted: 1750,
+          threshold_currency: "USD",
+        },
+      });
+      const eur = await approve("EX-EUR");
+      expect(eur.status).toBe(422);
+      expect((eur.body as { error: string }).error).toBe(
+        "expense EX-EUR is in EUR, the approval threshold is in USD, and no EUR rate is configured (EXPENSE_APPROVAL_RATES)",
+      );
+      const [row] = await db.query<{ n: number }>(
+        "select count(*)::int as n from ip_workbench.expense_approvals where expense_id = 'EX-EUR'",
+      );
+      expect(row!.n).toBe(0);
+    });
+
+    it.each([
+      ["EX-NULL", "has no amount (NULL)"],
+      ["EX-NEG", "has a negative amount (-40.00)"],
+    ])("refuses %s with 422 and records nothing", async (id, message) => {
+      const response = await approve(id);
+      expect(response.status).toBe(422);
+      expect((response.body as { error: string }).error).toContain(message);
+      const [row] = await db.query<{ n: number }>(
+        "select count(*)::int as n from ip_workbench.expense_approvals where expense_id = $1",
+        [id],
+      );
+      expect(row!.n).toBe(0);
+    });
+
+    it("keeps a human decision for its amount, and re-opens review (never auto-approves) when the amount changes", async () => {
+      const kept = await approve("EX-00000005");
+      expect(kept.body).toMatchObject({ expense_id: "EX-00000005", status: "rejected", notified: false });
+
+      const posted = mattermost.messages().length;
+      await db.query("update silver.silver_expenses set amount = 120 where expense_id = 'EX-00000005'");
+      const changed = await approve("EX-00000005");
+      expect(changed.body).toMatchObject({
+        status: "pending_approval",
+        amount: 120,
+        reopened: true,
+        notified: true,
+      });
+      const [row] = await db.query(
+        "select status, previous_status, previous_amount::text from ip_workbench.expense_approvals where expense_id = 'EX-00000005'",
+      );
+      expect(row).toEqual({
+        status: "pending_approval",
+        previous_status: "rejected",
+        previous_amount: "9000.00",
+      });
+      const messages = mattermost.messages().slice(posted);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.text).toContain("needs approval again");
+    });
+
+    it("keeps a notified pending expense pending when its amount drops under the threshold", async () => {
+      const first = await approve("EX-DROP");
+      expect(first.body).toMatchObject({ status: "pending_approval", notified: true });
+      await db.query("update silver.silver_expenses set amount = 10 where expense_id = 'EX-DROP'");
+      const dropped = await approve("EX-DROP");
+      expect(dropped.body).toMatchObject({ status: "pending_approval", amount: 10, reopened: true });
+    });
+
+    it("notifies the approvers exactly once when first calls race", async () => {
+      const posted = mattermost.messages().length;
+      // A slow Mattermost keeps the window between deciding and posting wide open.
+      mattermost.delay(400);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => approve("EX-RACE"))).finally(() =>
+        mattermost.delay(0),
+      );
+      for (const answer of answers) expect(answer.body).toMatchObject({ status: "pending_approval" });
+      const messages = mattermost
+        .messages()
+        .slice(posted)
+        .filter((m) => m.text.includes("EX-RACE"));
+      expect(messages).toHaveLength(1);
+    });
+
+    it("answers 502 with the cause when Mattermost fails, and the next call posts the notification", async () => {
+      mattermost.failWith(503);
+      try {
+        const failed = await approve("EX-DOWN");
+        expect(failed.status).toBe(502);
+        expect(failed.body).toMatchObject({ status: "pending_approval", notified: false });
+        expect((failed.body as { error: string }).error).toMatch(
+          /Mattermost did not take the approvers' notification: .*503/,
+        );
+      } finally {
+        mattermost.failWith(null);
+      }
+      const posted = mattermost.messages().length;
+      const retried = await approve("EX-DOWN");
+      expect(retried).toMatchObject({ status: 200, body: { status: "pending_approval", notified: true } });
+      expect(
+        mattermost
+          .messages()
+          .slice(posted)
+          .filter((m) => m.text.includes("EX-DOWN")),
+      ).toHaveLength(1);
     });
 
     it("answers 404 for an expense silver does not have, and 400 without an id", async () => {
-      const missing = await n8n.webhook("expense-approval", { expense_id: "EX-404" }, auth);
+      const missing = await approve("EX-404");
       expect(missing.status).toBe(404);
       expect((missing.body as { error: string }).error).toContain("EX-404 is not in silver.silver_expenses");
-      const bad = await n8n.webhook("expense-approval", {}, auth);
+      const bad = await n8n.webhook("expense-approval", {}, tokenFor("expense-approval"));
       expect(bad.status).toBe(400);
     });
   });
 
   describe("quality-alerts", () => {
+    const alert = (body: unknown) => n8n.webhook("quality-alerts", body, tokenFor("quality-alerts"));
+
     it("posts one Mattermost message naming every table under 80 % (webhook trigger)", async () => {
       const posted = mattermost.messages().length;
-      const response = await n8n.webhook("quality-alerts", {});
+      const response = await alert({});
       expect(response).toEqual({
         status: 200,
         body: {
@@ -516,17 +918,46 @@ describe("n8n workflows in a real n8n", () => {
 
     it("narrows to the table the catalog seeder names, and stays quiet when nothing is below", async () => {
       const posted = mattermost.messages().length;
-      const seeded = await n8n.webhook("quality-alerts", {
+      const seeded = await alert({
         alert_type: "dq_below_threshold",
         table: "silver.silver_expenses",
         dbt_unique_id: "model.workbench.silver_expenses",
         score: 72.25,
         threshold: 80,
       });
-      expect(seeded.body).toMatchObject({ count: 1, tables: ["silver.silver_expenses"] });
-      const fine = await n8n.webhook("quality-alerts", { table: "gold.finance_expenses" });
+      expect(seeded.body).toMatchObject({ count: 1, tables: ["silver.silver_expenses"], notified: true });
+      const fine = await alert({ table: "gold.finance_expenses" });
       expect(fine.body).toMatchObject({ count: 0, tables: [], notified: false });
       expect(mattermost.messages().length).toBe(posted + 1);
+    });
+
+    it("rate-limits Mattermost: a caller looping on the same alert posts it once an hour", async () => {
+      const posted = mattermost.messages().length;
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => alert({ table: "silver.silver_products" })),
+      );
+      expect(mattermost.messages().length).toBe(posted + 1);
+      const suppressed = answers.filter((a) => (a.body as { notified: boolean }).notified === false);
+      expect(suppressed).toHaveLength(9);
+      expect((suppressed[0]!.body as { suppressed: string }).suppressed).toMatch(
+        /^the same alert was posted at .* UTC; it is repeated after 01:00:00$/,
+      );
+    });
+
+    it("rate-limits Mattermost per channel: at most 12 posts an hour, whatever the alert", async () => {
+      await db.query(
+        "insert into private.notification_log (channel, topic) select 'mattermost', 'filler-' || g from generate_series(1, 12) as g",
+      );
+      const posted = mattermost.messages().length;
+      await db.query(
+        "delete from private.notification_log where topic = 'silver.silver_products,silver.silver_expenses'",
+      );
+      const response = await alert({});
+      expect(response.body).toMatchObject({ count: 2, notified: false });
+      expect((response.body as { suppressed: string }).suppressed).toMatch(
+        /posts to mattermost in the last hour, the most allowed$/,
+      );
+      expect(mattermost.messages().length).toBe(posted);
     });
 
     it("also runs on a schedule (daily 08:00 UTC)", () => {
@@ -541,12 +972,22 @@ describe("n8n workflows in a real n8n", () => {
   });
 
   describe("odoo-sync", () => {
+    const sync = () => n8n.webhook("odoo-sync", {}, tokenFor("odoo-sync"));
+
     it("pulls posted vendor bills over XML-RPC into bronze.expenses_raw, idempotently", async () => {
-      const first = await n8n.webhook("odoo-sync", {}, auth);
+      const first = await sync();
       if (first.status !== 200) console.log(await n8n.lastError());
       expect(first).toEqual({
         status: 200,
-        body: { fetched: 2, inserted: 2, since: "", newest: "2026-11-20 09:30:00" },
+        body: {
+          fetched: 2,
+          inserted: 2,
+          quarantined: [],
+          redelivered: [],
+          since: { write_date: "", id: 0 },
+          cursor: { at: "2026-11-20 09:30:00", id: 102 },
+          more: false,
+        },
       });
 
       const calls = odoo.calls();
@@ -566,6 +1007,7 @@ describe("n8n workflows in a real n8n", () => {
           ],
         ],
       ]);
+      expect(calls[1]!.params[6]).toMatchObject({ order: "write_date asc, id asc", limit: 500 });
 
       const rows = await db.query<{ source: string; batch_id: string; payload: Record<string, unknown> }>(
         "select source, batch_id, payload_raw::jsonb as payload from bronze.expenses_raw order by ingest_id",
@@ -590,14 +1032,22 @@ describe("n8n workflows in a real n8n", () => {
         odoo: { model: "account.move" },
       });
 
-      // The next run asks only for what changed since the watermark, and lands nothing twice.
-      const second = await n8n.webhook("odoo-sync", {}, auth);
-      expect(second).toEqual({
+      // The next run asks only for what comes after the cursor (write_date, id), and lands nothing twice.
+      const second = await sync();
+      expect(second).toMatchObject({
         status: 200,
-        body: { fetched: 1, inserted: 0, since: "2026-11-20 09:30:00", newest: "2026-11-20 09:30:00" },
+        body: { fetched: 0, inserted: 0, since: { write_date: "2026-11-20 09:30:00", id: 102 }, more: false },
       });
       const domain = odoo.calls()[3]!.params[5] as XmlRpcValue[][];
-      expect(domain[0]).toContainEqual(["write_date", ">=", "2026-11-20 09:30:00"]);
+      expect(domain[0]).toEqual([
+        ["move_type", "=", "in_invoice"],
+        ["state", "=", "posted"],
+        "|",
+        ["write_date", ">", "2026-11-20 09:30:00"],
+        "&",
+        ["write_date", "=", "2026-11-20 09:30:00"],
+        ["id", ">", 102],
+      ]);
       const [count] = await db.query<{ n: number }>("select count(*)::int as n from bronze.expenses_raw");
       expect(count!.n).toBe(2);
       // The API key went to Odoo, and neither into the workflow nor into the saved executions.
@@ -606,14 +1056,100 @@ describe("n8n workflows in a real n8n", () => {
       expect(JSON.stringify(await client.getWorkflow(workflowId))).not.toContain(ODOO.apiKey);
       const executions = await fetch(
         `${n8n.url}/api/v1/executions?workflowId=${workflowId}&includeData=true&limit=5`,
-        {
-          headers: { "X-N8N-API-KEY": n8n.apiKey },
-        },
+        { headers: { "X-N8N-API-KEY": n8n.apiKey } },
       );
       const saved = await executions.text();
       expect(saved).toContain("ODOO-101");
       expect(saved).not.toContain(ODOO.apiKey);
     });
+
+    it("gets through more than two pages of invoices sharing one write_date, quarantines bad write_dates, and lands each invoice exactly once", async () => {
+      const sameSecond = "2026-11-21 10:00:00";
+      const block = Array.from({ length: 1050 }, (_, i) => invoice(1000 + i, 100 + i, sameSecond));
+      odoo.invoices.push(
+        ...block,
+        invoice(3001, 55, "not a date"),
+        invoice(3002, 66, false as unknown as string),
+      );
+      const answers: { fetched: number; inserted: number; more: boolean; quarantined: unknown[] }[] = [];
+      for (let run = 0; run < 8; run += 1) {
+        const response = await sync();
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        answers.push(response.body as (typeof answers)[number]);
+        if (!(response.body as { more: boolean }).more) break;
+      }
+      // 500 + 500 + 50 of the block (with the two bad ones in the third page), then only the bad ones.
+      expect(answers.map((a) => [a.fetched, a.inserted, a.more])).toEqual([
+        [500, 500, true],
+        [500, 500, true],
+        [52, 50, false],
+      ]);
+      // Ordered as the stub orders them: false, then "not a date", after every real date.
+      expect(answers[2]!.quarantined).toEqual([
+        {
+          record: "account.move/3002",
+          reason: `write_date false is not a 'YYYY-MM-DD HH:MM:SS' timestamp`,
+          new: true,
+        },
+        {
+          record: "account.move/3001",
+          reason: `write_date "not a date" is not a 'YYYY-MM-DD HH:MM:SS' timestamp`,
+          new: true,
+        },
+      ]);
+      const landed = await db.query<{ id: string; n: number }>(
+        "select payload_raw::jsonb ->> 'expense_id' as id, count(*)::int as n from bronze.expenses_raw group by 1 order by 1",
+      );
+      expect(landed).toHaveLength(2 + 1050);
+      expect(landed.every((r) => r.n === 1)).toBe(true);
+      expect(landed.some((r) => r.id === "ODOO-3001" || r.id === "ODOO-3002")).toBe(false);
+      const [cursor] = await db.query(
+        "select to_char(cursor_at, 'YYYY-MM-DD HH24:MI:SS') as at, cursor_id::int as id from bronze.sync_cursors where source = 'odoo'",
+      );
+      expect(cursor).toEqual({ at: sameSecond, id: 2049 });
+      // Running again finds only the quarantined ones, which neither land nor move the cursor.
+      const again = await sync();
+      expect(again.body).toMatchObject({
+        fetched: 2,
+        inserted: 0,
+        cursor: { at: sameSecond, id: 2049 },
+        more: false,
+      });
+      const quarantine = await db.query(
+        "select record_key, seen_count from bronze.sync_quarantine order by record_key",
+      );
+      expect(quarantine).toEqual([
+        { record_key: "account.move/3001", seen_count: 2 },
+        { record_key: "account.move/3002", seen_count: 2 },
+      ]);
+    });
+
+    it.each([
+      [
+        { fault: "Access to account.move denied" },
+        502,
+        /^Odoo failed at search_read: Access to account.move denied;/,
+      ],
+      [{ httpStatus: 500 }, 502, /^Odoo failed at search_read: .*500/],
+      [{ delayMs: 6000 }, 504, /^Odoo did not answer search_read in time/],
+    ])(
+      "answers an Odoo failure (%j) with %i and the cause, landing nothing",
+      async (failure, status, message) => {
+        const [before] = await db.query<{ n: number }>("select count(*)::int as n from bronze.expenses_raw");
+        odoo.invoices.push(invoice(4000 + status, 10, "2026-11-22 00:00:00"));
+        odoo.fail(failure as OdooFailure);
+        try {
+          const response = await sync();
+          expect(response.status).toBe(status);
+          expect((response.body as { error: string }).error).toMatch(message);
+        } finally {
+          odoo.fail(null);
+          odoo.invoices.pop();
+        }
+        const [after] = await db.query<{ n: number }>("select count(*)::int as n from bronze.expenses_raw");
+        expect(after!.n).toBe(before!.n);
+      },
+    );
   });
 
   describe("updates", () => {
@@ -651,7 +1187,11 @@ describe("n8n workflows in a real n8n", () => {
         );
         const client = new N8nApiClient(n8n.url, n8n.apiKey);
         expect(await client.getWorkflow(before.get("odoo-sync.json")!.id)).toBeNull();
-        const response = await n8n.webhook("quality-alerts", { table: "gold.finance_expenses" });
+        const response = await n8n.webhook(
+          "quality-alerts",
+          { table: "gold.finance_expenses" },
+          tokenFor("quality-alerts"),
+        );
         expect(response.status).toBe(200);
         const unchanged = await workflowSetProvider.diff!("set", updated, news);
         expect(unchanged.changes).toBe(false);

@@ -16,10 +16,18 @@ import {
   loadWorkflowFiles,
   referencedCredentials,
   toApiWorkflow,
+  webhookAuthenticationProblems,
   workflowProblems,
   type N8nWorkflow,
   type WorkflowFile,
 } from "../../components/n8n/workflow-files.ts";
+import {
+  PIPELINE_TRIGGER_JWT_CREDENTIAL,
+  TOKEN_WEBHOOKS,
+  WEBHOOK_TOKEN_HEADER,
+  webhookCredentialSpecs,
+  webhookTokenCredentialName,
+} from "../../components/n8n/webhook-credentials.ts";
 import { workflowSetProvider, type WorkflowSetOutputs } from "../../components/n8n/workflow-set-provider.ts";
 import { REPO_ROOT } from "../../stacks/paths.ts";
 import { FAKE_KUBECONFIG, installMocks, isSecretInput, type MockRecorder } from "../helpers/pulumi-mocks.ts";
@@ -115,11 +123,31 @@ describe("n8n-workflows/", () => {
     ]);
   });
 
-  it("references credentials by name only: Postgres, the webhook token, and SMTP on the disabled email node", () => {
+  it("references credentials by name only: Postgres, one per webhook, and SMTP on the disabled email node", () => {
     expect(referencedCredentials(files)).toEqual([
-      { name: "Workbench Webhook Token", type: "httpHeaderAuth" },
+      { name: "Workbench Webhook Token (expense-approval)", type: "httpHeaderAuth" },
+      { name: "Workbench Webhook Token (odoo-sync)", type: "httpHeaderAuth" },
+      { name: "Workbench Webhook Token (quality-alerts)", type: "httpHeaderAuth" },
+      { name: "Workbench Webhook Token (scout-transactions)", type: "httpHeaderAuth" },
+      { name: "Workbench Pipeline Trigger JWT", type: "jwtAuth" },
       { name: "Workbench Postgres", type: "postgres" },
     ]);
+    // What the stack creates is exactly what the workflows reference.
+    const specs = webhookCredentialSpecs(
+      Object.fromEntries(
+        TOKEN_WEBHOOKS.map((path) => [path, `token-for-${path}-0123456789abcdef`]),
+      ) as Record<(typeof TOKEN_WEBHOOKS)[number], string>,
+      { secret: "s".repeat(32) },
+    );
+    expect(
+      specs
+        .map((spec) => ({ name: spec.name, type: spec.type }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    ).toEqual(
+      referencedCredentials(files)
+        .filter((ref) => ref.type !== "postgres")
+        .sort((a, b) => a.name.localeCompare(b.name)),
+    );
     const text = files.map((f) => readFileSync(join(DIR, f.file), "utf8")).join("\n");
     expect(text).not.toMatch(/"password"\s*:/);
     expect(text).not.toMatch(/"id"\s*:\s*"[^"]+",\s*"name"\s*:\s*"Workbench/);
@@ -129,21 +157,57 @@ describe("n8n-workflows/", () => {
     });
   });
 
-  it("guards the webhooks that write with the token; the catalog seeder's quality-alerts hook takes none", () => {
+  it("authenticates every webhook, each with a credential of its own; pipeline-trigger with the caller's signed token", () => {
     const auth = Object.fromEntries(
       files.flatMap((f) =>
         f.workflow.nodes
           .filter((n) => n.type === "n8n-nodes-base.webhook")
-          .map((n) => [n.parameters["path"], n.parameters["authentication"]]),
+          .map((n) => [
+            n.parameters["path"],
+            [n.parameters["authentication"], Object.values(n.credentials ?? {})[0]?.name],
+          ]),
       ),
     );
     expect(auth).toEqual({
-      "expense-approval": "headerAuth",
-      "odoo-sync": "headerAuth",
-      "pipeline-trigger": "headerAuth",
-      "quality-alerts": "none",
-      "scout-transactions": "headerAuth",
+      "expense-approval": ["headerAuth", webhookTokenCredentialName("expense-approval")],
+      "odoo-sync": ["headerAuth", webhookTokenCredentialName("odoo-sync")],
+      "pipeline-trigger": ["jwtAuth", PIPELINE_TRIGGER_JWT_CREDENTIAL],
+      "quality-alerts": ["headerAuth", webhookTokenCredentialName("quality-alerts")],
+      "scout-transactions": ["headerAuth", webhookTokenCredentialName("scout-transactions")],
     });
+    expect(webhookAuthenticationProblems(files)).toEqual([]);
+  });
+
+  it("webhookAuthenticationProblems names an open webhook and a shared credential", () => {
+    const open = JSON.parse(JSON.stringify(byFile("quality-alerts.json"))) as WorkflowFile;
+    const hook = open.workflow.nodes.find((n) => n.name === "Quality alert")!;
+    hook.parameters["authentication"] = "none";
+    const shared = JSON.parse(JSON.stringify(byFile("odoo-sync.json"))) as WorkflowFile;
+    shared.workflow.nodes.find((n) => n.name === "Run now")!.credentials = {
+      httpHeaderAuth: { name: webhookTokenCredentialName("expense-approval") },
+    };
+    expect(webhookAuthenticationProblems([byFile("expense-approval.json"), open, shared])).toEqual([
+      "quality-alerts.json: webhook 'Quality alert' takes unauthenticated calls (authentication none); use headerAuth or jwtAuth",
+      "expense-approval.json: webhook 'Expense approval' and odoo-sync.json: webhook 'Run now' share the credential httpHeaderAuth/Workbench Webhook Token (expense-approval); give each its own",
+    ]);
+  });
+
+  it("webhookCredentialSpecs refuses short tokens and a short JWT secret", () => {
+    const tokens = Object.fromEntries(TOKEN_WEBHOOKS.map((path) => [path, "t".repeat(24)])) as Record<
+      (typeof TOKEN_WEBHOOKS)[number],
+      string
+    >;
+    expect(webhookCredentialSpecs(tokens, { secret: "s".repeat(32) })[1]).toEqual({
+      name: "Workbench Webhook Token (expense-approval)",
+      type: "httpHeaderAuth",
+      data: { name: WEBHOOK_TOKEN_HEADER, value: "t".repeat(24) },
+    });
+    expect(() =>
+      webhookCredentialSpecs({ ...tokens, "odoo-sync": "short" }, { secret: "s".repeat(32) }),
+    ).toThrow("the odoo-sync webhook token must have at least 24 characters (got 5)");
+    expect(() => webhookCredentialSpecs(tokens, { secret: "short" })).toThrow(
+      "the pipeline-trigger JWT secret has 5 characters; Supabase's JWT secret has at least 32",
+    );
   });
 
   it("keeps secrets out of node parameters: integration settings come from $env, the Odoo key only inside HTTP bodies", () => {
@@ -151,7 +215,7 @@ describe("n8n-workflows/", () => {
       const text = JSON.stringify(node.parameters);
       if (text.includes("$env.ODOO_API_KEY")) expect(node.type, node.name).toBe("n8n-nodes-base.httpRequest");
       // Code nodes run in the task runner, which has no access to n8n's environment.
-      if (node.type === "n8n-nodes-base.code") expect(text, node.name).not.toContain("$env");
+      if (node.type === "n8n-nodes-base.code") expect(text, node.name).not.toContain("$env.");
     }
   });
 
@@ -228,7 +292,7 @@ describe("workflowProblems", () => {
 describe("toApiWorkflow", () => {
   const ids = new Map([
     ["postgres/Workbench Postgres", "pg1"],
-    ["httpHeaderAuth/Workbench Webhook Token", "tok1"],
+    ["httpHeaderAuth/Workbench Webhook Token (quality-alerts)", "tok1"],
   ]);
 
   it("resolves credential names to the instance's ids and keeps only the settings the public API accepts", () => {
@@ -253,7 +317,7 @@ describe("toApiWorkflow", () => {
 
   it("says which credential is missing", () => {
     expect(() => toApiWorkflow(byFile("expense-approval.json").workflow, new Map())).toThrow(
-      "workflow 'Expense approval' node 'Expense approval' needs the httpHeaderAuth credential 'Workbench Webhook Token', which this n8n does not have: create it first",
+      "workflow 'Expense approval' node 'Expense approval' needs the httpHeaderAuth credential 'Workbench Webhook Token (expense-approval)', which this n8n does not have: create it first",
     );
   });
 });
@@ -277,7 +341,8 @@ describe("Code nodes", () => {
       batch_id: "b-1",
       source: "pos-9",
       received: 1,
-      invalid: 0,
+      checked: true,
+      flagged: 0,
       errors: [],
       problems: [],
       deliverable: true,
@@ -317,7 +382,9 @@ describe("Code nodes", () => {
     ]);
     expect(big!.json).toMatchObject({
       deliverable: false,
-      problems: ["the batch has 5001 transactions; send at most 5000 per request"],
+      checked: false,
+      over_limit: true,
+      problems: ["the batch has 5001 transactions; send at most 5000 per request (nothing was stored)"],
     });
   });
 
@@ -331,7 +398,7 @@ describe("Code nodes", () => {
       const [out] = runCode("real-time-transactions.json", "Validate batch", [
         { body: [{ ...good, category }] },
       ]);
-      expect(out!.json["invalid"], category).toBe(0);
+      expect(out!.json["flagged"], category).toBe(0);
     }
     const code = nodeOf("real-time-transactions.json", "Validate batch").parameters["jsCode"] as string;
     const listed = /const CATEGORIES = \[([^\]]*)\]/
@@ -341,21 +408,54 @@ describe("Code nodes", () => {
     expect(listed.sort()).toEqual([...seed].sort());
   });
 
-  it("Decide uses the approval threshold of the dbt project (approval_threshold_usd)", () => {
+  it("Approval settings default to the dbt project's threshold (approval_threshold_usd) in USD", () => {
     const project = YAML.parse(readFileSync(join(REPO_ROOT, "dbt/dbt_project.yml"), "utf8")) as {
       vars: Record<string, unknown>;
     };
-    const decide = (amount: string) =>
-      runCode("expense-approval.json", "Decide", [{ expense_id: "E", amount, currency: "USD" }], {
+    const settings = nodeOf("expense-approval.json", "Approval settings").parameters as {
+      assignments: { assignments: { name: string; value: string }[] };
+    };
+    const value = (name: string) => settings.assignments.assignments.find((a) => a.name === name)!.value;
+    expect(value("threshold")).toBe(
+      `={{ String($env.EXPENSE_APPROVAL_THRESHOLD ?? ${String(project.vars["approval_threshold_usd"])}) }}`,
+    );
+    expect(value("threshold_currency")).toBe('={{ String($env.EXPENSE_APPROVAL_CURRENCY ?? "USD") }}');
+  });
+
+  it("Decide converts with a configured rate, and refuses NULL, non-numeric, negative amounts and unknown currencies", () => {
+    const decide = (amount: unknown, currency: unknown = "USD", rates = '{"EUR": 1.1}') =>
+      runCode("expense-approval.json", "Decide", [{ expense_id: "E", amount, currency }], {
         "Check request": [{ expense_id: "E" }],
+        "Approval settings": [{ expense_id: "E", threshold: "5000", threshold_currency: "USD", rates }],
       })[0]!.json;
     expect(decide("4999.99")).toMatchObject({
-      decision: "auto_approved",
-      threshold: project.vars["approval_threshold_usd"],
+      ok: true,
+      amount: 4999.99,
+      amount_converted: 4999.99,
+      threshold: 5000,
     });
-    expect(decide("5000.00")).toMatchObject({ decision: "pending_approval" });
+    expect(decide("100.00", "eur")).toMatchObject({ ok: true, currency: "EUR", amount_converted: 110 });
+    expect(decide(null)).toMatchObject({ ok: false, http_status: 422 });
+    expect(decide("12,50")).toMatchObject({
+      ok: false,
+      http_status: 422,
+      body: { error: 'expense E has an amount that is not a number ("12,50")' },
+    });
+    expect(decide("-1.00")).toMatchObject({ ok: false, http_status: 422 });
+    expect(decide("10", "GBP")).toMatchObject({
+      ok: false,
+      http_status: 422,
+      body: {
+        error:
+          "expense E is in GBP, the approval threshold is in USD, and no GBP rate is configured (EXPENSE_APPROVAL_RATES)",
+      },
+    });
+    expect(decide("10", null)).toMatchObject({ ok: false, http_status: 422 });
     expect(
-      runCode("expense-approval.json", "Decide", [{}], { "Check request": [{ expense_id: "E-9" }] })[0]!.json,
+      runCode("expense-approval.json", "Decide", [{}], {
+        "Check request": [{ expense_id: "E-9" }],
+        "Approval settings": [{ threshold: "5000", threshold_currency: "USD", rates: "{}" }],
+      })[0]!.json,
     ).toMatchObject({
       ok: false,
       http_status: 404,
@@ -375,7 +475,14 @@ describe("Code nodes", () => {
 
   it("Build XML-RPC calls writes calls an XML-RPC server reads back, with placeholders for the key and uid", () => {
     const [out] = runCode("odoo-sync.json", "Build XML-RPC calls", [
-      { url: "http://odoo", db: "prod & co", username: "n8n", since: "2026-11-20 09:30:00" },
+      {
+        url: "http://odoo",
+        db: "prod & co",
+        username: "n8n",
+        since: "2026-11-20 09:30:00",
+        since_id: "102",
+        page_size: "500",
+      },
     ]);
     expect(parseMethodCall(out!.json["login_xml"] as string)).toEqual({
       method: "authenticate",
@@ -393,7 +500,11 @@ describe("Code nodes", () => {
         [
           ["move_type", "=", "in_invoice"],
           ["state", "=", "posted"],
-          ["write_date", ">=", "2026-11-20 09:30:00"],
+          "|",
+          ["write_date", ">", "2026-11-20 09:30:00"],
+          "&",
+          ["write_date", "=", "2026-11-20 09:30:00"],
+          ["id", ">", 102],
         ],
       ],
     ]);
@@ -421,13 +532,15 @@ describe("Code nodes", () => {
     };
     const run = (xml: string) =>
       runCode("odoo-sync.json", "Invoices to expenses", [{ data: xml }], {
-        "Build XML-RPC calls": [{ since: "2026-01-01 00:00:00" }],
+        "Build XML-RPC calls": [{ since: "2026-01-01 00:00:00", since_id: 4, page: 2 }],
       });
     const [out] = run(answer([record]));
     expect(out!.json).toMatchObject({
       fetched: 1,
-      since: "2026-01-01 00:00:00",
-      newest: "2026-11-21 00:00:00",
+      since: { write_date: "2026-01-01 00:00:00", id: 4 },
+      cursor_write_date: "2026-11-21 00:00:00",
+      cursor_id: 9,
+      more: false,
     });
     expect(JSON.parse(out!.json["batch_ids"] as string)).toEqual(["odoo:account.move/9@2026-11-21 00:00:00"]);
     expect(JSON.parse(JSON.parse(out!.json["payloads"] as string)[0])).toEqual({
@@ -442,7 +555,22 @@ describe("Code nodes", () => {
       description: "BILL/9",
       odoo: { model: "account.move", record },
     });
-    expect(run(answer([]))[0]!.json).toMatchObject({ fetched: 0, newest: "2026-01-01 00:00:00" });
+    expect(run(answer([]))[0]!.json).toMatchObject({ fetched: 0, cursor_write_date: "", more: false });
+    // A write_date that is no timestamp is quarantined and never becomes the cursor.
+    const [mixed] = run(answer([{ ...record, id: 11, write_date: "9999-99-99 99:99:99" }, record]));
+    expect(mixed!.json).toMatchObject({
+      fetched: 2,
+      cursor_write_date: "2026-11-21 00:00:00",
+      cursor_id: 9,
+      more: true,
+    });
+    expect(JSON.parse(mixed!.json["quarantine"] as string)).toEqual([
+      {
+        record_key: "account.move/11",
+        reason: `write_date "9999-99-99 99:99:99" is not a 'YYYY-MM-DD HH:MM:SS' timestamp`,
+        record: { ...record, id: 11, write_date: "9999-99-99 99:99:99" },
+      },
+    ]);
     const fault = `<?xml version="1.0"?><methodResponse><fault>${xmlRpcValue({ faultCode: 3, faultString: "Access Denied" })}</fault></methodResponse>`;
     expect(() => run(fault)).toThrow("Odoo search_read failed: Access Denied");
   });
@@ -573,6 +701,8 @@ describe("N8n with workflowsDir (Pulumi mocks)", () => {
 
   it("lets workflow expressions read the integration settings from the environment", () => {
     const values = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs["values"];
+    // n8n answers 500 for a body over its own limit: it sits above the workflows' 16 MiB.
+    expect(values["config"]["extraEnv"]).toContainEqual({ name: "N8N_PAYLOAD_SIZE_MAX", value: "32" });
     expect(values["config"]["extraEnv"]).toContainEqual({
       name: "N8N_BLOCK_ENV_ACCESS_IN_NODE",
       value: "false",

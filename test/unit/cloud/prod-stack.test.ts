@@ -54,7 +54,8 @@ const PROD_INVENTORY: Record<string, number> = {
   "kubernetes:policy/v1:PodDisruptionBudget": 5,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 5,
+  // one n8n webhook token per token webhook (4), Grafana's admin password, and the other generated passwords (3)
+  "random:index/randomPassword:RandomPassword": 8,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
