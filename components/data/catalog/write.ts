@@ -17,6 +17,7 @@ import type {
   AlertRow,
   CatalogPlan,
   ColumnRow,
+  CoverageRow,
   EdgeRow,
   JobRunRow,
   RelationFacts,
@@ -25,6 +26,7 @@ import type {
   TestRunRow,
 } from "./plan.ts";
 import { relationKey } from "./plan.ts";
+import type { TestStatus } from "./quality.ts";
 
 /** Arbitrary but fixed: two seeders of one database take turns. */
 export const CATALOG_LOCK_KEY = 7_240_115_002;
@@ -80,6 +82,75 @@ export async function relationFacts(
   return facts;
 }
 
+/** The database a connection is in (relation facts are that database's). */
+export async function currentDatabase(client: pg.ClientBase): Promise<string> {
+  const result = await client.query<{ db: string }>("select current_database() as db");
+  return result.rows[0]?.db ?? "";
+}
+
+/** The latest stored run of each of `tests` (by dbt unique_id): when and with what status. */
+export async function storedTestRuns(
+  client: pg.ClientBase,
+  tests: readonly string[],
+): Promise<Map<string, { status: TestStatus; executedAt: string; invocationId: string }>> {
+  const result = await client.query<{
+    uid: string;
+    status: TestStatus;
+    executed_at: Date;
+    invocation_id: string;
+  }>(
+    `select distinct on (t.dbt_unique_id) t.dbt_unique_id as uid, r.status, r.executed_at, r.invocation_id
+       from ip_workbench.tests as t join ip_workbench.test_runs as r on r.test_id = t.id
+      where t.dbt_unique_id = any ($1::text[])
+      order by t.dbt_unique_id, r.executed_at desc, r.invocation_id desc`,
+    [tests],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.uid,
+      { status: row.status, executedAt: row.executed_at.toISOString(), invocationId: row.invocation_id },
+    ]),
+  );
+}
+
+/** The stored lineage checksum of each of `models` still catalogued (by dbt unique_id). */
+export async function storedLineageChecksums(
+  client: pg.ClientBase,
+  models: readonly string[],
+): Promise<Map<string, string>> {
+  const result = await client.query<{ uid: string; checksum: string }>(
+    `select t.dbt_unique_id as uid, c.checksum
+       from ip_workbench.tables as t join ip_workbench.lineage_coverage as c on c.table_id = t.id
+      where t.dbt_unique_id = any ($1::text[]) and not t.is_deleted and c.checksum is not null`,
+    [models],
+  );
+  return new Map(result.rows.map((row) => [row.uid, row.checksum]));
+}
+
+/** Stored coverage of the catalogued `models`: status and reason per model. */
+export async function storedCoverage(
+  client: pg.ClientBase,
+  models: readonly string[],
+): Promise<Map<string, { status: CoverageRow["status"]; reason: string | null; columnEdges: number }>> {
+  const result = await client.query<{
+    uid: string;
+    status: CoverageRow["status"];
+    reason: string | null;
+    column_edges: number;
+  }>(
+    `select t.dbt_unique_id as uid, c.status, c.reason, c.column_edges
+       from ip_workbench.tables as t join ip_workbench.lineage_coverage as c on c.table_id = t.id
+      where t.dbt_unique_id = any ($1::text[])`,
+    [models],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.uid,
+      { status: row.status, reason: row.reason, columnEdges: row.column_edges },
+    ]),
+  );
+}
+
 /** Rows inserted or changed per kind (0 everywhere when nothing changed). */
 export interface WrittenCounts {
   tables: number;
@@ -92,6 +163,9 @@ export interface WrittenCounts {
   testRuns: number;
   jobRuns: number;
   tablesDeleted: number;
+  /** Lineage edges removed because one of their tables left the project. */
+  edgesOfDeleted: number;
+  coverage: number;
   alertsResolved: number;
 }
 
@@ -155,6 +229,7 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
     "_cat_tables",
     [
       ["uid", "text", (t) => t.uniqueId],
+      ["database_name", "text", (t) => t.databaseName],
       ["schema_name", "text", (t) => t.schemaName],
       ["table_name", "text", (t) => t.tableName],
       ["resource_type", "text", (t) => t.resourceType],
@@ -179,7 +254,8 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
   await client.query(
     `update ip_workbench.tables as t set dbt_unique_id = p.uid
        from _cat_tables as p
-      where t.schema_name = p.schema_name and t.table_name = p.table_name
+      where t.database_name is not distinct from p.database_name
+        and t.schema_name = p.schema_name and t.table_name = p.table_name
         and t.dbt_unique_id is distinct from p.uid
         and (t.dbt_unique_id is null or not exists (select from _cat_tables as q where q.uid = t.dbt_unique_id))
         and not exists (select from ip_workbench.tables as o where o.dbt_unique_id = p.uid)`,
@@ -187,12 +263,13 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
 
   const tables = await count(
     `insert into ip_workbench.tables as t
-       (dbt_unique_id, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
+       (dbt_unique_id, database_name, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
         row_count, size_bytes, last_updated, dq_score, slo_freshness_hours, slo_completeness_pct, is_deleted, deleted_at)
-     select uid, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
+     select uid, database_name, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
             row_count, size_bytes, last_updated, dq_score, slo_freshness_hours, slo_completeness_pct, false, null
        from _cat_tables
      on conflict (dbt_unique_id) do update set
+       database_name = excluded.database_name,
        schema_name = excluded.schema_name,
        table_name = excluded.table_name,
        resource_type = excluded.resource_type,
@@ -209,10 +286,10 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
        slo_completeness_pct = excluded.slo_completeness_pct,
        is_deleted = false,
        deleted_at = null
-     where (t.schema_name, t.table_name, t.resource_type, t.layer, t.description, t.owner_name, t.tags, t.meta,
+     where (t.database_name, t.schema_name, t.table_name, t.resource_type, t.layer, t.description, t.owner_name, t.tags, t.meta,
             t.row_count, t.size_bytes, t.last_updated, t.dq_score, t.slo_freshness_hours, t.slo_completeness_pct, t.is_deleted)
            is distinct from
-           (excluded.schema_name, excluded.table_name, excluded.resource_type, excluded.layer, excluded.description,
+           (excluded.database_name, excluded.schema_name, excluded.table_name, excluded.resource_type, excluded.layer, excluded.description,
             excluded.owner_name, excluded.tags, excluded.meta, excluded.row_count, excluded.size_bytes,
             greatest(t.last_updated, excluded.last_updated), coalesce(excluded.dq_score, t.dq_score),
             excluded.slo_freshness_hours, excluded.slo_completeness_pct, false)`,
@@ -226,6 +303,24 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
         and split_part(t.dbt_unique_id, '.', 2) = any ($1::text[])
         and not exists (select from _cat_tables as p where p.uid = t.dbt_unique_id)`,
     [plan.packages],
+  );
+  // A table that left the project takes its lineage with it (both directions); the models
+  // that read it lose their coverage row, so their lineage is traced again if it returns.
+  const edgesOfDeleted = Number(
+    (
+      await client.query<{ edges: number }>(
+        `with gone as (
+           delete from ip_workbench.lineage_edges as e using ip_workbench.tables as t
+            where t.is_deleted and (e.source_table_id = t.id or e.target_table_id = t.id)
+           returning e.target_table_id),
+         uncovered as (
+           delete from ip_workbench.lineage_coverage as c
+            where c.table_id in (select target_table_id from gone)
+               or c.table_id in (select id from ip_workbench.tables where is_deleted)
+           returning 1)
+         select (select count(*) from gone)::int as edges`,
+      )
+    ).rows[0]?.edges ?? 0,
   );
 
   await client.query(
@@ -313,6 +408,40 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
              and x.source_column is not distinct from e.source_column
              and x.target_column is not distinct from e.target_column)`,
     [plan.columnLineageTargets],
+  );
+
+  // --- column-lineage coverage of the models traced now -----------------------------------------
+  await load<CoverageRow>(
+    client,
+    "_cat_coverage",
+    [
+      ["table_uid", "text", (c) => c.tableUniqueId],
+      ["status", "text", (c) => c.status],
+      ["reason", "text", (c) => c.reason],
+      ["sql_source", "text", (c) => c.sqlSource],
+      ["column_edges", "int", (c) => c.columnEdges],
+      ["checksum", "text", (c) => c.checksum],
+      ["parser", "text", (c) => c.parser],
+    ],
+    plan.coverage,
+    "table_uid",
+  );
+  const coverage = await count(
+    `insert into ip_workbench.lineage_coverage as c (table_id, status, reason, sql_source, column_edges, checksum, parser)
+     select i.id, x.status, x.reason, x.sql_source, x.column_edges, x.checksum, x.parser
+       from _cat_coverage as x join _cat_ids as i on i.uid = x.table_uid
+     on conflict (table_id) do update set
+       status = excluded.status,
+       reason = excluded.reason,
+       sql_source = excluded.sql_source,
+       column_edges = excluded.column_edges,
+       checksum = excluded.checksum,
+       parser = excluded.parser,
+       updated_at = now()
+     where (c.status, c.reason, c.sql_source, c.column_edges, c.checksum, c.parser)
+           is distinct from
+           (excluded.status, excluded.reason, excluded.sql_source, excluded.column_edges, excluded.checksum,
+            excluded.parser)`,
   );
 
   // --- tests, job runs, test runs ---------------------------------------------------------------
@@ -467,6 +596,8 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
       testRuns,
       jobRuns,
       tablesDeleted,
+      edgesOfDeleted,
+      coverage,
       alertsResolved,
     },
     raised: raised.rows.map((row) => ({ alertId: row.alert_id, tableUniqueId: row.uid })),
