@@ -66,6 +66,8 @@ export interface LineageCoverage {
   models: number;
   /** Models with at least one column edge. */
   withLineage: number;
+  /** Column edges into the catalogued models. */
+  columnEdges: number;
   /** Models without, per reason (reasons with the parser's message folded to its type). */
   reasons: { reason: string; models: string[] }[];
 }
@@ -132,8 +134,10 @@ function coverageSummary(
 ): LineageCoverage {
   const reasons = new Map<string, string[]>();
   let withLineage = 0;
+  let columnEdges = 0;
   for (const model of models) {
     const row = rows.get(model);
+    columnEdges += row?.columnEdges ?? 0;
     if (row?.status === "traced") {
       withLineage += 1;
       continue;
@@ -150,6 +154,7 @@ function coverageSummary(
   return {
     models: models.length,
     withLineage,
+    columnEdges,
     reasons: [...reasons.entries()]
       .map(([reason, list]) => ({ reason, models: list }))
       .sort((a, b) => b.models.length - a.models.length || a.reason.localeCompare(b.reason)),
