@@ -287,8 +287,11 @@ describe("seedCatalog after a real build", () => {
       testRuns: 0,
       jobRuns: 0,
       tablesDeleted: 0,
+      edgesOfDeleted: 0,
+      coverage: 0,
       alertsResolved: 0,
     });
+    expect(result.columnLineage).toMatchObject({ models: 0, error: null });
     expect(await snapshot()).toEqual(before);
   });
 });
