@@ -655,9 +655,15 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     if (!previous || newer(run, previous) >= 0) latest.set(run.testUniqueId, run);
   }
   const scoredTests = new Map<string, ScoredTest[]>();
+  /**
+   * Tables with a test whose latest run is in these artifacts: only their alerts are raised
+   * or resolved (a seed without new runs for a table leaves its alerts as they are).
+   */
+  const freshlyTested = new Set<string>();
   for (const test of tests) {
     const run = latest.get(test.uniqueId);
     if (!test.tableUniqueId || !run) continue;
+    if ("testUniqueId" in run) freshlyTested.add(test.tableUniqueId);
     const list = scoredTests.get(test.tableUniqueId) ?? [];
     list.push({ dimension: test.testType, status: run.status });
     scoredTests.set(test.tableUniqueId, list);
@@ -700,7 +706,9 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     });
     if (score) {
       scores.push({ uniqueId, table, layer, ...score });
-      if (score.score !== null && score.score < alertThreshold) {
+      if (!freshlyTested.has(uniqueId)) {
+        // Scored from stored runs only: nothing new to alert on or to resolve.
+      } else if (score.score !== null && score.score < alertThreshold) {
         alerts.push({
           tableUniqueId: uniqueId,
           table,

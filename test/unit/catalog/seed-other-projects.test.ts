@@ -223,6 +223,14 @@ describe("older and newer artifacts (defect 4)", () => {
     expect(await state()).toEqual({ score: "0.00", alerts: [true], runs: 4 });
   });
 
+  it("an older run re-raises no alert a user resolved since the newer run", async () => {
+    await seed([newer()], { columnLineage: false });
+    await db.query("update ip_workbench.alerts set resolved_at = now()");
+    const result = await seed([older()], { columnLineage: false });
+    expect(result.alertsRaised).toBe(0);
+    expect(await state()).toEqual({ score: "0.00", alerts: [false], runs: 4 });
+  });
+
   it("older passing run, then the newer failing one: the same end state", async () => {
     await seed([older()], { columnLineage: false });
     expect(await state()).toEqual({ score: "100.00", alerts: [], runs: 2 });
