@@ -21,7 +21,9 @@ import { validateWeights, type LayerScore } from "./quality.ts";
 import {
   CATALOG_LOCK_KEY,
   currentDatabase,
+  recordProject,
   relationFacts,
+  storedProject,
   storedCoverage,
   storedLineageChecksums,
   storedTestRuns,
@@ -84,6 +86,11 @@ export interface SeedResult {
   testRuns: number;
   jobRuns: number;
   exposures: number;
+  /**
+   * The manifest is older than the one the catalog was seeded from: only its job runs and
+   * test runs were added (null otherwise).
+   */
+  olderThanCatalogued: { catalogued: string; seeded: string } | null;
   /** Tables marked deleted by this seed (vanished from the manifest). */
   deletedTables: number;
   dqByLayer: Record<Layer, LayerScore>;
@@ -248,7 +255,25 @@ export async function seedCatalog(
     coverage: null,
   };
 
+  let olderThanCatalogued: SeedResult["olderThanCatalogued"] = null;
+  const manifestClock = {
+    generatedAt: artifacts.manifest.metadata.generated_at ?? null,
+    invocationId: artifacts.manifest.metadata.invocation_id ?? null,
+  };
   const { plan, written, raised } = await withClient(connection, async (client) => {
+    // Artifacts older than the catalogued ones add their history only.
+    const stored = await storedProject(client, artifacts.project);
+    if (stored && stored.generatedAt && manifestClock.generatedAt) {
+      const then = Date.parse(stored.generatedAt);
+      const now = Date.parse(manifestClock.generatedAt);
+      if (now < then || (now === then && (manifestClock.invocationId ?? "") < (stored.invocationId ?? ""))) {
+        olderThanCatalogued = { catalogued: stored.generatedAt, seeded: manifestClock.generatedAt };
+        warnings.push(
+          `the manifest (generated ${manifestClock.generatedAt}) is older than the one the catalog of '${artifacts.project}' ` +
+            `was seeded from (${stored.generatedAt}): only its job runs and test runs were added`,
+        );
+      }
+    }
     // Row counts, sizes, column types and constraints (approximate figures: read before
     // the transaction, like the lineage, which is slow and needs no lock).
     mark = performance.now();
@@ -262,7 +287,7 @@ export async function seedCatalog(
     let lineage: ModelLineage[] | undefined;
     const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
 
-    if (mode !== "skipped") {
+    if (mode !== "skipped" && !olderThanCatalogued) {
       const parser = parserIdentity(options.pythonPath);
       lineageReport.parser = parser;
       const request = lineageRequest(artifacts, {
@@ -328,7 +353,14 @@ export async function seedCatalog(
     await client.query("begin");
     try {
       await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
-      const { written, raised } = await writeCatalog(client, plan);
+      const { written, raised } = await writeCatalog(client, plan, {
+        historyOnly: olderThanCatalogued !== null,
+      });
+      if (!olderThanCatalogued)
+        await recordProject(client, artifacts.project, {
+          ...manifestClock,
+          dbtVersion: artifacts.manifest.metadata.dbt_version ?? null,
+        });
       if (mode !== "skipped")
         lineageReport.coverage = coverageSummary(catalogued, await storedCoverage(client, catalogued));
       await client.query("commit");
@@ -349,6 +381,7 @@ export async function seedCatalog(
 
   return {
     project: artifacts.project,
+    olderThanCatalogued,
     tables: plan.tables.length,
     columns: plan.columns.length,
     tableEdges: plan.tableEdges.length,

@@ -151,6 +151,42 @@ export async function storedCoverage(
   );
 }
 
+/** The manifest a project's catalog was last seeded from (null: never seeded). */
+export async function storedProject(
+  client: pg.ClientBase,
+  project: string,
+): Promise<{ generatedAt: string | null; invocationId: string | null } | null> {
+  const result = await client.query<{ generated_at: Date | null; invocation_id: string | null }>(
+    `select manifest_generated_at as generated_at, manifest_invocation_id as invocation_id
+       from ip_workbench.catalog_projects where project = $1`,
+    [project],
+  );
+  const row = result.rows[0];
+  return row
+    ? { generatedAt: row.generated_at?.toISOString() ?? null, invocationId: row.invocation_id }
+    : null;
+}
+
+/** Records the manifest a project's catalog now reflects. */
+export async function recordProject(
+  client: pg.ClientBase,
+  project: string,
+  manifest: { generatedAt: string | null; invocationId: string | null; dbtVersion: string | null },
+): Promise<void> {
+  await client.query(
+    `insert into ip_workbench.catalog_projects as p (project, manifest_generated_at, manifest_invocation_id, dbt_version)
+     values ($1, $2, $3, $4)
+     on conflict (project) do update set
+       manifest_generated_at = excluded.manifest_generated_at,
+       manifest_invocation_id = excluded.manifest_invocation_id,
+       dbt_version = excluded.dbt_version,
+       seeded_at = now()
+     where (p.manifest_generated_at, p.manifest_invocation_id, p.dbt_version)
+           is distinct from (excluded.manifest_generated_at, excluded.manifest_invocation_id, excluded.dbt_version)`,
+    [project, manifest.generatedAt, manifest.invocationId, manifest.dbtVersion],
+  );
+}
+
 /** Rows inserted or changed per kind (0 everywhere when nothing changed). */
 export interface WrittenCounts {
   tables: number;
@@ -220,10 +256,47 @@ async function load<T>(
 }
 
 /** Writes the plan; the caller owns the transaction (begin … commit). */
-export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Promise<WriteResult> {
-  const count = async (text: string, values: unknown[] = []) =>
-    (await client.query(text, values)).rowCount ?? 0;
+type Counter = (text: string, values?: unknown[]) => Promise<number>;
+type StructureCounts = Omit<WrittenCounts, "testRuns" | "jobRuns" | "alertsResolved">;
 
+/**
+ * Writes the plan; the caller owns the transaction (begin … commit). `historyOnly` (the
+ * artifacts are older than the ones the catalog holds) writes only their job runs and
+ * test runs: tables, columns, lineage, tests, scores and alerts keep the newer state.
+ */
+export async function writeCatalog(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  options: { historyOnly?: boolean } = {},
+): Promise<WriteResult> {
+  const count: Counter = async (text, values = []) => (await client.query(text, values)).rowCount ?? 0;
+  const structure: StructureCounts = options.historyOnly
+    ? {
+        tables: 0,
+        columns: 0,
+        columnsRemoved: 0,
+        edges: 0,
+        edgesRemoved: 0,
+        tests: 0,
+        testsDeleted: 0,
+        tablesDeleted: 0,
+        edgesOfDeleted: 0,
+        coverage: 0,
+      }
+    : await writeStructure(client, plan, count);
+  const { jobRuns, testRuns } = await writeRuns(client, plan, count);
+  if (options.historyOnly)
+    return { written: { ...structure, jobRuns, testRuns, alertsResolved: 0 }, raised: [] };
+  const { raised, alertsResolved } = await writeAlerts(client, plan, count);
+  return { written: { ...structure, jobRuns, testRuns, alertsResolved }, raised };
+}
+
+/** Tables, columns, lineage, coverage and tests. */
+async function writeStructure(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<StructureCounts> {
   await load<TableRow>(
     client,
     "_cat_tables",
@@ -486,6 +559,26 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
     [plan.packages],
   );
 
+  return {
+    tables,
+    columns,
+    columnsRemoved,
+    edges,
+    edgesRemoved,
+    tests,
+    testsDeleted,
+    tablesDeleted,
+    edgesOfDeleted,
+    coverage,
+  };
+}
+
+/** Job runs and test runs (history: never overwritten by older artifacts). */
+async function writeRuns(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<{ jobRuns: number; testRuns: number }> {
   await load<JobRunRow>(
     client,
     "_cat_jobs",
@@ -552,6 +645,15 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
             excluded.details, excluded.executed_at)`,
   );
 
+  return { jobRuns, testRuns };
+}
+
+/** Low-score alerts raised once per drop, resolved on recovery. */
+async function writeAlerts(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<{ raised: WriteResult["raised"]; alertsResolved: number }> {
   // --- alerts --------------------------------------------------------------------------------
   await load<AlertRow>(
     client,
@@ -585,21 +687,7 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
   );
 
   return {
-    written: {
-      tables,
-      columns,
-      columnsRemoved,
-      edges,
-      edgesRemoved,
-      tests,
-      testsDeleted,
-      testRuns,
-      jobRuns,
-      tablesDeleted,
-      edgesOfDeleted,
-      coverage,
-      alertsResolved,
-    },
+    alertsResolved,
     raised: raised.rows.map((row) => ({ alertId: row.alert_id, tableUniqueId: row.uid })),
   };
 }

@@ -26,7 +26,7 @@ const seed = (dirs: string[], options: SeedOptions = {}) => seedCatalog(db.conne
 
 async function reset(): Promise<void> {
   await db.query(
-    `truncate ip_workbench.lineage_coverage, ip_workbench.lineage_edges, ip_workbench.test_runs, ip_workbench.alerts,
+    `truncate ip_workbench.catalog_projects, ip_workbench.lineage_coverage, ip_workbench.lineage_edges, ip_workbench.test_runs, ip_workbench.alerts,
               ip_workbench.tests, ip_workbench.job_runs, ip_workbench.table_metadata, ip_workbench.tables cascade`,
   );
 }
@@ -220,6 +220,18 @@ describe("older and newer artifacts (defect 4)", () => {
     expect(await state()).toEqual({ score: "0.00", alerts: [true], runs: 2 });
     const result = await seed([older()], { columnLineage: false });
     expect(result.alertsResolved).toBe(0);
+    expect(result.olderThanCatalogued).toEqual({
+      catalogued: "2026-06-02T10:00:00.000Z",
+      seeded: "2026-06-01T10:00:00Z",
+    });
+    expect(result.written).toMatchObject({
+      tables: 0,
+      columns: 0,
+      edges: 0,
+      tests: 0,
+      testRuns: 2,
+      jobRuns: 1,
+    });
     expect(await state()).toEqual({ score: "0.00", alerts: [true], runs: 4 });
   });
 
