@@ -27,6 +27,9 @@ comment on column ip_workbench.lineage_coverage.status is 'traced: has column ed
 comment on column ip_workbench.lineage_coverage.sql_source is 'where the compiled sql came from: manifest (file) or run_results (file)';
 comment on column ip_workbench.lineage_coverage.checksum is 'sha-256 of parser, dialect, compiled sql and the columns of the model and its parents; unchanged = not parsed again';
 
+create or replace trigger set_updated_at before update on ip_workbench.lineage_coverage
+  for each row execute function private.set_updated_at();
+
 alter table ip_workbench.lineage_coverage enable row level security;
 alter table ip_workbench.lineage_coverage force row level security;
 
