@@ -286,7 +286,14 @@ interface Measurement {
   peakRssMb: number;
   baselineRssMb: number;
   rows: { tables: number; columns: number; edges: number; tests: number; testRuns: number };
-  lineage: { models: number; unchanged: number; workers: number; seconds: number; failed: number } | null;
+  lineage: {
+    models: number;
+    unchanged: number;
+    workers: number;
+    seconds: number;
+    cpuSeconds: number;
+    failed: number;
+  } | null;
 }
 
 /** Child: one seed, then its time and the process's peak RSS. */
@@ -316,6 +323,7 @@ async function child(connection: PgConnection, dirs: string[], lineage: string):
             unchanged: result.columnLineage.unchanged,
             workers: result.columnLineage.workers,
             seconds: result.columnLineage.seconds,
+            cpuSeconds: result.columnLineage.cpuSeconds,
             failed: result.columnLineage.failed.length,
           },
   };
@@ -409,14 +417,14 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\n${pad("models", 8)}${pad("run", 52)}${pad("seconds", 10)}${pad("peak RSS", 11)}${pad("tables", 8)}${pad("columns", 9)}${pad("edges", 8)}${pad("tests", 7)}lineage`,
+    `\n${pad("models", 8)}${pad("run", 62)}${pad("seconds", 10)}${pad("peak RSS", 11)}${pad("tables", 8)}${pad("columns", 9)}${pad("edges", 8)}${pad("tests", 7)}lineage`,
   );
   for (const { size, run, m } of rows) {
     const lineage = m.lineage
-      ? `${m.lineage.models} parsed in ${m.lineage.seconds.toFixed(2)} s (${m.lineage.workers} workers, ${m.lineage.failed} failed), ${m.lineage.unchanged} unchanged`
+      ? `${m.lineage.models} parsed in ${m.lineage.seconds.toFixed(2)} s (${m.lineage.cpuSeconds.toFixed(2)} CPU s, ${((m.lineage.cpuSeconds / Math.max(1, m.lineage.models)) * 1000).toFixed(2)} ms/model; ${m.lineage.workers} workers, ${m.lineage.failed} failed), ${m.lineage.unchanged} unchanged`
       : "skipped";
     console.log(
-      `${pad(size, 8)}${pad(run, 52)}${pad(m.seconds.toFixed(2), 10)}${pad(`${m.peakRssMb.toFixed(0)} MB`, 11)}` +
+      `${pad(size, 8)}${pad(run, 62)}${pad(m.seconds.toFixed(2), 10)}${pad(`${m.peakRssMb.toFixed(0)} MB`, 11)}` +
         `${pad(m.rows.tables, 8)}${pad(m.rows.columns, 9)}${pad(m.rows.edges, 8)}${pad(m.rows.tests, 7)}${lineage}`,
     );
   }
@@ -424,7 +432,7 @@ async function main(): Promise<void> {
   for (const { size, run, m } of rows) {
     const p = m.phases;
     console.log(
-      `${pad(size, 8)}${pad(run, 52)}${[p["artifacts"], p["facts"], p["lineage"], p["plan"], p["write"]].map((x) => (x ?? 0).toFixed(2)).join(" / ")}`,
+      `${pad(size, 8)}${pad(run, 62)}${[p["artifacts"], p["facts"], p["lineage"], p["plan"], p["write"]].map((x) => (x ?? 0).toFixed(2)).join(" / ")}`,
     );
   }
 

@@ -49,6 +49,7 @@ const answerSchema = z.object({
   sqlglot: z.string(),
   compiled: z.boolean().nullish(),
   workers: z.number().nullish(),
+  cpu_seconds: z.number().nullish(),
   results: z.array(
     z.object({
       id: z.string(),
@@ -88,6 +89,8 @@ export interface ColumnLineageRun {
   compiled: boolean | null;
   /** Parser processes used. */
   workers: number;
+  /** CPU seconds the parsing took, all workers together (steadier than wall time on a busy machine). */
+  cpuSeconds: number;
   models: ModelLineage[];
   seconds: number;
 }
@@ -104,7 +107,7 @@ export async function traceColumnLineage(
 ): Promise<ColumnLineageRun> {
   const started = performance.now();
   if (models.length === 0)
-    return { sqlglotVersion: null, compiled: null, workers: 0, models: [], seconds: 0 };
+    return { sqlglotVersion: null, compiled: null, workers: 0, cpuSeconds: 0, models: [], seconds: 0 };
   const python = findPython(options.pythonPath);
   const request = JSON.stringify({
     dialect: options.dialect ?? "postgres",
@@ -147,6 +150,7 @@ export async function traceColumnLineage(
     sqlglotVersion: answer.sqlglot,
     compiled: answer.compiled ?? null,
     workers: answer.workers ?? 1,
+    cpuSeconds: answer.cpu_seconds ?? 0,
     models: answer.results,
     seconds: (performance.now() - started) / 1000,
   };

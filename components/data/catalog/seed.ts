@@ -115,6 +115,8 @@ export interface SeedResult {
     parser: string | null;
     workers: number;
     seconds: number;
+    /** CPU seconds of the parsing, all workers together. */
+    cpuSeconds: number;
     /** Coverage after the seed (null when lineage was skipped). */
     coverage: LineageCoverage | null;
   };
@@ -252,6 +254,7 @@ export async function seedCatalog(
     parser: null,
     workers: 0,
     seconds: 0,
+    cpuSeconds: 0,
     coverage: null,
   };
 
@@ -319,6 +322,7 @@ export async function seedCatalog(
         lineageReport.sqlglotVersion = run.sqlglotVersion;
         lineageReport.workers = run.workers;
         lineageReport.seconds = run.seconds;
+        lineageReport.cpuSeconds = run.cpuSeconds;
         lineageReport.failed = run.models
           .filter((m) => m.error)
           .map((m) => ({ model: m.id, error: m.error as string }));
