@@ -389,7 +389,8 @@ export async function seedCatalog(
     tables: plan.tables.length,
     columns: plan.columns.length,
     tableEdges: plan.tableEdges.length,
-    columnEdges: plan.columnEdges.length,
+    // All column edges into the catalogued models (a re-seed parses and plans only the changed ones).
+    columnEdges: lineageReport.coverage?.columnEdges ?? plan.columnEdges.length,
     tests: plan.tests.length,
     testRuns: plan.testRuns.length,
     jobRuns: plan.jobRuns.length,

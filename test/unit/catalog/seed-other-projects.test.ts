@@ -270,6 +270,7 @@ describe("incremental column lineage (issue 21)", () => {
     expect(again.written.edges + again.written.edgesRemoved + again.written.coverage).toBe(0);
     expect(await columnEdges()).toEqual(edges);
     expect(again.columnLineage.coverage?.withLineage).toBe(4);
+    expect([first.columnEdges, again.columnEdges]).toEqual([8, 8]);
   });
 
   it("a model whose SQL changed is the only one parsed again, and its edges follow", async () => {
