@@ -323,11 +323,13 @@ async function writeStructure(
   );
 
   // A relation now produced by another dbt node (a renamed model keeping its alias), or
-  // registered by hand, keeps its row and history: it is adopted by the new unique_id.
+  // registered by hand, keeps its row and history: it is adopted by the new unique_id. A row
+  // without a database (catalogued before the database was part of the identity) matches
+  // the relation of the same schema and name.
   await client.query(
     `update ip_workbench.tables as t set dbt_unique_id = p.uid
        from _cat_tables as p
-      where t.database_name is not distinct from p.database_name
+      where (t.database_name is not distinct from p.database_name or t.database_name is null)
         and t.schema_name = p.schema_name and t.table_name = p.table_name
         and t.dbt_unique_id is distinct from p.uid
         and (t.dbt_unique_id is null or not exists (select from _cat_tables as q where q.uid = t.dbt_unique_id))
