@@ -7,6 +7,8 @@
  * Options: --weights completeness=2,uniqueness=1   DQ dimension weights (default equal)
  *          --webhook <url>                        POST an alert per table below 80 %
  *          --no-column-lineage                    skip the SQL parser (faster)
+ *          --full-lineage                         parse every model, also those whose lineage checksum is unchanged
+ * The dirs must hold one dbt project (seed several projects one run each).
  * The connection is the stack's admin URL with --stack, else --database-url, else DATABASE_URL.
  * Relative artifact dirs are relative to the project root.
  */
@@ -19,7 +21,7 @@ import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
 const USAGE =
   "usage: npm run catalog:seed -- [--stack local | --database-url URL] --artifacts <dir>[,<dir>...] " +
-  "[--weights dim=n,...] [--webhook URL] [--no-column-lineage]";
+  "[--weights dim=n,...] [--webhook URL] [--no-column-lineage] [--full-lineage]";
 
 async function stackConnection(stackName: string): Promise<PgConnection> {
   const outputs = await (await openStack({ stackName })).outputs();
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       weights: { type: "string" },
       webhook: { type: "string" },
       "no-column-lineage": { type: "boolean", default: false },
+      "full-lineage": { type: "boolean", default: false },
     },
   });
   const artifactDirs = (values.artifacts ?? []).flatMap((value) => value.split(",")).filter(Boolean);
@@ -79,15 +82,28 @@ async function main(): Promise<void> {
     weights: parseWeights(values.weights),
     alertWebhookUrl: values.webhook,
     columnLineage: !values["no-column-lineage"],
+    fullLineage: values["full-lineage"],
     log: (line) => console.log(`  ${line}`),
   });
 
   const w = result.written;
+  console.log(`\nproject ${result.project}`);
+  console.log(`${pad("nodes", 14)}${pad("catalogued", 12)}in the manifest`);
+  for (const kind of result.nodeKinds)
+    console.log(`${pad(`  ${kind.kind}`, 14)}${pad(kind.catalogued, 12)}${kind.inManifest}`);
+  const skippedByReason = new Map<string, string[]>();
+  for (const node of result.skipped)
+    skippedByReason.set(node.reason, [...(skippedByReason.get(node.reason) ?? []), node.uniqueId]);
+  if (skippedByReason.size > 0) console.log("skipped:");
+  for (const [reason, ids] of skippedByReason)
+    console.log(`  ${ids.length} × ${reason}: ${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ", …" : ""}`);
+  for (const entry of result.artifacts.ignored) console.log(`  ignored ${entry.file}: ${entry.reason}`);
+
   console.log(`\n${pad("", 14)}${pad("in artifacts", 14)}written`);
   console.log(`${pad("tables", 14)}${pad(result.tables, 14)}${w.tables} (${w.tablesDeleted} marked deleted)`);
   console.log(`${pad("columns", 14)}${pad(result.columns, 14)}${w.columns} (${w.columnsRemoved} removed)`);
   console.log(
-    `${pad("edges", 14)}${pad(`${result.tableEdges} + ${result.columnEdges}`, 14)}${w.edges} (${w.edgesRemoved} removed)`,
+    `${pad("table edges", 14)}${pad(result.tableEdges, 14)}${w.edges} edges (${w.edgesRemoved} removed, ${w.edgesOfDeleted} of deleted tables)`,
   );
   console.log(`${pad("tests", 14)}${pad(result.tests, 14)}${w.tests} (${w.testsDeleted} marked deleted)`);
   console.log(`${pad("test runs", 14)}${pad(result.testRuns, 14)}${w.testRuns}`);
@@ -107,11 +123,26 @@ async function main(): Promise<void> {
     for (const failure of result.webhook.failed) console.log(`  ${failure.table}: ${failure.error}`);
   }
   const lineage = result.columnLineage;
-  console.log(
-    lineage.mode === "skipped"
-      ? "column lineage: skipped"
-      : `column lineage: ${lineage.models} models (sqlglot ${lineage.sqlglotVersion ?? "?"}), ${lineage.failed.length} failed, ${lineage.seconds.toFixed(2)} s`,
-  );
+  if (lineage.mode === "skipped") {
+    console.log("column lineage: skipped");
+  } else {
+    console.log(
+      `column lineage: ${lineage.models} models parsed (sqlglot ${lineage.sqlglotVersion ?? "?"}, ${lineage.workers} workers, ` +
+        `${lineage.seconds.toFixed(2)} s), ${lineage.unchanged} unchanged (not parsed), ${lineage.failed.length} failed`,
+    );
+    if (lineage.error) console.log(`  the parser did not run: ${lineage.error}`);
+    const coverage = lineage.coverage;
+    if (coverage) {
+      const pct = coverage.models > 0 ? ((coverage.withLineage / coverage.models) * 100).toFixed(0) : "-";
+      console.log(
+        `column-lineage coverage: ${coverage.withLineage}/${coverage.models} models (${pct} %), ${coverage.columnEdges} column edges`,
+      );
+      for (const { reason, models } of coverage.reasons)
+        console.log(
+          `  ${models.length} without: ${reason}: ${models.slice(0, 5).join(", ")}${models.length > 5 ? ", …" : ""}`,
+        );
+    }
+  }
   for (const warning of result.warnings) console.log(`warning: ${warning}`);
   console.log(`done in ${result.seconds.toFixed(2)} s`);
 }

@@ -12,6 +12,8 @@ export interface CatalogFigures {
   /** Average dq_score of the live tables per layer (null: no scored table). */
   dqByLayer: Record<string, number | null>;
   openAlerts: number;
+  /** Live models with column lineage / live models with a coverage row (ip_workbench.lineage_coverage). */
+  columnLineage: { models: number; withLineage: number };
 }
 
 export async function catalogFigures(client: pg.Client): Promise<CatalogFigures> {
@@ -24,12 +26,18 @@ export async function catalogFigures(client: pg.Client): Promise<CatalogFigures>
     table_edges: number;
     column_edges: number;
     open_alerts: number;
+    covered_models: number;
+    traced_models: number;
   }>(
     `select (select count(*)::int from ip_workbench.table_metadata m
                join ip_workbench.tables t on t.id = m.table_id where not t.is_deleted) as columns,
             (select count(*)::int from ip_workbench.lineage_edges where edge_type = 'table') as table_edges,
             (select count(*)::int from ip_workbench.lineage_edges where edge_type = 'column') as column_edges,
-            (select count(*)::int from ip_workbench.alerts where resolved_at is null) as open_alerts`,
+            (select count(*)::int from ip_workbench.alerts where resolved_at is null) as open_alerts,
+            (select count(*)::int from ip_workbench.lineage_coverage c
+               join ip_workbench.tables t on t.id = c.table_id where not t.is_deleted) as covered_models,
+            (select count(*)::int from ip_workbench.lineage_coverage c
+               join ip_workbench.tables t on t.id = c.table_id where not t.is_deleted and c.status = 'traced') as traced_models`,
   );
   const tests = await client.query<{ status: string; n: number }>(
     `select status, count(*)::int as n from (
@@ -54,6 +62,7 @@ export async function catalogFigures(client: pg.Client): Promise<CatalogFigures>
     },
     dqByLayer: Object.fromEntries(tables.rows.map((r) => [r.layer, r.dq === null ? null : Number(r.dq)])),
     openAlerts: row?.open_alerts ?? 0,
+    columnLineage: { models: row?.covered_models ?? 0, withLineage: row?.traced_models ?? 0 },
   };
 }
 
@@ -67,7 +76,11 @@ export async function lineageGraph(
     layer: string | null;
     resource_type: string;
   }>(
-    `select id::text, schema_name || '.' || table_name as name, layer, resource_type
+    // schema.table, with the database in front where two live relations share schema and name.
+    `select id::text,
+            case when count(*) over (partition by schema_name, table_name) > 1
+                 then coalesce(database_name || '.', '') else '' end || schema_name || '.' || table_name as name,
+            layer, resource_type
        from ip_workbench.tables where not is_deleted`,
   );
   const edges = await client.query<{ source: string; target: string }>(

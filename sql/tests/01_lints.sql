@@ -19,9 +19,10 @@ select tables_are(
     'sql_snippets', 'query_history',
     'cost_tracker', 'activity_log',
     'user_roles', 'alerts', 'prompts',
-    'expense_approvals'
+    'expense_approvals',
+    'lineage_coverage', 'catalog_projects'
   ],
-  'ip_workbench has the 18 tables of seed 001 plus user_roles, alerts, prompts and expense_approvals'
+  'ip_workbench has the 18 tables of seed 001 plus user_roles, alerts, prompts, expense_approvals and the catalog seeder''s lineage_coverage and catalog_projects'
 );
 
 select views_are('ip_workbench', array['kpi_summary', 'dq_scorecards'], 'ip_workbench has the two views');

@@ -287,8 +287,11 @@ describe("seedCatalog after a real build", () => {
       testRuns: 0,
       jobRuns: 0,
       tablesDeleted: 0,
+      edgesOfDeleted: 0,
+      coverage: 0,
       alertsResolved: 0,
     });
+    expect(result.columnLineage).toMatchObject({ models: 0, error: null });
     expect(await snapshot()).toEqual(before);
   });
 });
@@ -424,8 +427,34 @@ describe("DQ scores and alerts", () => {
     });
   });
 
-  it("resolves the alert when the score recovers", async () => {
+  it("keeps the newer degraded state when the older, passing runs are seeded again", async () => {
     const result = await seed(dirs);
+    expect(result.alertsResolved).toBe(0);
+    expect(await openAlerts()).toHaveLength(1);
+    const [row] = await db.query<{ dq_score: number }>(
+      "select dq_score::float8 from ip_workbench.tables where table_name = 'gold_monthly_summary'",
+    );
+    expect(row?.dq_score).toBe(50);
+  });
+
+  it("resolves the alert when a newer run recovers the score", async () => {
+    // The gold stage once more, two hours after the first build, with all its tests passing.
+    const recovered = join(tempDir(), "gold-recovered");
+    mkdirSync(recovered);
+    const gold = built.stageDirs[2] as string;
+    const results = JSON.parse(readFileSync(join(gold, "run_results.json"), "utf8")) as {
+      metadata: { invocation_id: string; generated_at: string; invocation_started_at: string };
+      results: { timing: { completed_at: string }[] }[];
+    };
+    const later = (iso: string) => new Date(Date.parse(iso) + 7_200_000).toISOString();
+    results.metadata.invocation_id = "gold-recovered-0002";
+    results.metadata.generated_at = later(results.metadata.generated_at);
+    results.metadata.invocation_started_at = later(results.metadata.invocation_started_at);
+    for (const result of results.results)
+      for (const step of result.timing) step.completed_at = later(step.completed_at);
+    writeFileSync(join(recovered, "run_results.json"), JSON.stringify(results));
+
+    const result = await seed([...dirs, recovered]);
     expect(result.alertsResolved).toBe(1);
     expect(await openAlerts()).toEqual([]);
     const [row] = await db.query<{ dq_score: number }>(

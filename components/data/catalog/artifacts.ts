@@ -1,6 +1,6 @@
 /**
- * dbt artifacts as the catalog seeder reads them: `manifest.json` (schema v10–v12, dbt
- * 1.6 and later), `catalog.json` (from `dbt docs generate`) and `run_results.json`.
+ * dbt artifacts as the catalog seeder reads them: `manifest.json` (schema v5–v12, dbt
+ * 1.1 and later), `catalog.json` (from `dbt docs generate`) and `run_results.json`.
  *
  * The zod schemas name only the fields the seeder uses: unknown fields are ignored,
  * optional ones may be missing or null, so artifacts of other projects and dbt versions
@@ -95,6 +95,7 @@ const manifestSchema = z.object({
     generated_at: z.string().nullish(),
     invocation_id: z.string().nullish(),
     project_name: z.string().nullish(),
+    project_id: z.string().nullish(),
     adapter_type: z.string().nullish(),
   }),
   nodes: z.record(z.string(), manifestNode),
@@ -144,6 +145,8 @@ const runResult = z.object({
   failures: z.number().nullish(),
   adapter_response: z.record(z.string(), z.unknown()).nullish(),
   compiled_code: z.string().nullish(),
+  /** Before dbt 1.3. */
+  compiled_sql: z.string().nullish(),
 });
 
 const runResultsSchema = z.object({
@@ -172,10 +175,33 @@ export type CatalogTable = z.infer<typeof catalogTable>;
 export type RunResults = z.infer<typeof runResultsSchema>;
 export type RunResult = z.infer<typeof runResult>;
 
-export const SUPPORTED_MANIFEST_VERSIONS = [10, 11, 12] as const;
+/**
+ * Manifest schemas read. v5–v12 (dbt 1.1–1.12) share every field the seeder uses
+ * (nodes with resource_type, relation, config.enabled/materialized, columns, depends_on,
+ * test_metadata; sources; compiled SQL as `compiled_sql` before v7, `compiled_code` since);
+ * the fields added on the way (constraints v9, attached_node v9, project_name v11,
+ * unit_tests v12) are optional here. Each version has a fixture (test/fixtures/dbt-artifacts).
+ */
+export const SUPPORTED_MANIFEST_VERSIONS = [5, 6, 7, 8, 9, 10, 11, 12] as const;
+
+/** Why a manifest schema outside {@link SUPPORTED_MANIFEST_VERSIONS} is refused. */
+export function unsupportedManifestReason(version: number | null, raw: string): string {
+  if (version === null) return `'${raw}' is not a dbt manifest schema URL (…/dbt/manifest/vN.json)`;
+  if (version < 5)
+    return (
+      `v${version} is written by dbt 1.0 or older, whose manifests this seeder has no fixture for and which ` +
+      `dbt Labs no longer supports: the seeder reads v5–v12 (dbt 1.1–1.12); upgrade dbt and regenerate the artifacts`
+    );
+  return (
+    `v${version} is newer than this seeder knows (it reads v5–v12, dbt 1.1–1.12): a new schema may rename or ` +
+    `re-mean fields it relies on; add a fixture for v${version} and its version here, or seed artifacts of a supported dbt`
+  );
+}
 
 /** The dbt commands whose run_results.json carry build, run and test results. */
 const RESULT_COMMANDS = new Set(["build", "run", "test", "seed", "snapshot", "run-operation", "retry"]);
+/** Commands whose run_results.json carry compiled SQL but no results. */
+const COMPILE_COMMANDS = new Set(["compile", "show"]);
 
 /** What a JSON value is, in the words of an error message. */
 function describe(value: unknown): string {
@@ -250,8 +276,7 @@ export function parseManifest(file: string, text: string): Manifest {
   if (version === null || !(SUPPORTED_MANIFEST_VERSIONS as readonly number[]).includes(version)) {
     throw new ArtifactError(
       file,
-      `metadata.dbt_schema_version: unsupported manifest schema ${version === null ? `'${manifest.metadata.dbt_schema_version}'` : `v${version}`} ` +
-        `(this seeder reads v10–v12, written by dbt 1.6 and later; regenerate the artifacts with a supported dbt)`,
+      `metadata.dbt_schema_version: unsupported manifest schema: ${unsupportedManifestReason(version, manifest.metadata.dbt_schema_version)}`,
     );
   }
   return manifest;
@@ -275,18 +300,31 @@ export interface LoadedRunResults {
   results: RunResults;
 }
 
-/** Everything the seeder reads, from one or more artifact dirs. */
+/** A model's compiled SQL and the artifact it came from. */
+export interface CompiledSql {
+  sql: string;
+  /** `manifest <file>` or `run_results <file>`. */
+  source: string;
+}
+
+/** Everything the seeder reads, from one or more artifact dirs of one dbt project. */
 export interface DbtArtifacts {
-  /** The newest manifest (by metadata.generated_at) among the dirs. */
+  /** The dbt project (metadata.project_name, else project_id, else the root package). */
+  project: string;
+  /** The newest manifest (by metadata.generated_at, then invocation_id) among the dirs. */
   manifest: Manifest;
   manifestFile: string;
   catalog: Catalog | null;
   catalogFile: string | null;
-  /** Results of build/run/test/seed/snapshot invocations, oldest first. */
+  /** Results of build/run/test/seed/snapshot invocations, oldest first (generated_at, invocation_id). */
   runResults: LoadedRunResults[];
-  /** Compiled SQL per node: the manifest's, else another manifest's, else a run result's. */
-  compiledCode: Map<string, string>;
-  /** run_results.json files left out (docs generate, compile, …) and why. */
+  /**
+   * Compiled SQL per node: the newest manifest's; where it has none (docs generate with
+   * --no-compile, a manifest of `dbt parse`), the newest run_results.json's (build, run,
+   * compile), else an older manifest's.
+   */
+  compiledCode: Map<string, CompiledSql>;
+  /** run_results.json files left out (docs generate, compile, another project, …) and why. */
   ignored: { file: string; reason: string }[];
 }
 
@@ -306,9 +344,35 @@ function timeOf(iso: string | null | undefined): number {
   return Number.isNaN(time) ? 0 : time;
 }
 
+/** Orders artifacts by their own clock: generated_at, then invocation_id (oldest first). */
+function byGenerated(
+  a: { generated_at?: string | null; invocation_id?: string | null },
+  b: { generated_at?: string | null; invocation_id?: string | null },
+): number {
+  return (
+    timeOf(a.generated_at) - timeOf(b.generated_at) ||
+    (a.invocation_id ?? "").localeCompare(b.invocation_id ?? "")
+  );
+}
+
+/** The dbt project a manifest belongs to. */
+export function projectOf(manifest: Manifest): string {
+  if (manifest.metadata.project_name) return manifest.metadata.project_name;
+  // Before project_name (v11), the root package is the one most models belong to.
+  const counts = new Map<string, number>();
+  for (const node of Object.values(manifest.nodes)) {
+    if (node.resource_type !== "model" || !node.package_name) continue;
+    counts.set(node.package_name, (counts.get(node.package_name) ?? 0) + 1);
+  }
+  const root = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0];
+  return root ?? manifest.metadata.project_id ?? "unknown project";
+}
+
 /**
  * Reads the artifacts of `dirs` (absolute, or relative to `baseDir`). The newest
  * manifest and catalog win; every run_results.json of a build-like command is kept.
+ * The dirs must hold one dbt project: artifacts of several are refused, naming the
+ * project of each dir (seed each project on its own).
  */
 export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()): DbtArtifacts {
   if (dirs.length === 0)
@@ -319,36 +383,40 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
       throw new Error(`artifact dir ${dir} does not exist (run dbt first, or fix the path)`);
   }
 
-  const manifests: { file: string; manifest: Manifest }[] = [];
-  let catalog: { file: string; catalog: Catalog } | null = null;
-  const runResults: LoadedRunResults[] = [];
+  const manifests: { file: string; dir: string; manifest: Manifest }[] = [];
+  const catalogs: { file: string; catalog: Catalog }[] = [];
+  const loaded: LoadedRunResults[] = [];
+  const compileResults: LoadedRunResults[] = [];
   const ignored: { file: string; reason: string }[] = [];
   for (const dir of absolute) {
     const manifestFile = join(dir, "manifest.json");
     if (existsSync(manifestFile))
-      manifests.push({ file: manifestFile, manifest: parseManifest(manifestFile, readText(manifestFile)) });
+      manifests.push({
+        file: manifestFile,
+        dir,
+        manifest: parseManifest(manifestFile, readText(manifestFile)),
+      });
     const catalogFile = join(dir, "catalog.json");
-    if (existsSync(catalogFile)) {
-      const parsed = parseCatalog(catalogFile, readText(catalogFile));
-      if (
-        !catalog ||
-        timeOf(parsed.metadata?.generated_at) >= timeOf(catalog.catalog.metadata?.generated_at)
-      ) {
-        catalog = { file: catalogFile, catalog: parsed };
-      }
-    }
+    if (existsSync(catalogFile))
+      catalogs.push({ file: catalogFile, catalog: parseCatalog(catalogFile, readText(catalogFile)) });
     const resultsFile = join(dir, "run_results.json");
     if (existsSync(resultsFile)) {
       const parsed = parseRunResults(resultsFile, readText(resultsFile));
       const command = runResultsCommand(parsed);
-      if (command !== null && !RESULT_COMMANDS.has(command)) {
+      if (command !== null && COMPILE_COMMANDS.has(command)) {
+        compileResults.push({ file: resultsFile, results: parsed });
+        ignored.push({
+          file: resultsFile,
+          reason: `written by 'dbt ${command}', which builds and tests nothing (its compiled SQL is used)`,
+        });
+      } else if (command !== null && !RESULT_COMMANDS.has(command)) {
         const spelled = command === "generate" || command === "serve" ? `docs ${command}` : command;
         ignored.push({
           file: resultsFile,
           reason: `written by 'dbt ${spelled}', which builds and tests nothing`,
         });
       } else {
-        runResults.push({ file: resultsFile, results: parsed });
+        loaded.push({ file: resultsFile, results: parsed });
       }
     }
   }
@@ -357,27 +425,74 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
       `no manifest.json in ${absolute.join(", ")}: pass the target dir of a dbt build or docs generate`,
     );
   }
-  manifests.sort(
-    (a, b) => timeOf(a.manifest.metadata.generated_at) - timeOf(b.manifest.metadata.generated_at),
-  );
-  const newest = manifests[manifests.length - 1] as { file: string; manifest: Manifest };
 
-  const compiledCode = new Map<string, string>();
-  runResults.sort(
-    (a, b) => timeOf(a.results.metadata.generated_at) - timeOf(b.results.metadata.generated_at),
-  );
-  for (const { results } of runResults) {
-    for (const result of results.results)
-      if (result.compiled_code) compiledCode.set(result.unique_id, result.compiled_code);
+  // One project per seed: a second project's artifacts would be half-seeded (its manifest
+  // ignored, its runs written), so they are refused with what to do.
+  const projects = new Map<string, string[]>();
+  for (const { dir, manifest } of manifests) {
+    const project = projectOf(manifest);
+    projects.set(project, [...(projects.get(project) ?? []), dir]);
   }
+  if (projects.size > 1) {
+    const listed = [...projects.entries()].map(([project, in_]) => `'${project}' (${in_.join(", ")})`);
+    throw new Error(
+      `the artifact dirs hold ${projects.size} dbt projects: ${listed.join("; ")}. ` +
+        "Seed each project on its own (one catalog:seed run, or one CatalogSeed, per project).",
+    );
+  }
+  const project = [...projects.keys()][0] as string;
+
+  manifests.sort((a, b) => byGenerated(a.manifest.metadata, b.manifest.metadata));
+  const newest = manifests[manifests.length - 1] as (typeof manifests)[number];
+
+  // Run results of another project (no manifest of theirs here) are not this project's runs.
+  const known = new Set<string>();
   for (const { manifest } of manifests) {
-    for (const node of Object.values(manifest.nodes)) {
-      const code = node.compiled_code ?? node.compiled_sql;
-      if (code) compiledCode.set(node.unique_id, code);
+    for (const id of Object.keys(manifest.nodes)) known.add(id);
+    for (const id of Object.keys(manifest.sources ?? {})) known.add(id);
+  }
+  const runResults: LoadedRunResults[] = [];
+  for (const entry of loaded) {
+    const ids = entry.results.results.map((r) => r.unique_id);
+    if (ids.length > 0 && !ids.some((id) => known.has(id))) {
+      ignored.push({
+        file: entry.file,
+        reason: `none of its ${ids.length} results is a node of project '${project}' (e.g. ${ids[0]}): the run_results.json of another project`,
+      });
+    } else {
+      runResults.push(entry);
     }
   }
+  runResults.sort((a, b) => byGenerated(a.results.metadata, b.results.metadata));
+
+  // Lowest precedence first; later sets win.
+  const compiledCode = new Map<string, CompiledSql>();
+  for (const { file, manifest } of manifests.slice(0, -1)) {
+    for (const node of Object.values(manifest.nodes)) {
+      const sql = node.compiled_code ?? node.compiled_sql;
+      if (sql) compiledCode.set(node.unique_id, { sql, source: `manifest ${file}` });
+    }
+  }
+  for (const { file, results } of [...compileResults, ...runResults].sort((a, b) =>
+    byGenerated(a.results.metadata, b.results.metadata),
+  )) {
+    for (const result of results.results) {
+      const sql = result.compiled_code ?? result.compiled_sql;
+      if (sql) compiledCode.set(result.unique_id, { sql, source: `run_results ${file}` });
+    }
+  }
+  for (const node of Object.values(newest.manifest.nodes)) {
+    const sql = node.compiled_code ?? node.compiled_sql;
+    if (sql) compiledCode.set(node.unique_id, { sql, source: `manifest ${newest.file}` });
+  }
+
+  catalogs.sort(
+    (a, b) => timeOf(a.catalog.metadata?.generated_at) - timeOf(b.catalog.metadata?.generated_at),
+  );
+  const catalog = catalogs[catalogs.length - 1] ?? null;
 
   return {
+    project,
     manifest: newest.manifest,
     manifestFile: newest.file,
     catalog: catalog?.catalog ?? null,

@@ -1,13 +1,16 @@
 /**
  * Column-level lineage from compiled SQL, through sqlglot (components/data/lineage/
- * column_lineage.py) run once for all models in the project's Python venv.
+ * column_lineage.py): one Python process per seed, which builds the schema once and parses
+ * the models in a bounded pool of forked workers, in the project's Python venv.
  *
  * Why sqlglot: it is the best-kept open-source SQL parser with a lineage module
  * (`sqlglot.lineage`), has a PostgreSQL dialect, and its optimizer qualifies columns
  * and expands `select *` from a schema: dbt's catalog.json provides exactly that
  * schema. It is pure Python with no native parts, so it installs from PyPI beside dbt.
  */
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -44,6 +47,9 @@ export type LineageSchema = Record<string, Record<string, Record<string, Record<
 
 const answerSchema = z.object({
   sqlglot: z.string(),
+  compiled: z.boolean().nullish(),
+  workers: z.number().nullish(),
+  cpu_seconds: z.number().nullish(),
   results: z.array(
     z.object({
       id: z.string(),
@@ -79,6 +85,12 @@ export function findPython(explicit?: string): string {
 
 export interface ColumnLineageRun {
   sqlglotVersion: string | null;
+  /** Whether sqlglot ran its compiled modules (sqlglotc). */
+  compiled: boolean | null;
+  /** Parser processes used. */
+  workers: number;
+  /** CPU seconds the parsing took, all workers together (steadier than wall time on a busy machine). */
+  cpuSeconds: number;
   models: ModelLineage[];
   seconds: number;
 }
@@ -91,12 +103,18 @@ export interface ColumnLineageRun {
 export async function traceColumnLineage(
   models: readonly LineageRequestModel[],
   schema: LineageSchema,
-  options: { pythonPath?: string; dialect?: string; timeoutMs?: number } = {},
+  options: { pythonPath?: string; dialect?: string; timeoutMs?: number; workers?: number } = {},
 ): Promise<ColumnLineageRun> {
   const started = performance.now();
-  if (models.length === 0) return { sqlglotVersion: null, models: [], seconds: 0 };
+  if (models.length === 0)
+    return { sqlglotVersion: null, compiled: null, workers: 0, cpuSeconds: 0, models: [], seconds: 0 };
   const python = findPython(options.pythonPath);
-  const request = JSON.stringify({ dialect: options.dialect ?? "postgres", schema, models });
+  const request = JSON.stringify({
+    dialect: options.dialect ?? "postgres",
+    workers: options.workers ?? availableParallelism(),
+    schema,
+    models: models.map(({ id, sql }) => ({ id, sql })),
+  });
   const result = await execa(python, [LINEAGE_SCRIPT], {
     input: request,
     reject: false,
@@ -122,11 +140,45 @@ export async function traceColumnLineage(
       },
     );
   }
+  const answered = new Set(answer.results.map((r) => r.id));
+  const missing = models.filter((m) => !answered.has(m.id));
+  if (missing.length > 0)
+    throw new Error(
+      `column lineage answered no result for ${missing.length} model(s), e.g. ${missing[0]?.id}`,
+    );
   return {
     sqlglotVersion: answer.sqlglot,
+    compiled: answer.compiled ?? null,
+    workers: answer.workers ?? 1,
+    cpuSeconds: answer.cpu_seconds ?? 0,
     models: answer.results,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The parser's identity, without starting Python: sqlglot's version (from its dist-info in
+ * the venv of `python`) and a hash of the lineage script. Part of every model's lineage
+ * checksum, so a new sqlglot or script re-parses every model once. null when sqlglot's
+ * version cannot be read that way (a system Python): then every seed parses.
+ */
+export function parserIdentity(pythonPath?: string): string | null {
+  const script = createHash("sha256").update(readFileSync(LINEAGE_SCRIPT)).digest("hex").slice(0, 12);
+  const python = findPython(pythonPath);
+  if (!python.includes("/")) return null;
+  const lib = join(dirname(dirname(python)), "lib");
+  try {
+    for (const version of readdirSync(lib)) {
+      const site = join(lib, version, "site-packages");
+      if (!existsSync(site)) continue;
+      const dist = readdirSync(site).find((entry) => /^sqlglot-[\d.]+.*\.dist-info$/.test(entry));
+      if (dist)
+        return `sqlglot ${dist.slice("sqlglot-".length, -".dist-info".length)}; column_lineage.py ${script}`;
+    }
+  } catch {
+    // no venv layout
+  }
+  return null;
 }
 
 /** A table the model may read, as the manifest names it. */

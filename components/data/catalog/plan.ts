@@ -5,8 +5,10 @@
  *
  * Rows name each other by dbt unique_id; the writer resolves them to the catalog's ids.
  */
+import { createHash } from "node:crypto";
 import { LAYERS, type Layer } from "../dbt.ts";
 import type {
+  CatalogTable,
   DbtArtifacts,
   ManifestColumn,
   ManifestNode,
@@ -49,9 +51,18 @@ export interface RelationFacts {
   columns: { name: string; type: string; notNull: boolean; primaryKey: boolean }[];
 }
 
-/** Key of {@link RelationFacts} maps: schema and relation name as stored. */
+/** Key of {@link RelationFacts} maps (one database): schema and relation name as stored. */
 export function relationKey(schema: string, name: string): string {
   return `${schema}\u0000${name}`;
+}
+
+/**
+ * A relation's identity: database, schema and name (dbt projects read `raw.rms.products`
+ * and `analytics.rms.products` side by side). Databases compare case-insensitively (dbt
+ * adapters spell them in either case); a missing database is its own value.
+ */
+export function relationId(database: string | null | undefined, schema: string, name: string): string {
+  return `${(database ?? "").toLowerCase()}\u0000${schema}\u0000${name}`;
 }
 
 export const DEFAULT_SLO: Record<Layer, { freshnessHours: number; completenessPct: number }> = {
@@ -66,8 +77,22 @@ export const DEFAULT_ALERT_THRESHOLD = 80;
 export interface BuildOptions {
   /** Database facts per relation ({@link relationKey}); missing → no row count, size or NOT NULL. */
   relations?: ReadonlyMap<string, RelationFacts>;
-  /** sqlglot's answer per model; models without one get no column edges. */
+  /**
+   * The database `relations` were read from: they apply to nodes of that database (or of
+   * none). Unset: to every node.
+   */
+  factsDatabase?: string;
+  /**
+   * sqlglot's answer per model parsed this time; their column edges (and coverage) are
+   * replaced. Models not in it keep what the catalog has.
+   */
   columnLineage?: readonly ModelLineage[];
+  /** Per parsed model: where its SQL came from and its lineage checksum (see {@link lineageRequest}). */
+  lineageInputs?: ReadonlyMap<string, { sqlSource: string; checksum: string }>;
+  /** The parser's identity (sqlglot version and script), stored with each coverage row. */
+  parser?: string;
+  /** Latest stored test run per test unique_id: an older run in the artifacts never overrides it. */
+  storedRuns?: ReadonlyMap<string, { status: TestStatus; executedAt: string; invocationId: string }>;
   /** DQ dimension weights (default 1 each). */
   weights?: DimensionWeights;
   /** A table scoring below this raises an alert; default 80. */
@@ -78,6 +103,7 @@ export interface BuildOptions {
 
 export interface TableRow {
   uniqueId: string;
+  databaseName: string | null;
   schemaName: string;
   tableName: string;
   resourceType: ResourceType;
@@ -157,6 +183,25 @@ export interface AlertRow {
   details: Record<string, unknown>;
 }
 
+/** Column-lineage coverage of one model (ip_workbench.lineage_coverage). */
+export interface CoverageRow {
+  tableUniqueId: string;
+  status: "traced" | "no_edges" | "failed" | "no_sql" | "not_sql";
+  /** Why there is no column lineage; null when traced. */
+  reason: string | null;
+  sqlSource: string | null;
+  columnEdges: number;
+  checksum: string | null;
+  parser: string | null;
+}
+
+/** A manifest node the catalog does not hold as a relation (or test), and why. */
+export interface SkippedNode {
+  uniqueId: string;
+  kind: string;
+  reason: string;
+}
+
 export interface TableScoreRow extends TableScore {
   uniqueId: string;
   table: string;
@@ -181,6 +226,12 @@ export interface CatalogPlan {
   packages: string[];
   /** Models whose column lineage was traced: their column edges are replaced. */
   columnLineageTargets: string[];
+  /** Coverage of the models in columnLineageTargets, plus models without SQL to parse. */
+  coverage: CoverageRow[];
+  /** Per resource type: nodes in the manifest and nodes catalogued. */
+  nodeKinds: { kind: string; inManifest: number; catalogued: number }[];
+  /** Nodes not catalogued (ephemeral, disabled, merged into another node's relation, …). */
+  skipped: SkippedNode[];
   exposures: number;
   warnings: string[];
 }
@@ -206,14 +257,43 @@ function nonEmpty(text: string | null | undefined): string | null {
   return trimmed ? trimmed : null;
 }
 
-/** The nodes (models, seeds, snapshots, sources) that are relations in the warehouse. */
-export function catalogNodes(artifacts: Pick<DbtArtifacts, "manifest">): CatalogNode[] {
+/** The catalogued nodes, the nodes merged into another's relation, and what was skipped. */
+export interface CatalogSelection {
+  nodes: CatalogNode[];
+  /** unique_id of a node over the same relation as another → the catalogued node. */
+  merged: Map<string, string>;
+  skipped: SkippedNode[];
+}
+
+const KIND_RANK: Record<ResourceType, number> = { model: 0, snapshot: 1, seed: 2, source: 3 };
+
+/**
+ * The nodes (models, seeds, snapshots, sources) that are relations in the warehouse, one
+ * per relation (database, schema, name). Two nodes over one relation (a source declared
+ * over a seed's table, as dbt-labs' jaffle-shop does, or over a model's): the model, else
+ * snapshot, else seed is catalogued, and the other is merged into it (its readers' edges
+ * and its tests go to the catalogued node).
+ */
+export function catalogSelection(artifacts: Pick<DbtArtifacts, "manifest">): CatalogSelection {
   const { manifest } = artifacts;
   const nodes: CatalogNode[] = [];
+  const skipped: SkippedNode[] = [];
   for (const node of [...Object.values(manifest.nodes), ...Object.values(manifest.sources ?? {})]) {
     if (!TABLE_RESOURCE_TYPES.has(node.resource_type)) continue;
-    if (node.config?.enabled === false || isEphemeral(node)) continue;
-    if (!node.schema) continue;
+    const skip = (reason: string) =>
+      skipped.push({ uniqueId: node.unique_id, kind: node.resource_type, reason });
+    if (node.config?.enabled === false) {
+      skip("disabled (config.enabled: false)");
+      continue;
+    }
+    if (isEphemeral(node)) {
+      skip("ephemeral: no relation in the warehouse (its readers are linked to its parents)");
+      continue;
+    }
+    if (!node.schema) {
+      skip("no schema in the manifest");
+      continue;
+    }
     const identifier = "identifier" in node && typeof node.identifier === "string" ? node.identifier : null;
     nodes.push({
       uniqueId: node.unique_id,
@@ -224,16 +304,67 @@ export function catalogNodes(artifacts: Pick<DbtArtifacts, "manifest">): Catalog
       node,
     });
   }
-  // Two nodes over one relation (a source reading a model's table): the model wins.
-  const rank: Record<ResourceType, number> = { model: 0, snapshot: 1, seed: 2, source: 3 };
-  nodes.sort((a, b) => rank[a.resourceType] - rank[b.resourceType] || a.uniqueId.localeCompare(b.uniqueId));
-  const seen = new Set<string>();
-  return nodes.filter((node) => {
-    const key = relationKey(node.schema, node.name);
-    if (seen.has(key)) return false;
-    seen.add(key);
+  nodes.sort(
+    (a, b) => KIND_RANK[a.resourceType] - KIND_RANK[b.resourceType] || a.uniqueId.localeCompare(b.uniqueId),
+  );
+  const owner = new Map<string, CatalogNode>();
+  const merged = new Map<string, string>();
+  const kept = nodes.filter((node) => {
+    const key = relationId(node.database, node.schema, node.name);
+    const first = owner.get(key);
+    if (first) {
+      merged.set(node.uniqueId, first.uniqueId);
+      skipped.push({
+        uniqueId: node.uniqueId,
+        kind: node.resourceType,
+        reason: `the same relation as ${first.resourceType} ${first.uniqueId}: catalogued as that node, which takes its edges and tests`,
+      });
+      return false;
+    }
+    owner.set(key, node);
     return true;
   });
+  return { nodes: kept, merged, skipped };
+}
+
+/** The nodes (models, seeds, snapshots, sources) that are relations in the warehouse. */
+export function catalogNodes(artifacts: Pick<DbtArtifacts, "manifest">): CatalogNode[] {
+  return catalogSelection(artifacts).nodes;
+}
+
+/**
+ * A node's catalogued parents: its depends_on, with merged nodes replaced by the node
+ * catalogued for their relation, and ephemeral models replaced by their own parents.
+ */
+export function parentResolver(
+  manifest: DbtArtifacts["manifest"],
+  byId: ReadonlyMap<string, unknown>,
+  merged: ReadonlyMap<string, string>,
+): (id: string) => string[] {
+  const cache = new Map<string, string[]>();
+  const resolve = (id: string, trail: ReadonlySet<string>): string[] => {
+    const cached = cache.get(id);
+    if (cached) return cached;
+    const node = manifest.nodes[id] ?? manifest.sources?.[id];
+    const found: string[] = [];
+    const add = (parent: string) => {
+      if (parent !== id && !found.includes(parent)) found.push(parent);
+    };
+    for (const dependency of node?.depends_on?.nodes ?? []) {
+      const parent = merged.get(dependency) ?? dependency;
+      if (byId.has(parent)) {
+        add(parent);
+        continue;
+      }
+      const parentNode = manifest.nodes[parent];
+      if (parentNode && isEphemeral(parentNode) && !trail.has(parent)) {
+        for (const grand of resolve(parent, new Set([...trail, id]))) add(grand);
+      }
+    }
+    cache.set(id, found);
+    return found;
+  };
+  return (id: string) => resolve(id, new Set()).filter((parent) => parent !== (merged.get(id) ?? id));
 }
 
 const LAYER_IN_NAME = new RegExp(`(^|_)(${LAYERS.join("|")})($|_)`, "i");
@@ -337,9 +468,18 @@ function rowCountOf(
 }
 
 /** Test node → the catalog node it tests: attached_node, else the ref in its kwargs, else its first parent. */
-function testedNode(test: ManifestNode, tables: ReadonlyMap<string, CatalogNode>): string | null {
-  if (test.attached_node && tables.has(test.attached_node)) return test.attached_node;
-  const parents = (test.depends_on?.nodes ?? []).filter((id) => tables.has(id));
+function testedNode(
+  test: ManifestNode,
+  tables: ReadonlyMap<string, CatalogNode>,
+  merged: ReadonlyMap<string, string>,
+): string | null {
+  const attached = test.attached_node ? (merged.get(test.attached_node) ?? test.attached_node) : null;
+  if (attached && tables.has(attached)) return attached;
+  const parents = [
+    ...new Set(
+      (test.depends_on?.nodes ?? []).map((id) => merged.get(id) ?? id).filter((id) => tables.has(id)),
+    ),
+  ];
   if (parents.length <= 1) return parents[0] ?? null;
   const model = test.test_metadata?.kwargs?.["model"];
   if (typeof model === "string") {
@@ -386,20 +526,12 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
   const alertThreshold = options.alertThreshold ?? DEFAULT_ALERT_THRESHOLD;
   const relations = options.relations ?? new Map<string, RelationFacts>();
   const warnings: string[] = [];
-  const { manifest, catalog } = artifacts;
+  const { manifest } = artifacts;
 
-  const nodes = catalogNodes(artifacts);
+  const { nodes, merged, skipped } = catalogSelection(artifacts);
   const byId = new Map(nodes.map((node) => [node.uniqueId, node]));
-  const catalogByRelation = new Map(
-    [...Object.values(catalog?.nodes ?? {}), ...Object.values(catalog?.sources ?? {})].map((table) => [
-      relationKey(table.metadata.schema, table.metadata.name),
-      table,
-    ]),
-  );
-  const catalogTableOf = (node: CatalogNode) =>
-    catalog?.nodes[node.uniqueId] ??
-    catalog?.sources?.[node.uniqueId] ??
-    catalogByRelation.get(relationKey(node.schema, node.name));
+  const catalogTableOf = catalogTableFinder(artifacts);
+  const factsOf = factsFinder(relations, options.factsDatabase);
 
   // --- run results: last build time per node, test results, job runs ---------------------------
   const builtAt = new Map<string, string>();
@@ -408,8 +540,14 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
   const testRuns = new Map<string, TestRunRow>();
   const jobRuns: JobRunRow[] = [];
   const allTests = new Map<string, ManifestNode>();
-  for (const node of Object.values(manifest.nodes))
-    if (node.resource_type === "test") allTests.set(node.unique_id, node);
+  for (const node of Object.values(manifest.nodes)) {
+    if (node.resource_type !== "test") continue;
+    if (node.config?.enabled === false) {
+      skipped.push({ uniqueId: node.unique_id, kind: "test", reason: "disabled (config.enabled: false)" });
+      continue;
+    }
+    allTests.set(node.unique_id, node);
+  }
   for (const { results } of artifacts.runResults) {
     const invocationId = results.metadata.invocation_id;
     const failing: string[] = [];
@@ -469,7 +607,7 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
   /** table → lower-cased column → generic tests on it */
   const columnTests = new Map<string, Map<string, Set<string>>>();
   for (const test of allTests.values()) {
-    const tableId = testedNode(test, byId);
+    const tableId = testedNode(test, byId, merged);
     const column = testColumn(test);
     const generic = test.test_metadata?.name ?? null;
     const { model: _model, ...kwargs } = test.test_metadata?.kwargs ?? {};
@@ -504,16 +642,28 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
   }
 
   // --- scores --------------------------------------------------------------------------------
-  const latest = new Map<string, TestRunRow>();
+  // The latest run per test, by the runs' own clock: one stored by an earlier seed of newer
+  // artifacts wins over an older run seeded now.
+  const latest = new Map<string, { status: TestStatus; executedAt: string; invocationId: string }>();
+  const newer = (
+    a: { executedAt: string; invocationId: string },
+    b: { executedAt: string; invocationId: string },
+  ) => Date.parse(a.executedAt) - Date.parse(b.executedAt) || a.invocationId.localeCompare(b.invocationId);
+  for (const [testId, run] of options.storedRuns ?? []) if (allTests.has(testId)) latest.set(testId, run);
   for (const run of testRuns.values()) {
     const previous = latest.get(run.testUniqueId);
-    if (!previous || Date.parse(run.executedAt) >= Date.parse(previous.executedAt))
-      latest.set(run.testUniqueId, run);
+    if (!previous || newer(run, previous) >= 0) latest.set(run.testUniqueId, run);
   }
   const scoredTests = new Map<string, ScoredTest[]>();
+  /**
+   * Tables with a test whose latest run is in these artifacts: only their alerts are raised
+   * or resolved (a seed without new runs for a table leaves its alerts as they are).
+   */
+  const freshlyTested = new Set<string>();
   for (const test of tests) {
     const run = latest.get(test.uniqueId);
     if (!test.tableUniqueId || !run) continue;
+    if ("testUniqueId" in run) freshlyTested.add(test.tableUniqueId);
     const list = scoredTests.get(test.tableUniqueId) ?? [];
     list.push({ dimension: test.testType, status: run.status });
     scoredTests.set(test.tableUniqueId, list);
@@ -530,7 +680,7 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     const { node, uniqueId } = entry;
     const meta = mergedMeta(node);
     const layer = layerOf(node);
-    const facts = relations.get(relationKey(entry.schema, entry.name));
+    const facts = factsOf(entry);
     const isView = facts?.kind === "view";
     const catalogTable = catalogTableOf(entry);
     const score = scoredTests.has(uniqueId) ? scoreTable(scoredTests.get(uniqueId) ?? [], weights) : null;
@@ -538,6 +688,7 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     const table = `${entry.schema}.${entry.name}`;
     tables.push({
       uniqueId,
+      databaseName: entry.database,
       schemaName: entry.schema,
       tableName: entry.name,
       resourceType: entry.resourceType,
@@ -555,7 +706,9 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     });
     if (score) {
       scores.push({ uniqueId, table, layer, ...score });
-      if (score.score !== null && score.score < alertThreshold) {
+      if (!freshlyTested.has(uniqueId)) {
+        // Scored from stored runs only: nothing new to alert on or to resolve.
+      } else if (score.score !== null && score.score < alertThreshold) {
         alerts.push({
           tableUniqueId: uniqueId,
           table,
@@ -635,30 +788,10 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
 
   // --- lineage -------------------------------------------------------------------------------
   // An ephemeral model is no relation: its readers depend on its own parents instead.
-  const parentsCache = new Map<string, string[]>();
-  const resolveParents = (id: string, trail: Set<string> = new Set()): string[] => {
-    const cached = parentsCache.get(id);
-    if (cached) return cached;
-    const node = manifest.nodes[id] ?? manifest.sources?.[id];
-    const found: string[] = [];
-    for (const parent of node?.depends_on?.nodes ?? []) {
-      if (byId.has(parent)) {
-        if (!found.includes(parent)) found.push(parent);
-        continue;
-      }
-      const parentNode = manifest.nodes[parent];
-      if (parentNode && isEphemeral(parentNode) && !trail.has(parent)) {
-        for (const grand of resolveParents(parent, new Set([...trail, id])))
-          if (!found.includes(grand)) found.push(grand);
-      }
-    }
-    parentsCache.set(id, found);
-    return found;
-  };
+  const parentsOf = parentResolver(manifest, byId, merged);
   const tableEdges: EdgeRow[] = [];
   for (const entry of nodes) {
-    for (const parent of resolveParents(entry.uniqueId)) {
-      if (parent === entry.uniqueId) continue;
+    for (const parent of parentsOf(entry.uniqueId)) {
       tableEdges.push({
         sourceUniqueId: parent,
         targetUniqueId: entry.uniqueId,
@@ -672,14 +805,29 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
 
   const columnEdges: EdgeRow[] = [];
   const columnLineageTargets: string[] = [];
+  const coverage: CoverageRow[] = [];
+  const parser = options.parser ?? null;
   for (const model of options.columnLineage ?? []) {
     if (!byId.has(model.id)) continue;
+    const input = options.lineageInputs?.get(model.id);
+    const row: CoverageRow = {
+      tableUniqueId: model.id,
+      status: "failed",
+      reason: null,
+      sqlSource: input?.sqlSource ?? null,
+      columnEdges: 0,
+      checksum: input?.checksum ?? null,
+      parser,
+    };
+    columnLineageTargets.push(model.id);
+    coverage.push(row);
     if (model.error) {
+      row.reason = `the parser failed on its SQL: ${model.error}`;
       warnings.push(`${model.id}: no column lineage (${model.error})`);
       continue;
     }
-    columnLineageTargets.push(model.id);
-    const parents: UpstreamRelation[] = resolveParents(model.id).map((id) => {
+    const parentIds = parentsOf(model.id);
+    const parents: UpstreamRelation[] = parentIds.map((id) => {
       const parent = byId.get(id) as CatalogNode;
       return {
         uniqueId: id,
@@ -689,7 +837,9 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
         columns: columnNames.get(id),
       };
     });
-    for (const edge of filterColumnEdges(model.edges, parents, columnNames.get(model.id))) {
+    const ownColumns = columnNames.get(model.id) ?? [];
+    const kept = filterColumnEdges(model.edges, parents, ownColumns);
+    for (const edge of kept) {
       columnEdges.push({
         sourceUniqueId: edge.sourceUniqueId,
         targetUniqueId: model.id,
@@ -697,6 +847,45 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
         sourceColumn: edge.sourceColumn,
         targetColumn: edge.targetColumn,
         transformationSql: edge.expression,
+      });
+    }
+    row.columnEdges = kept.length;
+    if (kept.length > 0) {
+      row.status = "traced";
+      continue;
+    }
+    row.status = "no_edges";
+    row.reason =
+      ownColumns.length === 0
+        ? "its columns are unknown (not in catalog.json, not in the database, none documented): run `dbt docs generate`"
+        : parentIds.length === 0
+          ? "it reads no catalogued relation (depends_on names none)"
+          : parents.every((p) => (p.columns ?? []).length === 0)
+            ? "the columns of its parents are unknown (not in catalog.json, not in the database, none documented)"
+            : model.edges.length > 0
+              ? `the parser traced ${model.edges.length} column(s), none to a column of its depends_on parents (e.g. ${[model.edges[0]?.database, model.edges[0]?.schema, model.edges[0]?.table].filter(Boolean).join(".")}.${model.edges[0]?.column})`
+              : "the parser traced no column to a table (constants, or SQL it cannot follow)";
+  }
+  // Models with nothing to parse: their coverage says why, and stale column edges go.
+  const parsed = new Set(columnLineageTargets);
+  if (options.columnLineage) {
+    for (const entry of nodes) {
+      if (entry.resourceType !== "model" || parsed.has(entry.uniqueId)) continue;
+      const language = entry.node.language ?? "sql";
+      const sql = artifacts.compiledCode?.get(entry.uniqueId);
+      if (language === "sql" && sql && sql.sql.trim() !== "") continue;
+      columnLineageTargets.push(entry.uniqueId);
+      coverage.push({
+        tableUniqueId: entry.uniqueId,
+        status: language === "sql" ? "no_sql" : "not_sql",
+        reason:
+          language === "sql"
+            ? "no compiled SQL in the artifacts (pass the target dir of a dbt build, run or compile)"
+            : `a ${language} model: only SQL is parsed`,
+        sqlSource: null,
+        columnEdges: 0,
+        checksum: null,
+        parser,
       });
     }
   }
@@ -725,6 +914,9 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     recovered,
     packages,
     columnLineageTargets,
+    coverage,
+    nodeKinds: nodeKinds(artifacts, nodes, tests.length),
+    skipped,
     exposures: Object.keys(manifest.exposures ?? {}).length,
     warnings,
   };
@@ -737,12 +929,100 @@ export function catalogRelations(
   return catalogNodes(artifacts).map(({ schema, name }) => ({ schema, name }));
 }
 
-/** The request for {@link traceColumnLineage}: SQL models with compiled code, and the catalog's schema. */
+/** Finds a node's catalog.json entry: by unique_id, else by relation (database, schema, name). */
+export function catalogTableFinder(
+  artifacts: Pick<DbtArtifacts, "catalog">,
+): (node: CatalogNode) => CatalogTable | undefined {
+  const { catalog } = artifacts;
+  if (!catalog) return () => undefined;
+  const tables = [...Object.values(catalog.nodes), ...Object.values(catalog.sources ?? {})];
+  const byRelation = new Map(
+    tables.map((t) => [relationId(t.metadata.database, t.metadata.schema, t.metadata.name), t]),
+  );
+  // catalog.json's database may be spelled differently from the manifest's (another
+  // target, a case-folding adapter): schema and name alone, when that is unambiguous.
+  const bySchemaName = new Map<string, CatalogTable | null>();
+  for (const t of tables) {
+    const key = relationKey(t.metadata.schema.toLowerCase(), t.metadata.name.toLowerCase());
+    bySchemaName.set(key, bySchemaName.has(key) ? null : t);
+  }
+  return (node) =>
+    catalog.nodes[node.uniqueId] ??
+    catalog.sources?.[node.uniqueId] ??
+    byRelation.get(relationId(node.database, node.schema, node.name)) ??
+    bySchemaName.get(relationKey(node.schema.toLowerCase(), node.name.toLowerCase())) ??
+    undefined;
+}
+
+/** Database facts of a node: only when it lives in the database they were read from. */
+export function factsFinder(
+  relations: ReadonlyMap<string, RelationFacts> | undefined,
+  factsDatabase: string | undefined,
+): (node: CatalogNode) => RelationFacts | undefined {
+  return (node) => {
+    if (!relations) return undefined;
+    if (
+      factsDatabase !== undefined &&
+      node.database !== null &&
+      node.database.toLowerCase() !== factsDatabase.toLowerCase()
+    )
+      return undefined;
+    return relations.get(relationKey(node.schema, node.name));
+  };
+}
+
+function nodeKinds(
+  artifacts: Pick<DbtArtifacts, "manifest">,
+  nodes: readonly CatalogNode[],
+  tests: number,
+): { kind: string; inManifest: number; catalogued: number }[] {
+  const counts = new Map<string, { kind: string; inManifest: number; catalogued: number }>();
+  const entry = (kind: string) => {
+    const found = counts.get(kind) ?? { kind, inManifest: 0, catalogued: 0 };
+    counts.set(kind, found);
+    return found;
+  };
+  const { manifest } = artifacts;
+  for (const node of [...Object.values(manifest.nodes), ...Object.values(manifest.sources ?? {})])
+    entry(node.resource_type).inManifest += 1;
+  for (const node of nodes) entry(node.resourceType).catalogued += 1;
+  if (counts.has("test")) entry("test").catalogued = tests;
+  const order = ["model", "seed", "snapshot", "source", "test"];
+  return [...counts.values()].sort(
+    (a, b) =>
+      (order.indexOf(a.kind) + 1 || 99) - (order.indexOf(b.kind) + 1 || 99) || a.kind.localeCompare(b.kind),
+  );
+}
+
+/** A model to parse: its compiled SQL, where that came from, and its lineage checksum. */
+export interface LineageModel {
+  id: string;
+  sql: string;
+  sqlSource: string;
+  /**
+   * sha-256 of all its column lineage depends on: the parser, the dialect, the compiled SQL,
+   * its own columns and its parents' identities and columns. Equal checksum, equal edges.
+   */
+  checksum: string;
+}
+
+/**
+ * The request for {@link traceColumnLineage}: the catalogued SQL models with compiled code
+ * (with checksums), and the schema sqlglot qualifies against: every catalogued relation
+ * with its columns (catalog.json's, else the database's, else the documented ones), under
+ * the database the manifest (and so the compiled SQL) names.
+ */
 export function lineageRequest(
   artifacts: DbtArtifacts,
-  options: { sample?: number; relations?: ReadonlyMap<string, RelationFacts> } = {},
-): { models: { id: string; sql: string }[]; schema: LineageSchema; dialect: string } {
+  options: {
+    sample?: number;
+    relations?: ReadonlyMap<string, RelationFacts>;
+    factsDatabase?: string;
+    parser?: string;
+  } = {},
+): { models: LineageModel[]; schema: LineageSchema; dialect: string } {
   const { sample, relations } = options;
+  const dialect = sqlDialect(artifacts.manifest.metadata.adapter_type);
   const schema: LineageSchema = {};
   const add = (
     database: string | null | undefined,
@@ -754,40 +1034,72 @@ export function lineageRequest(
     const tables = (db[schemaName] ??= {});
     tables[table] = columns;
   };
-  const nodes = catalogNodes(artifacts);
-  const byRelation = new Map(nodes.map((n) => [relationKey(n.schema, n.name), n]));
-  if (artifacts.catalog) {
-    for (const table of [
-      ...Object.values(artifacts.catalog.nodes),
-      ...Object.values(artifacts.catalog.sources ?? {}),
-    ]) {
-      const columns: Record<string, string> = {};
-      for (const column of Object.values(table.columns)) columns[column.name] = column.type ?? "unknown";
-      const database =
-        table.metadata.database ??
-        byRelation.get(relationKey(table.metadata.schema, table.metadata.name))?.database;
-      add(database, table.metadata.schema, table.metadata.name, columns);
+  const { nodes, merged } = catalogSelection(artifacts);
+  const byId = new Map(nodes.map((node) => [node.uniqueId, node]));
+  const catalogTableOf = catalogTableFinder(artifacts);
+  const factsOf = factsFinder(relations, options.factsDatabase);
+  const used = new Set<CatalogTable>();
+  const columnsOf = new Map<string, Record<string, string>>();
+  for (const node of nodes) {
+    const columns: Record<string, string> = {};
+    const table = catalogTableOf(node);
+    const facts = factsOf(node);
+    if (table) {
+      used.add(table);
+      for (const column of Object.values(table.columns).sort((a, b) => (a.index ?? 0) - (b.index ?? 0)))
+        columns[column.name] = column.type ?? "unknown";
+    } else if (facts && facts.columns.length > 0) {
+      for (const column of facts.columns) columns[column.name] = column.type;
+    } else {
+      for (const [key, column] of Object.entries(node.node.columns ?? {}))
+        columns[column.name ?? key] = column.data_type ?? "unknown";
     }
-  } else {
-    // No catalog.json: the database's columns, else the documented ones.
-    for (const node of nodes) {
-      const columns: Record<string, string> = {};
-      const facts = relations?.get(relationKey(node.schema, node.name));
-      if (facts && facts.columns.length > 0) {
-        for (const column of facts.columns) columns[column.name] = column.type;
-      } else {
-        for (const [key, column] of Object.entries(node.node.columns ?? {}))
-          columns[column.name ?? key] = column.data_type ?? "unknown";
-      }
-      if (Object.keys(columns).length > 0) add(node.database, node.schema, node.name, columns);
-    }
+    columnsOf.set(node.uniqueId, columns);
+    if (Object.keys(columns).length === 0) continue;
+    add(node.database, node.schema, node.name, columns);
+    // Also as catalog.json spells it (dbt-snowflake: upper case), which is how a dialect
+    // that folds unquoted names resolves the SQL's lower-case ones.
+    if (table)
+      add(table.metadata.database ?? node.database, table.metadata.schema, table.metadata.name, columns);
   }
-  let models = nodes
-    .filter((node) => node.resourceType === "model" && (node.node.language ?? "sql") === "sql")
-    .map((node) => ({ id: node.uniqueId, sql: artifacts.compiledCode.get(node.uniqueId) ?? "" }))
-    .filter((model) => model.sql.trim() !== "");
+  // Relations catalog.json knows that are no node here (another project's, a hard-coded table).
+  for (const table of [
+    ...Object.values(artifacts.catalog?.nodes ?? {}),
+    ...Object.values(artifacts.catalog?.sources ?? {}),
+  ]) {
+    if (used.has(table)) continue;
+    const columns: Record<string, string> = {};
+    for (const column of Object.values(table.columns)) columns[column.name] = column.type ?? "unknown";
+    const db = (schema[table.metadata.database ?? ""] ??= {});
+    const tables = (db[table.metadata.schema] ??= {});
+    tables[table.metadata.name] ??= columns;
+  }
+
+  const parentsOf = parentResolver(artifacts.manifest, byId, merged);
+  let models: LineageModel[] = [];
+  for (const node of nodes) {
+    if (node.resourceType !== "model" || (node.node.language ?? "sql") !== "sql") continue;
+    const compiled = artifacts.compiledCode.get(node.uniqueId);
+    if (!compiled || compiled.sql.trim() === "") continue;
+    const parents = parentsOf(node.uniqueId).map((id) => {
+      const parent = byId.get(id) as CatalogNode;
+      return [id, parent.database, parent.schema, parent.name, columnsOf.get(id)];
+    });
+    const checksum = createHash("sha256")
+      .update(
+        JSON.stringify([
+          options.parser ?? null,
+          dialect,
+          compiled.sql,
+          [node.database, node.schema, node.name, columnsOf.get(node.uniqueId)],
+          parents,
+        ]),
+      )
+      .digest("hex");
+    models.push({ id: node.uniqueId, sql: compiled.sql, sqlSource: compiled.source, checksum });
+  }
   if (sample !== undefined && sample < models.length) models = models.slice(0, sample);
-  return { models, schema, dialect: sqlDialect(artifacts.manifest.metadata.adapter_type) };
+  return { models, schema, dialect };
 }
 
 /** sqlglot's dialect for a dbt adapter (postgres when unknown). */

@@ -7,16 +7,29 @@
 import type { Layer } from "../dbt.ts";
 import { withClient, type PgConnection } from "../../database/pg-connection.ts";
 import { loadArtifacts } from "./artifacts.ts";
-import { traceColumnLineage, type ModelLineage } from "./column-lineage.ts";
+import { parserIdentity, traceColumnLineage, type ModelLineage } from "./column-lineage.ts";
 import {
   buildCatalog,
   catalogRelations,
   lineageRequest,
   type BuildOptions,
   type CatalogPlan,
+  type CoverageRow,
+  type SkippedNode,
 } from "./plan.ts";
 import { validateWeights, type LayerScore } from "./quality.ts";
-import { CATALOG_LOCK_KEY, relationFacts, writeCatalog, type WrittenCounts } from "./write.ts";
+import {
+  CATALOG_LOCK_KEY,
+  currentDatabase,
+  recordProject,
+  relationFacts,
+  storedProject,
+  storedCoverage,
+  storedLineageChecksums,
+  storedTestRuns,
+  writeCatalog,
+  type WrittenCounts,
+} from "./write.ts";
 
 export interface SeedOptions extends Pick<BuildOptions, "weights" | "alertThreshold" | "layerThresholds"> {
   /** Base of relative artifact dirs; default AIWB_ROOT, else the working directory. */
@@ -28,6 +41,13 @@ export interface SeedOptions extends Pick<BuildOptions, "weights" | "alertThresh
   columnLineage?: boolean | { sample: number };
   /** Python with sqlglot; default the project venv's. */
   pythonPath?: string;
+  /** Parser processes; default the CPUs available. */
+  lineageWorkers?: number;
+  /**
+   * Parse every model even when its lineage checksum is unchanged (default false: only
+   * models whose SQL, columns, parents' columns or parser changed are parsed again).
+   */
+  fullLineage?: boolean;
   /** POSTed a JSON body per alert raised (the quality-alerts n8n workflow). */
   alertWebhookUrl?: string;
   /** Webhook timeout; default 10 s. */
@@ -42,7 +62,21 @@ export interface WebhookReport {
   failed: { table: string; error: string }[];
 }
 
+/** Column-lineage coverage of the catalogued models after the seed. */
+export interface LineageCoverage {
+  /** Catalogued models. */
+  models: number;
+  /** Models with at least one column edge. */
+  withLineage: number;
+  /** Column edges into the catalogued models. */
+  columnEdges: number;
+  /** Models without, per reason (reasons with the parser's message folded to its type). */
+  reasons: { reason: string; models: string[] }[];
+}
+
 export interface SeedResult {
+  /** The dbt project seeded. */
+  project: string;
   /** Catalogued relations (models, seeds, snapshots, sources) in the artifacts. */
   tables: number;
   columns: number;
@@ -52,6 +86,11 @@ export interface SeedResult {
   testRuns: number;
   jobRuns: number;
   exposures: number;
+  /**
+   * The manifest is older than the one the catalog was seeded from: only its job runs and
+   * test runs were added (null otherwise).
+   */
+  olderThanCatalogued: { catalogued: string; seeded: string } | null;
   /** Tables marked deleted by this seed (vanished from the manifest). */
   deletedTables: number;
   dqByLayer: Record<Layer, LayerScore>;
@@ -64,13 +103,27 @@ export interface SeedResult {
   columnLineage: {
     /** false when skipped; `sample` when only some models were traced. */
     mode: "all" | "sample" | "skipped";
+    /** Models parsed now. */
     models: number;
+    /** Models whose lineage checksum was unchanged: not parsed, their edges kept. */
+    unchanged: number;
     failed: { model: string; error: string }[];
     /** Set when the parser could not run at all (seeding went on without column edges). */
     error: string | null;
     sqlglotVersion: string | null;
+    /** The parser identity stored with the checksums (null: unknown, every model parsed). */
+    parser: string | null;
+    workers: number;
     seconds: number;
+    /** CPU seconds of the parsing, all workers together. */
+    cpuSeconds: number;
+    /** Coverage after the seed (null when lineage was skipped). */
+    coverage: LineageCoverage | null;
   };
+  /** Per resource type: nodes in the manifest, nodes catalogued. */
+  nodeKinds: { kind: string; inManifest: number; catalogued: number }[];
+  /** Nodes not catalogued, and why. */
+  skipped: SkippedNode[];
   artifacts: {
     manifest: string;
     catalog: string | null;
@@ -81,6 +134,40 @@ export interface SeedResult {
   seconds: number;
   /** Seconds per phase: read and validate the artifacts, database facts, lineage, plan, write. */
   phases: { artifacts: number; facts: number; lineage: number; plan: number; write: number };
+}
+
+/** Folds per-model reasons into groups (a parser message keeps only its exception type). */
+function coverageSummary(
+  models: readonly string[],
+  rows: ReadonlyMap<string, { status: CoverageRow["status"]; reason: string | null; columnEdges: number }>,
+): LineageCoverage {
+  const reasons = new Map<string, string[]>();
+  let withLineage = 0;
+  let columnEdges = 0;
+  for (const model of models) {
+    const row = rows.get(model);
+    columnEdges += row?.columnEdges ?? 0;
+    if (row?.status === "traced") {
+      withLineage += 1;
+      continue;
+    }
+    const reason = !row
+      ? "not traced yet (the parser did not run for it)"
+      : row.status === "failed"
+        ? (/^(the parser failed on its SQL: [A-Za-z_.]+)/.exec(row.reason ?? "")?.[1] ??
+          row.reason ??
+          "failed")
+        : (row.reason ?? row.status);
+    reasons.set(reason, [...(reasons.get(reason) ?? []), model]);
+  }
+  return {
+    models: models.length,
+    withLineage,
+    columnEdges,
+    reasons: [...reasons.entries()]
+      .map(([reason, list]) => ({ reason, models: list }))
+      .sort((a, b) => b.models.length - a.models.length || a.reason.localeCompare(b.reason)),
+  };
 }
 
 /** POSTs one JSON body per alert; failures are reported, never thrown. */
@@ -160,52 +247,108 @@ export async function seedCatalog(
   const lineageReport: SeedResult["columnLineage"] = {
     mode,
     models: 0,
+    unchanged: 0,
     failed: [],
     error: null,
     sqlglotVersion: null,
+    parser: null,
+    workers: 0,
     seconds: 0,
+    cpuSeconds: 0,
+    coverage: null,
   };
 
+  let olderThanCatalogued: SeedResult["olderThanCatalogued"] = null;
+  const manifestClock = {
+    generatedAt: artifacts.manifest.metadata.generated_at ?? null,
+    invocationId: artifacts.manifest.metadata.invocation_id ?? null,
+  };
   const { plan, written, raised } = await withClient(connection, async (client) => {
+    // Artifacts older than the catalogued ones add their history only.
+    const stored = await storedProject(client, artifacts.project);
+    if (stored && stored.generatedAt && manifestClock.generatedAt) {
+      const then = Date.parse(stored.generatedAt);
+      const now = Date.parse(manifestClock.generatedAt);
+      if (now < then || (now === then && (manifestClock.invocationId ?? "") < (stored.invocationId ?? ""))) {
+        olderThanCatalogued = { catalogued: stored.generatedAt, seeded: manifestClock.generatedAt };
+        warnings.push(
+          `the manifest (generated ${manifestClock.generatedAt}) is older than the one the catalog of '${artifacts.project}' ` +
+            `was seeded from (${stored.generatedAt}): only its job runs and test runs were added`,
+        );
+      }
+    }
     // Row counts, sizes, column types and constraints (approximate figures: read before
     // the transaction, like the lineage, which is slow and needs no lock).
     mark = performance.now();
+    const factsDatabase = await currentDatabase(client);
     const relations = await relationFacts(client, catalogRelations(artifacts));
+    const testIds = Object.values(artifacts.manifest.nodes)
+      .filter((n) => n.resource_type === "test")
+      .map((n) => n.unique_id);
+    const storedRuns = await storedTestRuns(client, testIds);
     lap("facts");
-    let lineage: ModelLineage[] = [];
-    if (mode !== "skipped") {
+    let lineage: ModelLineage[] | undefined;
+    const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
+
+    if (mode !== "skipped" && !olderThanCatalogued) {
+      const parser = parserIdentity(options.pythonPath);
+      lineageReport.parser = parser;
       const request = lineageRequest(artifacts, {
         sample: typeof options.columnLineage === "object" ? options.columnLineage.sample : undefined,
         relations,
+        factsDatabase,
+        parser: parser ?? undefined,
       });
+      // Unchanged checksum (same parser, SQL and columns), unchanged edges: not parsed again.
+      const stored =
+        options.fullLineage || parser === null
+          ? new Map<string, string>()
+          : await storedLineageChecksums(
+              client,
+              request.models.map((m) => m.id),
+            );
+      const changed = request.models.filter((m) => stored.get(m.id) !== m.checksum);
+      lineageReport.unchanged = request.models.length - changed.length;
+      for (const model of changed)
+        lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
       try {
-        const run = await traceColumnLineage(request.models, request.schema, {
+        const run = await traceColumnLineage(changed, request.schema, {
           pythonPath: options.pythonPath,
           dialect: request.dialect,
+          workers: options.lineageWorkers,
         });
         lineage = run.models;
         lineageReport.models = run.models.length;
         lineageReport.sqlglotVersion = run.sqlglotVersion;
+        lineageReport.workers = run.workers;
         lineageReport.seconds = run.seconds;
+        lineageReport.cpuSeconds = run.cpuSeconds;
         lineageReport.failed = run.models
           .filter((m) => m.error)
           .map((m) => ({ model: m.id, error: m.error as string }));
         log(
-          `column lineage: ${run.models.length} models in ${run.seconds.toFixed(2)} s (${lineageReport.failed.length} failed)`,
+          `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
+            `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
         );
       } catch (error) {
         lineageReport.error = error instanceof Error ? error.message : String(error);
         warnings.push(`no column lineage: ${lineageReport.error}`);
+        lineage = undefined;
       }
     }
     lap("lineage");
     const plan = buildCatalog(artifacts, {
       relations,
+      factsDatabase,
       columnLineage: lineage,
+      lineageInputs,
+      parser: lineageReport.parser ?? undefined,
+      storedRuns,
       weights: options.weights,
       alertThreshold: options.alertThreshold,
       layerThresholds: options.layerThresholds,
     });
+    const catalogued = plan.tables.filter((t) => t.resourceType === "model").map((t) => t.uniqueId);
     log(
       `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
         `${plan.tableEdges.length + plan.columnEdges.length} edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
@@ -214,7 +357,16 @@ export async function seedCatalog(
     await client.query("begin");
     try {
       await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
-      const { written, raised } = await writeCatalog(client, plan);
+      const { written, raised } = await writeCatalog(client, plan, {
+        historyOnly: olderThanCatalogued !== null,
+      });
+      if (!olderThanCatalogued)
+        await recordProject(client, artifacts.project, {
+          ...manifestClock,
+          dbtVersion: artifacts.manifest.metadata.dbt_version ?? null,
+        });
+      if (mode !== "skipped")
+        lineageReport.coverage = coverageSummary(catalogued, await storedCoverage(client, catalogued));
       await client.query("commit");
       lap("write");
       return { plan, written, raised };
@@ -232,10 +384,13 @@ export async function seedCatalog(
         : null;
 
   return {
+    project: artifacts.project,
+    olderThanCatalogued,
     tables: plan.tables.length,
     columns: plan.columns.length,
     tableEdges: plan.tableEdges.length,
-    columnEdges: plan.columnEdges.length,
+    // All column edges into the catalogued models (a re-seed parses and plans only the changed ones).
+    columnEdges: lineageReport.coverage?.columnEdges ?? plan.columnEdges.length,
     tests: plan.tests.length,
     testRuns: plan.testRuns.length,
     jobRuns: plan.jobRuns.length,
@@ -247,6 +402,8 @@ export async function seedCatalog(
     webhook,
     written,
     columnLineage: lineageReport,
+    nodeKinds: plan.nodeKinds,
+    skipped: plan.skipped,
     artifacts: {
       manifest: artifacts.manifestFile,
       catalog: artifacts.catalogFile,

@@ -17,6 +17,7 @@ import type {
   AlertRow,
   CatalogPlan,
   ColumnRow,
+  CoverageRow,
   EdgeRow,
   JobRunRow,
   RelationFacts,
@@ -25,6 +26,7 @@ import type {
   TestRunRow,
 } from "./plan.ts";
 import { relationKey } from "./plan.ts";
+import type { TestStatus } from "./quality.ts";
 
 /** Arbitrary but fixed: two seeders of one database take turns. */
 export const CATALOG_LOCK_KEY = 7_240_115_002;
@@ -80,6 +82,111 @@ export async function relationFacts(
   return facts;
 }
 
+/** The database a connection is in (relation facts are that database's). */
+export async function currentDatabase(client: pg.ClientBase): Promise<string> {
+  const result = await client.query<{ db: string }>("select current_database() as db");
+  return result.rows[0]?.db ?? "";
+}
+
+/** The latest stored run of each of `tests` (by dbt unique_id): when and with what status. */
+export async function storedTestRuns(
+  client: pg.ClientBase,
+  tests: readonly string[],
+): Promise<Map<string, { status: TestStatus; executedAt: string; invocationId: string }>> {
+  const result = await client.query<{
+    uid: string;
+    status: TestStatus;
+    executed_at: Date;
+    invocation_id: string;
+  }>(
+    `select distinct on (t.dbt_unique_id) t.dbt_unique_id as uid, r.status, r.executed_at, r.invocation_id
+       from ip_workbench.tests as t join ip_workbench.test_runs as r on r.test_id = t.id
+      where t.dbt_unique_id = any ($1::text[])
+      order by t.dbt_unique_id, r.executed_at desc, r.invocation_id desc`,
+    [tests],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.uid,
+      { status: row.status, executedAt: row.executed_at.toISOString(), invocationId: row.invocation_id },
+    ]),
+  );
+}
+
+/** The stored lineage checksum of each of `models` still catalogued (by dbt unique_id). */
+export async function storedLineageChecksums(
+  client: pg.ClientBase,
+  models: readonly string[],
+): Promise<Map<string, string>> {
+  const result = await client.query<{ uid: string; checksum: string }>(
+    `select t.dbt_unique_id as uid, c.checksum
+       from ip_workbench.tables as t join ip_workbench.lineage_coverage as c on c.table_id = t.id
+      where t.dbt_unique_id = any ($1::text[]) and not t.is_deleted and c.checksum is not null`,
+    [models],
+  );
+  return new Map(result.rows.map((row) => [row.uid, row.checksum]));
+}
+
+/** Stored coverage of the catalogued `models`: status and reason per model. */
+export async function storedCoverage(
+  client: pg.ClientBase,
+  models: readonly string[],
+): Promise<Map<string, { status: CoverageRow["status"]; reason: string | null; columnEdges: number }>> {
+  const result = await client.query<{
+    uid: string;
+    status: CoverageRow["status"];
+    reason: string | null;
+    column_edges: number;
+  }>(
+    `select t.dbt_unique_id as uid, c.status, c.reason, c.column_edges
+       from ip_workbench.tables as t join ip_workbench.lineage_coverage as c on c.table_id = t.id
+      where t.dbt_unique_id = any ($1::text[])`,
+    [models],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.uid,
+      { status: row.status, reason: row.reason, columnEdges: row.column_edges },
+    ]),
+  );
+}
+
+/** The manifest a project's catalog was last seeded from (null: never seeded). */
+export async function storedProject(
+  client: pg.ClientBase,
+  project: string,
+): Promise<{ generatedAt: string | null; invocationId: string | null } | null> {
+  const result = await client.query<{ generated_at: Date | null; invocation_id: string | null }>(
+    `select manifest_generated_at as generated_at, manifest_invocation_id as invocation_id
+       from ip_workbench.catalog_projects where project = $1`,
+    [project],
+  );
+  const row = result.rows[0];
+  return row
+    ? { generatedAt: row.generated_at?.toISOString() ?? null, invocationId: row.invocation_id }
+    : null;
+}
+
+/** Records the manifest a project's catalog now reflects. */
+export async function recordProject(
+  client: pg.ClientBase,
+  project: string,
+  manifest: { generatedAt: string | null; invocationId: string | null; dbtVersion: string | null },
+): Promise<void> {
+  await client.query(
+    `insert into ip_workbench.catalog_projects as p (project, manifest_generated_at, manifest_invocation_id, dbt_version)
+     values ($1, $2, $3, $4)
+     on conflict (project) do update set
+       manifest_generated_at = excluded.manifest_generated_at,
+       manifest_invocation_id = excluded.manifest_invocation_id,
+       dbt_version = excluded.dbt_version,
+       seeded_at = now()
+     where (p.manifest_generated_at, p.manifest_invocation_id, p.dbt_version)
+           is distinct from (excluded.manifest_generated_at, excluded.manifest_invocation_id, excluded.dbt_version)`,
+    [project, manifest.generatedAt, manifest.invocationId, manifest.dbtVersion],
+  );
+}
+
 /** Rows inserted or changed per kind (0 everywhere when nothing changed). */
 export interface WrittenCounts {
   tables: number;
@@ -92,6 +199,9 @@ export interface WrittenCounts {
   testRuns: number;
   jobRuns: number;
   tablesDeleted: number;
+  /** Lineage edges removed because one of their tables left the project. */
+  edgesOfDeleted: number;
+  coverage: number;
   alertsResolved: number;
 }
 
@@ -146,15 +256,53 @@ async function load<T>(
 }
 
 /** Writes the plan; the caller owns the transaction (begin … commit). */
-export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Promise<WriteResult> {
-  const count = async (text: string, values: unknown[] = []) =>
-    (await client.query(text, values)).rowCount ?? 0;
+type Counter = (text: string, values?: unknown[]) => Promise<number>;
+type StructureCounts = Omit<WrittenCounts, "testRuns" | "jobRuns" | "alertsResolved">;
 
+/**
+ * Writes the plan; the caller owns the transaction (begin … commit). `historyOnly` (the
+ * artifacts are older than the ones the catalog holds) writes only their job runs and
+ * test runs: tables, columns, lineage, tests, scores and alerts keep the newer state.
+ */
+export async function writeCatalog(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  options: { historyOnly?: boolean } = {},
+): Promise<WriteResult> {
+  const count: Counter = async (text, values = []) => (await client.query(text, values)).rowCount ?? 0;
+  const structure: StructureCounts = options.historyOnly
+    ? {
+        tables: 0,
+        columns: 0,
+        columnsRemoved: 0,
+        edges: 0,
+        edgesRemoved: 0,
+        tests: 0,
+        testsDeleted: 0,
+        tablesDeleted: 0,
+        edgesOfDeleted: 0,
+        coverage: 0,
+      }
+    : await writeStructure(client, plan, count);
+  const { jobRuns, testRuns } = await writeRuns(client, plan, count);
+  if (options.historyOnly)
+    return { written: { ...structure, jobRuns, testRuns, alertsResolved: 0 }, raised: [] };
+  const { raised, alertsResolved } = await writeAlerts(client, plan, count);
+  return { written: { ...structure, jobRuns, testRuns, alertsResolved }, raised };
+}
+
+/** Tables, columns, lineage, coverage and tests. */
+async function writeStructure(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<StructureCounts> {
   await load<TableRow>(
     client,
     "_cat_tables",
     [
       ["uid", "text", (t) => t.uniqueId],
+      ["database_name", "text", (t) => t.databaseName],
       ["schema_name", "text", (t) => t.schemaName],
       ["table_name", "text", (t) => t.tableName],
       ["resource_type", "text", (t) => t.resourceType],
@@ -175,11 +323,14 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
   );
 
   // A relation now produced by another dbt node (a renamed model keeping its alias), or
-  // registered by hand, keeps its row and history: it is adopted by the new unique_id.
+  // registered by hand, keeps its row and history: it is adopted by the new unique_id. A row
+  // without a database (catalogued before the database was part of the identity) matches
+  // the relation of the same schema and name.
   await client.query(
     `update ip_workbench.tables as t set dbt_unique_id = p.uid
        from _cat_tables as p
-      where t.schema_name = p.schema_name and t.table_name = p.table_name
+      where (t.database_name is not distinct from p.database_name or t.database_name is null)
+        and t.schema_name = p.schema_name and t.table_name = p.table_name
         and t.dbt_unique_id is distinct from p.uid
         and (t.dbt_unique_id is null or not exists (select from _cat_tables as q where q.uid = t.dbt_unique_id))
         and not exists (select from ip_workbench.tables as o where o.dbt_unique_id = p.uid)`,
@@ -187,12 +338,13 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
 
   const tables = await count(
     `insert into ip_workbench.tables as t
-       (dbt_unique_id, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
+       (dbt_unique_id, database_name, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
         row_count, size_bytes, last_updated, dq_score, slo_freshness_hours, slo_completeness_pct, is_deleted, deleted_at)
-     select uid, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
+     select uid, database_name, schema_name, table_name, resource_type, layer, description, owner_name, tags, meta,
             row_count, size_bytes, last_updated, dq_score, slo_freshness_hours, slo_completeness_pct, false, null
        from _cat_tables
      on conflict (dbt_unique_id) do update set
+       database_name = excluded.database_name,
        schema_name = excluded.schema_name,
        table_name = excluded.table_name,
        resource_type = excluded.resource_type,
@@ -209,10 +361,10 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
        slo_completeness_pct = excluded.slo_completeness_pct,
        is_deleted = false,
        deleted_at = null
-     where (t.schema_name, t.table_name, t.resource_type, t.layer, t.description, t.owner_name, t.tags, t.meta,
+     where (t.database_name, t.schema_name, t.table_name, t.resource_type, t.layer, t.description, t.owner_name, t.tags, t.meta,
             t.row_count, t.size_bytes, t.last_updated, t.dq_score, t.slo_freshness_hours, t.slo_completeness_pct, t.is_deleted)
            is distinct from
-           (excluded.schema_name, excluded.table_name, excluded.resource_type, excluded.layer, excluded.description,
+           (excluded.database_name, excluded.schema_name, excluded.table_name, excluded.resource_type, excluded.layer, excluded.description,
             excluded.owner_name, excluded.tags, excluded.meta, excluded.row_count, excluded.size_bytes,
             greatest(t.last_updated, excluded.last_updated), coalesce(excluded.dq_score, t.dq_score),
             excluded.slo_freshness_hours, excluded.slo_completeness_pct, false)`,
@@ -226,6 +378,24 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
         and split_part(t.dbt_unique_id, '.', 2) = any ($1::text[])
         and not exists (select from _cat_tables as p where p.uid = t.dbt_unique_id)`,
     [plan.packages],
+  );
+  // A table that left the project takes its lineage with it (both directions); the models
+  // that read it lose their coverage row, so their lineage is traced again if it returns.
+  const edgesOfDeleted = Number(
+    (
+      await client.query<{ edges: number }>(
+        `with gone as (
+           delete from ip_workbench.lineage_edges as e using ip_workbench.tables as t
+            where t.is_deleted and (e.source_table_id = t.id or e.target_table_id = t.id)
+           returning e.target_table_id),
+         uncovered as (
+           delete from ip_workbench.lineage_coverage as c
+            where c.table_id in (select target_table_id from gone)
+               or c.table_id in (select id from ip_workbench.tables where is_deleted)
+           returning 1)
+         select (select count(*) from gone)::int as edges`,
+      )
+    ).rows[0]?.edges ?? 0,
   );
 
   await client.query(
@@ -315,6 +485,40 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
     [plan.columnLineageTargets],
   );
 
+  // --- column-lineage coverage of the models traced now -----------------------------------------
+  await load<CoverageRow>(
+    client,
+    "_cat_coverage",
+    [
+      ["table_uid", "text", (c) => c.tableUniqueId],
+      ["status", "text", (c) => c.status],
+      ["reason", "text", (c) => c.reason],
+      ["sql_source", "text", (c) => c.sqlSource],
+      ["column_edges", "int", (c) => c.columnEdges],
+      ["checksum", "text", (c) => c.checksum],
+      ["parser", "text", (c) => c.parser],
+    ],
+    plan.coverage,
+    "table_uid",
+  );
+  const coverage = await count(
+    `insert into ip_workbench.lineage_coverage as c (table_id, status, reason, sql_source, column_edges, checksum, parser)
+     select i.id, x.status, x.reason, x.sql_source, x.column_edges, x.checksum, x.parser
+       from _cat_coverage as x join _cat_ids as i on i.uid = x.table_uid
+     on conflict (table_id) do update set
+       status = excluded.status,
+       reason = excluded.reason,
+       sql_source = excluded.sql_source,
+       column_edges = excluded.column_edges,
+       checksum = excluded.checksum,
+       parser = excluded.parser,
+       updated_at = now()
+     where (c.status, c.reason, c.sql_source, c.column_edges, c.checksum, c.parser)
+           is distinct from
+           (excluded.status, excluded.reason, excluded.sql_source, excluded.column_edges, excluded.checksum,
+            excluded.parser)`,
+  );
+
   // --- tests, job runs, test runs ---------------------------------------------------------------
   await load<TestRow>(
     client,
@@ -357,6 +561,26 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
     [plan.packages],
   );
 
+  return {
+    tables,
+    columns,
+    columnsRemoved,
+    edges,
+    edgesRemoved,
+    tests,
+    testsDeleted,
+    tablesDeleted,
+    edgesOfDeleted,
+    coverage,
+  };
+}
+
+/** Job runs and test runs (history: never overwritten by older artifacts). */
+async function writeRuns(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<{ jobRuns: number; testRuns: number }> {
   await load<JobRunRow>(
     client,
     "_cat_jobs",
@@ -423,6 +647,15 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
             excluded.details, excluded.executed_at)`,
   );
 
+  return { jobRuns, testRuns };
+}
+
+/** Low-score alerts raised once per drop, resolved on recovery. */
+async function writeAlerts(
+  client: pg.ClientBase,
+  plan: CatalogPlan,
+  count: Counter,
+): Promise<{ raised: WriteResult["raised"]; alertsResolved: number }> {
   // --- alerts --------------------------------------------------------------------------------
   await load<AlertRow>(
     client,
@@ -456,19 +689,7 @@ export async function writeCatalog(client: pg.ClientBase, plan: CatalogPlan): Pr
   );
 
   return {
-    written: {
-      tables,
-      columns,
-      columnsRemoved,
-      edges,
-      edgesRemoved,
-      tests,
-      testsDeleted,
-      testRuns,
-      jobRuns,
-      tablesDeleted,
-      alertsResolved,
-    },
+    alertsResolved,
     raised: raised.rows.map((row) => ({ alertId: row.alert_id, tableUniqueId: row.uid })),
   };
 }

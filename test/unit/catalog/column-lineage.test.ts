@@ -126,6 +126,30 @@ describe("traceColumnLineage (sqlglot in the project venv)", () => {
     ]);
   });
 
+  it("keeps an unexpected exception type (a sqlglot AssertionError) with its model, in a pool of 2 workers", async () => {
+    const models = Array.from({ length: 40 }, (_, i) => ({
+      id: `model.p.m${i}`,
+      sql: `select p.id as id_${i}, p.price * 2 as double_price from analytics.rms.products as p`,
+    }));
+    // Snowflake: `select * … except select * … order by 1` over tables nobody knows the
+    // columns of makes sqlglot 30 raise an AssertionError (not a SqlglotError).
+    models.splice(17, 0, {
+      id: "model.p.orders_diff",
+      sql: "select * from raw.erp.orders except select * from raw.erp.orders_archive order by 1",
+    });
+    const run = await traceColumnLineage(
+      models,
+      { ANALYTICS: { RMS: { PRODUCTS: { ID: "NUMBER", PRICE: "NUMBER" } } } },
+      { dialect: "snowflake", workers: 2 },
+    );
+    expect(run.workers).toBe(2);
+    expect(run.models.map((m) => m.id)).toEqual(models.map((m) => m.id));
+    expect(run.models.filter((m) => m.error).map((m) => [m.id, m.error?.split(":")[0]])).toEqual([
+      ["model.p.orders_diff", "AssertionError"],
+    ]);
+    expect(run.models.filter((m) => m.edges.length === 2)).toHaveLength(40);
+  });
+
   it("fails clearly when the Python cannot run", async () => {
     await expect(
       traceColumnLineage([{ id: "m", sql: "select 1" }], {}, { pythonPath: "/nonexistent/python" }),
