@@ -18,9 +18,18 @@ import pg from "pg";
 import { connectionFromUrl, clientConfig } from "../components/database/pg-connection.ts";
 import { catalogFigures, lineageGraph } from "../components/data/catalog-report.ts";
 import { renderLineageSvg } from "../components/data/lineage-svg.ts";
-import { quarantineByReason, rowsPerRelation } from "../components/data/medallion-report.ts";
+import {
+  quarantineByReason,
+  rowsPerRelation,
+  StuckRowsError,
+  stuckRows,
+  type StuckReport,
+} from "../components/data/medallion-report.ts";
+import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
 import { localServer } from "../stacks/local-server.ts";
+import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
+import { localFailureText, stackLockFiles } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
 const MODES: Record<string, Mode> = { "--preview": "preview", "--destroy": "destroy", "--reset": "reset" };
@@ -89,19 +98,14 @@ function table(rows: (string | number)[][], indent = "  "): string[] {
   );
 }
 
-/** The engine's own error lines out of an Automation API failure (its message holds the whole log). */
-function engineErrors(message: string): string[] {
-  const lines = message
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => /^error: /.test(line) && !/^error: update failed$/.test(line));
-  return [...new Set(lines)].slice(0, 12);
-}
-
-async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[]> {
+async function databaseReport(
+  outputs: OutputMap,
+  stack: Stack,
+): Promise<{ lines: string[]; stuck: StuckReport | null }> {
   const url = outputs["databaseUrl"]?.value as string | undefined;
-  if (!url) return [];
+  if (!url) return { lines: [], stuck: null };
   const lines: string[] = [];
+  let stuck: StuckReport | null;
   const client = new pg.Client(clientConfig(connectionFromUrl(url)));
   await client.connect();
   try {
@@ -116,6 +120,15 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
         ? table(quarantine.map((q) => [q.entity, q.reason, q.rows.toLocaleString("en-US")]))
         : ["  none"]),
     );
+
+    // Every landed row must be accounted for; the summary says so, or the run fails.
+    stuck = await stuckRows(client);
+    const stuckTotal = stuck.counts.reduce((sum, count) => sum + count.rows, 0);
+    lines.push(
+      "",
+      `landed rows not accounted for: ${stuckTotal === 0 ? "none" : stuckTotal.toLocaleString("en-US")}`,
+    );
+    if (stuckTotal === 0) stuck = null;
 
     const stages = (outputs["stages"]?.value ?? []) as {
       layer: string;
@@ -166,19 +179,25 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
         );
         const graph = await lineageGraph(client);
         const dir = join(cacheDir(), "reports", stack.name);
-        mkdirSync(dir, { recursive: true });
         const picture = join(dir, "lineage.svg");
-        writeFileSync(
-          picture,
-          renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
-        );
-        lines.push(`  lineage picture: ${picture}`);
+        // A report that cannot be written does not undo a deployment that succeeded.
+        try {
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(
+            picture,
+            renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
+          );
+          lines.push(`  lineage picture: ${picture}`);
+        } catch (error) {
+          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          lines.push(`  lineage picture: not written (${reason} on ${dir}; the deployment itself succeeded)`);
+        }
       }
     }
   } finally {
     await client.end();
   }
-  return lines;
+  return { lines, stuck };
 }
 
 function nextSteps(): string[] {
@@ -201,24 +220,36 @@ function nextSteps(): string[] {
 async function main(): Promise<void> {
   const mode = parseMode(process.argv.slice(2));
   const server = await localServer();
+  // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
+  const overrides = {
+    database: {
+      host: server.host,
+      port: server.port,
+      name: "postgres",
+      user: server.user,
+      sslMode: "disable",
+    },
+  };
+  // The committed stack file, checked before anything runs: its file and line on any
+  // problem, and every value the running server replaces, said out loud.
+  const fileCheck = checkStackFile(join(REPO_ROOT, "Pulumi.local.yaml"), "Pulumi.local.yaml", overrides, [
+    "databasePassword",
+  ]);
+  for (const line of fileCheck.overridden) console.log(`note: ${line} (the running local server)`);
+  // The providers watch this process: if it dies, they stop instead of working on (orphan-guard.ts).
+  process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
   const stack = await timed("open stack 'local'", () =>
     openStack({
       stackName: "local",
-      // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
-      config: {
-        database: {
-          host: server.host,
-          port: server.port,
-          name: "postgres",
-          user: server.user,
-          sslMode: "disable",
-        },
-      },
+      config: overrides,
       secrets: { databasePassword: server.password },
     }),
   );
+  await clearPendingOperations(stack);
+  await closeInterruptedRuns(server.url("postgres"));
   const onOutput = (text: string) => process.stdout.write(text);
   const summary: string[] = [];
+  let stuck: StuckReport | null = null;
 
   if (mode === "preview") {
     const result = await timed("pulumi preview", () => stack.preview({ onOutput, diff: true }));
@@ -232,7 +263,9 @@ async function main(): Promise<void> {
   } else {
     if (mode === "reset") await timed("pulumi destroy (reset)", () => stack.destroy({ onOutput }));
     const timer = resourceTimer();
-    const result = await timed("pulumi up", () => stack.up({ onOutput, onEvent: timer.onEvent }));
+    const result = await timed("pulumi up", () =>
+      stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
+    );
     summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
     const steps = timer.steps();
     if (steps.length > 0) {
@@ -241,35 +274,90 @@ async function main(): Promise<void> {
         ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
       );
     }
-    summary.push(...(await timed("report", () => databaseReport(result.outputs, stack))));
-    summary.push(...nextSteps());
+    const report = await timed("report", () => databaseReport(result.outputs, stack));
+    summary.push(...report.lines);
+    stuck = report.stuck;
+    if (!stuck) summary.push(...nextSteps());
   }
 
   console.log(`\n==> summary (${mode})`);
   for (const line of summary) console.log(line);
   console.log("elapsed:");
   for (const [label, seconds] of timings) console.log(`  ${label.padEnd(24)} ${seconds.toFixed(1)}s`);
+  // The deployment succeeded, but the data did not get through: that is a failure.
+  if (stuck) throw new StuckRowsError(stuck);
 }
 
-main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  const engine = engineErrors(message);
-  console.error(`\nerror: ${engine.length > 0 ? engine.join("\n       ") : message}`);
-  if (message.includes("invalid stack configuration")) {
-    console.error("fix the keys named above in Pulumi.local.yaml and re-run; nothing was changed.");
-  } else if (/locked by|stack is currently locked/i.test(message)) {
-    console.error(
-      "another update holds the stack lock. If none is running, the lock is stale: delete the " +
-        "lock file named above (under the cache's pulumi-state/.pulumi/locks) and re-run.",
-    );
-  } else if (/ stage: dbt build failed/.test(message)) {
-    console.error(
-      "a dbt model or test failed: fix it (npm run dbt -- <stage> --stack local reruns one stage), then re-run.",
-    );
-  } else if (/ECONNREFUSED|is not running/.test(message)) {
-    console.error(
-      "PostgreSQL is not reachable: scripts/local-postgres start (its log: scripts/local-postgres status).",
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the first asks the engine to stop after the steps in
+ * flight (no operation is left pending); a second one exits at once.
+ */
+const interrupts = new AbortController();
+let interrupted = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    interrupted += 1;
+    if (interrupted === 1) {
+      console.error(`\n${signal}: stopping after the steps in progress (again to stop at once)...`);
+      interrupts.abort();
+    } else {
+      process.exit(130);
+    }
+  });
+}
+
+/**
+ * An interrupted run can leave pending operations in the state (a create the engine
+ * never heard back about). They are cleared here, so the warning does not repeat on
+ * every run; the resource is then created again (every provider here is idempotent).
+ */
+async function clearPendingOperations(stack: Stack): Promise<void> {
+  const state = (await stack.exportStack()) as {
+    deployment?: { pending_operations?: { type?: string; resource?: { urn?: string } }[] };
+  };
+  const pending = state.deployment?.pending_operations ?? [];
+  if (pending.length === 0) return;
+  console.log(
+    `note: the last run was interrupted with ${pending.length} pending operation(s): ` +
+      pending.map((op) => `${op.type ?? "?"} ${op.resource?.urn?.split("::").pop() ?? "?"}`).join(", ") +
+      "; clearing them (pulumi refresh --clear-pending-creates)",
+  );
+  try {
+    await stack.refresh({ clearPendingCreates: true, onOutput: () => undefined });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n").slice(-3).join(" ") : String(error);
+    throw new Error(
+      `could not clear the pending operations (${reason}); run: ` +
+        `scripts/run pulumi refresh --clear-pending-creates --yes --stack local --cwd '${stack.workspace.workDir}'`,
+      { cause: error },
     );
   }
-  process.exit(1);
+}
+
+/** Closes job_runs rows left `running` by runs that died (their stage lock is free). */
+async function closeInterruptedRuns(url: string): Promise<void> {
+  const client = new pg.Client(clientConfig(connectionFromUrl(url)));
+  await client.connect();
+  try {
+    if (!(await client.query("select to_regclass('ip_workbench.job_runs') as t")).rows[0]?.t) return;
+    const closed = await closeOrphanedRuns(client);
+    if (closed > 0)
+      console.log(`note: closed ${closed} job_runs row(s) left 'running' by an interrupted run`);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch(async (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof StackFileError) {
+    console.error(`\nerror: ${message}`);
+    process.exit(1);
+  }
+  console.error(localFailureText(message, stackLockFiles(join(cacheDir(), "pulumi-state"), "local")));
+  // Whatever stopped the run, no job_runs row stays `running` behind it.
+  await localServer()
+    .then((server) => closeInterruptedRuns(server.url("postgres")))
+    .catch(() => undefined);
+  process.exit(interrupted > 0 ? 130 : 1);
 });
