@@ -109,7 +109,7 @@ export function dbtFailureCause(error: DbtRunError): DbtFailureCause {
   const text = [error.detail, ...error.failures.map((node) => node.message ?? "")].join("\n");
   if (/No space left on device|could not extend file|disk full/i.test(text)) return "disk-full";
   if (
-    /server closed the connection unexpectedly|terminating connection due to administrator command|Connection refused|could not connect to server|connection to server .* failed|the database system is (shutting down|starting up|in recovery mode)|SSL SYSCALL error|ECONNRESET/i.test(
+    /server closed the connection unexpectedly|terminating connection due to administrator command|connection already closed|SSL connection has been closed unexpectedly|no connection to the server|Connection refused|could not connect to server|connection to server .* failed|the database system is (shutting down|starting up|in recovery mode)|SSL SYSCALL error|ECONNRESET/i.test(
       text,
     )
   ) {
