@@ -7,7 +7,9 @@
  * the bad ones, so a bound that is too tight fails too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import type { DbtRunSummary } from "../../components/data/dbt.ts";
+import { loadSampleData } from "../../components/data/generator/index.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const AS_OF = { as_of_date: "2025-06-30" };
@@ -383,4 +385,67 @@ describe("the poison corpus", () => {
     );
     expect(grid?.first).toBe("2000-01-01");
   });
+});
+
+/**
+ * At scale (AIWB_POISON_ROWS=1000000 bash scripts/test test/integration/poison-corpus.test.ts;
+ * skipped otherwise, too slow for every run on two cores): the generator's rows with the
+ * corpus mixed in, every batch reconciles and the totals match the generator's truth.
+ */
+describe.runIf(Boolean(process.env["AIWB_POISON_ROWS"]))("the corpus at scale", () => {
+  const rows = Number(process.env["AIWB_POISON_ROWS"]);
+  const today = "2026-01-31";
+  let big: MedallionDatabase;
+  afterAll(async () => {
+    await big?.drop();
+  });
+
+  it(`${rows.toLocaleString("en-US")} transactions: landed = valid + quarantined + duplicate per batch`, async () => {
+    big = await createMedallionDatabase("poison_big");
+    const client = new pg.Client({ connectionString: big.server.url(big.name) });
+    await client.connect();
+    let summary;
+    try {
+      ({ summary } = await loadSampleData(
+        client,
+        { seed: 5, transactions: rows, badShare: 0.05, today },
+        { source: "scale", batchPrefix: "scale", batchSize: 50_000 },
+      ));
+    } finally {
+      await client.end();
+    }
+    const corpus = KINDS.filter((kind) => kind.entity === "transactions");
+    await big.deliver(
+      "scout_transactions_raw",
+      "corpus",
+      corpus.map((kind) => kind.raw),
+    );
+    const build = await big.dbt({ command: "build", vars: { as_of_date: today } });
+    expect(failedNodes(build)).toEqual([]);
+    const perBatch = await big.query<{
+      batch_id: string;
+      landed: number;
+      valid: number;
+      quarantined: number;
+      duplicate: number;
+    }>(
+      `select landing.batch_id, count(*)::int as landed,
+              count(*) filter (where c.status = 'valid')::int as valid,
+              count(*) filter (where c.status = 'quarantined')::int as quarantined,
+              count(*) filter (where c.status = 'duplicate')::int as duplicate
+         from bronze.scout_transactions_raw as landing
+         left join silver.silver_transaction_classifications as c using (ingest_id)
+        group by 1 order by 1`,
+    );
+    expect(perBatch.filter((b) => b.landed !== b.valid + b.quarantined + b.duplicate)).toEqual([]);
+    const total = (key: "landed" | "valid" | "quarantined" | "duplicate") =>
+      perBatch.filter((b) => b.batch_id !== "corpus").reduce((sum, b) => sum + b[key], 0);
+    expect(total("landed")).toBe(summary.transactions.total);
+    expect(total("valid")).toBe(summary.transactions.good);
+    expect(total("duplicate")).toBe(summary.transactions.bad.duplicate);
+    const [stored] = await big.query<{ n: number }>(
+      "select count(*)::int as n from silver.silver_validated_transactions",
+    );
+    expect(stored?.n).toBe(perBatch.reduce((sum, b) => sum + b.valid, 0));
+  }, 3_600_000);
 });
