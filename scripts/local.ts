@@ -9,6 +9,10 @@
  *   npm run local -- --destroy    remove everything the stack created and stop the server
  *
  * Run through scripts/local, which bootstraps and starts PostgreSQL first.
+ *
+ * For tests only: AIWB_LOCAL_STACK names another stack (and environment) built from
+ * the same Pulumi.local.yaml, and AIWB_LOCAL_DATABASE another database on the server,
+ * so a test never touches a developer's own `local` stack.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,6 +36,8 @@ import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
 import { localFailureText, stackLockFiles } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
+const STACK_NAME = process.env["AIWB_LOCAL_STACK"] || "local";
+const DATABASE_NAME = process.env["AIWB_LOCAL_DATABASE"] || "postgres";
 const MODES: Record<string, Mode> = { "--preview": "preview", "--destroy": "destroy", "--reset": "reset" };
 
 function parseMode(argv: readonly string[]): Mode {
@@ -222,10 +228,11 @@ async function main(): Promise<void> {
   const server = await localServer();
   // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
   const overrides = {
+    ...(STACK_NAME === "local" ? {} : { environment: STACK_NAME }),
     database: {
       host: server.host,
       port: server.port,
-      name: "postgres",
+      name: DATABASE_NAME,
       user: server.user,
       sslMode: "disable",
     },
@@ -238,15 +245,16 @@ async function main(): Promise<void> {
   for (const line of fileCheck.overridden) console.log(`note: ${line} (the running local server)`);
   // The providers watch this process: if it dies, they stop instead of working on (orphan-guard.ts).
   process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
-  const stack = await timed("open stack 'local'", () =>
+  const stack = await timed(`open stack '${STACK_NAME}'`, () =>
     openStack({
-      stackName: "local",
+      stackName: STACK_NAME,
+      baseStack: "local",
       config: overrides,
       secrets: { databasePassword: server.password },
     }),
   );
   await clearPendingOperations(stack);
-  await closeInterruptedRuns(server.url("postgres"));
+  await closeInterruptedRuns(server.url(DATABASE_NAME));
   const onOutput = (text: string) => process.stdout.write(text);
   const summary: string[] = [];
   let stuck: StuckReport | null = null;
@@ -290,7 +298,9 @@ async function main(): Promise<void> {
 
 /**
  * Ctrl-C (SIGINT) or SIGTERM: the first asks the engine to stop after the steps in
- * flight (no operation is left pending); a second one exits at once.
+ * flight (no operation is left pending); a second one exits at once. A Ctrl-C typed in
+ * a terminal reaches the engine by itself (same process group), so it is not forwarded
+ * then: a second SIGINT would make the engine stop at once.
  */
 const interrupts = new AbortController();
 let interrupted = 0;
@@ -299,7 +309,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     interrupted += 1;
     if (interrupted === 1) {
       console.error(`\n${signal}: stopping after the steps in progress (again to stop at once)...`);
-      interrupts.abort();
+      if (!(signal === "SIGINT" && process.stdin.isTTY)) interrupts.abort();
     } else {
       process.exit(130);
     }
@@ -328,7 +338,7 @@ async function clearPendingOperations(stack: Stack): Promise<void> {
     const reason = error instanceof Error ? error.message.split("\n").slice(-3).join(" ") : String(error);
     throw new Error(
       `could not clear the pending operations (${reason}); run: ` +
-        `scripts/run pulumi refresh --clear-pending-creates --yes --stack local --cwd '${stack.workspace.workDir}'`,
+        `scripts/run pulumi refresh --clear-pending-creates --yes --stack ${stack.name} --cwd '${stack.workspace.workDir}'`,
       { cause: error },
     );
   }
@@ -354,10 +364,10 @@ main().catch(async (error: unknown) => {
     console.error(`\nerror: ${message}`);
     process.exit(1);
   }
-  console.error(localFailureText(message, stackLockFiles(join(cacheDir(), "pulumi-state"), "local")));
+  console.error(localFailureText(message, stackLockFiles(join(cacheDir(), "pulumi-state"), STACK_NAME)));
   // Whatever stopped the run, no job_runs row stays `running` behind it.
   await localServer()
-    .then((server) => closeInterruptedRuns(server.url("postgres")))
+    .then((server) => closeInterruptedRuns(server.url(DATABASE_NAME)))
     .catch(() => undefined);
   process.exit(interrupted > 0 ? 130 : 1);
 });
