@@ -4,7 +4,8 @@
  * a database restart, a full disk and a failing model each get their own). Pure but for
  * the lock-file lookup, so the exact texts are testable.
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 
 /** The engine's error lines out of an Automation API failure (its message holds the whole log). */
@@ -99,4 +100,36 @@ export function localFailureText(
   const body = engine.length > 0 ? engine.join("\n       ") : message.replace(/^(error:\s*)+/i, "");
   const hint = localFailureHint(message, lockFiles);
   return `\nerror: ${body}${hint ? `\n${hint}` : ""}`;
+}
+
+/**
+ * Removes this stack's lock files left by an engine that no longer runs on this machine
+ * (an interrupted `npm run local`): same host, its pid gone. A live lock, or one from
+ * another host, is never touched. Returns what was removed.
+ */
+export function removeStaleLocks(stateDir: string, stackName: string): { path: string; pid: number }[] {
+  const removed: { path: string; pid: number }[] = [];
+  for (const lock of stackLockFiles(stateDir, stackName)) {
+    let owner: { pid?: unknown; hostname?: unknown };
+    try {
+      owner = JSON.parse(readFileSync(lock.path, "utf8")) as { pid?: unknown; hostname?: unknown };
+    } catch {
+      continue;
+    }
+    if (typeof owner.pid !== "number" || owner.hostname !== hostname()) continue;
+    if (processAlive(owner.pid)) continue;
+    rmSync(lock.path, { force: true });
+    rmSync(`${lock.path}.attrs`, { force: true }); // the file backend's attributes beside it
+    removed.push({ path: lock.path, pid: owner.pid });
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

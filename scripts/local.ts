@@ -14,7 +14,7 @@
  * the same Pulumi.local.yaml, and AIWB_LOCAL_DATABASE another database on the server,
  * so a test never touches a developer's own `local` stack.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
@@ -33,7 +33,7 @@ import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
-import { localFailureText, stackLockFiles } from "./local-errors.ts";
+import { localFailureText, removeStaleLocks, stackLockFiles } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
 const STACK_NAME = process.env["AIWB_LOCAL_STACK"] || "local";
@@ -243,6 +243,12 @@ async function main(): Promise<void> {
     "databasePassword",
   ]);
   for (const line of fileCheck.overridden) console.log(`note: ${line} (the running local server)`);
+  // A lock whose engine died with an interrupted run (same machine, process gone) is stale.
+  for (const lock of removeStaleLocks(join(cacheDir(), "pulumi-state"), STACK_NAME)) {
+    console.log(
+      `note: removed the stack lock of engine process ${lock.pid}, which no longer runs (${lock.path})`,
+    );
+  }
   // The providers watch this process: if it dies, they stop instead of working on (orphan-guard.ts).
   process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
   const stack = await timed(`open stack '${STACK_NAME}'`, () =>
@@ -311,10 +317,47 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       console.error(`\n${signal}: stopping after the steps in progress (again to stop at once)...`);
       if (!(signal === "SIGINT" && process.stdin.isTTY)) interrupts.abort();
     } else {
-      process.exit(130);
+      stopNow(`${signal} again: stopping at once`);
     }
   });
 }
+
+/** Processes this one started (the engine), from /proc. */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid)
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Stops the engine and exits; the providers notice this process is gone and stop too (orphan-guard.ts). */
+function stopNow(reason: string): never {
+  console.error(`\n${reason}`);
+  for (const pid of childPids()) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(130);
+}
+
+// Killed from outside (even SIGKILL of the wrapper that started this process, e.g.
+// tsx or npm): this process is re-parented, and stops rather than deploy on unattended.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart)
+    stopNow(`the process that started npm run local (${parentAtStart}) has ended: stopping`);
+}, 500).unref();
 
 /**
  * An interrupted run can leave pending operations in the state (a create the engine
