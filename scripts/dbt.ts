@@ -5,15 +5,22 @@
  *
  * Connection: the stack's outputs (the dbt runner's login) with --stack, else
  * DATABASE_URL. Prints a summary table: models, rows affected, tests passed/failed,
- * quarantined rows by reason, elapsed.
+ * quarantined rows by reason, elapsed. After silver (or `all`) it fails, naming them,
+ * when any landed row is still unaccounted for (unclassified, or valid but not stored).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { clientConfig, connectionFromUrl, type PgConnection } from "../components/database/pg-connection.ts";
+import {
+  clientConfig,
+  connectionFromUrl,
+  withClient,
+  type PgConnection,
+} from "../components/database/pg-connection.ts";
 import { execa } from "execa";
 import {
   dbtEnvironment,
+  dbtFailureHint,
   DbtRunError,
   findDbt,
   LAYERS,
@@ -21,7 +28,14 @@ import {
   type DbtRunSummary,
   type Layer,
 } from "../components/data/dbt.ts";
-import { quarantineByReason } from "../components/data/medallion-report.ts";
+import {
+  describeStuckRows,
+  landingWatermarks,
+  quarantineByReason,
+  StuckRowsError,
+  stuckRows,
+  type StuckReport,
+} from "../components/data/medallion-report.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
 async function stackConnection(stackName: string): Promise<PgConnection> {
@@ -33,6 +47,18 @@ async function stackConnection(stackName: string): Promise<PgConnection> {
     throw new Error(`stack '${stackName}' has no database outputs yet: run \`npm run local\` first`);
   }
   return { ...connectionFromUrl(url), user: role, password };
+}
+
+/** A stage failed: dbt's failing nodes, and the landed rows it left behind (if any). */
+class StageFailure extends Error {
+  constructor(
+    layer: Layer,
+    public readonly dbt: DbtRunError,
+    stuck: StuckReport | null,
+  ) {
+    super(`${layer} stage: ${dbt.message}${stuck ? `\n${describeStuckRows(stuck)}` : ""}`);
+    this.name = "StageFailure";
+  }
 }
 
 function pad(text: string | number, width: number): string {
@@ -87,19 +113,29 @@ async function main(): Promise<void> {
 
   if (stage === "docs") return serveDocs(connection);
   const stages: Layer[] = stage === "all" ? [...LAYERS] : [stage as Layer];
+  const landedBefore = await withClient(connection, landingWatermarks);
   const results: [Layer, DbtRunSummary][] = [];
   for (const layer of stages) {
     console.log(`\n==> dbt build ${layer}`);
-    const summary = await runDbt({
-      command: "build",
-      projectDir: join(REPO_ROOT, "dbt"),
-      connection,
-      stage: layer,
-      select: values.select,
-      fullRefresh: values["full-refresh"],
-      onLine: (line) => console.log(`  ${line}`),
-    });
-    results.push([layer, summary]);
+    try {
+      const summary = await runDbt({
+        command: "build",
+        projectDir: join(REPO_ROOT, "dbt"),
+        connection,
+        stage: layer,
+        select: values.select,
+        fullRefresh: values["full-refresh"],
+        onLine: (line) => console.log(`  ${line}`),
+      });
+      results.push([layer, summary]);
+    } catch (error) {
+      // A failing stage leaves landed rows behind: name them beside the failing nodes.
+      if (!(error instanceof DbtRunError)) throw error;
+      const stuck = await withClient(connection, (client) => stuckRows(client, { upTo: landedBefore })).catch(
+        () => null,
+      );
+      throw new StageFailure(layer, error, stuck && stuck.counts.length > 0 ? stuck : null);
+    }
   }
 
   console.log(
@@ -117,7 +153,12 @@ async function main(): Promise<void> {
     const quarantine = await quarantineByReason(client);
     if (quarantine.length > 0) {
       console.log(`\nquarantined rows by reason:`);
-      for (const row of quarantine) console.log(`  ${pad(row.entity, 14)}${pad(row.reason, 22)}${row.rows}`);
+      for (const row of quarantine) console.log(`  ${pad(row.entity, 14)}${pad(row.reason, 26)}${row.rows}`);
+    }
+    // Silver accounts for every landed row; a stage run that leaves one behind fails.
+    if (stages.includes("silver")) {
+      const stuck = await stuckRows(client, { upTo: landedBefore });
+      if (stuck.counts.length > 0) throw new StuckRowsError(stuck);
     }
   } finally {
     await client.end();
@@ -126,6 +167,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`\nerror: ${error instanceof Error ? error.message : String(error)}`);
-  if (error instanceof DbtRunError) console.error("fix the models named above, then re-run the stage.");
+  if (error instanceof StageFailure) console.error(dbtFailureHint(error.dbt));
   process.exit(1);
 });

@@ -9,8 +9,12 @@
  *   npm run local -- --destroy    remove everything the stack created and stop the server
  *
  * Run through scripts/local, which bootstraps and starts PostgreSQL first.
+ *
+ * For tests only: AIWB_LOCAL_STACK names another stack (and environment) built from
+ * the same Pulumi.local.yaml, and AIWB_LOCAL_DATABASE another database on the server,
+ * so a test never touches a developer's own `local` stack.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
@@ -18,11 +22,22 @@ import pg from "pg";
 import { connectionFromUrl, clientConfig } from "../components/database/pg-connection.ts";
 import { catalogFigures, lineageGraph } from "../components/data/catalog-report.ts";
 import { renderLineageSvg } from "../components/data/lineage-svg.ts";
-import { quarantineByReason, rowsPerRelation } from "../components/data/medallion-report.ts";
+import {
+  quarantineByReason,
+  rowsPerRelation,
+  StuckRowsError,
+  stuckRows,
+  type StuckReport,
+} from "../components/data/medallion-report.ts";
+import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
 import { localServer } from "../stacks/local-server.ts";
+import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
+import { localFailureText, removeStaleLocks, stackLockFiles } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
+const STACK_NAME = process.env["AIWB_LOCAL_STACK"] || "local";
+const DATABASE_NAME = process.env["AIWB_LOCAL_DATABASE"] || "postgres";
 const MODES: Record<string, Mode> = { "--preview": "preview", "--destroy": "destroy", "--reset": "reset" };
 
 function parseMode(argv: readonly string[]): Mode {
@@ -89,19 +104,14 @@ function table(rows: (string | number)[][], indent = "  "): string[] {
   );
 }
 
-/** The engine's own error lines out of an Automation API failure (its message holds the whole log). */
-function engineErrors(message: string): string[] {
-  const lines = message
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => /^error: /.test(line) && !/^error: update failed$/.test(line));
-  return [...new Set(lines)].slice(0, 12);
-}
-
-async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[]> {
+async function databaseReport(
+  outputs: OutputMap,
+  stack: Stack,
+): Promise<{ lines: string[]; stuck: StuckReport | null }> {
   const url = outputs["databaseUrl"]?.value as string | undefined;
-  if (!url) return [];
+  if (!url) return { lines: [], stuck: null };
   const lines: string[] = [];
+  let stuck: StuckReport | null;
   const client = new pg.Client(clientConfig(connectionFromUrl(url)));
   await client.connect();
   try {
@@ -116,6 +126,15 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
         ? table(quarantine.map((q) => [q.entity, q.reason, q.rows.toLocaleString("en-US")]))
         : ["  none"]),
     );
+
+    // Every landed row must be accounted for; the summary says so, or the run fails.
+    stuck = await stuckRows(client);
+    const stuckTotal = stuck.counts.reduce((sum, count) => sum + count.rows, 0);
+    lines.push(
+      "",
+      `landed rows not accounted for: ${stuckTotal === 0 ? "none" : stuckTotal.toLocaleString("en-US")}`,
+    );
+    if (stuckTotal === 0) stuck = null;
 
     const stages = (outputs["stages"]?.value ?? []) as {
       layer: string;
@@ -166,19 +185,25 @@ async function databaseReport(outputs: OutputMap, stack: Stack): Promise<string[
         );
         const graph = await lineageGraph(client);
         const dir = join(cacheDir(), "reports", stack.name);
-        mkdirSync(dir, { recursive: true });
         const picture = join(dir, "lineage.svg");
-        writeFileSync(
-          picture,
-          renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
-        );
-        lines.push(`  lineage picture: ${picture}`);
+        // A report that cannot be written does not undo a deployment that succeeded.
+        try {
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(
+            picture,
+            renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
+          );
+          lines.push(`  lineage picture: ${picture}`);
+        } catch (error) {
+          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          lines.push(`  lineage picture: not written (${reason} on ${dir}; the deployment itself succeeded)`);
+        }
       }
     }
   } finally {
     await client.end();
   }
-  return lines;
+  return { lines, stuck };
 }
 
 function nextSteps(): string[] {
@@ -201,24 +226,44 @@ function nextSteps(): string[] {
 async function main(): Promise<void> {
   const mode = parseMode(process.argv.slice(2));
   const server = await localServer();
-  const stack = await timed("open stack 'local'", () =>
+  // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
+  const overrides = {
+    ...(STACK_NAME === "local" ? {} : { environment: STACK_NAME }),
+    database: {
+      host: server.host,
+      port: server.port,
+      name: DATABASE_NAME,
+      user: server.user,
+      sslMode: "disable",
+    },
+  };
+  // The committed stack file, checked before anything runs: its file and line on any
+  // problem, and every value the running server replaces, said out loud.
+  const fileCheck = checkStackFile(join(REPO_ROOT, "Pulumi.local.yaml"), "Pulumi.local.yaml", overrides, [
+    "databasePassword",
+  ]);
+  for (const line of fileCheck.overridden) console.log(`note: ${line} (the running local server)`);
+  // A lock whose engine died with an interrupted run (same machine, process gone) is stale.
+  for (const lock of removeStaleLocks(join(cacheDir(), "pulumi-state"), STACK_NAME)) {
+    console.log(
+      `note: removed the stack lock of engine process ${lock.pid}, which no longer runs (${lock.path})`,
+    );
+  }
+  // The providers watch this process: if it dies, they stop instead of working on (orphan-guard.ts).
+  process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
+  const stack = await timed(`open stack '${STACK_NAME}'`, () =>
     openStack({
-      stackName: "local",
-      // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
-      config: {
-        database: {
-          host: server.host,
-          port: server.port,
-          name: "postgres",
-          user: server.user,
-          sslMode: "disable",
-        },
-      },
+      stackName: STACK_NAME,
+      baseStack: "local",
+      config: overrides,
       secrets: { databasePassword: server.password },
     }),
   );
+  await clearPendingOperations(stack);
+  await closeInterruptedRuns(server.url(DATABASE_NAME));
   const onOutput = (text: string) => process.stdout.write(text);
   const summary: string[] = [];
+  let stuck: StuckReport | null = null;
 
   if (mode === "preview") {
     const result = await timed("pulumi preview", () => stack.preview({ onOutput, diff: true }));
@@ -232,7 +277,9 @@ async function main(): Promise<void> {
   } else {
     if (mode === "reset") await timed("pulumi destroy (reset)", () => stack.destroy({ onOutput }));
     const timer = resourceTimer();
-    const result = await timed("pulumi up", () => stack.up({ onOutput, onEvent: timer.onEvent }));
+    const result = await timed("pulumi up", () =>
+      stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
+    );
     summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
     const steps = timer.steps();
     if (steps.length > 0) {
@@ -241,35 +288,129 @@ async function main(): Promise<void> {
         ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
       );
     }
-    summary.push(...(await timed("report", () => databaseReport(result.outputs, stack))));
-    summary.push(...nextSteps());
+    const report = await timed("report", () => databaseReport(result.outputs, stack));
+    summary.push(...report.lines);
+    stuck = report.stuck;
+    if (!stuck) summary.push(...nextSteps());
   }
 
   console.log(`\n==> summary (${mode})`);
   for (const line of summary) console.log(line);
   console.log("elapsed:");
   for (const [label, seconds] of timings) console.log(`  ${label.padEnd(24)} ${seconds.toFixed(1)}s`);
+  // The deployment succeeded, but the data did not get through: that is a failure.
+  if (stuck) throw new StuckRowsError(stuck);
 }
 
-main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  const engine = engineErrors(message);
-  console.error(`\nerror: ${engine.length > 0 ? engine.join("\n       ") : message}`);
-  if (message.includes("invalid stack configuration")) {
-    console.error("fix the keys named above in Pulumi.local.yaml and re-run; nothing was changed.");
-  } else if (/locked by|stack is currently locked/i.test(message)) {
-    console.error(
-      "another update holds the stack lock. If none is running, the lock is stale: delete the " +
-        "lock file named above (under the cache's pulumi-state/.pulumi/locks) and re-run.",
-    );
-  } else if (/ stage: dbt build failed/.test(message)) {
-    console.error(
-      "a dbt model or test failed: fix it (npm run dbt -- <stage> --stack local reruns one stage), then re-run.",
-    );
-  } else if (/ECONNREFUSED|is not running/.test(message)) {
-    console.error(
-      "PostgreSQL is not reachable: scripts/local-postgres start (its log: scripts/local-postgres status).",
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the first asks the engine to stop after the steps in
+ * flight (no operation is left pending); a second one exits at once. A Ctrl-C typed in
+ * a terminal reaches the engine by itself (same process group), so it is not forwarded
+ * then: a second SIGINT would make the engine stop at once.
+ */
+const interrupts = new AbortController();
+let interrupted = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    interrupted += 1;
+    if (interrupted === 1) {
+      console.error(`\n${signal}: stopping after the steps in progress (again to stop at once)...`);
+      if (!(signal === "SIGINT" && process.stdin.isTTY)) interrupts.abort();
+    } else {
+      stopNow(`${signal} again: stopping at once`);
+    }
+  });
+}
+
+/** Processes this one started (the engine), from /proc. */
+function childPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid)
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Stops the engine and exits; the providers notice this process is gone and stop too (orphan-guard.ts). */
+function stopNow(reason: string): never {
+  console.error(`\n${reason}`);
+  for (const pid of childPids()) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(130);
+}
+
+// Killed from outside (even SIGKILL of the wrapper that started this process, e.g.
+// tsx or npm): this process is re-parented, and stops rather than deploy on unattended.
+const parentAtStart = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentAtStart)
+    stopNow(`the process that started npm run local (${parentAtStart}) has ended: stopping`);
+}, 500).unref();
+
+/**
+ * An interrupted run can leave pending operations in the state (a create the engine
+ * never heard back about). They are cleared here, so the warning does not repeat on
+ * every run; the resource is then created again (every provider here is idempotent).
+ */
+async function clearPendingOperations(stack: Stack): Promise<void> {
+  const state = (await stack.exportStack()) as {
+    deployment?: { pending_operations?: { type?: string; resource?: { urn?: string } }[] };
+  };
+  const pending = state.deployment?.pending_operations ?? [];
+  if (pending.length === 0) return;
+  console.log(
+    `note: the last run was interrupted with ${pending.length} pending operation(s): ` +
+      pending.map((op) => `${op.type ?? "?"} ${op.resource?.urn?.split("::").pop() ?? "?"}`).join(", ") +
+      "; clearing them (pulumi refresh --clear-pending-creates)",
+  );
+  try {
+    await stack.refresh({ clearPendingCreates: true, onOutput: () => undefined });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n").slice(-3).join(" ") : String(error);
+    throw new Error(
+      `could not clear the pending operations (${reason}); run: ` +
+        `scripts/run pulumi refresh --clear-pending-creates --yes --stack ${stack.name} --cwd '${stack.workspace.workDir}'`,
+      { cause: error },
     );
   }
-  process.exit(1);
+}
+
+/** Closes job_runs rows left `running` by runs that died (their stage lock is free). */
+async function closeInterruptedRuns(url: string): Promise<void> {
+  const client = new pg.Client(clientConfig(connectionFromUrl(url)));
+  await client.connect();
+  try {
+    if (!(await client.query("select to_regclass('ip_workbench.job_runs') as t")).rows[0]?.t) return;
+    const closed = await closeOrphanedRuns(client);
+    if (closed > 0)
+      console.log(`note: closed ${closed} job_runs row(s) left 'running' by an interrupted run`);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch(async (error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof StackFileError) {
+    console.error(`\nerror: ${message}`);
+    process.exit(1);
+  }
+  console.error(localFailureText(message, stackLockFiles(join(cacheDir(), "pulumi-state"), STACK_NAME)));
+  // Whatever stopped the run, no job_runs row stays `running` behind it.
+  await localServer()
+    .then((server) => closeInterruptedRuns(server.url(DATABASE_NAME)))
+    .catch(() => undefined);
+  process.exit(interrupted > 0 ? 130 : 1);
 });

@@ -190,7 +190,11 @@ const sampleDataSchema = z
       .max(0.5, { error: "must be between 0 and 0.5" })
       .default(0.05),
     /** Generator seed: the same seed gives the same data. */
-    seed: z.int({ error: "must be a whole number" }).default(42),
+    seed: z
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be a whole number from 0 to 4294967295" })
+      .max(4_294_967_295, { error: "must be a whole number from 0 to 4294967295" })
+      .default(42),
   })
   .default({ transactions: 20_000, badShare: 0.05, seed: 42 });
 

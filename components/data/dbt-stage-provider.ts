@@ -3,12 +3,21 @@
  * provider shim): runs `dbt build --select tag:<layer>`, records an
  * `ip_workbench.job_runs` row for it, and fails the deployment with the failing nodes
  * and their messages when the build fails.
+ *
+ * Nothing stalls silently: a run holds the stage's lock (a second concurrent run is
+ * refused; a `running` row left by a run that died is closed as failed), the silver
+ * stage fails naming any landed row it left unaccounted for, and a stage whose last run
+ * failed, or whose bronze has unclassified rows, re-runs on the next deployment even
+ * when no file or upstream changed.
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { withClient, type PgConnection } from "../database/pg-connection.ts";
-import { runDbt, DbtRunError, type DbtRunSummary, type Layer } from "./dbt.ts";
+import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } from "./dbt.ts";
+import { acquireStageLock } from "./dbt-stage-lock.ts";
+import { guarded, supervisorSignal } from "./orphan-guard.ts";
+import { landingWatermarks, StuckRowsError, stuckRows } from "./medallion-report.ts";
 
 export interface DbtStageInputs {
   /** The dbt runner's login. */
@@ -72,6 +81,27 @@ async function rowsInBuiltRelations(connection: PgConnection, summary: DbtRunSum
 }
 
 async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
+  const lock = await acquireStageLock(inputs.recorder, inputs.layer, { closeOrphanedRuns: true });
+  try {
+    // If `npm run local` dies meanwhile, dbt is stopped and the row closed, then this
+    // process exits (see orphan-guard.ts).
+    return await guarded(
+      () => runLocked(inputs),
+      async (reason) => {
+        await lock.client.query(
+          `update ip_workbench.job_runs set status = 'failed', completed_at = now(), error_message = $2
+            where stage = $1 and status = 'running'`,
+          [inputs.layer, reason],
+        );
+      },
+    );
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runLocked(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
+  const landedBefore = await withClient(inputs.connection, landingWatermarks);
   const jobRunId = await withClient(inputs.recorder, async (client) => {
     const result = await client.query<{ id: string }>(
       `insert into ip_workbench.job_runs (status, stage, started_at, logs)
@@ -104,12 +134,31 @@ async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
       vars: inputs.vars,
       target: inputs.target,
       targetPath: resolve(inputs.artifactsDir),
+      signal: supervisorSignal(),
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const invocationId = error instanceof DbtRunError ? error.summary?.invocationId : undefined;
-    await finish("failed", { invocationId, error: message });
-    throw new Error(`${inputs.layer} stage: ${message}`, { cause: error });
+    await finish("failed", { invocationId, error: message }).catch(() => undefined);
+    const stuck =
+      inputs.layer === "silver"
+        ? await withClient(inputs.connection, (client) => stuckRows(client, { upTo: landedBefore })).catch(
+            () => null,
+          )
+        : null;
+    const rows = stuck && stuck.counts.length > 0 ? `\n${new StuckRowsError(stuck).message}` : "";
+    const hint = error instanceof DbtRunError ? `\n${dbtFailureHint(error)}` : "";
+    throw new Error(`${inputs.layer} stage: ${message}${rows}${hint}`, { cause: error });
+  }
+
+  if (inputs.layer === "silver") {
+    // Every row landed before the build must now be classified, and stored when valid.
+    const stuck = await withClient(inputs.connection, (client) => stuckRows(client, { upTo: landedBefore }));
+    if (stuck.counts.length > 0) {
+      const error = new StuckRowsError(stuck);
+      await finish("failed", { invocationId: summary.invocationId, error: error.message });
+      throw new Error(`${inputs.layer} stage: ${error.message}`, { cause: error });
+    }
   }
 
   const rows = await rowsInBuiltRelations(
@@ -131,6 +180,30 @@ async function run(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
   };
 }
 
+/**
+ * Whether an unchanged stage must still run: its last recorded run did not complete,
+ * or (bronze) landed rows are waiting that no build has classified yet (a webhook
+ * delivery, or a stage that failed since). Unknown when the database cannot be
+ * reached: the stage then keeps its state and the deployment's own steps report it.
+ */
+async function needsRerun(inputs: DbtStageInputs): Promise<boolean> {
+  try {
+    const lastRun = await withClient(inputs.recorder, async (client) => {
+      const result = await client.query<{ status: string }>(
+        `select status from ip_workbench.job_runs where stage = $1 order by started_at desc nulls last limit 1`,
+        [inputs.layer],
+      );
+      return result.rows[0]?.status ?? null;
+    });
+    if (lastRun !== null && lastRun !== "completed") return true;
+    if (inputs.layer !== "bronze") return false;
+    const stuck = await withClient(inputs.connection, (client) => stuckRows(client, { examples: 0 }));
+    return stuck.counts.some((count) => count.rule === "UNCLASSIFIED");
+  } catch {
+    return false;
+  }
+}
+
 export const dbtStageProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: DbtStageOutputs, news: DbtStageInputs) {
     const changed = (
@@ -141,7 +214,8 @@ export const dbtStageProvider: pulumi.dynamic.ResourceProvider = {
       olds.connection.port !== news.connection.port ||
       olds.connection.database !== news.connection.database ||
       olds.connection.user !== news.connection.user;
-    return { changes: changed.length > 0 || targetMoved };
+    if (changed.length > 0 || targetMoved) return { changes: true };
+    return { changes: await needsRerun(news) };
   },
   async create(inputs: DbtStageInputs) {
     const outs = await run(inputs);

@@ -37,6 +37,8 @@ export interface DbtOptions {
   onLine?: (line: string) => void;
   /** Path of the dbt executable; default: the project venv, then `dbt` on PATH. */
   dbtPath?: string;
+  /** Stops dbt (SIGTERM: it cancels its queries) when aborted. */
+  signal?: AbortSignal;
 }
 
 export type NodeStatus =
@@ -80,17 +82,53 @@ export class DbtRunError extends Error {
     public readonly command: string,
     public readonly failures: DbtNodeResult[],
     public readonly summary: DbtRunSummary | null,
-    detail: string,
+    public readonly detail: string,
+    /** The signal that ended dbt (SIGKILL, SIGTERM, ...), when one did. */
+    public readonly signal: string | null = null,
   ) {
     super(
-      failures.length > 0
-        ? `dbt ${command} failed on ${failures.length} node(s):\n` +
+      signal
+        ? `dbt ${command} was stopped by ${signal} before it finished` +
+            (failures.length > 0 ? ` (${failures.length} node(s) had failed)` : "")
+        : failures.length > 0
+          ? `dbt ${command} failed on ${failures.length} node(s):\n` +
             failures
               .map((node) => `  - ${node.uniqueId} [${node.status}]: ${compactMessage(node.message)}`)
               .join("\n")
-        : `dbt ${command} failed: ${detail}`,
+          : `dbt ${command} failed: ${detail}`,
     );
     this.name = "DbtRunError";
+  }
+}
+
+/** What a dbt failure's text says went wrong, in the order the causes are checked. */
+export type DbtFailureCause = "killed" | "disk-full" | "database-unreachable" | "model-or-test";
+
+export function dbtFailureCause(error: DbtRunError): DbtFailureCause {
+  if (error.signal) return "killed";
+  const text = [error.detail, ...error.failures.map((node) => node.message ?? "")].join("\n");
+  if (/No space left on device|could not extend file|disk full/i.test(text)) return "disk-full";
+  if (
+    /server closed the connection unexpectedly|terminating connection due to administrator command|connection already closed|SSL connection has been closed unexpectedly|no connection to the server|Connection refused|could not connect to server|connection to server .* failed|the database system is (shutting down|starting up|in recovery mode)|SSL SYSCALL error|ECONNRESET/i.test(
+      text,
+    )
+  ) {
+    return "database-unreachable";
+  }
+  return "model-or-test";
+}
+
+/** The next step for a dbt failure, matching its cause. */
+export function dbtFailureHint(error: DbtRunError): string {
+  switch (dbtFailureCause(error)) {
+    case "killed":
+      return "dbt was stopped before it finished; nothing it wrote is half-done (each model commits or rolls back whole): re-run the stage.";
+    case "disk-full":
+      return "the database server ran out of disk space: free space on its data volume, then re-run the stage.";
+    case "database-unreachable":
+      return "PostgreSQL went away during the build (restarted or unreachable): check it is up (scripts/local-postgres status), then re-run the stage.";
+    case "model-or-test":
+      return "a dbt model or test failed: fix the nodes named above (npm run dbt -- <stage> --stack local reruns one stage), then re-run.";
   }
 }
 
@@ -252,6 +290,7 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
     reject: false,
     all: true,
     stdin: "ignore",
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
   const tail: string[] = [];
   for await (const line of child.iterable({ from: "all" })) {
@@ -266,9 +305,9 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
     ? parseRunResults(readFileSync(resultsFile, "utf8"), targetPath)
     : null;
 
-  if (result.exitCode !== 0) {
+  if (result.exitCode !== 0 || result.signal) {
     const failures = summary ? failingNodes(summary) : [];
-    throw new DbtRunError(options.command, failures, summary, errorDetail(tail));
+    throw new DbtRunError(options.command, failures, summary, errorDetail(tail), result.signal ?? null);
   }
   if (!summary) {
     return {

@@ -50,3 +50,175 @@ export async function rowsPerRelation(client: pg.Client): Promise<LayerRows[]> {
   }
   return rows;
 }
+
+/** A landed record the medallion has not accounted for. */
+export interface StuckRow {
+  entity: "transactions" | "expenses" | "products";
+  batchId: string;
+  /** Position of the record in its batch (0-based). */
+  recordSeq: number;
+  ingestId: number;
+  /** The record's id as delivered, when it has one. */
+  id: string | null;
+  /** The rule the row breaks: what has not happened to it. */
+  rule: "UNCLASSIFIED" | "VALID_NOT_STORED";
+}
+
+export interface StuckReport {
+  /** Stuck rows per entity and rule (all of them, counted). */
+  counts: { entity: StuckRow["entity"]; rule: StuckRow["rule"]; rows: number }[];
+  /** The first few stuck rows, in arrival order. */
+  examples: StuckRow[];
+}
+
+const ENTITIES = [
+  {
+    entity: "transactions",
+    landing: "bronze.scout_transactions_raw",
+    classifications: "silver.silver_transaction_classifications",
+    idField: "transaction_id",
+    stored: "silver.silver_validated_transactions",
+    storedStatus: "valid",
+  },
+  {
+    entity: "expenses",
+    landing: "bronze.expenses_raw",
+    classifications: "silver.silver_expense_classifications",
+    idField: "expense_id",
+    stored: "silver.silver_expenses",
+    storedStatus: "valid",
+  },
+  {
+    entity: "products",
+    landing: "bronze.scout_products_raw",
+    classifications: "silver.silver_product_classifications",
+    idField: "product_id",
+    stored: "silver.silver_products",
+    storedStatus: "current",
+  },
+] as const;
+
+/**
+ * Landed rows the medallion has not accounted for: records in a landing table with no
+ * classification (UNCLASSIFIED: silver has not run since they landed, or failed), and
+ * rows classified valid that silver did not store (VALID_NOT_STORED: the silver stage
+ * fails after classifying). `upTo` limits the check to rows landed before a build
+ * started (ingest_id at most that, per entity), so rows arriving during it do not count.
+ */
+export async function stuckRows(
+  client: pg.Client,
+  options: { upTo?: Partial<Record<StuckRow["entity"], number>>; examples?: number } = {},
+): Promise<StuckReport> {
+  const limit = options.examples ?? 10;
+  const report: StuckReport = { counts: [], examples: [] };
+  for (const spec of ENTITIES) {
+    const tables = await client.query<{
+      landing: string | null;
+      classified: string | null;
+      stored: string | null;
+    }>(
+      "select to_regclass($1)::text as landing, to_regclass($2)::text as classified, to_regclass($3)::text as stored",
+      [spec.landing, spec.classifications, spec.stored],
+    );
+    const present = tables.rows[0];
+    if (!present?.landing) continue;
+    const bound = options.upTo?.[spec.entity];
+    const within = bound === undefined ? "" : `and landing.ingest_id <= ${Math.trunc(bound)}`;
+    const queries: [StuckRow["rule"], string][] = [
+      [
+        "UNCLASSIFIED",
+        present.classified
+          ? `from ${spec.landing} as landing
+              where not exists (select 1 from ${spec.classifications} as c where c.ingest_id = landing.ingest_id) ${within}`
+          : `from ${spec.landing} as landing where true ${within}`,
+      ],
+    ];
+    if (present.classified && present.stored) {
+      queries.push([
+        "VALID_NOT_STORED",
+        `from ${spec.landing} as landing
+           join ${spec.classifications} as c on c.ingest_id = landing.ingest_id and c.status = '${spec.storedStatus}'
+          where not exists (select 1 from ${spec.stored} as s where s.ingest_id = c.ingest_id) ${within}`,
+      ]);
+    }
+    for (const [rule, from] of queries) {
+      const count = await client.query<{ n: number }>(`select count(*)::int as n ${from}`);
+      const rows = count.rows[0]?.n ?? 0;
+      if (rows === 0) continue;
+      report.counts.push({ entity: spec.entity, rule, rows });
+      const examples = await client.query<{
+        batch_id: string;
+        record_seq: number;
+        ingest_id: string;
+        id: string | null;
+      }>(
+        `select landing.batch_id, landing.record_seq, landing.ingest_id::text,
+                left(bronze.try_parse_jsonb(landing.payload_raw) ->> '${spec.idField}', 80) as id
+           ${from} order by landing.ingest_id limit ${limit}`,
+      );
+      report.examples.push(
+        ...examples.rows.map((row) => ({
+          entity: spec.entity,
+          batchId: row.batch_id,
+          recordSeq: row.record_seq,
+          ingestId: Number(row.ingest_id),
+          id: row.id,
+          rule,
+        })),
+      );
+    }
+  }
+  return report;
+}
+
+const RULE_TEXT: Record<StuckRow["rule"], string> = {
+  UNCLASSIFIED: "landed but never classified (the silver stage has not run since, or failed)",
+  VALID_NOT_STORED: "classified valid but not stored in silver (the silver stage fails on it)",
+};
+
+/** The operator action that unblocks stuck rows, per way of running the stages. */
+export const UNBLOCK_HINT =
+  "re-run the stages: npm run dbt -- all --stack local (or npm run local). If a stage keeps failing on rows " +
+  "classified by an older version of the rules, re-classify everything under the current rules: " +
+  "npm run dbt -- all --stack local --full-refresh";
+
+/** Error text naming the stuck rows (batch, record position, id) and the rule each breaks. */
+export function describeStuckRows(report: StuckReport): string {
+  const total = report.counts.reduce((sum, count) => sum + count.rows, 0);
+  const lines = [
+    `${total} landed row(s) are stuck: ` +
+      report.counts.map((count) => `${count.rows} ${count.entity} ${count.rule}`).join(", "),
+    ...report.examples.map(
+      (row) =>
+        `  ${row.entity} batch '${row.batchId}' record ${row.recordSeq}` +
+        `${row.id === null ? " (no id)" : ` id '${row.id}'`}: ${row.rule} - ${RULE_TEXT[row.rule]}`,
+    ),
+  ];
+  const shown = report.examples.length;
+  if (shown < total) lines.push(`  ... and ${total - shown} more`);
+  return lines.join("\n");
+}
+
+export class StuckRowsError extends Error {
+  constructor(
+    public readonly report: StuckReport,
+    hint: string = UNBLOCK_HINT,
+  ) {
+    super(`${describeStuckRows(report)}\nto unblock: ${hint}`);
+    this.name = "StuckRowsError";
+  }
+}
+
+/** The highest ingest_id per landing table now (0 when empty or absent). */
+export async function landingWatermarks(client: pg.Client): Promise<Record<StuckRow["entity"], number>> {
+  const marks = { transactions: 0, expenses: 0, products: 0 };
+  for (const spec of ENTITIES) {
+    const present = await client.query("select to_regclass($1) as t", [spec.landing]);
+    if (!present.rows[0]?.t) continue;
+    const result = await client.query<{ n: string }>(
+      `select coalesce(max(ingest_id), 0)::text as n from ${spec.landing}`,
+    );
+    marks[spec.entity] = Number(result.rows[0]?.n ?? 0);
+  }
+  return marks;
+}

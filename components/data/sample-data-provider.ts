@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { withClient, type PgConnection } from "../database/pg-connection.ts";
 import { BAD_KINDS, loadSampleData, type Summary } from "./generator/index.ts";
+import { guarded } from "./orphan-guard.ts";
 
 export interface SampleDataInputs {
   connection: PgConnection;
@@ -72,7 +73,8 @@ export const sampleDataProvider: pulumi.dynamic.ResourceProvider = {
     return { changes, replaces: changes ? ["transactions"] : [], deleteBeforeReplace: false };
   },
   async create(inputs: SampleDataInputs) {
-    const outs = await load(inputs);
+    // Exits if `npm run local` dies meanwhile: the open batch rolls back with the connection.
+    const outs = await guarded(() => load(inputs));
     return { id: outs.dataVersion, outs };
   },
   // No delete: delivered rows stay in bronze (append-only); destroying the stack drops

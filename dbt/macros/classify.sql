@@ -6,9 +6,13 @@
                    rows, or in an earlier run);
     - valid:       everything else; exactly one valid row per id, the first delivered.
 
+    `id_column` is the normalised id of `checked`; `stored_id_column` the column it is
+    stored under in this model (default: the same name).
+
     Every bronze row gets exactly one status, which is what lets the counts reconcile:
     bronze = valid + quarantined + duplicate. -#}
-{% macro classify_rows(id_column) -%}
+{% macro classify_rows(id_column, stored_id_column=none) -%}
+{%- set stored_id_column = stored_id_column or id_column -%}
 
 ranked as (
 
@@ -34,7 +38,7 @@ classified as (
             when exists (
                 select 1 from {{ this }} as accepted
                 where accepted.status = 'valid'
-                    and accepted.{{ id_column }} = ranked.{{ id_column }}
+                    and accepted.{{ stored_id_column }} = ranked.{{ id_column }}
             ) then 'duplicate'
             {%- endif %}
             else 'valid'

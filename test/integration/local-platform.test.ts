@@ -258,6 +258,38 @@ describe("npm run local's stack, end to end", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("a delivery after the up (the webhook's way in) is classified by the next up, not left stuck", async () => {
+    await sql("select bronze.deliver('scout_transactions', 'n8n', 'webhook-1', $1::text[])", [
+      [
+        JSON.stringify({
+          transaction_id: "TX-WEBHOOK-1",
+          store_id: "S001",
+          product_id: "P0001",
+          category: "snacks",
+          quantity: 1,
+          amount: 12.5,
+          transaction_date: "2025-01-15",
+        }),
+      ],
+    ]);
+    const preview = await stack.preview({});
+    // The four stages (and the catalog seed after them) re-run although no file changed.
+    expect(preview.changeSummary["update"]).toBeGreaterThanOrEqual(4);
+    const result = await stack.up({});
+    expect(result.summary.resourceChanges?.["update"]).toBeGreaterThanOrEqual(4);
+    expect(
+      await sql(
+        "select status from silver.silver_transaction_classifications where transaction_id = 'TX-WEBHOOK-1'",
+      ),
+    ).toEqual([{ status: "valid" }]);
+    expect(
+      await sql("select count(*)::int as n from ip_workbench.job_runs where status <> 'completed'"),
+    ).toEqual([{ n: 0 }]);
+    // Converged: the next up has nothing to do.
+    const again = await stack.up({});
+    expect(Object.keys(again.summary.resourceChanges ?? {})).toEqual(["same"]);
+  });
+
   it("destroy leaves nothing behind (checked in SQL)", async () => {
     await stack.destroy({});
     const schemas = await sql(

@@ -84,6 +84,19 @@ export async function assertLandingTables(client: pg.ClientBase): Promise<void> 
   }
 }
 
+/**
+ * A raw NUL byte cannot be stored in PostgreSQL text, so a record holding one cannot
+ * land (unlike every other bad record, which lands and is quarantined): the batch is
+ * refused whole, naming the record.
+ */
+export function nulByteError(batch: string, recordSeq: number): GenDataError {
+  return new GenDataError(
+    `batch '${batch}' record ${recordSeq} contains a raw NUL byte (U+0000), which PostgreSQL text cannot hold: ` +
+      "nothing of the batch was loaded. Remove the byte, or escape it inside a JSON string as \\u0000 " +
+      "(the record then lands and is quarantined as MALFORMED_JSON), and deliver the batch again.",
+  );
+}
+
 export async function loadEntity(
   client: pg.ClientBase,
   entity: Entity,
@@ -130,6 +143,7 @@ export async function loadEntity(
         function* chunks(): Generator<string, void, undefined> {
           let buffer = "";
           for (let seq = 0; seq < batchSize && !pending.done; seq++) {
+            if (pending.value.payloadRaw.includes("\u0000")) throw nulByteError(id, seq);
             buffer += `${linePrefix}${seq}\t${copyEscape(pending.value.payloadRaw)}\n`;
             pending = iterator.next();
             result.rows++;

@@ -3,6 +3,10 @@
 -- Weekly sales per category with a 4-week moving average and anomaly flags. A week is
 -- an anomaly when its amount lies more than 2 standard deviations from the mean of the
 -- 12 weeks before it (at least 8 of them needed, so the first weeks are never flagged).
+-- A flat baseline (standard deviation 0) flags a week that moves more than
+-- 2 x var flat_baseline_tolerance_pct percent from it (any sale after a run of zero
+-- weeks). The last week is not flagged while the data does not cover all of it (a
+-- short week is not a drop in sales): is_complete_week says which weeks are whole.
 with
 
 transactions as (
@@ -31,9 +35,17 @@ week_spine as (
 
 ),
 
+last_day as (
+
+    select max(transaction_date) as last_date from transactions
+
+),
+
+-- Every allowed category, sold yet or not: a category without sales is a row of zeros,
+-- not a missing row.
 categories as (
 
-    select distinct category from weekly
+    select category from {{ ref('allowed_categories') }}
 
 ),
 
@@ -43,7 +55,7 @@ filled as (
         week_spine.week_start,
         categories.category,
         coalesce(weekly.transaction_count, 0) as transaction_count,
-        coalesce(weekly.weekly_amount, 0)::numeric(14, 2) as weekly_amount
+        coalesce(weekly.weekly_amount, 0)::numeric(24, 2) as weekly_amount
 
     from week_spine
     cross join categories
@@ -80,14 +92,20 @@ final as (
         round(baseline_mean, 2) as baseline_mean_12w,
         round(baseline_stddev, 2) as baseline_stddev_12w,
         round((weekly_amount - baseline_mean) / nullif(baseline_stddev, 0), 3) as z_score,
+        week_start + 6 <= last_day.last_date as is_complete_week,
         coalesce(
             baseline_weeks >= 8
-            and baseline_stddev > 0
-            and abs(weekly_amount - baseline_mean) > 2 * baseline_stddev,
+            and week_start + 6 <= last_day.last_date
+            and case
+                when baseline_stddev > 0 then abs(weekly_amount - baseline_mean) > 2 * baseline_stddev
+                else abs(weekly_amount - baseline_mean)
+                    > 2 * abs(baseline_mean) * {{ var('flat_baseline_tolerance_pct') }} / 100.0
+            end,
             false
         ) as is_anomaly
 
     from with_windows
+    cross join last_day
 
 )
 

@@ -32,9 +32,11 @@ month_spine as (
 
 ),
 
+-- Every allowed category, sold yet or not: a category without sales is a row of zeros,
+-- not a missing row.
 categories as (
 
-    select distinct category from monthly
+    select category from {{ ref('allowed_categories') }}
 
 ),
 
@@ -45,7 +47,7 @@ filled as (
         categories.category,
         coalesce(monthly.transaction_count, 0) as transaction_count,
         coalesce(monthly.units_sold, 0) as units_sold,
-        coalesce(monthly.total_amount, 0)::numeric(14, 2) as total_amount
+        coalesce(monthly.total_amount, 0)::numeric(24, 2) as total_amount
 
     from month_spine
     cross join categories

@@ -2,6 +2,7 @@
     config(
         alias='scout_sales',
         materialized='incremental',
+        on_schema_change='sync_all_columns',
         incremental_strategy='delete+insert',
         unique_key=['sales_date', 'store_id', 'category'],
         indexes=[
@@ -42,7 +43,7 @@ final as (
         category,
         count(*) as transaction_count,
         sum(quantity) as units_sold,
-        sum(amount)::numeric(14, 2) as revenue,
+        sum(amount)::numeric(24, 2) as revenue,
         count(distinct customer_id) as unique_customers,
         round(sum(amount) / count(*), 2) as avg_ticket,
         max(ingest_id) as max_ingest_id

@@ -3,20 +3,33 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='transaction_id',
+        on_schema_change='sync_all_columns',
         indexes=[{'columns': ['transaction_id'], 'unique': True}, {'columns': ['source_ingest_id']}],
     )
 }}
 
 -- One text per transaction, ready to embed for semantic search (Genie) and RAG, with
 -- the structured metadata a retriever filters on.
+{#- Tables built before product_ingest_id existed are rewritten in full once. -#}
+{%- set versioned = is_incremental()
+    and 'product_ingest_id' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+
 with
 
 transactions as (
 
-    -- Texts are written once per transaction: only the new ones each run.
+    -- Each run writes the new transactions' texts, and rewrites those whose product
+    -- has a new current version since (a rename must reach the texts).
     select * from {{ ref('silver_validated_transactions') }}
-    {% if is_incremental() -%}
+    {% if versioned -%}
     where ingest_id > (select coalesce(max(source_ingest_id), 0) from {{ this }})
+        or transaction_id in (
+            select written.transaction_id
+            from {{ this }} as written
+            inner join {{ ref('silver_products') }} as current_products
+                on current_products.product_id = written.metadata ->> 'product_id'
+            where written.product_ingest_id is distinct from current_products.ingest_id
+        )
     {%- endif %}
 
 ),
@@ -39,7 +52,7 @@ final as (
             coalesce(products.product_name, transactions.product_id),
             transactions.category,
             transactions.store_id,
-            to_char(transactions.amount, 'FM999999990.00'),
+            transactions.amount::text,
             coalesce(transactions.payment_method, 'unknown payment')
         ) as embedding_text,
         jsonb_build_object(
@@ -51,7 +64,8 @@ final as (
             'customer_id', transactions.customer_id
         ) as metadata,
         transactions.received_at as source_received_at,
-        transactions.ingest_id as source_ingest_id
+        transactions.ingest_id as source_ingest_id,
+        products.ingest_id as product_ingest_id
 
     from transactions
     left join products

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='sync_all_columns',
         incremental_strategy='merge',
         unique_key='transaction_id',
         indexes=[
@@ -36,7 +37,7 @@ final as (
         payment_method,
         customer_id,
         coalesce(quantity, 1)::integer as quantity,
-        unit_price,
+        unit_price::numeric(12, 2) as unit_price,
         amount::numeric(14, 2) as amount,
         transaction_date,
         transaction_at,

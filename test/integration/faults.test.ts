@@ -1,0 +1,366 @@
+/**
+ * Faults converge (real dbt, real PostgreSQL, real processes and signals), each outcome
+ * checked in SQL: nothing lost, nothing duplicated, no job_runs row left `running`.
+ *
+ * - SIGKILL of dbt in the middle of silver, then a re-run;
+ * - PostgreSQL restarted during a COPY, and during a stage, then re-runs;
+ * - SIGKILL of the command supervising a stage's provider process (what a SIGKILL of
+ *   `npm run local` does to it): the provider stops dbt, closes its row and exits;
+ * - a second concurrent run of a stage is refused.
+ *
+ * This file restarts the PostgreSQL server on AIWB_PG_PORT (test files run one at a time).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { execa, execaSync } from "execa";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DbtRunError, dbtFailureHint, runDbt } from "../../components/data/dbt.ts";
+import { dbtStageProvider, type DbtStageInputs } from "../../components/data/dbt-stage-provider.ts";
+import { INTERRUPTED_MESSAGE } from "../../components/data/dbt-stage-lock.ts";
+import { loadSampleData } from "../../components/data/generator/index.ts";
+import { stuckRows } from "../../components/data/medallion-report.ts";
+import { REPO_ROOT } from "../../stacks/paths.ts";
+import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
+
+const TODAY = "2026-01-31";
+const VARS = { as_of_date: TODAY };
+const GENERATION = { seed: 11, transactions: 20_000, badShare: 0.05, today: TODAY };
+
+let db: MedallionDatabase;
+
+async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: db.server.url(db.name) });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Pids of live processes whose command line contains `marker`. */
+function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const state = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.[0];
+      if (state !== "Z" && cmdline.includes(marker)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  seconds = 120,
+): Promise<T> {
+  for (let waited = 0; waited < seconds * 10; waited++) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function restartServer() {
+  return (async () => {
+    await execa("bash", [join(REPO_ROOT, "scripts/local-postgres"), "stop"]);
+    await execa("bash", [join(REPO_ROOT, "scripts/local-postgres"), "start"]);
+  })();
+}
+
+/** The medallion's accounting, checked in SQL. */
+async function expectConverged() {
+  const report = await withDb((client) => stuckRows(client));
+  expect(report.counts).toEqual([]);
+  const [counts] = await db.query<{
+    landed: number;
+    classified: number;
+    distinct_ingest: number;
+    valid: number;
+    stored: number;
+    distinct_ids: number;
+  }>(
+    `select (select count(*)::int from bronze.scout_transactions_raw) as landed,
+            (select count(*)::int from silver.silver_transaction_classifications) as classified,
+            (select count(distinct ingest_id)::int from silver.silver_transaction_classifications) as distinct_ingest,
+            (select count(*)::int from silver.silver_transaction_classifications where status = 'valid') as valid,
+            (select count(*)::int from silver.silver_validated_transactions) as stored,
+            (select count(distinct transaction_id)::int from silver.silver_validated_transactions) as distinct_ids`,
+  );
+  expect(counts?.classified).toBe(counts?.landed);
+  expect(counts?.distinct_ingest).toBe(counts?.landed);
+  expect(counts?.stored).toBe(counts?.valid);
+  expect(counts?.distinct_ids).toBe(counts?.valid);
+  // Every batch whole: as many rows as its delivery row says.
+  expect(
+    await db.query(
+      `select d.batch_id from bronze.deliveries d
+         left join bronze.scout_transactions_raw r on r.batch_id = d.batch_id and r.source = d.source
+        where d.entity = 'scout_transactions'
+        group by d.batch_id, d.record_count having count(r.*) <> d.record_count`,
+    ),
+  ).toEqual([]);
+  expect(
+    await db.query("select count(*)::int as n from ip_workbench.job_runs where status = 'running'"),
+  ).toEqual([{ n: 0 }]);
+}
+
+function stageInputs(layer: DbtStageInputs["layer"], artifactsDir: string): DbtStageInputs {
+  return {
+    connection: db.connection,
+    recorder: db.connection,
+    projectDir: DBT_PROJECT,
+    layer,
+    target: "local",
+    vars: VARS,
+    inputsHash: "test",
+    upstream: "test",
+    artifactsDir,
+  };
+}
+
+beforeAll(async () => {
+  db = await createMedallionDatabase("faults");
+}, 120_000);
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+describe("faults converge", () => {
+  it("PostgreSQL restarted during the COPY: the batch in flight is absent, a re-run loads it once", async () => {
+    let restarted = false;
+    const first = await withDb(async (client) => {
+      client.on("error", () => undefined);
+      return loadSampleData(client, GENERATION, {
+        source: "faults",
+        batchPrefix: "faults",
+        batchSize: 2_000,
+        onProgress: (progress) => {
+          // Mid-way through the transactions, inside a batch's COPY: the server stops
+          // before the loader writes another byte.
+          if (!restarted && progress.entity === "transactions" && progress.rows > 5_000) {
+            restarted = true;
+            execaSync("bash", [join(REPO_ROOT, "scripts/local-postgres"), "stop"]);
+          }
+        },
+      }).catch((error: unknown) => error);
+    }).catch((error: unknown) => error);
+    expect(restarted).toBe(true);
+    expect(first).toBeInstanceOf(Error);
+    await execa("bash", [join(REPO_ROOT, "scripts/local-postgres"), "start"]);
+    const [before] = await db.query<{ n: number }>(
+      "select count(*)::int as n from bronze.scout_transactions_raw",
+    );
+    expect(before?.n).toBeLessThan(GENERATION.transactions);
+    const second = await withDb((client) =>
+      loadSampleData(client, GENERATION, { source: "faults", batchPrefix: "faults", batchSize: 2_000 }),
+    );
+    expect(second.summary.transactions.total).toBe(GENERATION.transactions);
+    const [after] = await db.query<{ n: number; distinct_positions: number }>(
+      `select count(*)::int as n, count(distinct (batch_id, record_seq))::int as distinct_positions
+         from bronze.scout_transactions_raw`,
+    );
+    expect(after).toEqual({ n: GENERATION.transactions, distinct_positions: GENERATION.transactions });
+  });
+
+  it("SIGKILL of dbt in the middle of silver: nothing half-built, a re-run converges", async () => {
+    const targetPath = join(db.targetPath, "kill");
+    await runDbt({
+      command: "build",
+      projectDir: DBT_PROJECT,
+      connection: db.connection,
+      stage: "bronze",
+      vars: VARS,
+      targetPath,
+    });
+    let killed: number[] = [];
+    const failure = await runDbt({
+      command: "build",
+      projectDir: DBT_PROJECT,
+      connection: db.connection,
+      stage: "silver",
+      vars: VARS,
+      targetPath,
+      onLine: (line) => {
+        if (
+          killed.length === 0 &&
+          /START sql incremental model silver\.silver_transaction_classifications/.test(line)
+        ) {
+          killed = processesWith(targetPath).filter((pid) =>
+            readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dbt"),
+          );
+          for (const pid of killed) process.kill(pid, "SIGKILL");
+        }
+      },
+    }).catch((error: unknown) => error);
+    expect(killed.length).toBeGreaterThan(0);
+    expect(failure).toBeInstanceOf(DbtRunError);
+    expect((failure as DbtRunError).message).toBe("dbt build was stopped by SIGKILL before it finished");
+    expect(dbtFailureHint(failure as DbtRunError)).toMatch(/^dbt was stopped before it finished/);
+    // All or nothing: the model's table is absent or holds every landed row.
+    const [state] = await db.query<{ table: string | null }>(
+      "select to_regclass('silver.silver_transaction_classifications')::text as table",
+    );
+    if (state?.table) {
+      const [counts] = await db.query<{ classified: number; landed: number }>(
+        `select (select count(*)::int from silver.silver_transaction_classifications) as classified,
+                (select count(*)::int from bronze.scout_transactions_raw) as landed`,
+      );
+      expect([0, counts?.landed]).toContain(counts?.classified);
+    }
+    await runDbt({
+      command: "build",
+      projectDir: DBT_PROJECT,
+      connection: db.connection,
+      stage: "silver",
+      vars: VARS,
+      targetPath,
+    });
+    await expectConverged();
+  });
+
+  it("PostgreSQL restarted during a stage: the stage fails with the right hint, its row is closed, a re-run converges", async () => {
+    // New deliveries, so silver has work to do.
+    await withDb((client) =>
+      loadSampleData(
+        client,
+        { ...GENERATION, seed: 12 },
+        { source: "faults", batchPrefix: "faults-12", batchSize: 5_000 },
+      ),
+    );
+    const artifacts = join(db.targetPath, "restart");
+    await dbtStageProvider.create!(stageInputs("bronze", artifacts));
+    let restarting: Promise<void> | undefined;
+    const failure = await Promise.all([
+      dbtStageProvider.create!(stageInputs("silver", artifacts)).catch((error: unknown) => error),
+      (async () => {
+        await until(
+          () =>
+            db
+              .query<{ n: number }>(
+                "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike '%silver_transaction_classifications%' and state = 'active' and pid <> pg_backend_pid()",
+              )
+              .then((rows) => (rows[0]?.n ?? 0) > 0 || undefined)
+              .catch(() => undefined),
+          "silver to start",
+        );
+        restarting = restartServer();
+        await restarting;
+      })(),
+    ]).then(([result]) => result);
+    await restarting;
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toMatch(/^silver stage: /);
+    expect((failure as Error).message).toContain(
+      "PostgreSQL went away during the build (restarted or unreachable): check it is up (scripts/local-postgres status), then re-run the stage.",
+    );
+    // The run's own bookkeeping may have died with the server; the next run closes it.
+    await dbtStageProvider.create!(stageInputs("silver", artifacts));
+    const rows = await db.query<{ status: string; error_message: string | null }>(
+      "select status, error_message from ip_workbench.job_runs where stage = 'silver' order by started_at",
+    );
+    expect(rows.at(-1)?.status).toBe("completed");
+    expect(rows.slice(0, -1).every((row) => row.status === "failed")).toBe(true);
+    await expectConverged();
+  });
+
+  it("SIGKILL of the supervising command: the provider stops dbt, closes its job_runs row and exits", async () => {
+    await withDb((client) =>
+      loadSampleData(
+        client,
+        { ...GENERATION, seed: 13 },
+        { source: "faults", batchPrefix: "faults-13", batchSize: 5_000 },
+      ),
+    );
+    const artifacts = join(db.targetPath, "orphan");
+    await dbtStageProvider.create!(stageInputs("bronze", artifacts));
+    const supervisor = execa("sleep", ["600"], { reject: false });
+    const provider = execa("tsx", [join(REPO_ROOT, "test/fixtures/stage-runner.ts")], {
+      cwd: REPO_ROOT,
+      preferLocal: true,
+      reject: false,
+      all: true,
+      env: {
+        AIWB_SUPERVISOR_PID: String(supervisor.pid),
+        AIWB_STAGE_INPUTS: JSON.stringify(stageInputs("silver", artifacts)),
+      },
+    });
+    await until(
+      () =>
+        db
+          .query<{ n: number }>(
+            "select count(*)::int as n from ip_workbench.job_runs where stage = 'silver' and status = 'running'",
+          )
+          .then((rows) => (rows[0]?.n ?? 0) > 0 || undefined),
+      "the provider's run to start",
+    );
+    await until(
+      () =>
+        processesWith(artifacts).some((pid) =>
+          readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dbt"),
+        ) || undefined,
+      "dbt to start",
+    );
+    supervisor.kill("SIGKILL");
+    const exited = await provider;
+    expect(exited.exitCode).toBe(1);
+    await until(
+      () => processesWith(artifacts).length === 0 || undefined,
+      "no process of the run to remain",
+      30,
+    );
+    const [row] = await db.query<{ status: string; error_message: string }>(
+      "select status, error_message from ip_workbench.job_runs where stage = 'silver' order by started_at desc limit 1",
+    );
+    expect(row).toEqual({
+      status: "failed",
+      error_message: `interrupted: the command that started this run (process ${supervisor.pid}) has ended`,
+    });
+    // The next run converges.
+    await dbtStageProvider.create!(stageInputs("silver", artifacts));
+    await expectConverged();
+  });
+
+  it("a row left running by a run that died is closed by the next run", async () => {
+    await db.query(
+      "insert into ip_workbench.job_runs (status, stage, started_at) values ('running', 'gold', now())",
+    );
+    await dbtStageProvider.create!(stageInputs("gold", join(db.targetPath, "gold")));
+    expect(
+      await db.query(
+        "select status, error_message from ip_workbench.job_runs where stage = 'gold' order by started_at",
+      ),
+    ).toEqual([
+      { status: "failed", error_message: INTERRUPTED_MESSAGE },
+      { status: "completed", error_message: null },
+    ]);
+  });
+
+  it("a second concurrent run of a stage is refused, naming the run that holds it", async () => {
+    const artifacts = join(db.targetPath, "concurrent");
+    const results = await Promise.allSettled([
+      dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-1`)),
+      new Promise((resolve) => setTimeout(resolve, 1_500)).then(() =>
+        dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-2`)),
+      ),
+    ]);
+    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
+    expect(String((refused.reason as Error).message)).toMatch(
+      /^another run of the bronze stage is in progress \(server process \d+ of ai-workbench dbt bronze, connected \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\): wait for it to finish, then re-run\. Nothing was changed by this run\.$/,
+    );
+    expect(
+      await db.query(
+        "select count(*)::int as n from ip_workbench.job_runs where stage = 'bronze' and started_at > now() - interval '10 minutes' and status = 'running'",
+      ),
+    ).toEqual([{ n: 0 }]);
+  });
+});
