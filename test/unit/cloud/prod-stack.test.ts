@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   installMocks,
+  isSecretInput,
   isSecretOutput,
   promiseOf,
   providerUrn,
@@ -40,14 +41,15 @@ const PROD_INVENTORY: Record<string, number> = {
   "kubernetes:core/v1:ConfigMap": 1,
   "kubernetes:core/v1:Namespace": 8,
   "kubernetes:core/v1:PersistentVolumeClaim": 1,
-  "kubernetes:core/v1:Secret": 10,
+  "kubernetes:core/v1:Secret": 11,
   "kubernetes:core/v1:Service": 6,
   "kubernetes:helm.sh/v3:Release": 2,
   "kubernetes:networking.k8s.io/v1:Ingress": 2,
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2,
   "kubernetes:policy/v1:PodDisruptionBudget": 1,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  "random:index/randomPassword:RandomPassword": 4,
+  "random:index/randomPassword:RandomPassword": 8,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
@@ -118,7 +120,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.name).toBe("workbench-prod-k8s");
     expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
     const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(onKubernetes).toHaveLength(44);
+    expect(onKubernetes).toHaveLength(47);
     for (const resource of onKubernetes)
       expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
@@ -182,6 +184,26 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
       name: "LITELLM_BASE_URL",
       value: "http://litellm.litellm.svc.cluster.local:4000",
     });
+    // Each service calls the gateway with its own caller key, registered by hash only.
+    expect(api["env"]).toContainEqual({
+      name: "LITELLM_API_KEY",
+      valueFrom: { secretKeyRef: { name: "llm-caller-keys", key: "api" } },
+    });
+    const callerKeys = mocks.one("kubernetes:core/v1:Secret", "litellm-caller-keys");
+    expect(isSecretInput(callerKeys.rawInputs["stringData"])).toBe(true);
+    const registered = mocks.one(
+      "pulumi-nodejs:dynamic/workbench:database:SqlStatements",
+      "workbench-prod-llm-callers",
+    );
+    const statements = registered.inputs["apply"] as string[];
+    expect(statements.map((sql) => sql.replace(/'[0-9a-f]{64}'/, "'<sha256>'"))).toEqual([
+      "select private.llm_register_key('api', 'service', '<sha256>')",
+      "select private.llm_register_key('agent-runtime', 'agent', '<sha256>')",
+      "select private.llm_register_key('n8n', 'service', '<sha256>')",
+      "select private.llm_register_key('ocr-backend', 'service', '<sha256>')",
+    ]);
+    for (const key of Object.values(callerKeys.inputs["stringData"] as Record<string, string>))
+      expect(statements.join("\n")).not.toContain(key);
     const dbt = mocks.one("kubernetes:batch/v1:CronJob", "dbt-ingest").inputs;
     expect(dbt["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]).toContainEqual({
       name: "DBT_PORT",
