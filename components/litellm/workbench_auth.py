@@ -4,7 +4,7 @@
 config.yaml). LiteLLM's own virtual keys live in its Prisma-managed database, which cannot be
 installed here; this function takes the place of its key lookup:
 
-- LiteLLM's public routes (the health probes) stay open;
+- the health probes stay open (LiteLLM's other "public" routes, such as /routes, do not);
 - a caller presents ``Authorization: Bearer wbk_...``, a key an operator issued with
   ``private.llm_issue_key`` (sql/migrations/20261130001300_llm_gateway_callers.sql). The
   gateway hashes it (sha256) and looks the hash up in ``private.llm_caller_keys``: the caller
@@ -37,7 +37,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import litellm  # noqa: E402
 from fastapi import Request  # noqa: E402
 from litellm.proxy._types import (  # noqa: E402
-    LiteLLMRoutes,
     LitellmUserRoles,
     ProxyErrorTypes,
     ProxyException,
@@ -52,6 +51,8 @@ MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 # The routes a caller may use (the Ingress publishes the same, components/kubernetes/litellm.ts).
 API_ROUTES = frozenset({"/v1/chat/completions", "/chat/completions", "/v1/models", "/models"})
 COMPLETION_ROUTES = frozenset({"/v1/chat/completions", "/chat/completions"})
+# Open without a key: the probes (the Deployment's liveness, readiness and startup probes).
+HEALTH_ROUTES = frozenset({"/health/liveliness", "/health/liveness", "/health/readiness"})
 
 # OpenAI chat-completion parameters a caller may send. Anything else (LiteLLM's per-request
 # knobs: prices, mock_response, timeout, num_retries, fallbacks, api_base, api_key, caching
@@ -169,9 +170,9 @@ async def caller_of(key: str) -> Optional[tuple]:
 
 async def user_api_key_auth(request: Request, api_key: str) -> UserAPIKeyAuth:
     path = request.url.path
-    # LiteLLM calls custom auth before its own public-route check: keep its public routes
-    # (/health/liveliness, /health/readiness, ...) open, as they are without custom auth.
-    if path in LiteLLMRoutes.public_routes.value:
+    # LiteLLM calls custom auth before its own public-route check: keep the health probes
+    # open. Its other "public" routes (/routes, /config/yaml, /test, ...) are not.
+    if path in HEALTH_ROUTES:
         return UserAPIKeyAuth(user_role=LitellmUserRoles.INTERNAL_USER_VIEW_ONLY)
     presented = api_key if isinstance(api_key, str) else ""
     master_key = os.environ.get(MASTER_KEY_ENV) or ""

@@ -206,6 +206,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     DISABLE_ADMIN_UI: "True",
     LITELLM_MASTER_KEY: masterKey,
     PROMETHEUS_MULTIPROC_DIR: multiproc,
+    // As the Deployment sets them when Langfuse is on; the host is a closed loopback port.
+    LANGFUSE_PUBLIC_KEY: "pk-lf-test",
+    LANGFUSE_SECRET_KEY: "sk-lf-test",
+    LANGFUSE_HOST: dead,
     REDIS_PASSWORD: options.redisPassword,
     HTTP_PROXY: dead,
     HTTPS_PROXY: dead,
@@ -261,10 +265,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** A temp work dir, and its removal. */
+/** A temp work dir, and its removal (kept, with the proxy's log, when AIWB_KEEP_WORK=1). */
 export function makeWorkDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), `aiwb-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const keep = process.env["AIWB_KEEP_WORK"] === "1";
+  return { dir, remove: () => (keep ? undefined : rmSync(dir, { recursive: true, force: true })) };
 }
 
 /** True when something listens on the loopback port. */
