@@ -521,6 +521,29 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
     expect(unknown.body.error?.message).toMatch(/agent run .* does not exist/);
   });
 
+  it("a caller's daily budget keys on the caller: its next call is refused once spent and reserved would pass it", async () => {
+    // Worst case of a max_tokens 10 call ~$0.00033: one fits $0.0004 a day, a second does not.
+    const capped = await issueCaller("service", { dailyBudgetUsd: 0.0004 });
+    const first = await complete("daily 1", { key: capped.key, extra: { max_tokens: 10 } });
+    expect(first.status).toBe(200);
+    await eventually(
+      () =>
+        db.query("select 1 from ip_workbench.llm_requests where caller_id = $1 and status = 'success'", [
+          capped.id,
+        ]),
+      "the first call's cost",
+    );
+    const second = await complete("daily 2", { key: capped.key, extra: { max_tokens: 10 } });
+    expect(second.status).toBe(400);
+    expect(second.body.error?.type).toBe("budget_exceeded");
+    expect(second.body.error?.message).toContain(
+      `caller '${capped.name}' today has $0.000156 spent or reserved`,
+    );
+    // Another caller is not affected.
+    expect((await complete("daily other caller", { extra: { max_tokens: 10 } })).status).toBe(200);
+    expect(requestsSeen().anthropic).toBe(2);
+  });
+
   it("agent traffic must name its run; max_tokens above the cap is refused; both before any provider call", async () => {
     const agent = await issueCaller("agent");
     const noRun = await complete("agent without run", { key: agent.key });
@@ -745,5 +768,18 @@ describe("LiteLLM gateway timeouts (the same config with 2 s per attempt and 4 s
     // what was left of the 4 s, and none at the second: the deadline had passed. Without the
     // deadline: 3 tries of 2 s at each of the 3 models.
     expect(requestsSeen()).toEqual({ anthropic: 1, openai: 1, gemini: 0 });
+    // The failed call's reservation was settled by the proxy's failure hook.
+    const callId = completion.headers.get("x-litellm-call-id");
+    expect(callId).toBeTruthy();
+    await eventually(
+      async () =>
+        (
+          await db.query<{ n: number }>(
+            "select count(*)::int as n from private.llm_budget_reservations where call_id = $1",
+            [callId],
+          )
+        ).filter((row) => row.n === 0),
+      "the failed call's reservation settled",
+    );
   });
 });
