@@ -119,6 +119,17 @@ def body_problem(body: Any, caller_user_id: Optional[str]) -> Optional[ProxyExce
             f"fallbacks and provider settings come from its configuration only); allowed: {', '.join(sorted(ALLOWED_BODY))}",
             unknown[0],
         )
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return invalid("messages must be a non-empty list", "messages")
+    for index, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, dict) else None
+        parts = content if isinstance(content, list) else []
+        kinds = sorted({str(part.get("type")) for part in parts if isinstance(part, dict) and part.get("type") != "text"})
+        if kinds:
+            # The worst-case cost before the call bounds a prompt's tokens by its text; an
+            # image or audio part's tokens have no such bound.
+            return invalid(f"messages[{index}] has a '{kinds[0]}' part; this gateway takes text messages only", "messages")
     metadata = body.get("metadata")
     if metadata is not None:
         if not isinstance(metadata, dict):

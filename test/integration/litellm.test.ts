@@ -392,6 +392,18 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
       ["litellm_metadata", { litellm_metadata: { agent_run_id: randomUUID() } }],
       ["metadata.requester_metadata", { metadata: { requester_metadata: { agent_run_id: randomUUID() } } }],
       ["cache", { cache: { namespace: "someone-else" } }],
+      // An image's tokens are not bounded by the request's bytes (the worst case would not hold).
+      [
+        "messages",
+        {
+          messages: [
+            {
+              role: "user",
+              content: [{ type: "image_url", image_url: { url: "http://127.0.0.1:9/a.png" } }],
+            },
+          ],
+        },
+      ],
     ];
     for (const [param, extra] of knobs) {
       const refused = await complete(`knob ${param}`, { extra });
