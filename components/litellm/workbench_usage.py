@@ -410,6 +410,13 @@ class WorkbenchUsageRecorder(CustomLogger):
                 f"metadata.{AGENT_RUN_KEY}",
                 400,
             )
+        if refused_by == "foreign_run":
+            raise GatewayRefusal(
+                f"agent run {run_id} was started by another user; a user's key spends only that user's runs",
+                "permission_error",
+                f"metadata.{AGENT_RUN_KEY}",
+                403,
+            )
         if refused_by is not None:
             whose = f"agent run {run_id}" if refused_by == "run" else f"caller '{caller.get('name')}' today"
             raise GatewayRefusal(

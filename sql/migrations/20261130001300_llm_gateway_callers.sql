@@ -188,8 +188,9 @@ comment on function private.llm_revoke_keys(text, int) is 'revokes the llm gatew
 -- budgets ---------------------------------------------------------------------------------------
 
 -- reserves p_amount_usd for call p_call_id against the agent run's budget (agents.budget_usd)
--- and the caller's daily budget. returns null when reserved, else which budget refused it
--- ('unknown_run', 'run' or 'caller_daily') with that budget and what is already committed
+-- and the caller's daily budget. returns null when reserved, else why it is refused
+-- ('unknown_run'; 'foreign_run': a 'user' caller naming a run another user triggered; 'run' or
+-- 'caller_daily': that budget would be passed) with the budget and what is already committed
 -- (recorded cost plus live reservations).
 create or replace function private.llm_reserve(
   p_call_id text,
@@ -204,6 +205,9 @@ set search_path = ''
 as $$
 declare
   v_daily numeric;
+  v_kind text;
+  v_user uuid;
+  v_run_user uuid;
   v_budget numeric;
   v_committed numeric;
   v_day_start timestamptz := date_trunc('day', now() at time zone 'utc') at time zone 'utc';
@@ -212,18 +216,24 @@ begin
     raise exception 'llm_reserve: amount must be at least 0 (got %)', p_amount_usd using errcode = 'invalid_parameter_value';
   end if;
   -- lock order: caller, then run. each lock serialises the reservations counted against it.
-  select c.daily_budget_usd into v_daily from private.llm_callers as c where c.id = p_caller_id for update;
+  select c.daily_budget_usd, c.kind, c.user_id into v_daily, v_kind, v_user
+  from private.llm_callers as c where c.id = p_caller_id for update;
   if not found then
     raise exception 'llm_reserve: no llm caller %', p_caller_id using errcode = 'no_data_found';
   end if;
   if p_agent_run_id is not null then
-    select a.budget_usd into v_budget
+    select a.budget_usd, r.triggered_by into v_budget, v_run_user
     from ip_workbench.agent_runs as r
     left join ip_workbench.agents as a on a.id = r.agent_id
     where r.id = p_agent_run_id
     for update of r;
     if not found then
       return query select 'unknown_run'::text, null::numeric, null::numeric;
+      return;
+    end if;
+    -- a user's key spends only that user's runs (services and agent runtimes act for any).
+    if v_kind = 'user' and v_run_user is distinct from v_user then
+      return query select 'foreign_run'::text, null::numeric, null::numeric;
       return;
     end if;
     if v_budget is not null then

@@ -85,14 +85,15 @@ async function issueCaller(
   return { id: caller?.id as string, name, key: row?.key as string, ...(userId ? { userId } : {}) };
 }
 
-async function newRun(budgetUsd: number): Promise<string> {
+/** An agent run with its agent's budget, started by `triggeredBy` (a workbench user) if given. */
+async function newRun(budgetUsd: number, triggeredBy?: string): Promise<string> {
   const [agent] = await db.query<{ id: string }>(
     "insert into ip_workbench.agents (name, model, budget_usd) values ($1, $2, $3) returning id",
     [`agent ${randomUUID()}`, PRIMARY, budgetUsd],
   );
   const [run] = await db.query<{ id: string }>(
-    "insert into ip_workbench.agent_runs (agent_id, status, input_prompt) values ($1, 'running', 'test') returning id",
-    [agent?.id],
+    "insert into ip_workbench.agent_runs (agent_id, status, input_prompt, triggered_by) values ($1, 'running', 'test', $2) returning id",
+    [agent?.id, triggeredBy ?? null],
   );
   return run?.id as string;
 }
@@ -420,7 +421,7 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
 
   it("usage: each request lands in ip_workbench.llm_requests, with the key's caller and user, and rolls up per agent run", async () => {
     const alice = await issueCaller("user");
-    const run = await newRun(1.0);
+    const run = await newRun(1.0, alice.userId);
     const completions = [
       await complete("usage 1", { key: alice.key, metadata: { agent_run_id: run } }),
       await complete("usage 2", { key: alice.key, metadata: { agent_run_id: run } }),
@@ -625,9 +626,18 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
     expect(b.body.id).not.toBe(a.body.id); // B got its own answer from the provider
     expect(requestsSeen().anthropic).toBe(2);
     // Another run of the same caller does not share it either.
-    const run = await newRun(1.0);
+    const run = await newRun(1.0, alice.userId);
     const aInRun = await complete(prompt, { key: alice.key, metadata: { agent_run_id: run } });
     expect(aInRun.body.id).not.toBe(a.body.id);
+    expect(requestsSeen().anthropic).toBe(3);
+    // A user's key cannot spend (or read the cache of) a run another user started.
+    const [bobsRun] = await db.query<{ id: string }>(
+      "insert into ip_workbench.agent_runs (status, input_prompt, triggered_by) values ('running', 'bob', $1) returning id",
+      [bob.userId],
+    );
+    const foreign = await complete(prompt, { key: alice.key, metadata: { agent_run_id: bobsRun?.id } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error?.message).toContain("was started by another user");
     expect(requestsSeen().anthropic).toBe(3);
     // An explicit opt-in on both sides shares answers.
     const shared = "a public question";
