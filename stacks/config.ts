@@ -280,6 +280,37 @@ const llmSchema = z
       .string()
       .regex(HTTPS_URL, { error: "must be an https URL like https://cloud.langfuse.com" })
       .default("https://cloud.langfuse.com"),
+    // Gateway safeguards; unset = the defaults in components/kubernetes/litellm-config.ts
+    // (GATEWAY_DEFAULTS, DEFAULT_MODEL_PRICES), which also checks how they combine.
+    /** Seconds one provider call may take (seed 004: 60). */
+    timeoutSeconds: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .optional(),
+    /** Seconds a client waits at most for one request, retries and fallbacks included. */
+    totalTimeoutSeconds: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .optional(),
+    /** Retries on a failing provider before its fallback (seed 004: 3 attempts = 2 retries). */
+    numRetries: z.int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).optional(),
+    /** max_tokens when a request sets none. */
+    defaultMaxTokens: z
+      .int({ error: "must be a whole number" })
+      .min(1, { error: "must be at least 1" })
+      .optional(),
+    /** The largest max_tokens a request may ask for. */
+    maxTokens: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).optional(),
+    /** USD per 1M tokens per model id, e.g. { "openai/gpt-4o-mini": { input: 0.15, output: 0.6 } }. */
+    prices: z
+      .record(
+        modelId,
+        z.strictObject({
+          input: z.number({ error: "must be a number" }).min(0, { error: "must be at least 0" }),
+          output: z.number({ error: "must be a number" }).min(0, { error: "must be at least 0" }),
+        }),
+      )
+      .optional(),
   })
   .prefault({});
 

@@ -3,6 +3,7 @@
  * Spaces, App Platform) and the Kubernetes workloads on the cluster, with the database
  * layer on Supabase. Everything comes from the validated stack config.
  */
+import { createHash } from "node:crypto";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -92,7 +93,17 @@ export function costInputFromConfig(config: CloudStackConfig): CostInput {
   };
 }
 
-const withQuery = (url: string, query: string) => `${url}${url.includes("?") ? "&" : "?"}${query}`;
+/** The services that call the LLM gateway, each with its own key (private.llm_callers). */
+export const LLM_CALLERS = [
+  { name: "api", kind: "service" },
+  { name: "agent-runtime", kind: "agent" },
+  { name: "n8n", kind: "service" },
+  { name: "ocr-backend", kind: "service" },
+  { name: "guardian", kind: "service" },
+] as const;
+
+const sha256Hex = (value: pulumi.Output<string>) =>
+  value.apply((text) => createHash("sha256").update(text).digest("hex"));
 
 /** An Output with `value`'s value that also waits for `after` (carries the dependency into inputs). */
 function after<T>(value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Output<T> {
@@ -190,6 +201,20 @@ export function cloudPlatform(config: CloudStackConfig) {
         ),
       )
     : undefined;
+  // A gateway key per calling service (the master key opens no model); only their sha256
+  // reaches the database (private.llm_register_key), where the gateway maps each to its caller.
+  const llmKeys = features.litellm
+    ? Object.fromEntries(
+        LLM_CALLERS.map(({ name }) => [
+          name,
+          pulumi.secret(
+            new random.RandomPassword(`${base}-llm-key-${name}`, { length: 64, special: false }).result.apply(
+              (value) => `wbk_${value}`,
+            ),
+          ),
+        ]),
+      )
+    : undefined;
   const models = { primary: config.llm.primary, fallbacks: config.llm.fallbacks, budget: config.llm.budget };
   const providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>> = {};
   const keyConfig = {
@@ -216,11 +241,8 @@ export function cloudPlatform(config: CloudStackConfig) {
               publicKey: pulumi.secret(config.langfusePublicKey as string),
               secretKey: pulumi.secret(config.langfuseSecretKey as string),
             },
-            databaseUrl: pulumi.secret(
-              session.apply((connection) =>
-                withQuery(connectionUrl(connection, true), `schema=${APP_SCHEMAS.litellm}`),
-              ),
-            ),
+            // The workbench database: the gateway's caller keys, budgets and usage rows.
+            databaseUrl: pulumi.secret(session.apply((connection) => connectionUrl(connection, true))),
           },
         }
       : {}),
@@ -239,7 +261,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       ...(config.mattermostWebhookUrl
         ? { mattermostWebhookUrl: pulumi.secret(config.mattermostWebhookUrl) }
         : {}),
-      ...(masterKey ? { litellmApiKey: masterKey } : {}),
+      ...(llmKeys ? { litellmApiKey: llmKeys["n8n"] } : {}),
     },
     registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
   });
@@ -307,22 +329,43 @@ export function cloudPlatform(config: CloudStackConfig) {
   }
 
   let litellm: LiteLlm | undefined;
-  if (features.litellm && secrets.llmSecretName) {
+  let llmKeysSecret: pulumi.Output<string> | undefined;
+  if (features.litellm && secrets.llmSecretName && llmKeys) {
+    const callers = new SqlStatements(
+      `${base}-llm-callers`,
+      {
+        connection: session,
+        apply: LLM_CALLERS.map(
+          ({ name, kind }) =>
+            pulumi.interpolate`select private.llm_register_key('${name}', '${kind}', '${sha256Hex(llmKeys[name] as pulumi.Output<string>)}')`,
+        ),
+        // Revokes exactly the keys registered (a rotated key is revoked, then its successor added).
+        undo: LLM_CALLERS.map(
+          ({ name }) =>
+            pulumi.interpolate`update private.llm_caller_keys set revoked_at = now() where key_hash = decode('${sha256Hex(llmKeys[name] as pulumi.Output<string>)}', 'hex')`,
+        ),
+      },
+      { dependsOn: [database] },
+    );
     litellm = new LiteLlm("litellm", {
       provider,
       namespace: namespaces.nameOf("litellm"),
       image: config.images.litellm,
       redisImage: config.images.redis,
-      routing: {
-        ...models,
-        rpmPerUser: config.llm.rpmPerUser,
-        tpmPerUser: config.llm.tpmPerUser,
-        cacheTtlSeconds: config.llm.cacheTtlSeconds,
-        langfuseHost: config.llm.langfuseHost,
-      },
-      keysSecretName: after(secrets.llmSecretName, appSchemas),
+      routing: config.llm,
+      keysSecretName: after(after(secrets.llmSecretName, appSchemas), callers),
       host: `litellm.${domain}`,
+      clientNamespaces: ["traefik", "ai-workbench", "n8n", "monitoring"].map((ns) => namespaces.nameOf(ns)),
+      callerKeys: {
+        namespace: workbenchNs,
+        secretName: "llm-caller-keys",
+        keys: {
+          api: llmKeys["api"] as pulumi.Output<string>,
+          "agent-runtime": llmKeys["agent-runtime"] as pulumi.Output<string>,
+        },
+      },
     });
+    llmKeysSecret = litellm.callerKeysSecretName;
   }
 
   let n8n: N8n | undefined;
@@ -414,14 +457,16 @@ export function cloudPlatform(config: CloudStackConfig) {
   }
 
   const supabaseSecret = secrets.supabaseSecretName;
-  const integrationsSecret = secrets.integrationsSecretName ?? pulumi.output(SECRET_NAMES.integrations);
-  // Services reach the gateway inside the cluster, with the key from the integrations Secret.
-  const llm: Pick<WorkbenchServiceSpec, "env" | "secretEnv"> = litellm
-    ? {
-        env: { LITELLM_BASE_URL: litellm.internalUrl },
-        secretEnv: { LITELLM_API_KEY: { secretName: integrationsSecret, key: "LITELLM_API_KEY" } },
-      }
-    : {};
+  // Services reach the gateway inside the cluster, each with its own caller key.
+  const llm = (
+    caller: "api" | "agent-runtime" | "guardian",
+  ): Pick<WorkbenchServiceSpec, "env" | "secretEnv"> =>
+    litellm && llmKeysSecret
+      ? {
+          env: { LITELLM_BASE_URL: litellm.internalUrl },
+          secretEnv: { LITELLM_API_KEY: { secretName: llmKeysSecret, key: caller } },
+        }
+      : {};
   // ---- Workloads from the registry: only once the images are there (deployWorkloads) ----
   const workloads = config.deployWorkloads;
   const services = !workloads
@@ -444,21 +489,21 @@ export function cloudPlatform(config: CloudStackConfig) {
             image: config.images.api,
             port: 8000,
             host: `api.${domain}`,
-            env: { SUPABASE_URL: supabaseUrl, AGENT_RUNTIME_URL: "http://agent-runtime", ...llm.env },
+            env: { SUPABASE_URL: supabaseUrl, AGENT_RUNTIME_URL: "http://agent-runtime", ...llm("api").env },
             secretEnv: {
               SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
               DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
-              ...llm.secretEnv,
+              ...llm("api").secretEnv,
             },
           },
           {
             name: "agent-runtime",
             image: config.images.agentRuntime,
             port: 8080,
-            env: { SUPABASE_URL: supabaseUrl, GUARDIAN_URL: "http://guardian", ...llm.env },
+            env: { SUPABASE_URL: supabaseUrl, GUARDIAN_URL: "http://guardian", ...llm("agent-runtime").env },
             secretEnv: {
               SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
-              ...llm.secretEnv,
+              ...llm("agent-runtime").secretEnv,
             },
             resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
           },
@@ -467,11 +512,11 @@ export function cloudPlatform(config: CloudStackConfig) {
             name: "guardian",
             image: config.images.guardian,
             port: 8080,
-            env: { SUPABASE_URL: supabaseUrl, ...llm.env },
+            env: { SUPABASE_URL: supabaseUrl, ...llm("guardian").env },
             secretEnv: {
               SUPABASE_SERVICE_ROLE_KEY: { secretName: supabaseSecret, key: "SUPABASE_SERVICE_ROLE_KEY" },
               DATABASE_URL: { secretName: supabaseSecret, key: "DATABASE_URL" },
-              ...llm.secretEnv,
+              ...llm("guardian").secretEnv,
             },
           },
         ],
@@ -568,7 +613,7 @@ export function cloudPlatform(config: CloudStackConfig) {
         env: { SUPABASE_URL: supabaseUrl, ...(litellm ? { LITELLM_BASE_URL: litellm.url } : {}) },
         secretEnv: {
           SUPABASE_SERVICE_ROLE_KEY: supabaseKey,
-          ...(masterKey ? { LITELLM_API_KEY: masterKey } : {}),
+          ...(llmKeys ? { LITELLM_API_KEY: llmKeys["ocr-backend"] as pulumi.Output<string> } : {}),
         },
       },
       onDigitalOcean,

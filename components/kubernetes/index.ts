@@ -43,16 +43,17 @@ export {
 } from "./network-policies.ts";
 export { N8n, type N8nArgs, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
 export {
-  liteLlmConfig,
-  renderLiteLlmConfig,
+  gatewayConfig,
+  renderGatewayConfig,
   providersOf,
   modelNameOf,
-  type LiteLlmRoutingSpec,
+  type GatewaySettings,
+  type GatewayEndpoints,
   DEFAULT_ALIAS,
   BUDGET_ALIAS,
   PROVIDER_KEY_ENV,
 } from "./litellm-config.ts";
-export { LiteLlm, type LiteLlmArgs, type LiteLlmRouting, LITELLM_PORT } from "./litellm.ts";
+export { LiteLlm, type LiteLlmArgs, LITELLM_PORT, LITELLM_PUBLIC_PATHS } from "./litellm.ts";
 export {
   WorkbenchServices,
   type WorkbenchServicesArgs,

@@ -1,14 +1,16 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gatewayPythonSources } from "../litellm/gateway.ts";
 import { imagePinProblem } from "../cloud/image-ref.ts";
 import {
+  GATEWAY_SERVER_ARGS,
+  gatewayConfig,
+  type GatewaySettings,
   LITELLM_ENV,
-  liteLlmConfig,
-  type LiteLlmRoutingSpec,
   PROVIDER_KEY_ENV,
   providersOf,
-  renderLiteLlmConfig,
+  renderGatewayConfig,
 } from "./litellm-config.ts";
 import { Redis } from "./redis.ts";
 import {
@@ -25,24 +27,17 @@ import {
 } from "./workload.ts";
 
 export const LITELLM_PORT = 4000;
+const REDIS_PORT = 6379;
 
-/** Routing settings from config (`workbench:llm`). */
-export interface LiteLlmRouting {
-  /** `<provider>/<model>` tried first. */
-  primary: string;
-  /** Tried in order when the primary fails. */
-  fallbacks: string[];
-  /** Cheap model behind the `workbench-budget` alias. */
-  budget: string;
-  /** Requests per minute per user. */
-  rpmPerUser: number;
-  /** Tokens per minute per user. */
-  tpmPerUser: number;
-  /** Response cache TTL in Redis, seconds. */
-  cacheTtlSeconds: number;
-  /** Langfuse host; the callback is on when set. */
-  langfuseHost?: string;
-}
+/**
+ * The only paths the Ingress publishes: the OpenAI API callers use (workbench_auth.py lets
+ * callers reach these and nothing else). Metrics, health details, OpenAPI, routes, debug and
+ * admin endpoints stay inside the cluster.
+ */
+export const LITELLM_PUBLIC_PATHS = ["/v1/chat/completions", "/v1/models"] as const;
+
+/** Where the Prometheus client of each worker writes its samples (one /metrics for all workers). */
+export const PROMETHEUS_MULTIPROC_DIR = "/var/run/prometheus-multiproc";
 
 export interface LiteLlmArgs {
   /** The cluster's Kubernetes provider (Cluster.provider). */
@@ -53,16 +48,32 @@ export interface LiteLlmArgs {
   image: string;
   /** Pinned Redis image for the cache. */
   redisImage: string;
-  /** Routing spec: models, fallbacks, per-user limits, cache TTL, Langfuse. */
-  routing: LiteLlmRouting;
+  /** Gateway settings (stack config `workbench:llm`): models, limits, prices, timeouts. */
+  routing: GatewaySettings;
   /**
-   * Secret holding the provider keys (ANTHROPIC_API_KEY, ...), LITELLM_MASTER_KEY,
-   * DATABASE_URL and, with Langfuse, LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY
-   * (WorkbenchSecrets.llmSecretName).
+   * Secret holding the provider keys (ANTHROPIC_API_KEY, ...), LITELLM_MASTER_KEY, DATABASE_URL
+   * (the workbench database the gateway's callers, budgets and usage rows live in; handed to
+   * the gateway as WORKBENCH_USAGE_DATABASE_URL) and, with Langfuse,
+   * LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY (WorkbenchSecrets.llmSecretName).
    */
   keysSecretName: pulumi.Input<string>;
   /** Public host, e.g. `litellm.workbench.example.com`. */
   host: string;
+  /**
+   * Namespaces whose pods may reach the gateway's port: the ingress controller's (the public
+   * API), the callers' (e.g. `ai-workbench`, `n8n`) and Prometheus's. Nothing else can.
+   */
+  clientNamespaces: pulumi.Input<string>[];
+  /**
+   * Caller keys to hand to callers in another namespace (e.g. the workbench services'): a
+   * Secret `secretName` there with one entry per caller. Only their sha256 is registered in
+   * the database (private.llm_register_key); this Secret is where the keys themselves live.
+   */
+  callerKeys?: {
+    namespace: pulumi.Input<string>;
+    secretName: string;
+    keys: Record<string, pulumi.Input<string>>;
+  };
   /** Gateway replicas, at least 2. Default 3. */
   replicas?: number;
   /** Requests and limits. Default seed 001: 500m/512Mi requests, 2 CPUs/2Gi limits. */
@@ -76,9 +87,12 @@ export interface LiteLlmArgs {
 }
 
 /**
- * The LiteLLM gateway: config.yaml generated from the routing spec (API keys only as
- * `os.environ/` references), a Deployment (non-root, read-only root filesystem, probes on
- * /health/liveliness and /health/readiness), Service, TLS Ingress, a disruption budget and
+ * The LiteLLM gateway: config.yaml generated from the gateway settings by the same function
+ * the integration tests run (API keys only as `os.environ/` references), the workbench's
+ * auth and usage modules beside it, a Deployment (non-root, read-only root filesystem, probes
+ * on /health/liveliness and /health/readiness, several workers sharing one /metrics), Service,
+ * a TLS Ingress that publishes only the API paths, NetworkPolicies (only the client
+ * namespaces reach the gateway, only the gateway reaches its Redis), a disruption budget and
  * its Redis cache. Token `workbench:kubernetes:LiteLlm`.
  */
 export class LiteLlm extends pulumi.ComponentResource {
@@ -87,6 +101,8 @@ export class LiteLlm extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The rendered config.yaml (no credentials in it). */
   public readonly configYaml: pulumi.Output<string>;
+  /** Name of the Secret holding the caller keys (when `callerKeys` is given). */
+  public readonly callerKeysSecretName: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: LiteLlmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:LiteLlm", name, {}, opts);
@@ -100,21 +116,11 @@ export class LiteLlm extends pulumi.ComponentResource {
         this,
       );
     }
-    const spec = (host: string): LiteLlmRoutingSpec => ({
-      primary: args.routing.primary,
-      fallbacks: args.routing.fallbacks,
-      budget: args.routing.budget,
-      rpmPerUser: args.routing.rpmPerUser,
-      tpmPerUser: args.routing.tpmPerUser,
-      cache: { host, port: 6379, ttlSeconds: args.routing.cacheTtlSeconds },
-      langfuse: args.routing.langfuseHost !== undefined,
-      prometheus: true,
-    });
     let providers: ReturnType<typeof providersOf>;
     try {
       providers = providersOf(args.routing);
-      // Validate the routing now, before anything is registered (the real render waits for Redis's host).
-      liteLlmConfig(spec("validation.invalid"));
+      // Validate the settings now, before anything is registered (the real render waits for Redis's host).
+      gatewayConfig(args.routing, { redis: { host: "validation.invalid", port: REDIS_PORT } });
     } catch (error) {
       throw new pulumi.ResourceError(`${name}: ${(error as Error).message}`, this);
     }
@@ -132,13 +138,16 @@ export class LiteLlm extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.configYaml = redis.host.apply((host) => renderLiteLlmConfig(spec(host)));
+    this.configYaml = redis.host.apply((host) =>
+      renderGatewayConfig(args.routing, { redis: { host, port: REDIS_PORT } }),
+    );
+    const python = gatewayPythonSources();
 
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       {
         metadata: { name: `${name}-config`, namespace: args.namespace, labels },
-        data: { "config.yaml": this.configYaml },
+        data: { "config.yaml": this.configYaml, ...python },
       },
       child,
     );
@@ -146,7 +155,8 @@ export class LiteLlm extends pulumi.ComponentResource {
     const keyEnv = [
       ...providers.map((provider) => secretEnv(PROVIDER_KEY_ENV[provider], args.keysSecretName)),
       secretEnv(LITELLM_ENV.masterKey, args.keysSecretName),
-      secretEnv(LITELLM_ENV.databaseUrl, args.keysSecretName),
+      // Not DATABASE_URL: LiteLLM would take that for its own (Prisma) database.
+      secretEnv(LITELLM_ENV.workbenchDatabaseUrl, args.keysSecretName, "DATABASE_URL"),
       secretEnv(LITELLM_ENV.redisPassword, redis.passwordSecretName, redis.passwordKey),
       ...(args.routing.langfuseHost !== undefined
         ? [
@@ -178,9 +188,9 @@ export class LiteLlm extends pulumi.ComponentResource {
               labels,
               annotations: {
                 ...prometheusAnnotations(LITELLM_PORT),
-                // Roll the pods when config.yaml changes.
+                // Roll the pods when config.yaml or the workbench modules change.
                 "workbench/config-sha256": this.configYaml.apply((text) =>
-                  createHash("sha256").update(text).digest("hex"),
+                  createHash("sha256").update(text).update(JSON.stringify(python)).digest("hex"),
                 ),
               },
             },
@@ -204,12 +214,16 @@ export class LiteLlm extends pulumi.ComponentResource {
                     "/etc/litellm/config.yaml",
                     "--port",
                     String(LITELLM_PORT),
-                    "--num_workers",
-                    "2",
+                    ...GATEWAY_SERVER_ARGS,
                   ],
                   ports: [{ name: "http", containerPort: LITELLM_PORT }],
                   env: [
                     ...keyEnv,
+                    // Several workers: each writes its samples here, /metrics sums them.
+                    { name: "PROMETHEUS_MULTIPROC_DIR", value: PROMETHEUS_MULTIPROC_DIR },
+                    // Prices from config.yaml, no cost map fetched at start-up.
+                    { name: "LITELLM_LOCAL_MODEL_COST_MAP", value: "True" },
+                    { name: "LITELLM_MODE", value: "PRODUCTION" },
                     // Writable places for a read-only root filesystem.
                     { name: "HOME", value: "/tmp" },
                     { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
@@ -229,12 +243,14 @@ export class LiteLlm extends pulumi.ComponentResource {
                   volumeMounts: [
                     { name: "config", mountPath: "/etc/litellm", readOnly: true },
                     { name: "tmp", mountPath: "/tmp" },
+                    { name: "prometheus", mountPath: PROMETHEUS_MULTIPROC_DIR },
                   ],
                 },
               ],
               volumes: [
                 { name: "config", configMap: { name: config.metadata.name } },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+                { name: "prometheus", emptyDir: { sizeLimit: "256Mi" } },
               ],
             },
           },
@@ -272,13 +288,13 @@ export class LiteLlm extends pulumi.ComponentResource {
             {
               host: args.host,
               http: {
-                paths: [
-                  {
-                    path: "/",
-                    pathType: "Prefix",
-                    backend: { service: { name: service.metadata.name, port: { name: "http" } } },
-                  },
-                ],
+                // Exact paths: nothing else of the proxy (metrics, OpenAPI, routes, debug,
+                // admin) is reachable from outside the cluster.
+                paths: LITELLM_PUBLIC_PATHS.map((path) => ({
+                  path,
+                  pathType: "Exact",
+                  backend: { service: { name: service.metadata.name, port: { name: "http" } } },
+                })),
               },
             },
           ],
@@ -286,6 +302,65 @@ export class LiteLlm extends pulumi.ComponentResource {
       },
       child,
     );
+
+    // Only the client namespaces (the ingress controller, the callers, Prometheus) reach the gateway.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      {
+        metadata: { name, namespace: args.namespace, labels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(name) },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: {
+                    matchExpressions: [
+                      { key: "kubernetes.io/metadata.name", operator: "In", values: args.clientNamespaces },
+                    ],
+                  },
+                },
+              ],
+              ports: [{ protocol: "TCP", port: LITELLM_PORT }],
+            },
+          ],
+        },
+      },
+      child,
+    );
+    // Only the gateway reaches its Redis (the cache holds answers; the limiter's counters).
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-redis-netpol`,
+      {
+        metadata: { name: `${name}-redis`, namespace: args.namespace, labels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(`${name}-redis`) },
+          policyTypes: ["Ingress"],
+          ingress: [
+            {
+              from: [{ podSelector: { matchLabels: selectorLabels(name) } }],
+              ports: [{ protocol: "TCP", port: REDIS_PORT }],
+            },
+          ],
+        },
+      },
+      child,
+    );
+
+    this.callerKeysSecretName = args.callerKeys
+      ? new k8s.core.v1.Secret(
+          `${name}-caller-keys`,
+          {
+            metadata: { name: args.callerKeys.secretName, namespace: args.callerKeys.namespace, labels },
+            type: "Opaque",
+            stringData: Object.fromEntries(
+              Object.entries(args.callerKeys.keys).map(([caller, key]) => [caller, pulumi.secret(key)]),
+            ),
+          },
+          child,
+        ).metadata.name
+      : undefined;
 
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,

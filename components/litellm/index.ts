@@ -1,6 +1,7 @@
 export {
-  databaseFreeGateway,
   GATEWAY_PYTHON_FILES,
+  gatewayPythonSources,
+  LITELLM_ENV,
   USAGE_CALLBACK,
   USAGE_DATABASE_URL_ENV,
   WORKBENCH_AUTH,

@@ -1,61 +1,109 @@
-"""The LiteLLM usage recorder: every LLM call the gateway makes lands in the catalog.
+"""The workbench's LiteLLM callback: budgets before a call, usage rows after it.
 
-A LiteLLM custom callback (``litellm_settings.callbacks: [workbench_usage.usage_recorder]``,
-this file beside config.yaml). For each call it writes one row into
-``ip_workbench.llm_requests`` (model, prompt/completion tokens, cost, latency, status, the
-agent run from the request's ``metadata.agent_run_id`` when there is one) and, for successful
-calls, adds the cost to the ``ip_workbench.cost_tracker`` roll-up: one ``service = 'llm'`` row
-per agent run (``resource_id``; null for calls outside a run) and UTC day (``period``).
+``litellm_settings.callbacks: [workbench_usage.usage_recorder]`` (this file beside
+config.yaml). The caller was authenticated by workbench_auth (its key names it); this module:
 
-Why a callback rather than LiteLLM's spend logs: the spend logs live in LiteLLM's own
-Prisma-managed database, which needs Prisma's engine binaries (not a package-registry
-download) and a second schema to poll; the callback sees the same standard logging payload
-(the cost LiteLLM computed from its cost map, tokens, timings, metadata) in process, with no
-polling delay and no dependency on that database.
+Before the provider is called (``async_pre_call_hook``):
+- requires the run id of agent callers (``metadata.agent_run_id``);
+- defaults ``max_tokens`` and refuses one above the cap of any model that may serve the
+  request (``general_settings.workbench_gateway.models``);
+- reserves the call's worst-case cost (an upper bound of the prompt's tokens at the input
+  price plus ``max_tokens`` at the output price, for the dearest model of the fallback chain)
+  against the agent run's budget (``agents.budget_usd``) and the caller's daily budget with
+  ``private.llm_reserve``, which serialises concurrent reservations under row locks. A call
+  that does not fit is refused with 400 ``budget_exceeded`` before any provider call;
+- scopes the response cache to the caller and the agent run (Redis namespace), unless the
+  request opted into the shared cache (``metadata.cache_scope: shared``);
+- sets the request's deadline (``total_timeout_seconds``): each provider attempt, retries and
+  fallbacks included, gets at most the time left (``async_pre_call_deployment_hook``).
 
-It also enforces an agent's per-run budget (seed 004's ``agents.budget_usd``) before each
-call that names an agent run: when the run's recorded cost has reached its agent's budget, the
-call is refused with HTTP 400 ``budget_exceeded`` (LiteLLM's own status for an exhausted key
-budget). The call that crosses the budget completes (its cost is unknown until it returns);
-the next one is refused.
+After it:
+- one ``ip_workbench.llm_requests`` row per call (model, tokens, the cost LiteLLM computed
+  from config.yaml's prices, latency, status, the agent run, the caller and its user) and, for
+  successful calls, the ``ip_workbench.cost_tracker`` roll-up per agent run and UTC day; the
+  same transaction deletes the call's reservation (settles it);
+- a stream that ends without the provider's finish reason (cut mid-way) ends with an error
+  event to the client and its row is recorded with status ``error``.
 
-Configuration (environment):
-  WORKBENCH_USAGE_DATABASE_URL  libpq URL of the workbench database; unset = recorder off
-                                (a warning at start-up, calls still served, budgets unchecked).
-  The connecting role must be able to insert into llm_requests and cost_tracker and read
-  agent_runs, agents and llm_requests: ``service_role`` on Supabase (the trusted server-side
-  role, which bypasses RLS), or the database owner locally.
-
-A failure to record never fails the LLM call: it is logged and the call's response stands.
+Configuration: ``WORKBENCH_USAGE_DATABASE_URL`` (libpq URL of the workbench database; the role
+must read/write ip_workbench.llm_requests, cost_tracker, agent_runs, agents and the private
+llm_* tables: the owner, or service_role on Supabase). Without it every LLM call is refused
+(503): budgets cannot be checked. A failure to *record* after a call is logged and never
+fails the call.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
+import math
 import os
+import sys
+import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, AsyncGenerator, Optional
 
-from litellm._logging import verbose_proxy_logger
-from litellm.integrations.custom_logger import CustomLogger
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-DATABASE_URL_ENV = "WORKBENCH_USAGE_DATABASE_URL"
-# The key in the request's `metadata` naming the agent run (ip_workbench.agent_runs.id).
+import litellm  # noqa: E402
+from litellm._logging import verbose_proxy_logger  # noqa: E402
+from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
+
+from workbench_common import DATABASE_URL_ENV, GatewayRefusal, database, gateway_settings  # noqa: E402
+
 AGENT_RUN_KEY = "agent_run_id"
+# Keys this module sets in the request's metadata (LiteLLM carries them to every attempt and
+# to the logging payload's litellm_params); the caller cannot set them (workbench_auth).
+TRUSTED = "workbench"
+DEADLINE = "workbench_deadline"
+# Tokens added to the byte count of the prompt for the provider's own framing.
+PROMPT_TOKEN_OVERHEAD = 16
+# How long a reservation counts after the deadline if its call never settles (crash).
+RESERVATION_GRACE_SECONDS = 60
 
 INSERT_REQUEST = """
-insert into ip_workbench.llm_requests
-  (agent_run_id, request_id, user_id, model, status, prompt_tokens, completion_tokens,
+insert into ip_workbench.llm_requests as lr
+  (agent_run_id, request_id, user_id, caller_id, model, status, prompt_tokens, completion_tokens,
    cost_usd, latency_ms, created_at)
 values (
   -- an id that names no run is kept out rather than failing the foreign key.
   (select r.id from ip_workbench.agent_runs as r where r.id = %(agent_run_id)s::uuid),
-  %(request_id)s, %(user_id)s::uuid, %(model)s, %(status)s, %(prompt_tokens)s,
-  %(completion_tokens)s, %(cost_usd)s, %(latency_ms)s, %(created_at)s
+  %(request_id)s, %(user_id)s::uuid,
+  (select c.id from private.llm_callers as c where c.id = %(caller_id)s::uuid),
+  %(model)s, %(status)s, %(prompt_tokens)s, %(completion_tokens)s, %(cost_usd)s, %(latency_ms)s,
+  %(created_at)s
 )
-on conflict (request_id) do nothing
+-- a row already there is either this call recorded before (a retried callback: nothing to
+-- do) or the error mark of a truncated stream, which takes the tokens and cost but stays an error.
+on conflict (request_id) do update
+  set prompt_tokens = excluded.prompt_tokens,
+    completion_tokens = excluded.completion_tokens,
+    cost_usd = excluded.cost_usd,
+    latency_ms = excluded.latency_ms,
+    model = excluded.model
+  where lr.status = 'error' and lr.cost_usd = 0 and lr.prompt_tokens = 0 and excluded.status = 'success'
 returning agent_run_id
+"""
+
+# A truncated stream: the row of its call is an error, whether the success callback wrote it
+# already (its cost stays: the tokens were paid for) or writes it later (see INSERT_REQUEST).
+MARK_FAILED = """
+insert into ip_workbench.llm_requests as lr
+  (agent_run_id, request_id, user_id, caller_id, model, status, created_at)
+values (
+  (select r.id from ip_workbench.agent_runs as r where r.id = %(agent_run_id)s::uuid),
+  %(request_id)s, %(user_id)s::uuid,
+  (select c.id from private.llm_callers as c where c.id = %(caller_id)s::uuid),
+  %(model)s, 'error', now()
+)
+on conflict (request_id) do update set status = 'error'
+"""
+
+SETTLE = "delete from private.llm_budget_reservations where call_id = %(call_id)s"
+
+RESERVE = """
+select refused_by, budget_usd, committed_usd
+from private.llm_reserve(%(call_id)s::text, %(caller_id)s::uuid, %(agent_run_id)s::uuid, %(amount)s::numeric, %(hold)s::int)
 """
 
 # cost_tracker has no unique key to upsert on; a transaction-scoped advisory lock per
@@ -91,19 +139,6 @@ values (
 )
 """
 
-RUN_BUDGET = """
-select
-  a.budget_usd,
-  (
-    select coalesce(sum(lr.cost_usd), 0)
-    from ip_workbench.llm_requests as lr
-    where lr.agent_run_id = r.id
-  ) as spent_usd
-from ip_workbench.agent_runs as r
-left join ip_workbench.agents as a on a.id = r.agent_id
-where r.id = %(agent_run_id)s::uuid
-"""
-
 
 def as_uuid(value: Any) -> Optional[str]:
     """The value as a canonical UUID string, or None when it is not one."""
@@ -115,26 +150,45 @@ def as_uuid(value: Any) -> Optional[str]:
         return None
 
 
-def agent_run_of(metadata: Any) -> Optional[str]:
-    """The agent run a request names in its metadata (as sent by the client), if any."""
-    if not isinstance(metadata, dict):
-        return None
-    value = metadata.get(AGENT_RUN_KEY)
-    if value is None and isinstance(metadata.get("requester_metadata"), dict):
-        value = metadata["requester_metadata"].get(AGENT_RUN_KEY)
-    return None if value is None else str(value)
+def trusted_of(metadata: Any) -> dict:
+    """What pre_call set about the caller and the run (never what the client sent)."""
+    found = metadata.get(TRUSTED) if isinstance(metadata, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
-def usage_row(payload: dict, status: str, call_id: Optional[str] = None) -> dict:
+def prompt_token_bound(data: dict) -> int:
+    """An upper bound of the prompt's tokens: a token is at least one byte of UTF-8 text."""
+    parts = [data.get("messages"), data.get("tools"), data.get("response_format")]
+    text = json.dumps([part for part in parts if part is not None], ensure_ascii=False)
+    return len(text.encode("utf-8")) + PROMPT_TOKEN_OVERHEAD
+
+
+def max_tokens_policy(chain: list, models: dict) -> tuple[int, int]:
+    """(default, cap) of max_tokens for a request any model of `chain` may serve."""
+    return (
+        min(int(models[name]["default_max_tokens"]) for name in chain),
+        min(int(models[name]["max_tokens"]) for name in chain),
+    )
+
+
+def worst_case_cost(chain: list, models: dict, prompt_tokens: int, max_tokens: int) -> float:
+    """The dearest the call can be, whichever model of the chain serves it (pure)."""
+    return max(
+        prompt_tokens * float(models[name]["input_usd_per_token"])
+        + max_tokens * float(models[name]["output_usd_per_token"])
+        for name in chain
+    )
+
+
+def usage_row(payload: dict, status: str, trusted: dict, call_id: Optional[str] = None) -> dict:
     """One llm_requests row from LiteLLM's standard logging payload (pure).
 
     request_id is LiteLLM's call id (the `x-litellm-call-id` response header) for a success;
     a failed provider call before a fallback shares that id, so it gets `<id>:error:<model>`.
     """
-    metadata = payload.get("metadata") or {}
     provider = payload.get("custom_llm_provider")
     model = payload.get("model") or payload.get("model_group") or "unknown"
-    # `provider/model` as the routing spec names it (e.g. openai/gpt-4o-mini).
+    # `provider/model` as the routing settings name it (e.g. openai/gpt-4o-mini).
     if provider and not str(model).startswith(f"{provider}/"):
         model = f"{provider}/{model}"
     start = float(payload.get("startTime") or 0)
@@ -144,9 +198,9 @@ def usage_row(payload: dict, status: str, call_id: Optional[str] = None) -> dict
     base_id = str(call_id or payload.get("id") or uuid.uuid4())
     return {
         "request_id": base_id if success else f"{base_id}:error:{model}",
-        "agent_run_id": as_uuid(agent_run_of(metadata)),
-        # The workbench user (a Supabase auth user id) the call was made for, when known.
-        "user_id": as_uuid(payload.get("end_user") or metadata.get("user_api_key_user_id")),
+        "agent_run_id": as_uuid(trusted.get("agent_run_id")),
+        "user_id": as_uuid(trusted.get("user_id")),
+        "caller_id": as_uuid(trusted.get("caller_id")),
         "model": str(model),
         "status": status,
         "prompt_tokens": int(payload.get("prompt_tokens") or 0) if success else 0,
@@ -158,61 +212,64 @@ def usage_row(payload: dict, status: str, call_id: Optional[str] = None) -> dict
     }
 
 
-class GatewayRefusal(Exception):
-    """A refused call. The proxy answers it as an OpenAI-style error with `status_code`
-    (it reads `status_code`, `message`, `type` and `param` off the exception)."""
+def stream_wrappers(response: Any) -> list:
+    """LiteLLM's stream wrappers (CustomStreamWrapper) under the callbacks' stream generators
+    and the router's fallback wrapper: every object that tracks a provider's finish reason."""
+    found: list = []
+    seen: set = set()
+    pending = [response]
+    while pending and len(seen) < 64:
+        item = pending.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if hasattr(item, "received_finish_reason"):
+            found.append(item)
+        for attribute in ("_async_generator", "completion_stream"):
+            inner = getattr(item, attribute, None)
+            if inner is not None:
+                pending.append(inner)
+        frame = getattr(item, "ag_frame", None)
+        if frame is not None:
+            pending.extend(
+                value
+                for name, value in frame.f_locals.items()
+                if name in ("response", "model_response", "self") or hasattr(value, "received_finish_reason")
+            )
+    return found
 
-    def __init__(self, message: str, type: str, param: str, status_code: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.type = type
-        self.param = param
-        self.status_code = status_code
+
+def provider_finished(response: Any) -> bool:
+    """Whether the provider itself sent a finish reason (LiteLLM makes one up at a bare end)."""
+    return any(
+        getattr(wrapper, "received_finish_reason", None) or getattr(wrapper, "intermittent_finish_reason", None)
+        for wrapper in stream_wrappers(response)
+    )
+
+
+def chunk_finish_reason(chunk: Any) -> Optional[str]:
+    choices = getattr(chunk, "choices", None) or []
+    return getattr(choices[0], "finish_reason", None) if choices else None
 
 
 class WorkbenchUsageRecorder(CustomLogger):
-    def __init__(self, database_url: Optional[str] = None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.database_url = database_url if database_url is not None else os.environ.get(DATABASE_URL_ENV)
-        self._connection: Any = None
-        self._lock: Optional[asyncio.Lock] = None
-        if not self.database_url:
+        if not os.environ.get(DATABASE_URL_ENV):
             verbose_proxy_logger.warning(
-                "workbench_usage: %s is not set; LLM usage is not recorded and agent budgets are not checked",
+                "workbench_usage: %s is not set; every LLM call is refused (budgets cannot be checked)",
                 DATABASE_URL_ENV,
             )
 
-    # --- database ---------------------------------------------------------------------
-    async def _run(self, work: Any) -> Any:
-        """Runs `work(connection)` on the shared connection, reconnecting once if it broke."""
-        import psycopg
-
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._connection is None or self._connection.closed:
-                        self._connection = await psycopg.AsyncConnection.connect(
-                            self.database_url, autocommit=False, application_name="litellm-usage-recorder"
-                        )
-                    async with self._connection.transaction():
-                        return await work(self._connection)
-                except psycopg.OperationalError:
-                    if self._connection is not None:
-                        await self._connection.close()
-                    self._connection = None
-                    if attempt == 2:
-                        raise
-
-    async def record(self, payload: dict, status: str, call_id: Optional[str] = None) -> None:
-        if not self.database_url:
-            return
-        row = usage_row(payload, status, call_id)
+    # --- recording --------------------------------------------------------------------
+    async def record(self, payload: dict, status: str, trusted: dict, call_id: Optional[str], settle: bool) -> None:
+        row = usage_row(payload, status, trusted, call_id)
 
         async def write(connection: Any) -> None:
             cursor = await connection.execute(INSERT_REQUEST, row)
             inserted = await cursor.fetchone()
+            if settle and call_id:
+                await connection.execute(SETTLE, {"call_id": call_id})
             if inserted is None or status != "success":
                 return  # already recorded (a retried callback), or a failed call: no cost.
             rollup = {**row, "agent_run_id": inserted[0]}
@@ -223,82 +280,202 @@ class WorkbenchUsageRecorder(CustomLogger):
                 await connection.execute(INSERT_ROLLUP, rollup)
 
         try:
-            await self._run(write)
+            await database.run(write)
         except Exception as error:  # noqa: BLE001 - recording must never fail the call
             verbose_proxy_logger.error(
-                "workbench_usage: could not record request %s (%s): %s",
-                row["request_id"],
-                row["model"],
-                error,
+                "workbench_usage: could not record request %s (%s): %s", row["request_id"], row["model"], error
             )
 
-    async def run_budget(self, agent_run_id: str) -> Optional[tuple[Optional[float], float]]:
-        """(budget_usd, spent_usd) of an agent run; None when the run does not exist."""
+    async def settle_failed(self, request_data: dict, truncated: bool) -> None:
+        call_id = request_data.get("litellm_call_id")
+        if not call_id:
+            return
+        trusted = trusted_of(request_data.get("metadata"))
 
-        async def read(connection: Any) -> Any:
-            cursor = await connection.execute(RUN_BUDGET, {"agent_run_id": agent_run_id})
-            return await cursor.fetchone()
+        async def write(connection: Any) -> None:
+            await connection.execute(SETTLE, {"call_id": call_id})
+            if truncated:
+                await connection.execute(
+                    MARK_FAILED,
+                    {
+                        "request_id": call_id,
+                        "agent_run_id": as_uuid(trusted.get("agent_run_id")),
+                        "user_id": as_uuid(trusted.get("user_id")),
+                        "caller_id": as_uuid(trusted.get("caller_id")),
+                        "model": str(request_data.get("model") or "unknown"),
+                    },
+                )
 
-        found = await self._run(read)
-        if found is None:
-            return None
-        budget, spent = found
-        return (None if budget is None else float(budget), float(spent))
+        try:
+            await database.run(write)
+        except Exception as error:  # noqa: BLE001
+            verbose_proxy_logger.error("workbench_usage: could not settle call %s: %s", call_id, error)
 
     # --- LiteLLM hooks ----------------------------------------------------------------
     async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
         payload = kwargs.get("standard_logging_object")
         if isinstance(payload, dict):
-            await self.record(payload, "success", kwargs.get("litellm_call_id"))
+            trusted = trusted_of((kwargs.get("litellm_params") or {}).get("metadata"))
+            await self.record(payload, "success", trusted, kwargs.get("litellm_call_id"), settle=True)
 
     async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):  # noqa: ANN001
         payload = kwargs.get("standard_logging_object")
         if isinstance(payload, dict):
-            await self.record(payload, "error", kwargs.get("litellm_call_id"))
+            trusted = trusted_of((kwargs.get("litellm_params") or {}).get("metadata"))
+            # Not settled here: a fallback may still serve the call (the proxy's failure hook settles).
+            await self.record(payload, "error", trusted, kwargs.get("litellm_call_id"), settle=False)
+
+    async def async_post_call_failure_hook(self, request_data, original_exception, user_api_key_dict, traceback_str=None):  # noqa: ANN001
+        if isinstance(request_data, dict):
+            truncated = isinstance(original_exception, GatewayRefusal) and original_exception.type == "stream_truncated"
+            await self.settle_failed(request_data, truncated)
 
     async def async_pre_call_hook(self, user_api_key_dict, cache, data, call_type):  # noqa: ANN001
-        raw = agent_run_of(data.get("metadata")) or agent_run_of(data.get("litellm_metadata"))
-        if raw is None or not self.database_url:
-            return data
-        agent_run_id = as_uuid(raw)
-        if agent_run_id is None:
+        key_metadata = getattr(user_api_key_dict, "metadata", None) or {}
+        caller = key_metadata.get("workbench_caller")
+        facts = key_metadata.get("workbench_request") or {}
+        if not isinstance(caller, dict):
+            raise GatewayRefusal("this call names no caller; call with a caller key", "auth_error", None, 401)
+        if not os.environ.get(DATABASE_URL_ENV):
             raise GatewayRefusal(
-                message=f"metadata.{AGENT_RUN_KEY} '{raw}' is not a UUID; send the id of an ip_workbench.agent_runs row",
-                type="invalid_request_error",
-                param=f"metadata.{AGENT_RUN_KEY}",
-                status_code=400,
+                f"the gateway cannot check budgets: {DATABASE_URL_ENV} is not set", "budget_check_unavailable", None, 503
             )
+        settings = gateway_settings()
+        chain = settings["chains"].get(data.get("model"))
+        if chain is None:
+            raise GatewayRefusal(
+                f"model '{data.get('model')}' is not served here; ask for one of {', '.join(sorted(settings['chains']))}",
+                "invalid_request_error",
+                "model",
+                400,
+            )
+
+        raw_run = facts.get(AGENT_RUN_KEY)
+        run_id = as_uuid(raw_run)
+        if raw_run is not None and run_id is None:
+            raise GatewayRefusal(
+                f"metadata.{AGENT_RUN_KEY} '{raw_run}' is not a UUID; send the id of an ip_workbench.agent_runs row",
+                "invalid_request_error",
+                f"metadata.{AGENT_RUN_KEY}",
+                400,
+            )
+        if run_id is None and caller.get("kind") == "agent":
+            raise GatewayRefusal(
+                f"agent caller '{caller.get('name')}' must name its run: metadata.{AGENT_RUN_KEY} = an ip_workbench.agent_runs id",
+                "invalid_request_error",
+                f"metadata.{AGENT_RUN_KEY}",
+                400,
+            )
+
+        models = settings["models"]
+        default_max, cap = max_tokens_policy(chain, models)
+        asked = [data.get(name) for name in ("max_tokens", "max_completion_tokens") if data.get(name) is not None]
+        for value in asked:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise GatewayRefusal(f"max_tokens must be a whole number of at least 1 (got {value!r})", "invalid_request_error", "max_tokens", 400)
+            if value > cap:
+                raise GatewayRefusal(
+                    f"max_tokens {value} is above this gateway's cap of {cap} for model '{data.get('model')}'",
+                    "invalid_request_error",
+                    "max_tokens",
+                    400,
+                )
+        max_tokens = max(asked) if asked else default_max
+        if not asked:
+            data["max_tokens"] = max_tokens
+        amount = worst_case_cost(chain, models, prompt_token_bound(data), max_tokens)
+
+        call_id = data.get("litellm_call_id") or str(uuid.uuid4())
+        data["litellm_call_id"] = call_id
+        total = float(settings["total_timeout_seconds"])
+        hold = int(math.ceil(total)) + RESERVATION_GRACE_SECONDS
+
+        async def reserve(connection: Any) -> Any:
+            cursor = await connection.execute(
+                RESERVE,
+                {"call_id": call_id, "caller_id": caller["id"], "agent_run_id": run_id, "amount": amount, "hold": hold},
+            )
+            return await cursor.fetchone()
+
         try:
-            found = await self.run_budget(agent_run_id)
-        except Exception as error:  # noqa: BLE001
-            # Fail closed: a call that names a run asked for its budget to be enforced.
+            refused_by, budget, committed = await database.run(reserve)
+        except Exception as error:  # noqa: BLE001 - fail closed
             raise GatewayRefusal(
-                message=f"cannot check the budget of agent run {agent_run_id}: {error}",
-                type="budget_check_unavailable",
-                param=f"metadata.{AGENT_RUN_KEY}",
-                status_code=503,
-            ) from error
-        if found is None:
+                f"cannot check the budget of this call: {type(error).__name__}", "budget_check_unavailable", None, 503
+            ) from None
+        if refused_by == "unknown_run":
             raise GatewayRefusal(
-                message=f"agent run {agent_run_id} does not exist; create the ip_workbench.agent_runs row first",
-                type="invalid_request_error",
-                param=f"metadata.{AGENT_RUN_KEY}",
-                status_code=400,
+                f"agent run {run_id} does not exist; create the ip_workbench.agent_runs row first",
+                "invalid_request_error",
+                f"metadata.{AGENT_RUN_KEY}",
+                400,
             )
-        budget, spent = found
-        if budget is not None and spent >= budget:
+        if refused_by == "foreign_run":
             raise GatewayRefusal(
-                message=(
-                    f"Budget has been exceeded: agent run {agent_run_id} has spent ${spent:.6f} "
-                    f"of its agent's ${budget:.6f} budget per run; start a new run or raise agents.budget_usd"
-                ),
-                type="budget_exceeded",
-                param=f"metadata.{AGENT_RUN_KEY}",
-                status_code=400,
+                f"agent run {run_id} was started by another user; a user's key spends only that user's runs",
+                "permission_error",
+                f"metadata.{AGENT_RUN_KEY}",
+                403,
             )
+        if refused_by is not None:
+            whose = f"agent run {run_id}" if refused_by == "run" else f"caller '{caller.get('name')}' today"
+            raise GatewayRefusal(
+                f"Budget has been exceeded: {whose} has ${float(committed):.6f} spent or reserved of its "
+                f"${float(budget):.6f} budget, and this call may cost up to ${amount:.6f} (max_tokens {max_tokens}); "
+                + ("start a new run or raise agents.budget_usd" if refused_by == "run" else "wait for tomorrow (UTC) or raise the caller's daily_budget_usd"),
+                "budget_exceeded",
+                f"metadata.{AGENT_RUN_KEY}" if refused_by == "run" else None,
+                400,
+            )
+
+        metadata = data.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            metadata = data["metadata"] = {}
+        metadata[TRUSTED] = {
+            "caller_id": caller["id"],
+            "user_id": caller.get("user_id"),
+            "agent_run_id": run_id,
+        }
+        # The cache key gets this namespace: one caller's (and one run's) answers are never
+        # served to another unless both opted into the shared cache.
+        shared = facts.get("cache_scope") == "shared"
+        metadata["redis_namespace"] = "workbench:shared" if shared else f"workbench:caller:{caller['id']}:run:{run_id or '-'}"
+        metadata[DEADLINE] = time.time() + total
         return data
+
+    async def async_pre_call_deployment_hook(self, kwargs, call_type):  # noqa: ANN001
+        metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
+        deadline = metadata.get(DEADLINE) if isinstance(metadata, dict) else None
+        if deadline is None:
+            return kwargs
+        left = float(deadline) - time.time()
+        if left <= 0:
+            raise litellm.Timeout(
+                message="the request's total wait (retries and fallbacks included) is used up",
+                model=kwargs.get("model"),
+                llm_provider=kwargs.get("custom_llm_provider") or "workbench",
+            )
+        timeout = kwargs.get("timeout")
+        kwargs["timeout"] = left if not isinstance(timeout, (int, float)) else min(float(timeout), left)
+        return kwargs
+
+    async def async_post_call_streaming_iterator_hook(self, user_api_key_dict, response, request_data) -> AsyncGenerator:  # noqa: ANN001
+        finished = False
+        async for chunk in response:
+            if chunk_finish_reason(chunk) is not None:
+                if not provider_finished(response):
+                    break  # LiteLLM's made-up finish of a stream the provider never finished
+                finished = True
+            yield chunk
+        if not finished:
+            raise GatewayRefusal(
+                "the provider's stream ended before the answer was complete (no finish reason); the answer is incomplete",
+                "stream_truncated",
+                None,
+                502,
+            )
 
 
 usage_recorder = WorkbenchUsageRecorder()
 
-__all__ = ["WorkbenchUsageRecorder", "usage_recorder", "usage_row"]
+__all__ = ["WorkbenchUsageRecorder", "usage_recorder", "usage_row", "worst_case_cost", "prompt_token_bound"]

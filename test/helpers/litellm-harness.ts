@@ -1,21 +1,33 @@
 /**
  * The real LiteLLM proxy for tests: installs the pinned toolchain (scripts/install-litellm,
  * a no-op when cached), starts a private redis-server and the proxy from the cached venv on
- * free loopback ports, with config.yaml from the routing spec generator, and stops both.
+ * free loopback ports, with config.yaml from the same generator and settings the cluster
+ * deploys (only the endpoints differ), and stops both.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { copyFileSync, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
+import YAML from "yaml";
 import { GATEWAY_PYTHON_FILES } from "../../components/litellm/gateway.ts";
 import { litellmVenvDir } from "../../components/litellm/venv.ts";
 import {
-  type LiteLlmRoutingSpec,
+  GATEWAY_SERVER_ARGS,
+  type GatewayEndpoints,
+  type GatewaySettings,
   PROVIDER_KEY_ENV,
-  renderLiteLlmConfig,
+  renderGatewayConfig,
 } from "../../components/kubernetes/litellm-config.ts";
 import { REPO_ROOT } from "../../stacks/paths.ts";
 
@@ -153,7 +165,10 @@ export interface GatewayOptions {
   venv: string;
   /** Work dir for config.yaml, the Python modules beside it and the log. */
   dir: string;
-  spec: LiteLlmRoutingSpec;
+  /** The gateway settings (for the cluster's: stack config `workbench:llm`). */
+  settings: GatewaySettings;
+  /** Redis and the providers' stubs. */
+  endpoints: GatewayEndpoints;
   redisPassword: string;
   /** Extra environment (e.g. WORKBENCH_USAGE_DATABASE_URL). */
   env?: Record<string, string>;
@@ -161,15 +176,18 @@ export interface GatewayOptions {
 }
 
 /**
- * The LiteLLM proxy from the venv on a free loopback port: config.yaml rendered from the
- * spec, the workbench's Python modules beside it, dummy provider keys, the local cost map,
- * telemetry off and any non-loopback HTTP sent to a closed port (so an outbound call
- * fails instead of leaving the machine).
+ * The LiteLLM proxy from the venv on a free loopback port, run as the cluster runs it:
+ * config.yaml rendered by the same function, the workbench's Python modules beside it, the
+ * same number of workers sharing one /metrics through PROMETHEUS_MULTIPROC_DIR, the local cost
+ * map. Dummy provider keys, telemetry off and any non-loopback HTTP sent to a closed port (so
+ * an outbound call fails instead of leaving the machine).
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const port = await freePort();
   const masterKey = `sk-test-${Math.random().toString(36).slice(2)}`;
-  const configYaml = renderLiteLlmConfig(options.spec);
+  const configYaml = renderGatewayConfig(options.settings, options.endpoints);
+  const multiproc = join(options.dir, "prometheus-multiproc");
+  mkdirSync(multiproc, { recursive: true });
   const configPath = join(options.dir, "config.yaml");
   writeFileSync(configPath, configYaml);
   for (const file of GATEWAY_PYTHON_FILES) copyFileSync(file, join(options.dir, basename(file)));
@@ -187,6 +205,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     LITELLM_MODE: "PRODUCTION", // no .env loading
     DISABLE_ADMIN_UI: "True",
     LITELLM_MASTER_KEY: masterKey,
+    PROMETHEUS_MULTIPROC_DIR: multiproc,
+    // As the Deployment sets them when Langfuse is on; the host is a closed loopback port.
+    LANGFUSE_PUBLIC_KEY: "pk-lf-test",
+    LANGFUSE_SECRET_KEY: "sk-lf-test",
+    LANGFUSE_HOST: dead,
     REDIS_PASSWORD: options.redisPassword,
     HTTP_PROXY: dead,
     HTTPS_PROXY: dead,
@@ -209,8 +232,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       "127.0.0.1",
       "--port",
       String(port),
-      "--num_workers",
-      "1",
+      ...GATEWAY_SERVER_ARGS,
       "--telemetry",
       "False",
     ],
@@ -243,10 +265,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** A temp work dir, and its removal. */
+/** A temp work dir, and its removal (kept, with the proxy's log, when AIWB_KEEP_WORK=1). */
 export function makeWorkDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), `aiwb-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const keep = process.env["AIWB_KEEP_WORK"] === "1";
+  return { dir, remove: () => (keep ? undefined : rmSync(dir, { recursive: true, force: true })) };
 }
 
 /** True when something listens on the loopback port. */
@@ -260,4 +283,25 @@ export async function listening(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
     socket.connect(port, "127.0.0.1");
   });
+}
+
+/**
+ * config.yaml as an object with its endpoints blanked (Redis's host and port, each provider's
+ * api_base): what must be the same wherever the gateway runs.
+ */
+export function withoutEndpoints(configYaml: string): unknown {
+  const config = YAML.parse(configYaml) as {
+    model_list?: { litellm_params?: Record<string, unknown> }[];
+    router_settings?: Record<string, unknown>;
+    litellm_settings?: { cache_params?: Record<string, unknown> };
+  };
+  for (const entry of config.model_list ?? []) delete entry.litellm_params?.["api_base"];
+  for (const key of ["redis_host", "redis_port"])
+    if (config.router_settings) config.router_settings[key] = "<endpoint>";
+  const cache = config.litellm_settings?.cache_params;
+  if (cache) {
+    cache["host"] = "<endpoint>";
+    cache["port"] = "<endpoint>";
+  }
+  return config;
 }

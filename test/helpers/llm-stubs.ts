@@ -13,7 +13,12 @@ export type StubBehaviour =
   | { kind: "answer" }
   | { kind: "fail"; status: number }
   /** Hold the request without answering (until the stubs close). */
-  | { kind: "stall" };
+  | { kind: "stall" }
+  /**
+   * Answer a streamed request with a stream that ends cleanly mid-answer: some text, then
+   * the end of the response body with no finish reason and no end event (Anthropic only).
+   */
+  | { kind: "truncate" };
 
 export interface RecordedRequest {
   method: string;
@@ -47,6 +52,8 @@ export function stubAnswer(provider: LlmProviderName, model: string | undefined)
 
 interface Route {
   apiBasePath: string;
+  /** Server-sent events of a streamed answer (the whole answer, or cut before its end). */
+  stream?(model: string | undefined, truncated: boolean): string;
   match(path: string): { model: string | undefined } | undefined;
   answer(model: string | undefined): unknown;
   error(status: number): unknown;
@@ -74,6 +81,51 @@ const ROUTES: Record<LlmProviderName, Route> = {
         message: `stub anthropic: status ${status}`,
       },
     }),
+    stream: (model, truncated) => {
+      const event = (type: string, data: unknown) => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
+      const [first, rest] = ["stub anthropic ", `answered as ${model ?? "?"}`];
+      const head = [
+        event("message_start", {
+          type: "message_start",
+          message: {
+            id: `msg_stub_${Date.now()}`,
+            type: "message",
+            role: "assistant",
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: STUB_USAGE.promptTokens, output_tokens: 1 },
+          },
+        }),
+        event("content_block_start", {
+          type: "content_block_start",
+          index: 0,
+          content_block: { type: "text", text: "" },
+        }),
+        event("content_block_delta", {
+          type: "content_block_delta",
+          index: 0,
+          delta: { type: "text_delta", text: first },
+        }),
+      ];
+      if (truncated) return head.join("");
+      return [
+        ...head,
+        event("content_block_delta", {
+          type: "content_block_delta",
+          index: 0,
+          delta: { type: "text_delta", text: rest },
+        }),
+        event("content_block_stop", { type: "content_block_stop", index: 0 }),
+        event("message_delta", {
+          type: "message_delta",
+          delta: { stop_reason: "end_turn", stop_sequence: null },
+          usage: { output_tokens: STUB_USAGE.completionTokens },
+        }),
+        event("message_stop", { type: "message_stop" }),
+      ].join("");
+    },
   },
   openai: {
     apiBasePath: "/v1",
@@ -201,7 +253,13 @@ async function startStub(provider: LlmProviderName): Promise<{ stub: LlmStub; cl
       }
       stub.requests.push(recorded);
       const current = behaviour;
-      if (current.kind === "answer") send(200, route.answer(recorded.model));
+      const streamed =
+        typeof body === "object" && body !== null && (body as { stream?: unknown }).stream === true;
+      if ((current.kind === "answer" || current.kind === "truncate") && streamed && route.stream) {
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.end(route.stream(recorded.model, current.kind === "truncate"));
+      } else if (current.kind === "answer" || current.kind === "truncate")
+        send(200, route.answer(recorded.model));
       else if (current.kind === "fail") send(current.status, route.error(current.status));
       // stall: never answer; the socket is destroyed on close.
     })();

@@ -102,16 +102,24 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
     const layer = mocks.resources.filter((resource: RecordedResource) =>
       resource.type.startsWith("pulumi-nodejs:dynamic/workbench:database:"),
     );
-    // Migrations, two login roles, their grants, the apps' schemas.
+    // Migrations, one login per automation, their grants, the apps' schemas, the LLM callers' keys.
     expect(layer.map((resource) => resource.name).sort()).toEqual([
+      "workbench-backup",
+      "workbench-catalog",
       "workbench-dbt-runner",
       "workbench-dbt-runner-grants",
       "workbench-migrations",
       "workbench-n8n",
       "workbench-n8n-grants",
       "workbench-prod-app-schemas",
+      "workbench-prod-llm-callers",
+      "workbench-usage",
     ]);
-    for (const resource of layer) expect(resource.retainOnDelete, resource.name).toBe(true);
+    // The LLM callers' key registrations hold no data: deleting them revokes the keys, as a
+    // destroy or a rotation should. Everything else is kept.
+    for (const resource of layer) {
+      expect(resource.retainOnDelete, resource.name).toBe(resource.name !== "workbench-prod-llm-callers");
+    }
     expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:MigrationSet").inputs["dropOnDelete"]).toBe(
       false,
     );

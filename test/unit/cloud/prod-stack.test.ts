@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   installMocks,
+  isSecretInput,
   isSecretOutput,
   promiseOf,
   providerUrn,
@@ -45,17 +46,18 @@ const PROD_INVENTORY: Record<string, number> = {
   "kubernetes:core/v1:ConfigMap": 1,
   "kubernetes:core/v1:Namespace": 9,
   "kubernetes:core/v1:PersistentVolumeClaim": 1,
-  "kubernetes:core/v1:Secret": 11,
+  "kubernetes:core/v1:Secret": 12,
   "kubernetes:core/v1:Service": 7,
   "kubernetes:helm.sh/v3:Release": 5,
   "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1,
   "kubernetes:networking.k8s.io/v1:Ingress": 2,
-  "kubernetes:networking.k8s.io/v1:NetworkPolicy": 58,
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": 60,
   "kubernetes:policy/v1:PodDisruptionBudget": 5,
   "pulumi:providers:digitalocean": 1,
   "pulumi:providers:kubernetes": 1,
-  // one n8n webhook token per token webhook (4), Grafana's admin password, and the other generated passwords (3)
-  "random:index/randomPassword:RandomPassword": 8,
+  // one n8n webhook token per token webhook (4), one LLM caller key per service (5), Grafana's
+  // admin password, and the other generated passwords (3)
+  "random:index/randomPassword:RandomPassword": 13,
   "workbench:cloud:AppPlatformService": 2,
   "workbench:cloud:Cluster": 1,
   "workbench:cloud:Network": 1,
@@ -130,7 +132,7 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(provider.name).toBe("workbench-prod-k8s");
     expect(provider.parent).toBe(mocks.one("workbench:cloud:Cluster").urn);
     const onKubernetes = custom.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(onKubernetes).toHaveLength(120);
+    expect(onKubernetes).toHaveLength(123);
     for (const resource of onKubernetes)
       expect(providerUrn(resource.provider), resource.name).toBe(provider.urn);
   });
@@ -209,6 +211,27 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
       name: "LITELLM_BASE_URL",
       value: "http://litellm.litellm.svc.cluster.local:4000",
     });
+    // Each service calls the gateway with its own caller key, registered by hash only.
+    expect(api["env"]).toContainEqual({
+      name: "LITELLM_API_KEY",
+      valueFrom: { secretKeyRef: { name: "llm-caller-keys", key: "api" } },
+    });
+    const callerKeys = mocks.one("kubernetes:core/v1:Secret", "litellm-caller-keys");
+    expect(isSecretInput(callerKeys.rawInputs["stringData"])).toBe(true);
+    const registered = mocks.one(
+      "pulumi-nodejs:dynamic/workbench:database:SqlStatements",
+      "workbench-prod-llm-callers",
+    );
+    const statements = registered.inputs["apply"] as string[];
+    expect(statements.map((sql) => sql.replace(/'[0-9a-f]{64}'/, "'<sha256>'"))).toEqual([
+      "select private.llm_register_key('api', 'service', '<sha256>')",
+      "select private.llm_register_key('agent-runtime', 'agent', '<sha256>')",
+      "select private.llm_register_key('n8n', 'service', '<sha256>')",
+      "select private.llm_register_key('ocr-backend', 'service', '<sha256>')",
+      "select private.llm_register_key('guardian', 'service', '<sha256>')",
+    ]);
+    for (const key of Object.values(callerKeys.inputs["stringData"] as Record<string, string>))
+      expect(statements.join("\n")).not.toContain(key);
     const dbt = mocks.one("kubernetes:batch/v1:CronJob", "dbt-ingest").inputs;
     expect(dbt["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]).toContainEqual({
       name: "DBT_PORT",
