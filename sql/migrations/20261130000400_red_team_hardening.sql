@@ -206,14 +206,77 @@ end;
 $$;
 
 
+-- 5. found on the way: plpgsql formats a function's name for the call stack when it compiles
+--    it, under the search_path of that moment. postgrest sets search_path to the exposed
+--    schema (ip_workbench, ...), so a backend that first ran execute_sql in a request saw it
+--    as `execute_sql(text,integer)`, unqualified, and sql_call_begin refused every call of that
+--    backend (raised, unlogged). both spellings of execute_sql's own frame are accepted now
+--    (no role can create a function named execute_sql elsewhere; a second pin per transaction
+--    is refused anyway).
+create or replace function private.sql_call_begin(p_sql text)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_token uuid := pg_catalog.gen_random_uuid();
+  v_stack text;
+  v_caller text;
+  v_user_id uuid;
+  v_app_role text;
+begin
+  -- the frame below this one must be execute_sql's (plpgsql may add a line quoting the
+  -- assignment before it when it evaluates it through spi). only the untranslated parts of
+  -- the lines are compared: the signature and the assignment's own text, so any lc_messages
+  -- works.
+  get diagnostics v_stack = pg_context;
+  select l.line into v_caller
+  from pg_catalog.unnest(pg_catalog.string_to_array(v_stack, pg_catalog.chr(10))) with ordinality as l(line, n)
+  where l.n > 1 and pg_catalog.strpos(l.line, '"v_token := private.sql_call_begin(pg_catalog.left(v_sql, c_max_sql_chars))"') = 0
+  order by l.n
+  limit 1;
+  if v_caller is null or (
+    pg_catalog.strpos(v_caller, ' ip_workbench.execute_sql(text,integer) ') = 0
+    and pg_catalog.strpos(v_caller, 'function execute_sql(text,integer) ') = 0
+  ) then
+    raise exception using
+      errcode = '42501',
+      message = 'private.sql_call_begin may only be called by ip_workbench.execute_sql';
+  end if;
+  begin
+    v_user_id := private.uid();
+    v_app_role := private.get_user_role();
+  exception
+    when others then
+      -- malformed claims: pin no identity; execute_sql then reports (and logs) "no app role".
+      v_user_id := null;
+      v_app_role := null;
+  end;
+  insert into private.sql_sessions (xact_id, backend_pid, token, user_id, app_role, sql)
+  values (
+    pg_catalog.pg_current_xact_id(), pg_catalog.pg_backend_pid(), v_token, v_user_id, v_app_role, coalesce(p_sql, '')
+  );
+  return v_token;
+exception
+  when unique_violation then
+    raise exception using
+      errcode = '0A000',
+      message = 'execute_sql cannot be called from sql that execute_sql runs';
+end;
+$$;
+
 -- 1. masked session settings ------------------------------------------------------------------------
 -- after a successful write: every setting the caller can set goes to its neutral value at
--- session level and back to its current value locally (see the header). security invoker and
--- no set clause: it acts on the caller's own settings (a set clause would scope them).
-create or replace function private.sql_reset_session_settings()
+-- session level and back to its current value locally (see the header). security invoker: it
+-- acts on the caller's own settings. its set clause only scopes search_path while it runs
+-- (a session-level set inside still outlives it), so the caller passes its own search_path.
+create or replace function private.sql_reset_session_settings(p_search_path text)
 returns void
 language plpgsql
 volatile
+set search_path = ''
 as $$
 declare
   r record;
@@ -221,7 +284,7 @@ declare
   v_value text;
 begin
   for r in
-    select s.name, s.setting, s.reset_val
+    select s.name, case when s.name = 'search_path' then p_search_path else s.setting end as setting, s.reset_val
     from pg_catalog.pg_settings as s
     where s.context = 'user'
       and s.name not in ('transaction_isolation', 'transaction_read_only', 'transaction_deferrable')
@@ -458,7 +521,7 @@ begin
     v_affected := v_run.affected;
     if v_kind = 'write' then
       -- whatever the sql set at session level does not outlive the request (1).
-      perform private.sql_reset_session_settings();
+      perform private.sql_reset_session_settings(pg_catalog.current_setting('search_path'));
     end if;
     if v_kind = 'read' then
       v_read_done := true;
@@ -533,14 +596,14 @@ grant execute on function ip_workbench.execute_sql(text, int) to authenticated, 
 -- does not have (each acts on the caller's own session).
 revoke execute on function
   private.sql_scan(text),
-  private.sql_reset_session_settings(),
+  private.sql_reset_session_settings(text),
   private.sql_advisory_locks(),
   private.sql_release_advisory_locks(text[]),
   private.sql_cut(text, int)
 from public, anon;
 grant execute on function
   private.sql_scan(text),
-  private.sql_reset_session_settings(),
+  private.sql_reset_session_settings(text),
   private.sql_advisory_locks(),
   private.sql_release_advisory_locks(text[]),
   private.sql_cut(text, int)
