@@ -199,7 +199,11 @@ insert into corpus (id, class, who, sql, max_rows, timeout, expect, check_sql, l
 (66, 'h', 'viewer', $c$select count(*) as n from ip_workbench.user_roles$c$, 1000, '30s', 'ok', $k$$1 #>> '{rows,0,n}' = '1'$k$, 'user_roles: the own row only', true),
 (67, 'h', 'viewer', $c$select count(*) as n from ip_workbench.activity_log$c$, 1000, '30s', 'ok', $k$$1 #>> '{rows,0,n}' = '0'$k$, 'activity_log (admin and service only)', true),
 (68, 'h', 'service', $c$select count(*) as n from ip_workbench.llm_requests$c$, 1000, '30s', 'ok', $k$$1 #>> '{rows,0,n}' = '0'$k$, 'llm_requests as service (admin only)', true),
-(69, 'h', 'engineer', $c$update ip_workbench.pipelines set description = set_config('workbench.note', 'x', false) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'any', $k$true$k$, 'an unwatched custom setting at session level (read by nothing; left, see sql/README.md)', true);
+(69, 'h', 'engineer', $c$update ip_workbench.pipelines set description = set_config('workbench.note', 'x', false) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'any', $k$true$k$, 'an unwatched custom setting at session level (read by nothing; left, see sql/README.md)', true),
+(70, 'h', 'engineer', $c$update ip_workbench.pipelines set description = (select private.sql_reset_session_settings('pg_temp, public')::text) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'refused', $k$$1 #>> '{error,code}' = '42501'$k$, 'the settings reset called by hand with another search_path (the fingerprint sees it)', true),
+(71, 'h', 'engineer', $c$update ip_workbench.pipelines set description = set_config('seed', '0.5', false) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'any', $k$true$k$, 'the random seed at session level in a write (only random() reads it; tokens use gen_random_uuid)', true),
+(72, 'h', 'viewer', $c$select private.sql_release_advisory_locks('{}') as r, private.sql_advisory_locks() as l$c$, 1000, '30s', 'any', $k$true$k$, 'the lock helpers act on the own session only', true),
+(73, 'h', 'viewer', $c$select private.sql_cut(repeat('x', 10), -1) as c$c$, 1000, '30s', 'any', $k$true$k$, 'the error cutter with a negative length', true);
 
 select plan((select count(*)::int * 4 from corpus) + 1);
 
@@ -215,6 +219,8 @@ commit;
 select
   'begin',
   format('select pg_temp.request(%L, %L, %L)', pg_temp.role_of(who), pg_temp.claims_of(who), legacy),
+  -- postgrest also sets search_path to the exposed schema: the first call compiles execute_sql under it.
+  'select set_config(''search_path'', ''ip_workbench, public'', true)',
   format('select set_config(''statement_timeout'', %L, true)', timeout),
   format('select pg_temp.attack(%s)', id),
   'commit',
