@@ -321,9 +321,11 @@ as $$
 $$;
 
 -- releases the session-level advisory locks held now that were not held before (p_before,
--- from private.sql_advisory_locks()). a lock taken several times is released as many times.
--- transaction-level ones cannot be released here (pg_advisory_unlock says it does not own
--- them, a warning kept from the client) and end with the request anyway.
+-- from private.sql_advisory_locks()). a backend that held none before (every postgrest
+-- connection) drops them all at once, however often the sql took them; otherwise each new one
+-- is released as many times as it was taken. transaction-level ones cannot be released here
+-- (pg_advisory_unlock says it does not own them, a warning kept from the client) and end with
+-- the request anyway.
 create or replace function private.sql_release_advisory_locks(p_before text[])
 returns void
 language plpgsql
@@ -332,15 +334,22 @@ set search_path = ''
 set client_min_messages = 'error'
 as $$
 declare
+  v_now text[] := private.sql_advisory_locks();
   v_lock text;
   v_part text[];
   v_key1 int;
   v_key2 int;
   v_big bigint;
   v_released boolean;
-  v_n int;
 begin
-  foreach v_lock in array private.sql_advisory_locks() loop
+  if v_now <@ coalesce(p_before, '{}') then
+    return;
+  end if;
+  if coalesce(pg_catalog.cardinality(p_before), 0) = 0 then
+    perform pg_catalog.pg_advisory_unlock_all();
+    return;
+  end if;
+  foreach v_lock in array v_now loop
     continue when v_lock = any (p_before);
     v_part := pg_catalog.string_to_array(v_lock, ' ');
     -- pg_locks shows an (int, int) key as classid, objid (objsubid 2) and a bigint key as its
@@ -348,7 +357,6 @@ begin
     v_key1 := (v_part[2]::bigint - case when v_part[2]::bigint > 2147483647 then 4294967296 else 0 end)::int;
     v_key2 := (v_part[3]::bigint - case when v_part[3]::bigint > 2147483647 then 4294967296 else 0 end)::int;
     v_big := (v_part[2]::bigint << 32) | v_part[3]::bigint;
-    v_n := 0;
     loop
       v_released := case
         when v_part[4] = '1' and v_part[1] = 'ExclusiveLock' then pg_catalog.pg_advisory_unlock(v_big)
@@ -356,8 +364,7 @@ begin
         when v_part[1] = 'ExclusiveLock' then pg_catalog.pg_advisory_unlock(v_key1, v_key2)
         else pg_catalog.pg_advisory_unlock_shared(v_key1, v_key2)
       end;
-      v_n := v_n + 1;
-      exit when not v_released or v_n > 100000;
+      exit when not v_released;
     end loop;
   end loop;
 end;
