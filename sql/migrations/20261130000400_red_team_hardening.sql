@@ -32,6 +32,14 @@
 --    statements in one call. the scanner now treats every non-ascii character as the lexer
 --    does.
 
+-- 6. forgeable approval decisions (class 6). the app role service (and any admin) could
+--    record an expense as 'approved' with decided_by = any admin's id: a human decision,
+--    attributed to someone who never made it. as for the records of 20261130000200, writers
+--    acting as authenticated are held to: decided_by is the caller (or empty); 'approved' and
+--    'rejected' (the human decisions) are an admin's; a human decision, once made, is changed
+--    only by an admin (the workflow may still mark it notified). the n8n login has its own
+--    policies (20261130000300) and is not held to this, as to the other record guards.
+
 -- statement scanner (as in 20261130000100, with the lexer's identifier characters) -----------------
 create or replace function private.sql_scan(
   p_sql text,
@@ -615,5 +623,58 @@ grant execute on function
   private.sql_release_advisory_locks(text[]),
   private.sql_cut(text, int)
 to authenticated, service_role;
+
+-- 6. expense approval decisions ---------------------------------------------------------------------
+create or replace function private.guard_expense_decision()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- only api callers (authenticated) are held to it, as in 20261130000200: the n8n login has
+  -- its own policies and cannot call the private helpers below (a separate statement, so
+  -- that they are not even parsed for it).
+  if not pg_catalog.pg_has_role(current_user, 'authenticated', 'usage')
+     or not pg_catalog.row_security_active('ip_workbench.expense_approvals'::pg_catalog.regclass)
+  then
+    return new;
+  end if;
+  if private.is_admin() and new.decided_by is not distinct from private.uid() then
+    return new;
+  end if;
+  if new.decided_by is not null
+     and (tg_op = 'INSERT' or new.decided_by is distinct from old.decided_by)
+     and new.decided_by is distinct from private.uid()
+  then
+    raise exception using
+      errcode = '42501',
+      message = 'expense_approvals.decided_by is the admin who decides: it must be the caller',
+      hint = 'an admin records their own decision; the workflow leaves decided_by empty';
+  end if;
+  if not private.is_admin() and (
+    (new.status in ('approved', 'rejected') and (tg_op = 'INSERT' or new.status is distinct from old.status))
+    or (
+      tg_op = 'UPDATE' and old.status in ('approved', 'rejected')
+      and (new.status, new.decided_by, new.decided_at, new.amount, new.threshold)
+        is distinct from (old.status, old.decided_by, old.decided_at, old.amount, old.threshold)
+    )
+  ) then
+    raise exception using
+      errcode = '42501',
+      message = pg_catalog.format(
+        'approved and rejected are an admin''s decisions: this role may not record or change one (expense %s)', new.expense_id
+      ),
+      hint = 'the workflow records auto_approved or pending_approval; an admin approves or rejects';
+  end if;
+  return new;
+end;
+$$;
+
+create or replace trigger guard_expense_decision
+before insert or update on ip_workbench.expense_approvals
+for each row execute function private.guard_expense_decision();
+
+revoke execute on function private.guard_expense_decision() from public, anon;
+grant execute on function private.guard_expense_decision() to authenticated, service_role;
 
 notify pgrst, 'reload schema';

@@ -13,7 +13,7 @@
 --
 -- classes: m = masked session settings (a session-level set hidden behind a local one),
 -- a = session advisory locks, e = error text beyond the byte cap, s = scanner and lexer
--- disagreeing, h = harmless (tried, nothing gained).
+-- disagreeing, 6 = forgeable approval decisions, h = harmless (tried, nothing gained).
 
 \ir harness/request.sql
 
@@ -204,7 +204,15 @@ insert into corpus (id, class, who, sql, max_rows, timeout, expect, check_sql, l
 (70, 'h', 'engineer', $c$update ip_workbench.pipelines set description = (select private.sql_reset_session_settings('pg_temp, public')::text) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'refused', $k$$1 #>> '{error,code}' = '42501'$k$, 'the settings reset called by hand with another search_path (the fingerprint sees it)', true),
 (71, 'h', 'engineer', $c$update ip_workbench.pipelines set description = set_config('seed', '0.5', false) where id = 'c6000000-0000-4000-8000-000000000001'$c$, 1000, '30s', 'any', $k$true$k$, 'the random seed at session level in a write (only random() reads it; tokens use gen_random_uuid)', true),
 (72, 'h', 'viewer', $c$select private.sql_release_advisory_locks('{}') as r, private.sql_advisory_locks() as l$c$, 1000, '30s', 'any', $k$true$k$, 'the lock helpers act on the own session only', true),
-(73, 'h', 'viewer', $c$select private.sql_cut(repeat('x', 10), -1) as c$c$, 1000, '30s', 'any', $k$true$k$, 'the error cutter with a negative length', true);
+(73, 'h', 'viewer', $c$select private.sql_cut(repeat('x', 10), -1) as c$c$, 1000, '30s', 'any', $k$true$k$, 'the error cutter with a negative length', true),
+-- 6: forgeable approval decisions (hole: service recorded an admin's approval) ------------------------
+(80, '6', 'service', $c$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold, decided_by) values ('EX-R-9', 'approved', 9000, 5000, 'a6000000-0000-4000-8000-000000000004')$c$, 1000, '30s', 'refused', $k$not exists (select 1 from ip_workbench.expense_approvals where expense_id = 'EX-R-9')$k$, 'service records an approval in the admin''s name', true),
+(81, '6', 'service', $c$update ip_workbench.expense_approvals set status = 'approved', decided_by = 'a6000000-0000-4000-8000-000000000004' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'refused', $k$(select status = 'pending_approval' and decided_by is null from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'service approves a pending expense as the admin', true),
+(82, '6', 'service', $c$update ip_workbench.expense_approvals set status = 'approved' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'refused', $k$(select status = 'pending_approval' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'service approves without a name', true),
+(83, '6', 'service', $c$update ip_workbench.expense_approvals set status = 'rejected', decided_by = null where expense_id = 'EX-R-2'$c$, 1000, '30s', 'refused', $k$(select status = 'approved' and decided_by = 'a6000000-0000-4000-8000-000000000004' from ip_workbench.expense_approvals where expense_id = 'EX-R-2')$k$, 'service overturns the admin''s approval', true),
+(84, '6', 'admin', $c$update ip_workbench.expense_approvals set status = 'approved', decided_by = 'a6000000-0000-4000-8000-000000000003' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'refused', $k$(select status = 'pending_approval' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'an admin records a decision in someone else''s name', true),
+(85, '6', 'service', $c$update ip_workbench.expense_approvals set notified_at = now() where expense_id in ('EX-R-1', 'EX-R-2') returning expense_id$c$, 1000, '30s', 'ok', $k$($1 ->> 'affected_rows') = '2'$k$, 'service still marks decisions notified', true),
+(86, '6', 'admin', $c$update ip_workbench.expense_approvals set status = 'rejected', decided_by = 'a6000000-0000-4000-8000-000000000004' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'ok', $k$(select status = 'rejected' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'an admin decides in their own name', true);
 
 select plan((select count(*)::int * 4 from corpus) + 1);
 
