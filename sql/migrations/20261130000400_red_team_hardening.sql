@@ -40,6 +40,13 @@
 --    only by an admin (the workflow may still mark it notified). the n8n login has its own
 --    policies (20261130000300) and is not held to this, as to the other record guards.
 
+-- 7. cost suppression through a claimed request id (class 6). litellm's usage recorder inserts
+--    each request `on conflict (request_id) do nothing`. an engineer who inserted their own
+--    (cost 0) llm_requests row under the request id litellm had just returned to them made the
+--    recorder skip the real, costed row: the cost never reached the admin's totals or the
+--    run's budget check. request ids are litellm's: writers acting as authenticated other
+--    than the recorder (service) and admins leave request_id empty.
+
 -- statement scanner (as in 20261130000100, with the lexer's identifier characters) -----------------
 create or replace function private.sql_scan(
   p_sql text,
@@ -676,5 +683,40 @@ for each row execute function private.guard_expense_decision();
 
 revoke execute on function private.guard_expense_decision() from public, anon;
 grant execute on function private.guard_expense_decision() to authenticated, service_role;
+
+-- 7. llm request ids ---------------------------------------------------------------------------------
+create or replace function private.guard_llm_request_id()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  -- only api callers (authenticated) are held to it, as in 20261130000200 (a separate
+  -- statement: the usage recorder's login cannot call the private helpers below).
+  if new.request_id is null
+     or not pg_catalog.pg_has_role(current_user, 'authenticated', 'usage')
+     or not pg_catalog.row_security_active('ip_workbench.llm_requests'::pg_catalog.regclass)
+  then
+    return new;
+  end if;
+  if not (private.is_admin() or private.is_service()) then
+    raise exception using
+      errcode = '42501',
+      message = pg_catalog.format(
+        'llm_requests.request_id is litellm''s, recorded by the usage recorder (app role service) or an admin; this role must leave it out (got %s)',
+        new.request_id
+      ),
+      hint = 'insert the request without request_id; litellm''s usage callback records the request under its id';
+  end if;
+  return new;
+end;
+$$;
+
+create or replace trigger guard_llm_request_id
+before insert on ip_workbench.llm_requests
+for each row execute function private.guard_llm_request_id();
+
+revoke execute on function private.guard_llm_request_id() from public, anon;
+grant execute on function private.guard_llm_request_id() to authenticated, service_role;
 
 notify pgrst, 'reload schema';

@@ -13,7 +13,7 @@
 --
 -- classes: m = masked session settings (a session-level set hidden behind a local one),
 -- a = session advisory locks, e = error text beyond the byte cap, s = scanner and lexer
--- disagreeing, 6 = forgeable approval decisions, h = harmless (tried, nothing gained).
+-- disagreeing, 6 = forgeable records (approval decisions, llm request ids), h = harmless (tried, nothing gained).
 
 \ir harness/request.sql
 
@@ -212,7 +212,10 @@ insert into corpus (id, class, who, sql, max_rows, timeout, expect, check_sql, l
 (83, '6', 'service', $c$update ip_workbench.expense_approvals set status = 'rejected', decided_by = null where expense_id = 'EX-R-2'$c$, 1000, '30s', 'refused', $k$(select status = 'approved' and decided_by = 'a6000000-0000-4000-8000-000000000004' from ip_workbench.expense_approvals where expense_id = 'EX-R-2')$k$, 'service overturns the admin''s approval', true),
 (84, '6', 'admin', $c$update ip_workbench.expense_approvals set status = 'approved', decided_by = 'a6000000-0000-4000-8000-000000000003' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'refused', $k$(select status = 'pending_approval' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'an admin records a decision in someone else''s name', true),
 (85, '6', 'service', $c$update ip_workbench.expense_approvals set notified_at = now() where expense_id in ('EX-R-1', 'EX-R-2') returning expense_id$c$, 1000, '30s', 'ok', $k$($1 ->> 'affected_rows') = '2'$k$, 'service still marks decisions notified', true),
-(86, '6', 'admin', $c$update ip_workbench.expense_approvals set status = 'rejected', decided_by = 'a6000000-0000-4000-8000-000000000004' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'ok', $k$(select status = 'rejected' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'an admin decides in their own name', true);
+(86, '6', 'admin', $c$update ip_workbench.expense_approvals set status = 'rejected', decided_by = 'a6000000-0000-4000-8000-000000000004' where expense_id = 'EX-R-1'$c$, 1000, '30s', 'ok', $k$(select status = 'rejected' from ip_workbench.expense_approvals where expense_id = 'EX-R-1')$k$, 'an admin decides in their own name', true),
+(90, '6', 'engineer', $c$insert into ip_workbench.llm_requests (request_id, model, prompt_tokens, completion_tokens, user_id) values ('chatcmpl-red-1', 'claude-sonnet-4.5', 90000, 90000, 'a6000000-0000-4000-8000-000000000002')$c$, 1000, '30s', 'refused', $k$not exists (select 1 from ip_workbench.llm_requests where request_id = 'chatcmpl-red-1')$k$, 'an engineer claims litellm''s request id first (the recorder then skipped the costed row)', true),
+(91, '6', 'engineer', $c$insert into ip_workbench.llm_requests (model, prompt_tokens, completion_tokens, user_id) values ('claude-sonnet-4.5', 10, 10, 'a6000000-0000-4000-8000-000000000002')$c$, 1000, '30s', 'ok', $k$($1 ->> 'affected_rows') = '1'$k$, 'an engineer still records their own request without an id', true),
+(92, '6', 'service', $c$insert into ip_workbench.llm_requests (request_id, model, cost_usd) values ('chatcmpl-red-2', 'claude-sonnet-4.5', 0.01)$c$, 1000, '30s', 'ok', $k$exists (select 1 from ip_workbench.llm_requests where request_id = 'chatcmpl-red-2')$k$, 'the usage recorder (service) records under litellm''s id', true);
 
 select plan((select count(*)::int * 4 from corpus) + 1);
 
