@@ -31,7 +31,12 @@ import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-
 /** Seed 004 §6: 24 features × (viewer, engineer, admin, service, anonymous). */
 const MATRIX_CELLS = 24 * 5;
 /** Suites that must also pass through the faithful harness. */
-const FAITHFUL_SUITES = ["02_permissions_matrix.sql", "03_execute_sql.sql", "06_attack_corpus.sql"];
+const FAITHFUL_SUITES = [
+  "02_permissions_matrix.sql",
+  "03_execute_sql.sql",
+  "06_attack_corpus.sql",
+  "08_red_team.sql",
+];
 
 let db: ScratchDatabase;
 let login: AuthenticatorLogin;
@@ -93,6 +98,17 @@ describe("pgTAP suites (pg_prove)", () => {
             `attack corpus as ${mode}: ${cases.size} hostile inputs, ${result.results.length} assertions`,
           );
           expect(cases.size).toBeGreaterThanOrEqual(60);
+        }
+        if (file.includes("red_team")) {
+          const cases = new Set(
+            result.results
+              .map((r) => /^red team (\d+) \(class/.exec(r.description)?.[1])
+              .filter((id) => id !== undefined),
+          );
+          console.log(
+            `red team as ${mode}: ${cases.size} hostile inputs, ${result.results.length} assertions`,
+          );
+          expect(cases.size).toBeGreaterThanOrEqual(30);
         }
         expect(failed, `${file} as ${mode}:\n${result.stdout}\n${result.stderr}`).toEqual([]);
         expect(result.exitCode, result.stdout + result.stderr).toBe(0);
