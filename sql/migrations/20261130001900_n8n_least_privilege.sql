@@ -38,6 +38,18 @@
 -- token it verified; the membership is what lets it act as any user, which is the
 -- pipeline-trigger's purpose (and the reason the token's user must exist, above).
 
+-- n8n's own tables go in schema n8n (DB_POSTGRESDB_SCHEMA=n8n, created by 20261130000300).
+-- n8n 2.40.7's database driver runs `create schema if not exists "n8n"` at every start, and
+-- postgresql checks create on the database before it sees that the schema exists: without
+-- this grant n8n never starts (it hangs after the refused statement). this is the one
+-- privilege beyond the workflows' list: it lets the role create schemas of its own (and
+-- objects in them), not touch any other. nothing else of its gives it ddl outside n8n.
+do $$
+begin
+  execute pg_catalog.format('grant create on database %I to workbench_n8n', pg_catalog.current_database());
+end
+$$;
+
 -- what 20261130000300 granted, taken back ------------------------------------------------------------
 revoke all on all tables in schema bronze from workbench_n8n;
 revoke all on all functions in schema bronze from workbench_n8n;

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(77);
+select plan(78);
 
 -- rows exist where rls would hide them
 insert into auth.users (id, email) values ('a7000000-0000-4000-8000-000000000001', 'someone@roles.test');
@@ -45,9 +45,16 @@ select ok(
     select 1 from pg_roles as r
     where r.rolname like 'workbench\_%'
       and (has_schema_privilege(r.oid, 'private', 'usage') or has_schema_privilege(r.oid, 'ip_workbench', 'create')
-           or has_schema_privilege(r.oid, 'public', 'create') or has_database_privilege(r.oid, current_database(), 'create'))
+           or has_schema_privilege(r.oid, 'public', 'create')
+           or (has_database_privilege(r.oid, current_database(), 'create') and r.rolname <> 'workbench_n8n'))
   ),
-  'no automation role uses private, or creates in ip_workbench, public or the database'
+  'no automation role uses private, or creates in ip_workbench, public or (but n8n) the database'
+);
+select is(
+  (select string_agg(r.rolname, ',' order by r.rolname) from pg_roles as r
+   where r.rolname like 'workbench\_%' and has_database_privilege(r.oid, current_database(), 'create')),
+  'workbench_n8n',
+  'only n8n may create a schema: n8n runs create schema if not exists "n8n" at every start (20261130001900)'
 );
 select ok(
   not exists (
