@@ -75,13 +75,15 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
   };
 }
 
-/** Grants for n8n: deliver raw records to bronze (idempotently) and nothing else yet. */
+/**
+ * Grants to the n8n login itself: none. Everything it may do comes from its group role,
+ * workbench_n8n (sql/migrations/20261130001900_n8n_least_privilege.sql): exactly what the
+ * five workflows run. `undo` still takes back what earlier versions granted the login
+ * directly (every bronze table), so an update narrows an existing login.
+ */
 export function n8nGrants(role: string): { apply: string[]; undo: string[] } {
   return {
-    apply: [
-      `grant usage on schema bronze to ${role}`,
-      `grant select, insert on all tables in schema bronze to ${role}`,
-    ],
+    apply: [],
     undo: [
       `revoke select, insert on all tables in schema bronze from ${role}`,
       `revoke usage on schema bronze from ${role}`,

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(45);
+select plan(77);
 
 -- rows exist where rls would hide them
 insert into auth.users (id, email) values ('a7000000-0000-4000-8000-000000000001', 'someone@roles.test');
@@ -45,10 +45,14 @@ select ok(
     select 1 from pg_roles as r
     where r.rolname like 'workbench\_%'
       and (has_schema_privilege(r.oid, 'private', 'usage') or has_schema_privilege(r.oid, 'ip_workbench', 'create')
-           or has_schema_privilege(r.oid, 'public', 'create') or has_database_privilege(r.oid, current_database(), 'create'))
+           or has_schema_privilege(r.oid, 'public', 'create')
+           or (has_database_privilege(r.oid, current_database(), 'create') and r.rolname <> 'workbench_n8n'))
   ),
-  'no automation role uses private, or creates in ip_workbench, public or the database'
+  'no automation role uses private, or creates in ip_workbench, public or (but n8n) the database'
 );
+-- n8n's create on the database (20261130001900: n8n runs create schema if not exists "n8n" at
+-- every start) is a database acl, which a copy made from a template does not carry; that n8n
+-- starts with it is test/integration/n8n.test.ts's business.
 select ok(
   not exists (
     select 1 from pg_roles as r, pg_class as c
@@ -70,23 +74,126 @@ select ok(
 );
 
 -- n8n -------------------------------------------------------------------------------------------------
-set local role workbench_n8n;
-select lives_ok($$select bronze.deliver('expenses', 'odoo', 'roles-test-batch', array['{"id": "x"}'])$$, 'n8n: delivers into bronze');
-select ok(has_schema_privilege('silver', 'usage'), 'n8n: may use silver (dbt grants select on its tables)');
-select lives_ok($$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold) values ('exp-roles', 'pending_approval', 6000, 5000)$$, 'n8n: records an approval decision');
-select lives_ok($$update ip_workbench.expense_approvals set notified_at = now() where expense_id = 'exp-roles'$$, 'n8n: marks it notified');
-select throws_ok($$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold, decided_by) values ('exp-roles-2', 'approved', 1, 5000, 'a7000000-0000-4000-8000-000000000001')$$, '42501', null, 'n8n: cannot record a human decision in someone''s name');
-select isnt_empty($$select 1 from ip_workbench.pipelines where id = 'c7000000-0000-4000-8000-000000000001'$$, 'n8n: reads pipelines');
-select lives_ok($$insert into ip_workbench.job_runs (pipeline_id, status, stage) values ('c7000000-0000-4000-8000-000000000001', 'pending', 'n8n')$$, 'n8n: creates a job run');
-select is((select count(*)::int from ip_workbench.job_runs where stage = 'n8n'), 1, 'n8n: reads its job run');
-select throws_ok($$insert into ip_workbench.job_runs (status, stage) values ('completed', 'dbt')$$, '42501', null, 'n8n: cannot record runs of other stages');
+-- as a login that is a member of workbench_n8n only, the way the database layer creates
+-- wb_<env>_n8n (set session authorization: set role is then checked against this login,
+-- not the superuser). every statement the postgres nodes of n8n-workflows/*.json run, then
+-- a sample of what the login cannot do (20261130001900).
+create table silver.silver_expenses (expense_id text primary key, amount numeric(14, 2), currency text);
+insert into silver.silver_expenses values ('exp-roles-silver', 120.5, 'USD');
+grant select on silver.silver_expenses to workbench_n8n;  -- dbt's default privileges (dbtGrants)
+create table gold.roles_n8n_gold (i int);
+grant select on gold.roles_n8n_gold to authenticated;
+insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type, config) values
+  ('c7000000-0000-4000-8000-000000000001', 0, 'one', 'sql', '{"sql": "select 1 as one"}');
+insert into ip_workbench.job_runs (id, status, stage) values ('d7000000-0000-4000-8000-000000000001', 'completed', 'dbt');
+create role aiwb_roles_test_n8n_login login;
+grant workbench_n8n to aiwb_roles_test_n8n_login;
+set local session authorization aiwb_roles_test_n8n_login;
+
+-- real-time-transactions
+select is(
+  (select bronze.deliver_batch('scout_transactions', 'pos', coalesce(nullif('', ''), 'sha256:' || bronze.sha256_hex('[1]')),
+     array(select p.payload from json_array_elements_text('["{\"id\": 1}"]'::json) with ordinality as p (payload, n) order by p.n),
+     'refuse') ->> 'status'),
+  'new', 'n8n: real-time-transactions lands a batch (deliver_batch, sha256_hex)');
+select is(
+  (select bronze.deliver_batch('scout_transactions', 'pos', 'sha256:' || bronze.sha256_hex('[1]'), array['{"id": 2}'], 'refuse') ->> 'status'),
+  'conflict', 'n8n: reads a batch back to compare it (a conflict, nothing stored)');
+-- odoo-sync
+select lives_ok($$
+  select coalesce(to_char(c.cursor_at, 'YYYY-MM-DD HH24:MI:SS'), legacy.since, '') as since, coalesce(c.cursor_id, 0)::bigint as since_id
+  from (select 1) as one
+  left join bronze.sync_cursors as c on c.source = 'odoo' and c.entity = 'expenses'
+  left join lateral (
+    select max(split_part(d.batch_id, '@', 2)) as since from bronze.deliveries as d
+    where d.source = 'odoo' and d.entity = 'expenses' and split_part(d.batch_id, '@', 2) ~ '^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$'
+  ) as legacy on c.source is null
+$$, 'n8n: odoo-sync reads its cursor and the earlier deliveries');
+select is(
+  (select bronze.deliver_batch('expenses', 'odoo', 'odoo:account.move/7@2026-11-20 08:00:00', array['{"id": 7}'], 'new_delivery') ->> 'status'),
+  'new', 'n8n: odoo-sync lands an invoice version');
+select is(
+  (select bronze.deliver_batch('expenses', 'odoo', 'odoo:account.move/7@2026-11-20 08:00:00', array['{"id": 7, "x": 1}'], 'new_delivery') ->> 'status'),
+  'redelivered', 'n8n: odoo-sync keeps other content under the same version id as a new delivery');
+select is(bronze.quarantine_sync_record('odoo', 'expenses', '8', 'write_date is not a timestamp', '{"id": 8}'), true, 'n8n: odoo-sync quarantines a record');
+select is(bronze.quarantine_sync_record('odoo', 'expenses', '8', 'write_date is not a timestamp', '{"id": 8}'), false, 'n8n: and counts it when seen again');
+select is(bronze.advance_sync_cursor('odoo', 'expenses', '2026-11-20 08:00:00', 7), '{"at": "2026-11-20 08:00:00", "id": 7}'::jsonb, 'n8n: odoo-sync moves its cursor');
+-- expense-approval
+select is((select e.amount::text from silver.silver_expenses as e where e.expense_id = 'exp-roles-silver'), '120.50', 'n8n: expense-approval reads silver expenses');
+select is(
+  (select ip_workbench.decide_expense('exp-roles', 6000, 'USD', 6000, 5000, 'USD') ->> 'status'),
+  'pending_approval', 'n8n: expense-approval records a decision (decide_expense)');
+select is(
+  (select coalesce(ip_workbench.release_expense_notification('exp-roles', (select a.notified_at from ip_workbench.expense_approvals as a where a.expense_id = 'exp-roles')), false)),
+  true, 'n8n: gives a failed notification back (release_expense_notification)');
+-- quality-alerts
+select is(
+  (select count(*)::int from ip_workbench.tables as t where not t.is_deleted and t.table_name = 'roles_test'
+     and t.schema_name || '.' || t.layer || coalesce(t.dq_score, 0)::text || coalesce(t.dbt_unique_id, '') || coalesce(t.owner_name, '') is not null),
+  1, 'n8n: quality-alerts reads the catalog''s scores');
+select is(
+  (select ip_workbench.take_notification_slot('mattermost', 'gold.roles_test', make_interval(mins => 60), 12) ->> 'allowed'),
+  'true', 'n8n: quality-alerts takes a post slot (its log stays in private)');
+-- pipeline-trigger
+select is(
+  array[ip_workbench.user_exists('a7000000-0000-4000-8000-000000000001'), ip_workbench.user_exists('a7000000-0000-4000-8000-0000000000ff')],
+  array[true, false], 'n8n: pipeline-trigger checks that the token''s user exists (user_exists)');
+set local request.jwt.claims = '{"sub": "a7000000-0000-4000-8000-000000000001", "role": "authenticated"}';
+select lives_ok($$set local role authenticated$$, 'n8n: becomes authenticated, to act as the caller');
+select is(current_user::text, 'authenticated', 'n8n: acting as the caller');
+select is(
+  (select ip_workbench.request_pipeline_run('c7000000-0000-4000-8000-000000000001') ->> 'http_status'),
+  '202', 'n8n: starts a run as the caller (request_pipeline_run under the caller''s rls)');
+set local statement_timeout = '5s';
+select is((select private.run_pipeline_step('select 1 as one') ->> 'row_count'), '1', 'n8n: runs a step as the caller (run_pipeline_step)');
+set local statement_timeout = 0;
+reset role;
+set local request.jwt.claims = '';
+select is(current_user::text, 'aiwb_roles_test_n8n_login', 'n8n: back as itself');
+select lives_ok($$
+  update ip_workbench.job_runs set status = 'running', started_at = now()
+  where id = (select j.id from ip_workbench.job_runs as j where j.stage = 'n8n') returning id::text as job_run_id
+$$, 'n8n: marks the run running');
+select is((select status from ip_workbench.job_runs where stage = 'n8n'), 'running', 'n8n: the run is running');
+select lives_ok($$
+  update ip_workbench.job_runs set status = 'completed', completed_at = now(), logs = '[]', rows_processed = 1::bigint, error_message = nullif('', '')
+  where id = (select j.id from ip_workbench.job_runs as j where j.stage = 'n8n') returning id::text as job_run_id, status
+$$, 'n8n: records the run''s outcome');
+select is((select status from ip_workbench.job_runs where stage = 'n8n'), 'completed', 'n8n: the run is completed');
+-- n8n's own tables
+select lives_ok($$create table n8n.workflow_entity_test (i int)$$, 'n8n: creates its internal tables in schema n8n');
+
+-- what it cannot do
+select throws_ok($$select * from ip_workbench.user_roles$$, '42501', null, 'n8n: cannot read user_roles');
 select throws_ok($$select * from ip_workbench.cost_tracker$$, '42501', null, 'n8n: no costs');
 select throws_ok($$select * from ip_workbench.llm_requests$$, '42501', null, 'n8n: no llm traces');
-select throws_ok($$select email from auth.users$$, '42501', null, 'n8n: nothing in auth');
+select throws_ok($$select * from ip_workbench.domains$$, '42501', null, 'n8n: none of authenticated''s rights without switching (noinherit)');
+select throws_ok($$select * from ip_workbench.pipelines$$, '42501', null, 'n8n: reads pipelines only as the caller');
+select throws_ok($$insert into ip_workbench.job_runs (pipeline_id, status, stage) values ('c7000000-0000-4000-8000-000000000001', 'pending', 'n8n')$$, '42501', null, 'n8n: a run is inserted as the caller, not by n8n');
+select lives_ok($$update ip_workbench.job_runs set status = 'failed' where id = 'd7000000-0000-4000-8000-000000000001'$$, 'n8n: an update of a run of another stage...');
+select throws_ok($$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold, decided_by) values ('exp-roles-2', 'approved', 1, 5000, 'a7000000-0000-4000-8000-000000000001')$$, '42501', null, 'n8n: cannot record a human decision in someone''s name');
+select throws_ok($$select email from auth.users$$, '42501', null, 'n8n: cannot read auth.users (only user_exists)');
+select throws_ok($$select * from private.notification_log$$, '42501', null, 'n8n: nothing in private');
+select throws_ok($$select ip_workbench.execute_sql('select 1', 10)$$, '42501', null, 'n8n: runs execute_sql only as the caller');
 select throws_ok($$create table ip_workbench.n8n_oops (i int)$$, '42501', null, 'n8n: no ddl in ip_workbench');
-select lives_ok($$create table n8n.workflow_entity_test (i int)$$, 'n8n: creates its internal tables in schema n8n');
+select throws_ok($$create table public.n8n_oops (i int)$$, '42501', null, 'n8n: no ddl in public');
+select throws_ok($$create table bronze.n8n_oops (i int)$$, '42501', null, 'n8n: no ddl in bronze');
+select throws_ok($$insert into gold.roles_n8n_gold values (1)$$, '42501', null, 'n8n: cannot write gold');
+select throws_ok($$insert into silver.silver_expenses (expense_id, amount) values ('forged', 1)$$, '42501', null, 'n8n: cannot write silver');
 select throws_ok($$delete from bronze.expenses_raw$$, '42501', null, 'n8n: cannot delete landed records');
-reset role;
+select throws_ok($$insert into bronze.scout_products_raw (source, batch_id, record_seq, payload_raw) values ('x', 'x', 0, '{}')$$, '42501', null, 'n8n: lands only what its workflows deliver');
+select throws_ok($$set role service_role$$, '42501', null, 'n8n: cannot become service_role');
+select throws_ok($$set role postgres$$, '42501', null, 'n8n: cannot become the admin');
+reset session authorization;
+select is((select status from ip_workbench.job_runs where id = 'd7000000-0000-4000-8000-000000000001'), 'completed', 'n8n: ...changes nothing (rls: only runs of stage n8n)');
+select is(
+  (select string_agg(g.rolname, ',' order by g.rolname) from pg_roles as g
+   where pg_has_role('aiwb_roles_test_n8n_login', g.oid, 'member') and g.rolname <> 'aiwb_roles_test_n8n_login'),
+  'authenticated,workbench_n8n', 'n8n: the login can become workbench_n8n and authenticated, nothing else');
+select is(
+  (select string_agg(g.rolname, ',' order by g.rolname) from pg_roles as g
+   where pg_has_role('aiwb_roles_test_n8n_login', g.oid, 'usage') and g.rolname <> 'aiwb_roles_test_n8n_login'),
+  'workbench_n8n', 'n8n: and holds the rights of workbench_n8n only');
 
 -- backup ------------------------------------------------------------------------------------------------
 set local role workbench_backup;

@@ -1,6 +1,7 @@
 /**
  * A real n8n for the integration tests: the npm package from the cache
- * (scripts/install-n8n), SQLite in a temporary directory, loopback ports picked free,
+ * (scripts/install-n8n), its own tables in SQLite in a temporary directory or, as the N8n
+ * component deploys it, in a PostgreSQL schema (`database`), loopback ports picked free,
  * telemetry, templates, version checks and every outbound feature off. Started once per
  * test file; `stop()` ends the whole process group (n8n and its task runner).
  */
@@ -35,11 +36,39 @@ export interface N8nInstance {
   stop(): Promise<void>;
 }
 
+/** Where n8n keeps its own tables when not in SQLite (DB_POSTGRESDB_*). */
+export interface N8nPostgres {
+  host: string;
+  port: number;
+  database: string;
+  /** A login that may create tables in `schema` (the n8n login: a member of workbench_n8n). */
+  user: string;
+  password: string;
+  /** DB_POSTGRESDB_SCHEMA: n8n's tables go here, never in public. */
+  schema: string;
+}
+
 export interface N8nOptions {
   /** Extra environment for n8n (integration settings the workflows read). */
   env?: Record<string, string>;
-  /** Startup budget; default 120 s (first start runs n8n's SQLite migrations). */
+  /** n8n's own tables in PostgreSQL; default SQLite in the temporary home. */
+  database?: N8nPostgres;
+  /** Startup budget; default 120 s (first start runs n8n's database migrations). */
   startTimeoutMs?: number;
+}
+
+/** n8n's DB_* settings: SQLite in its user folder, or a PostgreSQL schema. */
+function databaseEnv(database: N8nPostgres | undefined): Record<string, string> {
+  if (!database) return { DB_TYPE: "sqlite" };
+  return {
+    DB_TYPE: "postgresdb",
+    DB_POSTGRESDB_HOST: database.host,
+    DB_POSTGRESDB_PORT: String(database.port),
+    DB_POSTGRESDB_DATABASE: database.database,
+    DB_POSTGRESDB_USER: database.user,
+    DB_POSTGRESDB_PASSWORD: database.password,
+    DB_POSTGRESDB_SCHEMA: database.schema,
+  };
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released; n8n binds it right after). */
@@ -91,7 +120,7 @@ export async function startN8n(options: N8nOptions = {}): Promise<N8nInstance> {
     GENERIC_TIMEZONE: "UTC",
     N8N_USER_FOLDER: home,
     N8N_ENCRYPTION_KEY: randomBytes(24).toString("hex"),
-    DB_TYPE: "sqlite",
+    ...databaseEnv(options.database),
     N8N_LISTEN_ADDRESS: "127.0.0.1",
     N8N_HOST: "127.0.0.1",
     N8N_PORT: String(port),

@@ -1,17 +1,29 @@
 /**
- * The five workflows in a real n8n (scripts/install-n8n's npm package, SQLite, loopback):
+ * The five workflows in a real n8n (scripts/install-n8n's npm package, loopback):
  * deployed through the WorkflowSet provider (n8n's public API), then driven through their
  * webhooks against a scratch PostgreSQL database migrated with the project's migrations,
  * with Mattermost and Odoo as local stubs that record what they receive.
  *
+ * n8n logs in as the database layer's n8n login does in every profile: a login created with
+ * the LoginRole provider (generated password) that is a member of workbench_n8n only. It
+ * keeps n8n's own tables in schema n8n (DB_POSTGRESDB_SCHEMA) and is the workflows'
+ * Postgres credential, so every workflow below runs with exactly the grants of
+ * sql/migrations/20261130001900_n8n_least_privilege.sql, never as the admin.
+ *
  * One n8n for the whole file (about 7 s to start, 1-2 s to deploy), workflows imported once.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
+import {
+  loginRoleProvider,
+  type LoginRoleInputs,
+  type LoginRoleOutputs,
+} from "../../components/database/pg-objects.ts";
+import { AUTOMATION_GROUPS, n8nGrants } from "../../components/database/workbench-database.ts";
 import { N8nApiClient } from "../../components/n8n/api-client.ts";
 import {
   TOKEN_WEBHOOKS,
@@ -118,6 +130,7 @@ describe("n8n workflows in a real n8n", () => {
   let mattermost: MattermostStub;
   let odoo: OdooStub;
   let n8n: N8nInstance;
+  let login: LoginRoleOutputs | undefined;
   let inputs: WorkflowSetInputs;
   let outputs: WorkflowSetOutputs;
   const auth = tokenFor("scout-transactions");
@@ -150,6 +163,8 @@ describe("n8n workflows in a real n8n", () => {
         ('EX-DROP', 'DOF', 'E-10', 'Shrinker', 'equipment', 'USD', 'will shrink', 6400.00, '2026-11-05', 10, 'b1', now()),
         ('EX-RACE', 'DOF', 'E-11', 'Racer', 'equipment', 'USD', 'raced', 8000.00, '2026-11-05', 11, 'b1', now()),
         ('EX-DOWN', 'DOF', 'E-12', 'Unlucky', 'equipment', 'USD', 'mattermost down', 5600.00, '2026-11-05', 12, 'b1', now());
+      -- what dbt's default privileges give the n8n role on silver (dbtGrants).
+      grant select on silver.silver_expenses to ${AUTOMATION_GROUPS.n8n};
       insert into ip_workbench.expense_approvals (expense_id, status, amount, currency, threshold, decided_at)
       values ('EX-00000005', 'rejected', 9000, 'USD', 5000, now());
 
@@ -179,6 +194,17 @@ describe("n8n workflows in a real n8n", () => {
         ('bronze', 'bronze_expenses', 'bronze', null, 'model.workbench.bronze_expenses', null);
     `);
 
+    // The n8n login, as WorkbenchDatabase creates it: a member of workbench_n8n only, with a
+    // generated password (roles are cluster-wide: a name of its own per run).
+    const loginInputs: LoginRoleInputs = {
+      connection: db.connection,
+      name: `wb_t${randomBytes(3).toString("hex")}_n8n`,
+      connectionLimit: 10,
+      memberOf: [AUTOMATION_GROUPS.n8n],
+    };
+    login = (await loginRoleProvider.create!(loginInputs)).outs as LoginRoleOutputs;
+    for (const statement of n8nGrants(login.name).apply) await db.query(statement);
+
     mattermost = await startMattermostStub();
     odoo = await startOdooStub({
       ...ODOO,
@@ -188,6 +214,14 @@ describe("n8n workflows in a real n8n", () => {
       ],
     });
     n8n = await startN8n({
+      database: {
+        host: db.connection.host,
+        port: db.connection.port,
+        database: db.connection.database,
+        user: login.name,
+        password: login.password,
+        schema: "n8n",
+      },
       env: {
         MATTERMOST_WEBHOOK_URL: mattermost.webhookUrl,
         ODOO_URL: odoo.url,
@@ -219,8 +253,8 @@ describe("n8n workflows in a real n8n", () => {
             host: db.connection.host,
             port: db.connection.port,
             database: db.connection.database,
-            user: db.connection.user,
-            password: db.connection.password,
+            user: login.name,
+            password: login.password,
             ssl: "disable",
           },
         },
@@ -237,6 +271,7 @@ describe("n8n workflows in a real n8n", () => {
     await n8n?.stop();
     await mattermost?.close();
     await odoo?.close();
+    if (login) await loginRoleProvider.delete!(login.name, login);
     await db?.drop();
   });
 
@@ -271,6 +306,32 @@ describe("n8n workflows in a real n8n", () => {
       "jwtAuth/Workbench Pipeline Trigger JWT",
       "postgres/Workbench Postgres",
     ]);
+  });
+
+  it("n8n and its workflows log in as the n8n login (a member of workbench_n8n only); n8n's tables are in schema n8n", async () => {
+    const [role] = await db.query<{ flags: string; groups: string[] }>(
+      `select concat_ws(',', r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolinherit) as flags,
+         array(select g.rolname::text from pg_auth_members as m join pg_roles as g on g.oid = m.roleid
+               where m.member = r.oid order by 1) as groups
+       from pg_roles as r where r.rolname = $1`,
+      [login!.name],
+    );
+    // superuser, bypassrls, createrole, createdb: none; inherit: it holds workbench_n8n's rights.
+    expect(role).toEqual({ flags: "f,f,f,f,t", groups: [AUTOMATION_GROUPS.n8n] });
+    // Every connection n8n holds to this database is the n8n login's.
+    const sessions = await db.query<{ usename: string }>(
+      `select distinct usename::text from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    expect(sessions.map((s) => s.usename)).toEqual([login!.name]);
+    const tables = await db.query<{ schemaname: string; owner: string; n: number }>(
+      `select schemaname::text, tableowner::text as owner, count(*)::int as n from pg_tables
+       where tableowner = $1 or (schemaname = 'n8n') group by 1, 2`,
+      [login!.name],
+    );
+    expect(tables).toEqual([{ schemaname: "n8n", owner: login!.name, n: expect.any(Number) }]);
+    expect(tables[0]!.n).toBeGreaterThan(10);
+    const workflows = await db.query<{ n: number }>(`select count(*)::int as n from n8n.workflow_entity`);
+    expect(workflows[0]!.n).toBe(5);
   });
 
   describe("webhook authentication", () => {
