@@ -102,14 +102,20 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
     const layer = mocks.resources.filter((resource: RecordedResource) =>
       resource.type.startsWith("pulumi-nodejs:dynamic/workbench:database:"),
     );
-    // Migrations, two login roles, their grants, the apps' schemas.
+    // Migrations, one login per automation, the grants of three of them, the apps' schemas.
     expect(layer.map((resource) => resource.name).sort()).toEqual([
+      "workbench-api",
+      "workbench-backup",
+      "workbench-catalog",
       "workbench-dbt-runner",
       "workbench-dbt-runner-grants",
+      "workbench-litellm",
+      "workbench-litellm-grants",
       "workbench-migrations",
       "workbench-n8n",
       "workbench-n8n-grants",
       "workbench-prod-app-schemas",
+      "workbench-usage",
     ]);
     for (const resource of layer) expect(resource.retainOnDelete, resource.name).toBe(true);
     expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:MigrationSet").inputs["dropOnDelete"]).toBe(
