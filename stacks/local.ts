@@ -31,6 +31,17 @@ export function localPlatform(config: LocalStackConfig) {
     dbtPassword: database.dbtPassword,
     n8nRole: database.n8nRole,
     n8nPassword: database.n8nPassword,
+    // Each automation's own login (README, "Logins and privileges"); passwords secret.
+    backupRole: database.backupRole,
+    backupPassword: database.backupPassword,
+    catalogRole: database.catalogRole,
+    catalogPassword: database.catalogPassword,
+    usageRole: database.usageRole,
+    usagePassword: database.usagePassword,
+    litellmRole: database.litellmRole,
+    litellmPassword: database.litellmPassword,
+    apiRole: database.apiRole,
+    apiPassword: database.apiPassword,
   };
   if (!config.features.dataStack) return outputs;
 
@@ -44,7 +55,8 @@ export function localPlatform(config: LocalStackConfig) {
     "medallion",
     {
       dbtConnection: database.dbtConnection,
-      adminConnection: admin,
+      // Job runs are recorded by the catalog writer's login, not the admin's.
+      adminConnection: database.connections.catalog,
       projectRoot: REPO_ROOT,
       artifactsRoot: `dbt/target/${pulumi.getStack()}`,
       dataVersion: sample.dataVersion,
@@ -55,7 +67,7 @@ export function localPlatform(config: LocalStackConfig) {
   const catalog = new CatalogSeed(
     "catalog",
     {
-      connection: admin,
+      connection: database.connections.catalog,
       artifactDirs: medallion.artifactDirs,
       trigger: medallion.runFingerprint,
       ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),

@@ -15,7 +15,12 @@ import {
   Registry,
   SpacesBucket,
 } from "../components/cloud/index.ts";
-import { connectionUrl, SqlStatements, WorkbenchDatabase } from "../components/database/index.ts";
+import {
+  connectionUrl,
+  type PgConnection,
+  SqlStatements,
+  WorkbenchDatabase,
+} from "../components/database/index.ts";
 import {
   BACKUP_TIERS,
   backupLifecycleRules,
@@ -102,6 +107,8 @@ export const LLM_CALLERS = [
   { name: "guardian", kind: "service" },
 ] as const;
 
+const withQuery = (url: string, query: string) => `${url}${url.includes("?") ? "&" : "?"}${query}`;
+
 const sha256Hex = (value: pulumi.Output<string>) =>
   value.apply((text) => createHash("sha256").update(text).digest("hex"));
 
@@ -183,7 +190,20 @@ export function cloudPlatform(config: CloudStackConfig) {
     },
     { retainOnDelete: true },
   );
+  // The operator's admin URL (a stack output only: no component receives it). Every
+  // component gets its own login from the database layer (README, "Logins and privileges").
   const databaseUrl = pulumi.secret(admin.apply((connection) => connectionUrl(connection, true)));
+  const logins = database.connections;
+  const urlOf = (connection: pulumi.Input<PgConnection>, query?: string) =>
+    pulumi.secret(
+      pulumi.output(connection).apply((value) => {
+        const url = connectionUrl(value, true);
+        return query ? withQuery(url, query) : url;
+      }),
+    );
+  /** A login's connection on Supabase's session port (long-lived sessions, pg_dump, migrations of the apps). */
+  const onSession = (connection: pulumi.Output<PgConnection>) =>
+    connection.apply((value) => ({ ...value, port: config.supabase.sessionPort }));
 
   // ---- Kubernetes ----------------------------------------------------------------------
   const provider = cluster.provider;
@@ -230,7 +250,10 @@ export function cloudPlatform(config: CloudStackConfig) {
   const secrets = new WorkbenchSecrets(`${base}-secrets`, {
     provider,
     workbenchNamespace: workbenchNs,
-    supabase: { serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey as string), databaseUrl },
+    supabase: {
+      serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey as string),
+      databaseUrl: urlOf(logins.api),
+    },
     ...(features.litellm && masterKey
       ? {
           llm: {
@@ -241,8 +264,8 @@ export function cloudPlatform(config: CloudStackConfig) {
               publicKey: pulumi.secret(config.langfusePublicKey as string),
               secretKey: pulumi.secret(config.langfuseSecretKey as string),
             },
-            // The workbench database: the gateway's caller keys, budgets and usage rows.
-            databaseUrl: pulumi.secret(session.apply((connection) => connectionUrl(connection, true))),
+            databaseUrl: urlOf(onSession(logins.litellm), `schema=${APP_SCHEMAS.litellm}`),
+            usageDatabaseUrl: urlOf(logins.usage),
           },
         }
       : {}),
@@ -252,7 +275,7 @@ export function cloudPlatform(config: CloudStackConfig) {
             namespace: namespaces.nameOf("n8n"),
             encryptionKey: pulumi.secret(config.n8nEncryptionKey as string),
             host: `n8n.${domain}`,
-            databasePassword: pulumi.secret(config.databasePassword),
+            databasePassword: database.n8nPassword,
           },
         }
       : {}),
@@ -411,7 +434,7 @@ export function cloudPlatform(config: CloudStackConfig) {
         host: config.database.host,
         port: config.supabase.sessionPort,
         name: config.database.name,
-        user: config.database.user,
+        user: logins.n8n.user,
         schema: APP_SCHEMAS.n8n,
         sslMode: config.database.sslMode,
         passwordSecret: { name: coreSecret, key: "DB_POSTGRESDB_PASSWORD" },
@@ -431,11 +454,10 @@ export function cloudPlatform(config: CloudStackConfig) {
               apiKey: pulumi.secret(config.n8nApiKey),
               projectRoot: REPO_ROOT,
               credentials: pulumi.secret(
-                pulumi.all([session, tokens]).apply(([connection, values]) => [
+                pulumi.all([onSession(logins.n8n), tokens]).apply(([connection, values]) => [
                   {
-                    // The workflows write bronze, job runs and approvals, and switch to
-                    // `authenticated` with the caller's claims for pipeline runs: the admin
-                    // login until n8n gets a narrower role.
+                    // The workflows' inserts, approvals, job runs and execute_sql calls, as
+                    // the n8n login (a member of workbench_n8n), never the admin.
                     name: "Workbench Postgres",
                     type: "postgres",
                     data: {
@@ -531,7 +553,8 @@ export function cloudPlatform(config: CloudStackConfig) {
       "medallion",
       {
         dbtConnection: database.dbtConnection,
-        adminConnection: admin,
+        // The stages' job runs are recorded by the catalog writer's login.
+        adminConnection: logins.catalog,
         projectRoot: REPO_ROOT,
         artifactsRoot: `dbt/target/${pulumi.getStack()}`,
         dataVersion: "deployed",
@@ -542,7 +565,7 @@ export function cloudPlatform(config: CloudStackConfig) {
     new CatalogSeed(
       "catalog",
       {
-        connection: admin,
+        connection: logins.catalog,
         artifactDirs: medallion.artifactDirs,
         trigger: medallion.runFingerprint,
         ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
@@ -556,9 +579,9 @@ export function cloudPlatform(config: CloudStackConfig) {
       namespace: workbenchNs,
       image: config.images.dbtRunner,
       imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
-      // The daily data-quality run re-scores the catalog and raises alerts, as the admin.
+      // The daily data-quality run re-scores the catalog and raises alerts, as the catalog writer.
       catalog: {
-        databaseUrl: { secretName: supabaseSecret, key: "DATABASE_URL" },
+        databaseUrl: urlOf(logins.catalog),
         ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
       },
       connection: {
@@ -566,7 +589,7 @@ export function cloudPlatform(config: CloudStackConfig) {
         port: config.database.port,
         database: config.database.name,
         sslMode: config.database.sslMode,
-        user: database.dbtRole,
+        user: database.dbtConnection.user,
         password: database.dbtPassword,
       },
     });
@@ -580,8 +603,8 @@ export function cloudPlatform(config: CloudStackConfig) {
         host: config.database.host,
         port: config.supabase.sessionPort,
         database: config.database.name,
-        user: config.database.user,
-        password: pulumi.secret(config.databasePassword),
+        user: logins.backup.user,
+        password: database.backupPassword,
         sslMode: config.database.sslMode,
       },
       bucket: {
@@ -627,7 +650,7 @@ export function cloudPlatform(config: CloudStackConfig) {
         env: { SUPABASE_URL: supabaseUrl },
         secretEnv: {
           SUPABASE_SERVICE_ROLE_KEY: supabaseKey,
-          DATABASE_URL: databaseUrl,
+          DATABASE_URL: urlOf(logins.api),
           ...(config.mattermostWebhookUrl
             ? { MATTERMOST_WEBHOOK_URL: pulumi.secret(config.mattermostWebhookUrl) }
             : {}),

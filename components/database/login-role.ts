@@ -11,6 +11,8 @@ export interface LoginRoleArgs {
   connectionLimit?: pulumi.Input<number>;
   /** Group roles to grant this role membership in. Default none. */
   memberOf?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Use the groups' privileges without `set role`. Default true. */
+  inherit?: pulumi.Input<boolean>;
 }
 
 /**
@@ -32,6 +34,7 @@ export class LoginRole extends pulumi.dynamic.Resource {
         name: args.name,
         connectionLimit: args.connectionLimit ?? 10,
         memberOf: args.memberOf ?? [],
+        inherit: args.inherit ?? true,
         password: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),

@@ -39,6 +39,12 @@ export interface LoginRoleInputs {
   connectionLimit: number;
   /** Roles this role is granted membership in. */
   memberOf: string[];
+  /**
+   * Whether it uses its groups' privileges directly. False: only after `set role` (the shape
+   * of Supabase's `authenticator`, which switches to anon/authenticated/service_role per
+   * request). Absent = true (states written before this input).
+   */
+  inherit?: boolean;
 }
 
 export interface LoginRoleOutputs extends LoginRoleInputs {
@@ -48,7 +54,8 @@ export interface LoginRoleOutputs extends LoginRoleInputs {
 async function applyRole(inputs: LoginRoleInputs, password: string, create: boolean): Promise<void> {
   await withClient(inputs.connection, async (client) => {
     const role = quoteIdent(inputs.name);
-    const options = `login password ${quoteLiteral(password)} connection limit ${inputs.connectionLimit}`;
+    const inherit = inputs.inherit === false ? "noinherit" : "inherit";
+    const options = `login ${inherit} password ${quoteLiteral(password)} connection limit ${inputs.connectionLimit}`;
     await client.query("begin");
     try {
       if (create) {
@@ -100,6 +107,7 @@ export const loginRoleProvider: pulumi.dynamic.ResourceProvider = {
     const changes =
       replaces.length > 0 ||
       olds.connectionLimit !== news.connectionLimit ||
+      (olds.inherit ?? true) !== (news.inherit ?? true) ||
       JSON.stringify([...olds.memberOf].sort()) !== JSON.stringify([...news.memberOf].sort());
     return { changes, replaces, deleteBeforeReplace: true };
   },

@@ -29,6 +29,31 @@ export const AUTOMATION_GROUPS = {
   usage: "workbench_usage_recorder",
 } as const;
 
+/** Schema of LiteLLM's own tables (keys, users, spend), owned by the LiteLLM login. */
+export const LITELLM_SCHEMA = "litellm";
+/**
+ * Supabase's API roles: the services' login is a NOINHERIT member of them, like Supabase's
+ * `authenticator`, and acts only after `set role` (per request, with the caller's claims).
+ */
+export const API_ROLES = ["anon", "authenticated", "service_role"] as const;
+
+/** Grants for LiteLLM's own login: its schema only (Prisma creates its tables there). */
+export function litellmGrants(
+  role: string,
+  dropSchemaOnDelete: boolean,
+): { apply: string[]; undo: string[] } {
+  return {
+    apply: [
+      `create schema if not exists ${LITELLM_SCHEMA}`,
+      `revoke all on schema ${LITELLM_SCHEMA} from public`,
+      `grant usage, create on schema ${LITELLM_SCHEMA} to ${role}`,
+    ],
+    undo: dropSchemaOnDelete
+      ? [`drop schema if exists ${LITELLM_SCHEMA} cascade`]
+      : [`revoke usage, create on schema ${LITELLM_SCHEMA} from ${role}`],
+  };
+}
+
 export interface WorkbenchDatabaseArgs {
   /** Admin connection to the workbench database (the password stays secret). */
   connection: pulumi.Input<PgConnection>;
@@ -91,6 +116,17 @@ export function n8nGrants(role: string): { apply: string[]; undo: string[] } {
   };
 }
 
+/**
+ * The user name a login connects with where the admin connects: Supabase's pooler
+ * (`*.pooler.supabase.com`, Supavisor) routes by `<role>.<project ref>`, so a login
+ * `wb_prod_n8n` connects there as `wb_prod_n8n.<ref>`, taking the admin user's suffix.
+ * Anywhere else it is the role name.
+ */
+export function loginUser(admin: Pick<PgConnection, "host" | "user">, role: string): string {
+  const dot = admin.user.indexOf(".");
+  return admin.host.endsWith(".pooler.supabase.com") && dot > 0 ? `${role}${admin.user.slice(dot)}` : role;
+}
+
 function roleName(environment: string, purpose: string): string {
   return `wb_${environment.replaceAll("-", "_")}_${purpose}`;
 }
@@ -106,7 +142,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly dbtRole: pulumi.Output<string>;
   /** Secret. */
   public readonly dbtPassword: pulumi.Output<string>;
-  /** The admin connection with the dbt runner's login in place of the admin's. Secret. */
+  /** The admin connection with the dbt runner's login in place of the admin's ({@link loginUser}). Secret. */
   public readonly dbtConnection: pulumi.Output<PgConnection>;
   public readonly n8nRole: pulumi.Output<string>;
   /** Secret. */
@@ -123,6 +159,25 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly usageRole: pulumi.Output<string>;
   /** Secret. */
   public readonly usagePassword: pulumi.Output<string>;
+  /** Login for LiteLLM's own tables (schema `litellm`; its DATABASE_URL). */
+  public readonly litellmRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly litellmPassword: pulumi.Output<string>;
+  /**
+   * Login for the services' DATABASE_URL (api, guardian, expense API): a NOINHERIT member of
+   * anon, authenticated and service_role that can do nothing until it `set role`s.
+   */
+  public readonly apiRole: pulumi.Output<string>;
+  /** Secret. */
+  public readonly apiPassword: pulumi.Output<string>;
+  /**
+   * The admin connection with each automation's login in place of the admin's (user name
+   * per {@link loginUser}, so it works through Supabase's pooler). Secret.
+   */
+  public readonly connections: Record<
+    "n8n" | "backup" | "catalog" | "usage" | "litellm" | "api",
+    pulumi.Output<PgConnection>
+  >;
 
   constructor(name: string, args: WorkbenchDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
@@ -184,14 +239,40 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
     const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
     const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
+    const litellm = new LoginRole(
+      `${name}-litellm`,
+      { connection: args.connection, name: roleName(args.environment, "litellm"), connectionLimit: 20 },
+      { ...child, dependsOn: [migrations] },
+    );
+    new SqlStatements(
+      `${name}-litellm-grants`,
+      {
+        connection: args.connection,
+        ...litellmGrants(roleName(args.environment, "litellm"), !retainOnDelete),
+      },
+      { ...child, dependsOn: [migrations, litellm] },
+    );
+    const api = new LoginRole(
+      `${name}-api`,
+      {
+        connection: args.connection,
+        name: roleName(args.environment, "api"),
+        connectionLimit: 30,
+        memberOf: [...API_ROLES],
+        inherit: false,
+      },
+      { ...child, dependsOn: [migrations] },
+    );
 
     this.appliedVersions = migrations.appliedVersions;
     this.dbtRole = dbt.name;
     this.dbtPassword = dbt.password;
     this.dbtConnection = pulumi.secret(
-      pulumi
-        .all([args.connection, dbt.name, dbt.password])
-        .apply(([connection, user, password]) => ({ ...connection, user, password })),
+      pulumi.all([args.connection, dbt.name, dbt.password]).apply(([connection, role, password]) => ({
+        ...connection,
+        user: loginUser(connection, role),
+        password,
+      })),
     );
     this.n8nRole = n8n.name;
     this.n8nPassword = n8n.password;
@@ -201,6 +282,26 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     this.catalogPassword = catalog.password;
     this.usageRole = usage.name;
     this.usagePassword = usage.password;
+    this.litellmRole = litellm.name;
+    this.litellmPassword = litellm.password;
+    this.apiRole = api.name;
+    this.apiPassword = api.password;
+    const as = (login: LoginRole) =>
+      pulumi.secret(
+        pulumi.all([args.connection, login.name, login.password]).apply(([connection, role, password]) => ({
+          ...connection,
+          user: loginUser(connection, role),
+          password,
+        })),
+      );
+    this.connections = {
+      n8n: as(n8n),
+      backup: as(backup),
+      catalog: as(catalog),
+      usage: as(usage),
+      litellm: as(litellm),
+      api: as(api),
+    };
     this.registerOutputs({
       appliedVersions: this.appliedVersions,
       dbtRole: this.dbtRole,
@@ -213,6 +314,10 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       catalogPassword: this.catalogPassword,
       usageRole: this.usageRole,
       usagePassword: this.usagePassword,
+      litellmRole: this.litellmRole,
+      litellmPassword: this.litellmPassword,
+      apiRole: this.apiRole,
+      apiPassword: this.apiPassword,
     });
   }
 }

@@ -43,6 +43,35 @@ export function backupLifecycleRules(
   }));
 }
 
+/**
+ * The schemas a dump holds: the catalog and the medallion (and the migrations' ledger).
+ * Never `auth` (Supabase's, with its users' secrets), `private` or the apps' own schemas.
+ */
+export const BACKUP_SCHEMAS = [
+  "ip_workbench",
+  "bronze",
+  "silver",
+  "gold",
+  "platinum",
+  "workbench_migrations",
+] as const;
+
+/**
+ * pg_dump's arguments: custom format, only {@link BACKUP_SCHEMAS}, and
+ * `--enable-row-security` (the backup login reads every row through its own select-all
+ * policies instead of bypassing row level security, which it cannot).
+ */
+export function pgDumpArgs(file: string, schemas: readonly string[] = BACKUP_SCHEMAS): string[] {
+  return [
+    "--format=custom",
+    "--no-owner",
+    "--no-privileges",
+    "--enable-row-security",
+    ...schemas.map((schema) => `--schema=${schema}`),
+    `--file=${file}`,
+  ];
+}
+
 export interface BackupConnection {
   /** PostgreSQL host (Supabase). */
   host: string;
@@ -50,8 +79,8 @@ export interface BackupConnection {
   port: number;
   /** Database to dump. */
   database: string;
-  /** Role that can read everything to dump. */
-  user: string;
+  /** The database layer's backup login (read-only; WorkbenchDatabase.backupRole), never the admin. */
+  user: pulumi.Input<string>;
   /** The role's password: kept in a Secret. */
   password: pulumi.Input<string>;
   /** TLS mode (PGSSLMODE). */
@@ -82,6 +111,8 @@ export interface PostgresBackupsArgs {
   postgresImage: string;
   /** Pinned AWS CLI image for the upload. */
   awsCliImage: string;
+  /** Schemas to dump. Default {@link BACKUP_SCHEMAS}. */
+  schemas?: readonly string[];
   /** Key prefix in the bucket. Default `postgres`. */
   prefix?: string;
   /** Tiers. Default {@link BACKUP_TIERS}. */
@@ -111,6 +142,14 @@ export class PostgresBackups extends pulumi.ComponentResource {
       if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${image}" ${pinProblem}`, this);
     }
     if (tiers.length === 0) throw new pulumi.ResourceError(`${name}: tiers is empty`, this);
+    for (const schema of args.schemas ?? BACKUP_SCHEMAS) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(schema) || schema === "auth") {
+        throw new pulumi.ResourceError(
+          `${name}: schema '${schema}' cannot be backed up: a lowercase identifier other than auth is required`,
+          this,
+        );
+      }
+    }
     for (const tier of tiers) {
       if (!isCronExpression(tier.schedule)) {
         throw new pulumi.ResourceError(
@@ -187,7 +226,7 @@ export class PostgresBackups extends pulumi.ComponentResource {
                         name: "pg-dump",
                         image: args.postgresImage,
                         command: ["pg_dump"],
-                        args: ["--format=custom", "--no-owner", "--no-privileges", "--file=/backup/dump"],
+                        args: pgDumpArgs("/backup/dump", args.schemas ?? BACKUP_SCHEMAS),
                         env: [
                           { name: "PGHOST", value: args.connection.host },
                           { name: "PGPORT", value: String(args.connection.port) },

@@ -36,8 +36,8 @@ export interface N8nDatabase {
   port: number;
   /** Database name. */
   name: string;
-  /** Login role. */
-  user: string;
+  /** Login role: the database layer's n8n login (WorkbenchDatabase.n8nRole), never the admin. */
+  user: pulumi.Input<string>;
   /** Schema for n8n's own tables; never `public`, which Supabase exposes over its API. */
   schema: string;
   /** TLS: `require` encrypts, `verify-full` also checks the certificate. */

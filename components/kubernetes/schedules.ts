@@ -103,11 +103,12 @@ export interface SchedulesArgs {
   /** Requests and limits per run. Default 250m/512Mi requests, 1 CPU/2Gi limits. */
   resources?: ResourceBudget;
   /**
-   * For schedules that re-score the catalog: the admin database URL (a Secret key; the
-   * seeder writes ip_workbench) and the quality-alerts webhook (optional).
+   * For schedules that re-score the catalog: the catalog writer's database URL (the
+   * database layer's catalog login, never the admin; kept in the credentials Secret as
+   * DATABASE_URL) and the quality-alerts webhook (optional).
    */
   catalog?: {
-    databaseUrl: { secretName: pulumi.Input<string>; key: string };
+    databaseUrl: pulumi.Input<string>;
     alertWebhookUrl?: string;
   };
 }
@@ -163,7 +164,11 @@ export class DbtSchedules extends pulumi.ComponentResource {
           labels: appLabels(name, "credentials"),
         },
         type: "Opaque",
-        stringData: pulumi.secret({ DBT_USER: args.connection.user, DBT_PASSWORD: args.connection.password }),
+        stringData: pulumi.secret({
+          DBT_USER: args.connection.user,
+          DBT_PASSWORD: args.connection.password,
+          ...(args.catalog ? { DATABASE_URL: args.catalog.databaseUrl } : {}),
+        }),
       },
       child,
     );
@@ -247,11 +252,7 @@ export class DbtSchedules extends pulumi.ComponentResource {
                           secretEnv("DBT_PASSWORD", credentials.metadata.name),
                           ...(catalog
                             ? [
-                                secretEnv(
-                                  "DATABASE_URL",
-                                  catalog.databaseUrl.secretName,
-                                  catalog.databaseUrl.key,
-                                ),
+                                secretEnv("DATABASE_URL", credentials.metadata.name),
                                 { name: "DBT_TARGET_PATH", value: `/tmp/target/${schedule.name}` },
                                 ...(catalog.alertWebhookUrl
                                   ? [{ name: "QUALITY_ALERTS_URL", value: catalog.alertWebhookUrl }]

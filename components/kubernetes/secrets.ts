@@ -18,7 +18,10 @@ export interface WorkbenchSecretsArgs {
   provider: k8s.Provider;
   /** Namespace of the workbench services: gets the Supabase and integration Secrets. */
   workbenchNamespace: pulumi.Input<string>;
-  /** Supabase credentials: keys SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL. */
+  /**
+   * Supabase credentials: keys SUPABASE_SERVICE_ROLE_KEY and DATABASE_URL (the services'
+   * login, WorkbenchDatabase.apiRole, never the admin).
+   */
   supabase: { serviceRoleKey: pulumi.Input<string>; databaseUrl: pulumi.Input<string> };
   /**
    * LiteLLM gateway credentials, in its namespace: the provider keys, LITELLM_MASTER_KEY,
@@ -33,8 +36,13 @@ export interface WorkbenchSecretsArgs {
     providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>>;
     /** Langfuse keys for the callback. Default none. */
     langfuse?: { publicKey: pulumi.Input<string>; secretKey: pulumi.Input<string> };
-    /** The gateway's own database (users, keys, spend). */
+    /** The gateway's own database (users, keys, spend): the LiteLLM login, schema `litellm`. */
     databaseUrl: pulumi.Input<string>;
+    /**
+     * The usage recorder's database URL (WORKBENCH_USAGE_DATABASE_URL: the usage login,
+     * insert into llm_requests and its cost_tracker rows only). Default absent.
+     */
+    usageDatabaseUrl?: pulumi.Input<string>;
   };
   /**
    * n8n's core Secret in its namespace, in the keys its chart reads through
@@ -48,7 +56,7 @@ export interface WorkbenchSecretsArgs {
     encryptionKey: pulumi.Input<string>;
     /** Public host name, e.g. `n8n.workbench.example.com`. */
     host: string;
-    /** Password of n8n's database role. */
+    /** Password of n8n's database login (WorkbenchDatabase.n8nPassword), never the admin's. */
     databasePassword: pulumi.Input<string>;
   };
   /**
@@ -119,6 +127,7 @@ export class WorkbenchSecrets extends pulumi.ComponentResource {
         LANGFUSE_PUBLIC_KEY: args.llm.langfuse?.publicKey,
         LANGFUSE_SECRET_KEY: args.llm.langfuse?.secretKey,
         DATABASE_URL: args.llm.databaseUrl,
+        WORKBENCH_USAGE_DATABASE_URL: args.llm.usageDatabaseUrl,
       });
     }
 

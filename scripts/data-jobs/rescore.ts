@@ -6,7 +6,8 @@
  *
  *   tsx scripts/data-jobs/rescore.ts --artifacts /tmp/target/data-quality
  *
- * The connection is DATABASE_URL (the admin login: the seeder writes ip_workbench).
+ * The connection is DATABASE_URL: the catalog writer's login (wb_<env>_catalog, a member of
+ * workbench_catalog_writer), never the admin.
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: { artifacts: { type: "string" } } });
   const url = process.env["DATABASE_URL"];
   if (!values.artifacts) throw new Error("give --artifacts <dbt target dir>");
-  if (!url) throw new Error("DATABASE_URL is not set (the admin database URL)");
+  if (!url) throw new Error("DATABASE_URL is not set (the catalog writer's database URL)");
   const connection = connectionFromUrl(url);
   const result = await seedCatalog(connection, [values.artifacts], {
     baseDir: REPO_ROOT,

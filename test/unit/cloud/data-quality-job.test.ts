@@ -3,11 +3,13 @@
  * with the CronJob's arguments (`dbt test --target prod …`), against the real PostgreSQL
  * server and the real dbt, after a build of the medallion. It tests, re-scores the catalog
  * from that run's artifacts, and its exit code is the verdict; when dbt cannot run, it
- * stops before the catalog with exit 2.
+ * stops before the catalog with exit 2. The re-scoring connects as the prod stack's catalog
+ * login does: a login that is a member of workbench_catalog_writer only (not the admin).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionUrl } from "../../../components/database/pg-connection.ts";
@@ -16,11 +18,20 @@ import { createMedallionDatabase, type MedallionDatabase } from "../../helpers/m
 
 let db: MedallionDatabase;
 const dirs: string[] = [];
+/** The catalog writer's login, like the database layer's wb_<env>_catalog. */
+const catalog = {
+  user: `dqjob_catalog_${randomBytes(3).toString("hex")}`,
+  password: randomBytes(18).toString("hex"),
+};
 beforeAll(async () => {
   db = await createMedallionDatabase("dqjob");
   await db.dbt({ command: "build" });
+  await db.query(
+    `create role ${catalog.user} login password '${catalog.password}' in role workbench_catalog_writer`,
+  );
 });
 afterAll(async () => {
+  await db?.query(`drop role if exists ${catalog.user}`);
   await db?.drop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -53,7 +64,7 @@ function runJob(password: string) {
         DBT_SSLMODE: "disable",
         DBT_USER: db.connection.user,
         DBT_PASSWORD: password,
-        DATABASE_URL: connectionUrl(db.connection, true),
+        DATABASE_URL: connectionUrl({ ...db.connection, ...catalog }, true),
         DBT_TARGET_PATH: target,
       },
     },

@@ -32,6 +32,16 @@ export function cloudDataSources(args: { token: string; inputs: Record<string, u
   return { versionPrefix: prefix, validVersions: valid, latestVersion: valid.at(-1) ?? "" };
 }
 
+/** The password the mocks give a database-layer login (the provider generates one per login). */
+export const mockLoginPassword = (role: string) => `generated-password-of-${role}`;
+
+/** installMocks `outputs`: each LoginRole's generated password, as its provider would return it. */
+export function loginPasswords(args: { type: string; inputs: Record<string, unknown> }) {
+  return args.type === "pulumi-nodejs:dynamic/workbench:database:LoginRole"
+    ? { password: mockLoginPassword(String(args.inputs["name"])) }
+    : undefined;
+}
+
 /** Pulumi.prod.yaml's raw config map (as `pulumi.runtime.allConfig()` would give it). */
 export function prodRawConfig(overrides: Record<string, unknown> = {}): Record<string, string> {
   const file = YAML.parse(readFileSync(new URL("../../../Pulumi.prod.yaml", import.meta.url), "utf8")) as {

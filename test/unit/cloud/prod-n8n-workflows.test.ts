@@ -6,9 +6,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { cloudDeployProblems } from "../../../stacks/config.ts";
 import { installMocks, isSecretAt, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
-import { cloudDataSources, PLACEHOLDER_SECRETS, prodConfig } from "./prod-config.ts";
+import {
+  cloudDataSources,
+  loginPasswords,
+  mockLoginPassword,
+  PLACEHOLDER_SECRETS,
+  prodConfig,
+} from "./prod-config.ts";
 
-const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
+const mocks = await installMocks({ stack: "prod", calls: cloudDataSources, outputs: loginPasswords });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 
 const API_KEY = "n8n_api_placeholder_key_0123456789";
@@ -56,10 +62,12 @@ describe("the prod stack with workbench:n8nApiKey", () => {
       ["Workbench Webhook Token (quality-alerts)", "httpHeaderAuth"],
       ["Workbench Webhook Token (scout-transactions)", "httpHeaderAuth"],
     ]);
+    // The n8n login (through the pooler: `<role>.<project ref>`), never the admin.
     expect(credentials[0]?.data).toMatchObject({
       port: 5432,
       ssl: "require",
-      password: PLACEHOLDER_SECRETS["databasePassword"],
+      user: "wb_prod_n8n.abcdefghijklmnopqrst",
+      password: mockLoginPassword("wb_prod_n8n"),
     });
     expect(credentials[1]?.data).toEqual({ keyType: "passphrase", secret: JWT_SECRET, algorithm: "HS256" });
     const values = credentials.slice(2).map((credential) => credential.data["value"]);

@@ -177,12 +177,12 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
   it("wires config into the workloads", () => {
     const n8n = mocks.one("kubernetes:helm.sh/v3:Release", "n8n").inputs;
     expect(n8n["version"]).toBe("1.11.0");
-    // Supabase's pooler (IPv4) with its user format, on the session port.
+    // Supabase's pooler (IPv4) with its user format, on the session port, as the n8n login.
     expect(n8n["values"]["database"]).toMatchObject({
       host: "aws-0-ap-southeast-1.pooler.supabase.com",
       port: 5432,
       schema: "n8n",
-      user: "postgres.abcdefghijklmnopqrst",
+      user: "wb_prod_n8n.abcdefghijklmnopqrst",
     });
     expect(n8n["values"]["ingress"]["hosts"][0]["host"]).toBe("n8n.workbench.example.com");
     const traefik = mocks.one("kubernetes:helm.sh/v3:Release", "traefik").inputs;

@@ -44,7 +44,9 @@ describe("DbtSchedules", () => {
         password: pulumi.secret("dbt-password"),
       },
       catalog: {
-        databaseUrl: { secretName: "supabase", key: "DATABASE_URL" },
+        databaseUrl: pulumi.secret(
+          "postgresql://wb_prod_catalog:catalog-pw@db.example.supabase.co:6543/postgres",
+        ),
         alertWebhookUrl: "https://n8n.workbench.example.com/webhook/quality-alerts",
       },
     });
@@ -107,6 +109,7 @@ describe("DbtSchedules", () => {
     expect(credentials.inputs["stringData"]).toEqual({
       DBT_USER: "wb_prod_dbt",
       DBT_PASSWORD: "dbt-password",
+      DATABASE_URL: "postgresql://wb_prod_catalog:catalog-pw@db.example.supabase.co:6543/postgres",
     });
   });
 
@@ -129,14 +132,15 @@ describe("DbtSchedules", () => {
     ]);
     const env = container["env"] as { name: string }[];
     expect(env.slice(-3)).toEqual([
-      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "supabase", key: "DATABASE_URL" } } },
+      // The catalog writer's URL, from the schedules' own credentials Secret (not the admin's).
+      { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "dbt-credentials", key: "DATABASE_URL" } } },
       { name: "DBT_TARGET_PATH", value: "/tmp/target/data-quality" },
       { name: "QUALITY_ALERTS_URL", value: "https://n8n.workbench.example.com/webhook/quality-alerts" },
     ]);
     expect(job.inputs["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]).toEqual({
       rules: [{ action: "FailJob", onExitCodes: { containerName: "dbt", operator: "In", values: [3] } }],
     });
-    // The other stages run dbt alone, without the admin URL.
+    // The other stages run dbt alone, without the catalog's URL.
     for (const other of [cronJobs[0], cronJobs[1], cronJobs[3]] as RecordedResource[]) {
       const [dbt] = podOf(other)["containers"];
       expect(dbt["command"]).toEqual(["dbt"]);
@@ -196,7 +200,7 @@ describe("PostgresBackups", () => {
       host: "db.example.supabase.co",
       port: 5432,
       database: "postgres",
-      user: "postgres",
+      user: "wb_prod_backup",
       password: pulumi.secret("pw"),
       sslMode: "require" as const,
     },
@@ -242,6 +246,21 @@ describe("PostgresBackups", () => {
     const [upload] = pod["containers"];
     expect(dump["image"]).toBe("postgres:17.5-alpine");
     expect(dump["command"]).toEqual(["pg_dump"]);
+    // Row security on (the backup login's select-all policies), only the backed-up schemas.
+    expect(dump["args"]).toEqual([
+      "--format=custom",
+      "--no-owner",
+      "--no-privileges",
+      "--enable-row-security",
+      "--schema=ip_workbench",
+      "--schema=bronze",
+      "--schema=silver",
+      "--schema=gold",
+      "--schema=platinum",
+      "--schema=workbench_migrations",
+      "--file=/backup/dump",
+    ]);
+    expect(dump["env"]).toContainEqual({ name: "PGUSER", value: "wb_prod_backup" });
     expect(dump["env"]).toContainEqual({
       name: "PGPASSWORD",
       valueFrom: { secretKeyRef: { name: "postgres-backup-credentials", key: "PGPASSWORD" } },
