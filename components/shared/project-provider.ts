@@ -17,6 +17,14 @@
  * So the state holds a name, never a file path: implementation modules can move, and a
  * state written by one clone works from another. See provider-registry.ts for the rule on
  * retiring names.
+ *
+ * Upgrading states written before the registry: the engine keeps a resource's outputs
+ * (with the serialized provider it was created with) until the resource is updated, and
+ * deletes run that provider. The old one imported a file path and needed tsx preloaded,
+ * which the CLI does not do. So when the old outputs carry such a provider, `diff` reports
+ * a change and `update` only rewrites the outputs with this provider, without running
+ * the implementation's update when the implementation itself sees no change. One `up`
+ * after the upgrade migrates every resource; later previews show no changes.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { ProviderName } from "./provider-registry.ts";
@@ -61,6 +69,9 @@ export function projectProvider(name: ProviderName): Provider {
     };
     return registry.loadProvider(name);
   };
+  /** Outputs written by a provider that does not load through the registry. */
+  const legacyOutputs = (olds: Record<string, unknown>): boolean =>
+    typeof olds["__provider"] === "string" && !olds["__provider"].includes(registryImport);
   return {
     async check(olds, news) {
       const impl = await load();
@@ -68,7 +79,8 @@ export function projectProvider(name: ProviderName): Provider {
     },
     async diff(id, olds, news) {
       const impl = await load();
-      return impl.diff ? impl.diff(id, olds, news) : {};
+      const result = impl.diff ? await impl.diff(id, olds, news) : {};
+      return result.changes !== true && legacyOutputs(olds) ? { ...result, changes: true } : result;
     },
     async create(inputs) {
       return (await load()).create(inputs);
@@ -79,6 +91,11 @@ export function projectProvider(name: ProviderName): Provider {
     },
     async update(id, olds, news) {
       const impl = await load();
+      if (legacyOutputs(olds) && impl.diff && (await impl.diff(id, olds, news)).changes === false) {
+        // Only the serialized provider changes: keep the outputs, the engine stores this provider.
+        const { __provider: _legacy, ...outs } = olds;
+        return { outs };
+      }
       if (!impl.update) throw new Error(`dynamic provider '${name}' cannot update in place`);
       return impl.update(id, olds, news);
     },
