@@ -10,4 +10,5 @@
  * ESM loader itself, as the program's dynamic providers do, and imports the TypeScript
  * pack. The runner awaits the exported promise, so a load error fails the preview.
  */
+/* global module */
 module.exports = import("tsx/esm").then(() => import("./index.ts"));

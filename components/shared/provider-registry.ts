@@ -21,11 +21,13 @@ export const PROVIDERS = {
   "workbench:database:LoginRole": async () => (await import("../database/pg-objects.ts")).loginRoleProvider,
   "workbench:database:SqlStatements": async () =>
     (await import("../database/pg-objects.ts")).sqlStatementsProvider,
-  "workbench:data:SampleData": async () => (await import("../data/sample-data-provider.ts")).sampleDataProvider,
+  "workbench:data:SampleData": async () =>
+    (await import("../data/sample-data-provider.ts")).sampleDataProvider,
   "workbench:data:DbtStage": async () => (await import("../data/dbt-stage-provider.ts")).dbtStageProvider,
   "workbench:data:CatalogSeed": async () =>
     (await import("../data/catalog-seed-provider.ts")).catalogSeedProvider,
-  "workbench:n8n:WorkflowSet": async () => (await import("../n8n/workflow-set-provider.ts")).workflowSetProvider,
+  "workbench:n8n:WorkflowSet": async () =>
+    (await import("../n8n/workflow-set-provider.ts")).workflowSetProvider,
 } satisfies Record<string, () => Promise<Provider>>;
 
 export type ProviderName = keyof typeof PROVIDERS;

@@ -36,6 +36,8 @@ import { isAbsolute, join } from "node:path";
 // The protocol modules ship in @pulumi/pulumi (generated grpc-js services and messages).
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any -- generated protobuf classes come untyped through require */
+/** A generated protobuf message, client or stream (untyped: the classes come through require). */
+type Pb = any;
 const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
 const languageGrpc = require("@pulumi/pulumi/proto/language_grpc_pb.js") as any;
 const languagePb = require("@pulumi/pulumi/proto/language_pb.js") as any;
@@ -112,7 +114,9 @@ export function configForRuntime(config: Map<string, string> | [string, string][
   for (const [key, value] of config) {
     const parts = key.split(":");
     const [namespace, name] =
-      parts.length === 3 && parts[1] === "config" ? [parts[0], parts[2]] : [parts[0], parts.slice(1).join(":")];
+      parts.length === 3 && parts[1] === "config"
+        ? [parts[0], parts[2]]
+        : [parts[0], parts.slice(1).join(":")];
     if (!namespace || !name) throw new Error(`invalid config key '${key}'`);
     out[`${namespace}:config:${name}`] = value;
   }
@@ -158,7 +162,11 @@ function isPolicyPack(dir: string): boolean {
   return existsSync(join(dir, "PulumiPolicy.yaml")) || existsSync(join(dir, "PulumiPolicy.yml"));
 }
 
-export function requiredPackages(dir: string, inNodeModules = false, visited = new Set<string>()): RequiredPackage[] {
+export function requiredPackages(
+  dir: string,
+  inNodeModules = false,
+  visited = new Set<string>(),
+): RequiredPackage[] {
   const real = realpathSync(dir);
   if (visited.has(real)) return [];
   visited.add(real);
@@ -175,7 +183,13 @@ export function requiredPackages(dir: string, inNodeModules = false, visited = n
     }
     if (isDir) {
       if (isPolicyPack(path)) continue;
-      found.push(...requiredPackages(path, inNodeModules || entry.name === "node_modules" || real.endsWith("/node_modules"), visited));
+      found.push(
+        ...requiredPackages(
+          path,
+          inNodeModules || entry.name === "node_modules" || real.endsWith("/node_modules"),
+          visited,
+        ),
+      );
     } else if (inNodeModules && entry.name === "package.json") {
       let info: PackageJson;
       try {
@@ -184,10 +198,15 @@ export function requiredPackages(dir: string, inNodeModules = false, visited = n
         continue;
       }
       if (!info.pulumi?.resource) continue;
-      const name = info.pulumi.name || (info.name?.startsWith("@pulumi/") ? info.name.slice("@pulumi/".length) : "");
+      const name =
+        info.pulumi.name || (info.name?.startsWith("@pulumi/") ? info.name.slice("@pulumi/".length) : "");
       const version = info.pulumi.version || info.version || "";
       if (!name || !version) continue;
-      found.push({ name, version: version.startsWith("v") ? version : `v${version}`, server: info.pulumi.server ?? "" });
+      found.push({
+        name,
+        version: version.startsWith("v") ? version : `v${version}`,
+        server: info.pulumi.server ?? "",
+      });
     }
   }
   return found;
@@ -203,16 +222,19 @@ class LanguageHost {
     this.engineAddress = engineAddress;
   }
 
-  handshake(call: Unary<any>, callback: Callback<unknown>): void {
+  handshake(call: Unary<Pb>, callback: Callback<unknown>): void {
     this.engineAddress = call.request.getEngineAddress();
     callback(null, new languagePb.LanguageHandshakeResponse());
   }
 
   getRequiredPlugins(_call: unknown, callback: Callback<unknown>): void {
-    callback({ code: grpc.status.UNIMPLEMENTED, details: "method GetRequiredPlugins not implemented" } as never);
+    callback({
+      code: grpc.status.UNIMPLEMENTED,
+      details: "method GetRequiredPlugins not implemented",
+    } as never);
   }
 
-  getRequiredPackages(call: Unary<any>, callback: Callback<unknown>): void {
+  getRequiredPackages(call: Unary<Pb>, callback: Callback<unknown>): void {
     const response = new languagePb.GetRequiredPackagesResponse();
     let packages: RequiredPackage[] = [];
     try {
@@ -256,7 +278,7 @@ class LanguageHost {
     callback(null, new emptyPb.Empty());
   }
 
-  run(call: Unary<any>, callback: Callback<unknown>): void {
+  run(call: Unary<Pb>, callback: Callback<unknown>): void {
     const respond = (error: string, bail = false) => {
       const response = new languagePb.RunResponse();
       response.setError(error);
@@ -319,14 +341,15 @@ class LanguageHost {
   }
 
   /** RunPlugin: policy packs (kind `analyzer`) and other Node.js plugins. */
-  runPlugin(call: any): void {
+  runPlugin(call: Pb): void {
     const send = (kind: "stdout" | "stderr", chunk: Buffer | string) => {
       const response = new languagePb.RunPluginResponse();
       if (kind === "stdout") response.setStdout(Buffer.from(chunk));
       else response.setStderr(Buffer.from(chunk));
       call.write(response);
     };
-    const fail = (message: string) => call.destroy(Object.assign(new Error(message), { code: grpc.status.UNKNOWN }));
+    const fail = (message: string) =>
+      call.destroy(Object.assign(new Error(message), { code: grpc.status.UNKNOWN }));
     void (async () => {
       const req = call.request;
       const info = req.getInfo();
@@ -390,9 +413,12 @@ class LanguageHost {
   }
 
   /** InstallDependencies: `npm install` in the directory (upstream picks the package manager). */
-  installDependencies(call: any): void {
+  installDependencies(call: Pb): void {
     const directory: string = call.request.getInfo()?.getProgramDirectory() || call.request.getDirectory();
-    const child = spawn("npm", ["install", "--no-audit", "--no-fund"], { cwd: directory, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npm", ["install", "--no-audit", "--no-fund"], {
+      cwd: directory,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const send = (kind: "stdout" | "stderr") => (chunk: Buffer) => {
       const response = new languagePb.InstallDependenciesResponse();
       if (kind === "stdout") response.setStdout(chunk);
@@ -410,17 +436,17 @@ class LanguageHost {
 // ---- PolicyProxy (pulumi/pulumi sdk/policy_proxy.go) -----------------------------------
 
 class PolicyProxy {
-  private client: any;
-  private clientReady!: (client: any) => void;
+  private client: Pb;
+  private clientReady!: (client: Pb) => void;
   private clientFailed!: (error: Error) => void;
-  private readonly clientPromise = new Promise<any>((resolve, reject) => {
+  private readonly clientPromise = new Promise<Pb>((resolve, reject) => {
     this.clientReady = resolve;
     this.clientFailed = reject;
   });
-  private configured!: (config: any) => void;
+  private configured!: (config: Pb) => void;
   /** The engine's ConfigureStack request, or null when another call came first. */
-  readonly configuration = new Promise<any>((resolve) => (this.configured = resolve));
-  private stackConfig: any;
+  readonly configuration = new Promise<Pb>((resolve) => (this.configured = resolve));
+  private stackConfig: Pb;
   private readonly server: import("@grpc/grpc-js").Server;
   readonly port: number;
 
@@ -432,6 +458,7 @@ class PolicyProxy {
 
   static async start(): Promise<PolicyProxy> {
     const server = new grpc.Server();
+    // eslint-disable-next-line prefer-const -- assigned once the server is bound; the handlers read it later
     let proxy: PolicyProxy | undefined;
     const forward =
       (method: string) =>
@@ -439,7 +466,8 @@ class PolicyProxy {
         const target = proxy as PolicyProxy;
         target.configured(null);
         target.clientPromise.then(
-          (client) => client[method](call.request, (error: Error | null, value: unknown) => callback(error, value)),
+          (client) =>
+            client[method](call.request, (error: Error | null, value: unknown) => callback(error, value)),
           (error: Error) => callback(error),
         );
       };
@@ -515,7 +543,8 @@ function main(argv: string[]): void {
   }
   const host = new LanguageHost(positional[0] ?? "");
   const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
-  const bind = <T extends (...args: never[]) => unknown>(method: T) => method.bind(host);
+  const bind = (method: (...args: Pb[]) => void) =>
+    method.bind(host) as import("@grpc/grpc-js").UntypedHandleCall;
   server.addService(languageGrpc.LanguageRuntimeService, {
     handshake: bind(host.handshake),
     getRequiredPlugins: bind(host.getRequiredPlugins),
@@ -537,4 +566,5 @@ function main(argv: string[]): void {
   });
 }
 
-if (process.argv[1] && isAbsolute(process.argv[1]) && process.argv[1].endsWith("server.ts")) main(process.argv.slice(2));
+if (process.argv[1] && isAbsolute(process.argv[1]) && process.argv[1].endsWith("server.ts"))
+  main(process.argv.slice(2));
