@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { getCurrentTest } from "vitest/suite";
+import { TestRunner } from "vitest";
 import { Ajv, type ErrorObject } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import YAML from "yaml";
@@ -30,7 +30,7 @@ export function chartSchemasMissing(schema: ChartSchema): string | undefined {
 function skipWithoutSchemas(schema: ChartSchema): void {
   const missing = chartSchemasMissing(schema);
   if (missing === undefined) return;
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (!test) throw new Error(missing);
   test.context.skip(missing);
 }
