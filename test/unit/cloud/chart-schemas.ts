@@ -32,6 +32,8 @@ function skipWithoutSchemas(schema: ChartSchema): void {
   if (missing === undefined) return;
   const test = TestRunner.getCurrentTest();
   if (!test) throw new Error(missing);
+  // Shown in the default reporter's output too (it lists a passing file's skips only as a count).
+  console.warn(`skipped "${test.name}": ${missing}`);
   test.context.skip(missing);
 }
 
