@@ -1,22 +1,12 @@
 /**
- * The Pulumi program: validates the stack config first (nothing is created when it is
- * invalid), then composes the platform for the stack's profile.
+ * The project's `main` (Pulumi.yaml) for the Pulumi CLI: `pulumi up`/`preview` run it
+ * through `@pulumi/pulumi/cmd/run`, which calls a default-exported function and takes
+ * what it returns as the stack outputs.
  *
- * Run through the Automation API by scripts/local and the tests (stacks/workspace.ts),
- * or by the Pulumi CLI as the project's `main`.
+ * The runner refuses a module with both a default export and named exports, so this
+ * module has the default export only; code that needs the program imports it from
+ * ./program.ts (the Automation API does).
  */
-import { readStackConfig } from "./read-config.ts";
-import { localPlatform } from "./local.ts";
-import { cloudPlatform } from "./prod.ts";
-
-export async function workbenchProgram(): Promise<Record<string, unknown>> {
-  const config = readStackConfig();
-  switch (config.profile) {
-    case "local":
-      return localPlatform(config);
-    case "cloud":
-      return cloudPlatform(config);
-  }
-}
+import { workbenchProgram } from "./program.ts";
 
 export default workbenchProgram;

@@ -19,10 +19,9 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import YAML from "yaml";
-import { workbenchProgram } from "./index.ts";
+import { workbenchProgram } from "./program.ts";
 
 export const PROJECT_NAME = "ai-workbench";
 export const PULUMI_VERSION = "3.259.0";
@@ -54,15 +53,14 @@ export function engineEnv(): Record<string, string> {
   if (!existsSync(passphraseFile)) {
     throw new Error(`no Pulumi passphrase at ${passphraseFile}: run scripts/bootstrap first`);
   }
-  const tsxLoader = pathToFileURL(join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
   return {
     PULUMI_HOME: join(cache, "pulumi-home"),
     PULUMI_BACKEND_URL: `file://${join(cache, "pulumi-state")}`,
     PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // Dynamic providers load their TypeScript implementation modules at run time.
-    NODE_OPTIONS: `--import=${tsxLoader}`,
+    // The dynamic providers' project root (the engine starts them in the workspace dir);
+    // they register the TypeScript loader themselves (components/shared/project-provider.ts).
     AIWB_ROOT: REPO_ROOT,
   };
 }

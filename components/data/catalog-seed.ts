@@ -40,7 +40,7 @@ export class CatalogSeed extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: CatalogSeedArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      projectProvider("components/data/catalog-seed-provider.ts", "catalogSeedProvider"),
+      projectProvider("workbench:data:CatalogSeed"),
       name,
       {
         connection: args.connection,

@@ -46,7 +46,7 @@ export class DbtStage extends pulumi.dynamic.Resource {
     const vars = args.vars ?? {};
     const target = args.target ?? "local";
     super(
-      projectProvider("components/data/dbt-stage-provider.ts", "dbtStageProvider"),
+      projectProvider("workbench:data:DbtStage"),
       name,
       {
         connection: args.connection,

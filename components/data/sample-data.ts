@@ -31,7 +31,7 @@ export class SampleData extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SampleDataArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      projectProvider("components/data/sample-data-provider.ts", "sampleDataProvider"),
+      projectProvider("workbench:data:SampleData"),
       name,
       {
         connection: args.connection,

@@ -27,7 +27,7 @@ export class LoginRole extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: LoginRoleArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      projectProvider("components/database/pg-objects.ts", "loginRoleProvider"),
+      projectProvider("workbench:database:LoginRole"),
       name,
       {
         connection: args.connection,

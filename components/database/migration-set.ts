@@ -40,7 +40,7 @@ export class MigrationSet extends pulumi.dynamic.Resource {
       }),
     );
     super(
-      projectProvider("components/database/migration-provider.ts", "migrationSetProvider"),
+      projectProvider("workbench:database:MigrationSet"),
       name,
       {
         connection: args.connection,

@@ -20,7 +20,7 @@ export class SqlStatements extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: SqlStatementsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      projectProvider("components/database/pg-objects.ts", "sqlStatementsProvider"),
+      projectProvider("workbench:database:SqlStatements"),
       name,
       { connection: args.connection, apply: args.apply, undo: args.undo },
       opts,

@@ -46,7 +46,7 @@ export class WorkflowSet extends pulumi.dynamic.Resource {
       }),
     );
     super(
-      projectProvider("components/n8n/workflow-set-provider.ts", "workflowSetProvider"),
+      projectProvider("workbench:n8n:WorkflowSet"),
       name,
       {
         apiUrl: args.apiUrl,

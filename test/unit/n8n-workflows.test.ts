@@ -689,7 +689,9 @@ describe("N8n with workflowsDir (Pulumi mocks)", () => {
         checksum,
       })),
     });
-    expect(String(set.inputs["__provider"])).toContain("components/n8n/workflow-set-provider.ts");
+    // The state names the provider (components/shared/provider-registry.ts), never a module path.
+    expect(String(set.inputs["__provider"])).toContain('"workbench:n8n:WorkflowSet"');
+    expect(String(set.inputs["__provider"])).not.toContain("workflow-set-provider.ts");
   });
 
   it("keeps the API key and credentials secret", () => {

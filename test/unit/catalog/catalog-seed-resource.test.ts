@@ -49,8 +49,10 @@ describe("CatalogSeed", () => {
       alertWebhookUrl: "http://n8n.local/webhook/quality-alerts",
     });
     const provider = String(seed.inputs["__provider"]);
-    expect(provider).toContain("components/data/catalog-seed-provider.ts");
-    expect(provider).toContain("catalogSeedProvider");
+    // The state names the provider (components/shared/provider-registry.ts), never a module path.
+    expect(provider).toContain('"workbench:data:CatalogSeed"');
+    expect(provider).toContain("#workbench-providers");
+    expect(provider).not.toContain("catalog-seed-provider.ts");
   });
 
   it("keeps the connection secret and marks the connection and webhook outputs secret", () => {

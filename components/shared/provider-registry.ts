@@ -1,0 +1,55 @@
+/**
+ * The one registry of this project's dynamic providers: a stable name (the resource's
+ * type token) mapped to the module and export that implement it.
+ *
+ * A dynamic resource's state holds its serialized provider. Ours (project-provider.ts)
+ * holds only the name below and the package import `#workbench-providers` (package.json
+ * `imports`), which resolves to this file. So implementation modules can move or be
+ * renamed freely: update the entry here, never the name. A name must stay here (with a
+ * working `delete`) as long as any stack may still hold a resource of its type.
+ *
+ * Entries import lazily: the provider process loads only the implementations it runs.
+ */
+import { fileURLToPath } from "node:url";
+import type * as pulumi from "@pulumi/pulumi";
+
+type Provider = pulumi.dynamic.ResourceProvider;
+
+export const PROVIDERS = {
+  "workbench:database:MigrationSet": async () =>
+    (await import("../database/migration-provider.ts")).migrationSetProvider,
+  "workbench:database:LoginRole": async () => (await import("../database/pg-objects.ts")).loginRoleProvider,
+  "workbench:database:SqlStatements": async () =>
+    (await import("../database/pg-objects.ts")).sqlStatementsProvider,
+  "workbench:data:SampleData": async () =>
+    (await import("../data/sample-data-provider.ts")).sampleDataProvider,
+  "workbench:data:DbtStage": async () => (await import("../data/dbt-stage-provider.ts")).dbtStageProvider,
+  "workbench:data:CatalogSeed": async () =>
+    (await import("../data/catalog-seed-provider.ts")).catalogSeedProvider,
+  "workbench:n8n:WorkflowSet": async () =>
+    (await import("../n8n/workflow-set-provider.ts")).workflowSetProvider,
+} satisfies Record<string, () => Promise<Provider>>;
+
+export type ProviderName = keyof typeof PROVIDERS;
+
+/** The project root: this file is components/shared/provider-registry.ts. */
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * The implementation registered under `name`; an unknown name is an error naming the known ones.
+ *
+ * The implementations resolve project paths (sql/migrations, dbt/, artifacts) against
+ * `AIWB_ROOT`, else the working directory. The Pulumi CLI starts the provider process in
+ * the directory of `main` (stacks/), so the root is set here when nobody set it.
+ */
+export async function loadProvider(name: string): Promise<Provider> {
+  process.env["AIWB_ROOT"] ??= PROJECT_ROOT.replace(/\/$/, "");
+  const entry = (PROVIDERS as Record<string, (() => Promise<Provider>) | undefined>)[name];
+  if (!entry) {
+    throw new Error(
+      `no dynamic provider '${name}' in components/shared/provider-registry.ts (known: ${Object.keys(PROVIDERS).join(", ")}); ` +
+        "a state still holds a resource of a retired type: restore its entry until no stack uses it",
+    );
+  }
+  return entry();
+}
