@@ -16,6 +16,7 @@ export const CONFIG_NAMESPACE = "workbench";
 /** Keys that hold credentials: they must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = [
   "databasePassword",
+  "qualityAlertsWebhookToken",
   // Cloud profile only (see cloudSchema and cloudDeployProblems).
   "digitaloceanToken",
   "spacesAccessKeyId",
@@ -173,6 +174,11 @@ const commonShape = {
     .string()
     .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, { error: "must be an http(s) URL" })
     .optional(),
+  /**
+   * The quality-alerts webhook's token (header X-Workbench-Token; the webhook refuses alert
+   * POSTs without it); secret config only. The prod stack generates it and needs none here.
+   */
+  qualityAlertsWebhookToken: z.string().min(20, { error: "must be the webhook's token" }).optional(),
 };
 
 const sampleDataSchema = z

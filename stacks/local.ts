@@ -71,6 +71,9 @@ export function localPlatform(config: LocalStackConfig) {
       artifactDirs: medallion.artifactDirs,
       trigger: medallion.runFingerprint,
       ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+      ...(config.qualityAlertsWebhookToken
+        ? { alertWebhookToken: pulumi.secret(config.qualityAlertsWebhookToken) }
+        : {}),
     },
     { dependsOn: [medallion] },
   );

@@ -544,6 +544,17 @@ export function cloudPlatform(config: CloudStackConfig) {
         ],
       });
 
+  // The catalog seeder's quality alerts: the webhook URL from config, and the token the stack
+  // generated for n8n's quality-alerts webhook (or one set in config when n8n runs elsewhere).
+  const alertWebhookToken =
+    n8nWebhookTokens?.apply((tokens) => tokens["quality-alerts"]) ??
+    (config.qualityAlertsWebhookToken ? pulumi.secret(config.qualityAlertsWebhookToken) : undefined);
+  const alertWebhook = config.qualityAlertsWebhookUrl
+    ? {
+        alertWebhookUrl: config.qualityAlertsWebhookUrl,
+        ...(alertWebhookToken ? { alertWebhookToken: pulumi.secret(alertWebhookToken) } : {}),
+      }
+    : {};
   if (features.dataStack) {
     // The deployment builds the medallion once and seeds the catalog (dbt runs where
     // `pulumi up` runs, against Supabase's pooler); the CronJobs keep it fresh after.
@@ -568,7 +579,7 @@ export function cloudPlatform(config: CloudStackConfig) {
         connection: logins.catalog,
         artifactDirs: medallion.artifactDirs,
         trigger: medallion.runFingerprint,
-        ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+        ...alertWebhook,
       },
       { dependsOn: [medallion] },
     );
@@ -582,7 +593,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       // The daily data-quality run re-scores the catalog and raises alerts, as the catalog writer.
       catalog: {
         databaseUrl: urlOf(logins.catalog),
-        ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
+        ...alertWebhook,
       },
       connection: {
         host: config.database.host,

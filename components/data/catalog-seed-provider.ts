@@ -16,6 +16,8 @@ export interface CatalogSeedInputs {
   weights: DimensionWeights;
   /** Empty: no webhook. */
   alertWebhookUrl: string;
+  /** Empty: no token (states written before the token existed lack it). */
+  alertWebhookToken?: string;
 }
 
 export interface CatalogSeedOutputs extends CatalogSeedInputs {
@@ -40,6 +42,7 @@ async function seed(inputs: CatalogSeedInputs): Promise<CatalogSeedOutputs> {
     baseDir: projectRoot(),
     weights: inputs.weights,
     alertWebhookUrl: inputs.alertWebhookUrl || undefined,
+    alertWebhookToken: inputs.alertWebhookToken || undefined,
   });
   const warnings = [
     ...result.warnings,
@@ -83,7 +86,8 @@ export const catalogSeedProvider: pulumi.dynamic.ResourceProvider = {
       olds.trigger !== news.trigger ||
       JSON.stringify(olds.artifactDirs) !== JSON.stringify(news.artifactDirs) ||
       JSON.stringify(olds.weights) !== JSON.stringify(news.weights) ||
-      olds.alertWebhookUrl !== news.alertWebhookUrl;
+      olds.alertWebhookUrl !== news.alertWebhookUrl ||
+      (olds.alertWebhookToken ?? "") !== (news.alertWebhookToken ?? "");
     // Another database is another catalog: seed it as a new resource.
     return {
       changes,

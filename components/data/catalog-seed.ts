@@ -18,6 +18,8 @@ export interface CatalogSeedArgs {
   weights?: pulumi.Input<DimensionWeights>;
   /** URL POSTed a JSON body per table whose DQ score fell below 80 % (the quality-alerts workflow). Default none. */
   alertWebhookUrl?: pulumi.Input<string>;
+  /** The webhook's token, sent as `X-Workbench-Token` (n8n refuses alert POSTs without it). Default none. */
+  alertWebhookToken?: pulumi.Input<string>;
 }
 
 /**
@@ -48,6 +50,7 @@ export class CatalogSeed extends pulumi.dynamic.Resource {
         trigger: args.trigger,
         weights: args.weights ?? {},
         alertWebhookUrl: args.alertWebhookUrl ?? "",
+        alertWebhookToken: args.alertWebhookToken ?? "",
         tables: undefined,
         columns: undefined,
         tableEdges: undefined,
@@ -59,8 +62,10 @@ export class CatalogSeed extends pulumi.dynamic.Resource {
         dqByLayer: undefined,
         warnings: undefined,
       },
-      // The connection carries the admin password, the webhook URL a token.
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection", "alertWebhookUrl"] }),
+      // The connection carries a password, the webhook URL and token are credentials.
+      pulumi.mergeOptions(opts, {
+        additionalSecretOutputs: ["connection", "alertWebhookUrl", "alertWebhookToken"],
+      }),
       "workbench:data",
       "CatalogSeed",
     );

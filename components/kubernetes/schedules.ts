@@ -110,6 +110,8 @@ export interface SchedulesArgs {
   catalog?: {
     databaseUrl: pulumi.Input<string>;
     alertWebhookUrl?: string;
+    /** The webhook's token (kept in the schedules' credentials Secret as QUALITY_ALERTS_TOKEN). */
+    alertWebhookToken?: pulumi.Input<string>;
   };
 }
 
@@ -168,6 +170,9 @@ export class DbtSchedules extends pulumi.ComponentResource {
           DBT_USER: args.connection.user,
           DBT_PASSWORD: args.connection.password,
           ...(args.catalog ? { DATABASE_URL: args.catalog.databaseUrl } : {}),
+          ...(args.catalog?.alertWebhookToken
+            ? { QUALITY_ALERTS_TOKEN: args.catalog.alertWebhookToken }
+            : {}),
         }),
       },
       child,
@@ -256,6 +261,9 @@ export class DbtSchedules extends pulumi.ComponentResource {
                                 { name: "DBT_TARGET_PATH", value: `/tmp/target/${schedule.name}` },
                                 ...(catalog.alertWebhookUrl
                                   ? [{ name: "QUALITY_ALERTS_URL", value: catalog.alertWebhookUrl }]
+                                  : []),
+                                ...(catalog.alertWebhookToken
+                                  ? [secretEnv("QUALITY_ALERTS_TOKEN", credentials.metadata.name)]
                                   : []),
                               ]
                             : []),

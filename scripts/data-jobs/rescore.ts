@@ -60,6 +60,7 @@ async function main(): Promise<number> {
   const result = await seedCatalog(connection, [values.artifacts], {
     baseDir: REPO_ROOT,
     alertWebhookUrl: process.env["QUALITY_ALERTS_URL"] || undefined,
+    alertWebhookToken: process.env["QUALITY_ALERTS_TOKEN"] || undefined,
     columnLineage: false,
     log: (line) => console.log(`  ${line}`),
   });

@@ -324,6 +324,7 @@ describe("without catalog.json", () => {
 describe("DQ scores and alerts", () => {
   let server: Server;
   const received: unknown[] = [];
+  const tokens: (string | undefined)[] = [];
   let status = 200;
   let rerunDir: string;
 
@@ -333,6 +334,7 @@ describe("DQ scores and alerts", () => {
       request.on("data", (chunk: Buffer) => (body += chunk.toString()));
       request.on("end", () => {
         received.push(JSON.parse(body));
+        tokens.push(request.headers["x-workbench-token"] as string | undefined);
         response.writeHead(status).end();
       });
     });
@@ -379,7 +381,10 @@ describe("DQ scores and alerts", () => {
     );
 
   it("scores the degraded table as hand-computed, raises one critical alert and calls the webhook", async () => {
-    const result = await seed([...dirs, rerunDir], { alertWebhookUrl: url() });
+    const result = await seed([...dirs, rerunDir], {
+      alertWebhookUrl: url(),
+      alertWebhookToken: "quality-alerts-token-0123456789",
+    });
     const [row] = await db.query<{ dq_score: number }>(
       "select dq_score::float8 from ip_workbench.tables where table_name = 'gold_monthly_summary'",
     );
@@ -392,6 +397,8 @@ describe("DQ scores and alerts", () => {
       { table_name: "gold_monthly_summary", severity: "critical", score: 50 },
     ]);
     expect(result.webhook).toEqual({ url: url(), sent: 1, failed: [] });
+    // The webhook's own credential, as n8n's quality-alerts webhook requires.
+    expect(tokens).toEqual(["quality-alerts-token-0123456789"]);
     expect(received).toEqual([
       expect.objectContaining({
         table: "gold.gold_monthly_summary",

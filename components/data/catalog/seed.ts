@@ -50,6 +50,8 @@ export interface SeedOptions extends Pick<BuildOptions, "weights" | "alertThresh
   fullLineage?: boolean;
   /** POSTed a JSON body per alert raised (the quality-alerts n8n workflow). */
   alertWebhookUrl?: string;
+  /** Sent as `X-Workbench-Token` with every alert POST: the webhook's own credential. */
+  alertWebhookToken?: string;
   /** Webhook timeout; default 10 s. */
   webhookTimeoutMs?: number;
   /** Progress lines. */
@@ -176,6 +178,7 @@ export async function notifyWebhook(
   plan: CatalogPlan,
   raised: readonly { alertId: string; tableUniqueId: string }[],
   timeoutMs = 10_000,
+  token?: string,
 ): Promise<WebhookReport> {
   const report: WebhookReport = { url, sent: 0, failed: [] };
   const alerts = new Map(plan.alerts.map((alert) => [alert.tableUniqueId, alert]));
@@ -185,7 +188,8 @@ export async function notifyWebhook(
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // The quality-alerts webhook refuses a POST without its token (403).
+        headers: { "content-type": "application/json", ...(token ? { "x-workbench-token": token } : {}) },
         body: JSON.stringify({
           alert_id: alertId,
           alert_type: "dq_below_threshold",
@@ -378,7 +382,13 @@ export async function seedCatalog(
 
   const webhook =
     options.alertWebhookUrl && raised.length > 0
-      ? await notifyWebhook(options.alertWebhookUrl, plan, raised, options.webhookTimeoutMs)
+      ? await notifyWebhook(
+          options.alertWebhookUrl,
+          plan,
+          raised,
+          options.webhookTimeoutMs,
+          options.alertWebhookToken,
+        )
       : options.alertWebhookUrl
         ? { url: options.alertWebhookUrl, sent: 0, failed: [] }
         : null;

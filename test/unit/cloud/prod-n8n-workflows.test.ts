@@ -29,7 +29,12 @@ describe("the prod stack with workbench:n8nApiKey", () => {
     PLACEHOLDER_SECRETS["supabaseJwtSecret"] = JWT_SECRET;
     try {
       const config = prodConfig();
-      cloudPlatform({ ...config, n8nWebhookTokenRotation: { "quality-alerts": 3 } });
+      cloudPlatform({
+        ...config,
+        deployWorkloads: true,
+        qualityAlertsWebhookUrl: "https://n8n.workbench.example.com/webhook/quality-alerts",
+        n8nWebhookTokenRotation: { "quality-alerts": 3 },
+      });
     } finally {
       delete PLACEHOLDER_SECRETS["n8nApiKey"];
       delete PLACEHOLDER_SECRETS["supabaseJwtSecret"];
@@ -75,6 +80,33 @@ describe("the prod stack with workbench:n8nApiKey", () => {
     expect(values.every((value) => typeof value === "string" && value.length > 0)).toBe(true);
     expect(new Set(values).size).toBe(4);
     expect(isSecretAt(workflowSet.rawInputs, "credentials")).toBe(true);
+  });
+
+  it("hands the catalog seeder and the data-quality job the quality-alerts token, secret", () => {
+    const credentials = workflowSet.inputs["credentials"] as {
+      name: string;
+      data: Record<string, unknown>;
+    }[];
+    const token = credentials.find((c) => c.name === "Workbench Webhook Token (quality-alerts)")?.data[
+      "value"
+    ];
+    expect(typeof token).toBe("string");
+    const seed = mocks.one("pulumi-nodejs:dynamic/workbench:data:CatalogSeed", "catalog");
+    expect(seed.inputs["alertWebhookUrl"]).toBe("https://n8n.workbench.example.com/webhook/quality-alerts");
+    expect(seed.inputs["alertWebhookToken"]).toBe(token);
+    expect(isSecretAt(seed.rawInputs, "alertWebhookToken")).toBe(true);
+    const jobSecret = mocks.one("kubernetes:core/v1:Secret", "dbt-credentials");
+    expect(jobSecret.inputs["stringData"]["QUALITY_ALERTS_TOKEN"]).toBe(token);
+    const job = mocks.one("kubernetes:batch/v1:CronJob", "dbt-data-quality");
+    const env = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"] as {
+      name: string;
+      value?: string;
+      valueFrom?: { secretKeyRef: { name: string; key: string } };
+    }[];
+    expect(env.find((e) => e.name === "QUALITY_ALERTS_TOKEN")).toEqual({
+      name: "QUALITY_ALERTS_TOKEN",
+      valueFrom: { secretKeyRef: { name: "dbt-credentials", key: "QUALITY_ALERTS_TOKEN" } },
+    });
   });
 
   it("generates one token resource per webhook, whose keeper is its rotation number", () => {
