@@ -11,8 +11,8 @@
 --
 -- the capability is removed: each runner now belongs to a dedicated nologin role that is a
 -- member of exactly the caller role, with inherit, and of which nothing is a member.
---   workbench_sql_runner_authenticated   member of authenticated (inherit)
---   workbench_sql_runner_service_role    member of service_role (inherit), bypassrls like it
+--   sql_runner_owner_authenticated   member of authenticated (inherit)
+--   sql_runner_owner_service_role    member of service_role (inherit), bypassrls like it
 -- inside the runner current_user is the owner role. it has the caller role's privileges
 -- (inherited) and the `to authenticated` policies apply to it (postgresql 15 applies a
 -- policy to every role that has the privileges of the policy's role). the record guards
@@ -24,7 +24,7 @@
 --
 -- on a postgresql before 16, only a superuser may create a bypassrls role. when the migration
 -- role cannot, the migration stops and says so; a superuser (supabase_admin) creates
--- `workbench_sql_runner_service_role` once and the migration goes on.
+-- `sql_runner_owner_service_role` once and the migration goes on.
 --
 -- roles are cluster-wide: created only when missing (another database may have created them).
 
@@ -37,7 +37,7 @@ declare
   v_temp_member boolean;
 begin
   foreach v_caller in array array['authenticated', 'service_role'] loop
-    v_owner := 'workbench_sql_runner_' || v_caller;
+    v_owner := 'sql_runner_owner_' || v_caller;
     v_fn := pg_catalog.format('private.sql_runner_%s(text, text, int, int)', v_caller);
     v_options := 'nologin inherit nocreatedb nocreaterole noreplication'
       || case v_caller when 'service_role' then ' bypassrls' else ' nobypassrls' end;

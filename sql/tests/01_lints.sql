@@ -188,8 +188,8 @@ select is(
     where p.pronamespace = 'private'::regnamespace
       and p.proname in ('sql_runner_authenticated', 'sql_runner_service_role')
   ),
-  'sql_runner_authenticated owner=workbench_sql_runner_authenticated definer=t execute=authenticated login=f inherit=t bypassrls=f createrole=f createdb=f replication=f super=f member_of=authenticated members=-; '
-  || 'sql_runner_service_role owner=workbench_sql_runner_service_role definer=t execute=service_role login=f inherit=t bypassrls=t createrole=f createdb=f replication=f super=f member_of=service_role members=-',
+  'sql_runner_authenticated owner=sql_runner_owner_authenticated definer=t execute=authenticated login=f inherit=t bypassrls=f createrole=f createdb=f replication=f super=f member_of=authenticated members=-; '
+  || 'sql_runner_service_role owner=sql_runner_owner_service_role definer=t execute=service_role login=f inherit=t bypassrls=t createrole=f createdb=f replication=f super=f member_of=service_role members=-',
   'execute_sql''s runners are security definer, executable only by their caller role, and owned by a nologin role nobody can become that has exactly the caller role''s rights'
 );
 
