@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(28);
+select plan(29);
 
 -- shape ---------------------------------------------------------------------------------------------
 select tables_are(
@@ -165,20 +165,49 @@ select is_empty(
   'every security definer function in private, ip_workbench and auth sets search_path = '''''
 );
 
+-- the owner of each runner (20261130002300): a nologin role that nothing is a member of (no
+-- session can become it, so nobody can alter, replace or drop the runner), that is a member
+-- of exactly the caller role with inherit (so it has exactly that role's rights and policies),
+-- and that has the caller's bypassrls (attributes are not inherited) and no other attribute.
 select is(
   (
     select string_agg(
-      format('%s owner=%s definer=%s execute=%s', p.proname, pg_get_userbyid(p.proowner), p.prosecdef,
+      format('%s owner=%s definer=%s execute=%s login=%s inherit=%s bypassrls=%s createrole=%s createdb=%s replication=%s super=%s member_of=%s members=%s',
+        p.proname, o.rolname, p.prosecdef,
         (select string_agg(r.rolname, ',' order by r.rolname)
          from aclexplode(p.proacl) as a join pg_roles as r on r.oid = a.grantee
-         where a.privilege_type = 'EXECUTE')),
+         where a.privilege_type = 'EXECUTE' and r.oid <> p.proowner),
+        o.rolcanlogin, o.rolinherit, o.rolbypassrls, o.rolcreaterole, o.rolcreatedb, o.rolreplication, o.rolsuper,
+        (select coalesce(string_agg(m.roleid::regrole::text, ',' order by m.roleid::regrole::text), '-')
+         from pg_auth_members as m where m.member = o.oid),
+        (select coalesce(string_agg(m.member::regrole::text, ',' order by m.member::regrole::text), '-')
+         from pg_auth_members as m where m.roleid = o.oid)),
       '; ' order by p.proname)
     from pg_proc as p
+    join pg_roles as o on o.oid = p.proowner
     where p.pronamespace = 'private'::regnamespace
       and p.proname in ('sql_runner_authenticated', 'sql_runner_service_role')
   ),
-  'sql_runner_authenticated owner=authenticated definer=t execute=authenticated; sql_runner_service_role owner=service_role definer=t execute=service_role',
-  'execute_sql''s runners are security definer, owned by the role they run as and executable only by it'
+  'sql_runner_authenticated owner=sql_runner_owner_authenticated definer=t execute=authenticated login=f inherit=t bypassrls=f createrole=f createdb=f replication=f super=f member_of=authenticated members=-; '
+  || 'sql_runner_service_role owner=sql_runner_owner_service_role definer=t execute=service_role login=f inherit=t bypassrls=t createrole=f createdb=f replication=f super=f member_of=service_role members=-',
+  'execute_sql''s runners are security definer, executable only by their caller role, and owned by a nologin role nobody can become that has exactly the caller role''s rights'
+);
+
+-- ownership -----------------------------------------------------------------------------------------
+-- an owner may alter, replace or drop its object (or disable row level security on its table),
+-- and authenticator and the automation logins can become the api roles: none of them owns
+-- anything in this database (every object kind, through the owner dependencies).
+select is_empty(
+  $$
+    select pg_describe_object(d.classid, d.objid, d.objsubid) || ' owned by ' || d.refobjid::regrole::text
+    from pg_shdepend as d
+    where d.dbid = (select oid from pg_database where datname = current_database())
+      and d.deptype = 'o'
+      and d.refobjid in (
+        select oid from pg_roles where rolname in ('anon', 'authenticated', 'service_role', 'authenticator')
+      )
+  $$,
+  'no object in the database is owned by anon, authenticated, service_role or authenticator'
 );
 
 select is_empty(

@@ -10,6 +10,7 @@
  * Each suite runs on its own copy of the migrated database with its fixtures
  * (sql/tests/fixtures/<suite>.sql) committed by the superuser first.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -36,6 +37,7 @@ const FAITHFUL_SUITES = [
   "03_execute_sql.sql",
   "06_attack_corpus.sql",
   "08_red_team.sql",
+  "09_ownership.sql",
 ];
 
 let db: ScratchDatabase;
@@ -229,4 +231,74 @@ describe("execute_sql's 30 s timeout", () => {
       ]);
     }
   }, 90_000);
+});
+
+describe("execute_sql's runners cannot be changed by a login that can become an api role", () => {
+  // 20261130002300: the runners belong to nologin roles nobody can become. Before it they
+  // belonged to authenticated / service_role, and these very requests returned ALTER FUNCTION.
+  const n8nLogin = `wb_dblayer_n8n_${randomBytes(4).toString("hex")}`;
+  const n8nPassword = randomBytes(24).toString("hex");
+  const alter = (runner: string) => `alter function private.${runner}(text, text, int, int) security invoker`;
+
+  beforeAll(async () => {
+    // The shape of the wb_<env>_n8n login (WorkbenchDatabase): LOGIN, member of workbench_n8n,
+    // which is a member of authenticated (its pipeline runs `set local role authenticated`).
+    await db.query(`create role ${n8nLogin} login password '${n8nPassword}' in role workbench_n8n`);
+  });
+
+  afterAll(async () => {
+    await db?.query(`drop role if exists ${n8nLogin}`);
+  });
+
+  async function attempt(
+    url: string,
+    role: string,
+    ddl: string,
+  ): Promise<{ code?: string; message: string }> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("begin");
+      await client.query(`set local role ${role}`);
+      await client.query(ddl);
+      return { message: "succeeded" };
+    } catch (error) {
+      const e = error as { code?: string; message: string };
+      return { code: e.code, message: e.message };
+    } finally {
+      await client.query("rollback").catch(() => undefined);
+      await client.end();
+    }
+  }
+
+  const n8nUrl = () =>
+    `postgresql://${n8nLogin}:${n8nPassword}@${db.server.host}:${db.server.port}/${db.name}`;
+
+  it.each([
+    ["authenticator", "authenticated", "sql_runner_authenticated"],
+    ["authenticator", "service_role", "sql_runner_service_role"],
+    ["the n8n login", "authenticated", "sql_runner_authenticated"],
+  ])("%s as %s cannot make %s security invoker (42501 must be owner)", async (who, role, runner) => {
+    const url = who === "authenticator" ? login.url(db.name) : n8nUrl();
+    expect(await attempt(url, role, alter(runner))).toEqual({
+      code: "42501",
+      message: `must be owner of function private.${runner}`,
+    });
+    expect(await attempt(url, role, `drop function private.${runner}(text, text, int, int)`)).toEqual({
+      code: "42501",
+      message: `must be owner of function private.${runner}`,
+    });
+  });
+
+  it.each(["authenticator", "the n8n login"])("%s cannot become a runner's owner", async (who) => {
+    const url = who === "authenticator" ? login.url(db.name) : n8nUrl();
+    const roles = ["sql_runner_owner_authenticated", "sql_runner_owner_service_role"];
+    if (who !== "authenticator") roles.push("service_role");
+    for (const role of roles) {
+      expect(await attempt(url, role, "select 1")).toEqual({
+        code: "42501",
+        message: `permission denied to set role "${role}"`,
+      });
+    }
+  });
 });
