@@ -56,6 +56,8 @@ drop policy if exists "workbench_n8n: update" on ip_workbench.expense_approvals;
 -- (@n8n/typeorm, PostgresDriver.afterConnect) runs `create schema if not exists "<schema>"`
 -- whenever DB_POSTGRESDB_SCHEMA is set and is not `public`, and postgresql 15 checks create on
 -- the database before it looks for the schema: as a member of the schema's owner, with the
--- schema already there, the statement is still refused (tried with psql on 15.18; see
--- sql/README.md). the only way around it is to leave DB_POSTGRESDB_SCHEMA empty and give the
--- login `search_path = n8n`, which changes the deployment, not the database layer.
+-- schema already there, the statement is still refused (tried with psql on 15.18). with
+-- DB_POSTGRESDB_SCHEMA empty, the same driver sets `search_path to public` on its
+-- connections (obtainMasterConnection), whatever the login's own search_path, and its first
+-- migration creates its table in public (tried with the real n8n: permission denied for
+-- schema public). see sql/README.md, "Automation logins".
