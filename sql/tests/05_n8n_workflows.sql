@@ -52,12 +52,9 @@ select is(
     'admins and service can record expense approvals',
     'admins can delete expense approvals',
     'app users can read expense approvals',
-    'workbench_backup: select',
-    'workbench_n8n: insert',
-    'workbench_n8n: select',
-    'workbench_n8n: update'
+    'workbench_backup: select'
   ],
-  'one policy per command, plus the backup''s and n8n''s own (20261130000300)'
+  'one policy per command, plus the backup''s (20261130000300); n8n writes only through decide_expense (20261130002500)'
 );
 select ok(
   exists (select 1 from pg_index where indrelid = 'ip_workbench.expense_approvals'::regclass

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(77);
+select plan(90);
 
 -- rows exist where rls would hide them
 insert into auth.users (id, email) values ('a7000000-0000-4000-8000-000000000001', 'someone@roles.test');
@@ -86,6 +86,8 @@ grant select on gold.roles_n8n_gold to authenticated;
 insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type, config) values
   ('c7000000-0000-4000-8000-000000000001', 0, 'one', 'sql', '{"sql": "select 1 as one"}');
 insert into ip_workbench.job_runs (id, status, stage) values ('d7000000-0000-4000-8000-000000000001', 'completed', 'dbt');
+insert into ip_workbench.expense_approvals (expense_id, status, amount, currency, threshold, decided_at, notified_at)
+  values ('exp-roles-approved', 'approved', 9000, 'USD', 5000, now(), now());
 create role aiwb_roles_test_n8n_login login;
 grant workbench_n8n to aiwb_roles_test_n8n_login;
 set local session authorization aiwb_roles_test_n8n_login;
@@ -120,12 +122,24 @@ select is(bronze.quarantine_sync_record('odoo', 'expenses', '8', 'write_date is 
 select is(bronze.advance_sync_cursor('odoo', 'expenses', '2026-11-20 08:00:00', 7), '{"at": "2026-11-20 08:00:00", "id": 7}'::jsonb, 'n8n: odoo-sync moves its cursor');
 -- expense-approval
 select is((select e.amount::text from silver.silver_expenses as e where e.expense_id = 'exp-roles-silver'), '120.50', 'n8n: expense-approval reads silver expenses');
+-- (the notified_at the workflow gives back comes from decide_expense's answer: n8n reads
+-- nothing of ip_workbench.expense_approvals, 20261130002500)
+create temporary table n8n_roles_decision (decision jsonb) on commit drop;
+insert into n8n_roles_decision select ip_workbench.decide_expense('exp-roles', 6000, 'USD', 6000, 5000, 'USD');
 select is(
-  (select ip_workbench.decide_expense('exp-roles', 6000, 'USD', 6000, 5000, 'USD') ->> 'status'),
-  'pending_approval', 'n8n: expense-approval records a decision (decide_expense)');
+  (select d.decision ->> 'status' || ',' || (d.decision ->> 'notify') from n8n_roles_decision as d),
+  'pending_approval,true', 'n8n: expense-approval records a decision (decide_expense) and is the one to notify');
 select is(
-  (select coalesce(ip_workbench.release_expense_notification('exp-roles', (select a.notified_at from ip_workbench.expense_approvals as a where a.expense_id = 'exp-roles')), false)),
+  (select coalesce(ip_workbench.release_expense_notification('exp-roles', (d.decision ->> 'notified_at')::timestamptz), false) from n8n_roles_decision as d),
   true, 'n8n: gives a failed notification back (release_expense_notification)');
+select is(
+  (select ip_workbench.decide_expense('exp-roles-approved', 9000, 'USD', 9000, 1000000, 'USD') ->> 'status'),
+  'approved', 'n8n: an approver''s decision stands for its amount, whatever threshold is passed (decide_expense runs as its owner)');
+select is(
+  (select ip_workbench.decide_expense('exp-roles-approved', 90, 'USD', 90, 5000, 'USD') ->> 'status'),
+  'pending_approval', 'n8n: a changed amount re-opens review, never auto-approves');
+select throws_ok($$select ip_workbench.decide_expense('exp-roles-null', null, 'USD', null, 5000, 'USD')$$, '22023', null, 'n8n: a null amount is refused');
+select throws_ok($$select ip_workbench.decide_expense('exp-roles-neg', -40, 'USD', -40, 5000, 'USD')$$, '22023', null, 'n8n: a negative amount is refused');
 -- quality-alerts
 select is(
   (select count(*)::int from ip_workbench.tables as t where not t.is_deleted and t.table_name = 'roles_test'
@@ -172,6 +186,10 @@ select throws_ok($$select * from ip_workbench.pipelines$$, '42501', null, 'n8n: 
 select throws_ok($$insert into ip_workbench.job_runs (pipeline_id, status, stage) values ('c7000000-0000-4000-8000-000000000001', 'pending', 'n8n')$$, '42501', null, 'n8n: a run is inserted as the caller, not by n8n');
 select lives_ok($$update ip_workbench.job_runs set status = 'failed' where id = 'd7000000-0000-4000-8000-000000000001'$$, 'n8n: an update of a run of another stage...');
 select throws_ok($$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold, decided_by) values ('exp-roles-2', 'approved', 1, 5000, 'a7000000-0000-4000-8000-000000000001')$$, '42501', null, 'n8n: cannot record a human decision in someone''s name');
+select throws_ok($$update ip_workbench.expense_approvals set status = 'approved' where expense_id = 'exp-roles'$$, '42501', null, 'n8n: cannot set a decision''s status directly (only decide_expense)');
+select throws_ok($$update ip_workbench.expense_approvals set notified_at = null$$, '42501', null, 'n8n: cannot release a notification directly');
+select throws_ok($$insert into ip_workbench.expense_approvals (expense_id, status, amount, threshold) values ('exp-roles-3', 'auto_approved', 1, 5000)$$, '42501', null, 'n8n: cannot insert a decision directly');
+select throws_ok($$select status from ip_workbench.expense_approvals$$, '42501', null, 'n8n: does not read expense approvals (the workflow does not)');
 select throws_ok($$select email from auth.users$$, '42501', null, 'n8n: cannot read auth.users (only user_exists)');
 select throws_ok($$select * from private.notification_log$$, '42501', null, 'n8n: nothing in private');
 select throws_ok($$select ip_workbench.execute_sql('select 1', 10)$$, '42501', null, 'n8n: runs execute_sql only as the caller');
@@ -186,6 +204,34 @@ select throws_ok($$set role service_role$$, '42501', null, 'n8n: cannot become s
 select throws_ok($$set role postgres$$, '42501', null, 'n8n: cannot become the admin');
 reset session authorization;
 select is((select status from ip_workbench.job_runs where id = 'd7000000-0000-4000-8000-000000000001'), 'completed', 'n8n: ...changes nothing (rls: only runs of stage n8n)');
+select is(
+  (select string_agg(expense_id || ':' || status || ':' || amount::text || ':' || coalesce(previous_status, '-'), ',' order by expense_id)
+   from ip_workbench.expense_approvals where expense_id like 'exp-roles%'),
+  'exp-roles:pending_approval:6000.00:-,exp-roles-approved:pending_approval:90.00:approved',
+  'n8n: the decisions are the ones decide_expense recorded, nothing the direct writes tried');
+select is(
+  (select string_agg(p.proname || ':' || p.prosecdef || ':' || array_to_string(p.proconfig, ';') || ':' || (p.proowner = c.relowner), ',' order by p.proname)
+   from pg_proc as p, pg_class as c
+   where p.oid in ('ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)'::regprocedure,
+                   'ip_workbench.release_expense_notification(text, timestamptz)'::regprocedure)
+     and c.oid = 'ip_workbench.expense_approvals'::regclass),
+  'decide_expense:true:search_path="":true,release_expense_notification:true:search_path="":true',
+  'n8n: decide_expense and release_expense_notification are security definer, search_path empty, owned by the table''s owner');
+select is(
+  (select string_agg(r.rolname, ',' order by r.rolname) from pg_roles as r
+   where has_function_privilege(r.oid, 'ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)', 'execute')
+     and not r.rolsuper and r.rolname not like 'aiwb\_%' and r.oid <> (select proowner from pg_proc where oid = 'ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)'::regprocedure)),
+  'service_role,workbench_n8n', 'n8n: only workbench_n8n and service_role may decide an expense (not anon or authenticated)');
+select is(
+  (select string_agg(r.rolname, ',' order by r.rolname) from pg_roles as r
+   where has_function_privilege(r.oid, 'ip_workbench.release_expense_notification(text, timestamptz)', 'execute')
+     and not r.rolsuper and r.rolname not like 'aiwb\_%' and r.oid <> (select proowner from pg_proc where oid = 'ip_workbench.release_expense_notification(text, timestamptz)'::regprocedure)),
+  'service_role,workbench_n8n', 'n8n: only workbench_n8n and service_role may release a notification');
+select ok(
+  not exists (select 1 from pg_policies where tablename = 'expense_approvals' and 'workbench_n8n' = any(roles))
+  and not has_table_privilege('workbench_n8n', 'ip_workbench.expense_approvals', 'select, insert, update, delete')
+  and not has_any_column_privilege('workbench_n8n', 'ip_workbench.expense_approvals', 'select, insert, update'),
+  'n8n: no policy, table or column privilege on expense_approvals');
 select is(
   (select string_agg(g.rolname, ',' order by g.rolname) from pg_roles as g
    where pg_has_role('aiwb_roles_test_n8n_login', g.oid, 'member') and g.rolname <> 'aiwb_roles_test_n8n_login'),
