@@ -187,7 +187,9 @@ describe("seedCatalog after a real build", () => {
 
   it("draws table lineage for the known models", async () => {
     expect(await edgesInto("gold.gold_monthly_summary")).toContain("silver.silver_validated_transactions");
+    // The monthly grid has a row per allowed category, sold or not (the seed's categories).
     expect((await edgesInto("gold.gold_monthly_summary")).filter((e) => !e.includes("->"))).toEqual([
+      "silver.allowed_categories",
       "silver.silver_validated_transactions",
     ]);
     expect(
@@ -211,7 +213,7 @@ describe("seedCatalog after a real build", () => {
       expect.arrayContaining([
         "silver.silver_validated_transactions.amount -> total_amount",
         "silver.silver_validated_transactions.quantity -> units_sold",
-        "silver.silver_validated_transactions.category -> category",
+        "silver.allowed_categories.category -> category",
         "silver.silver_validated_transactions.transaction_date -> month",
       ]),
     );
