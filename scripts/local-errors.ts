@@ -4,7 +4,7 @@
  * a database restart, a full disk and a failing model each get their own). Pure but for
  * the lock-file lookup, so the exact texts are testable.
  */
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 
@@ -131,5 +131,22 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Writes a report file of a deployment that already succeeded and returns the summary line
+ * to print. A report that cannot be written (read-only or missing cache, a file where the
+ * directory should be) is named with its reason and does not turn the success into a failure.
+ */
+export function writeReport(label: string, dir: string, file: string, content: string): string {
+  const path = join(dir, file);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, content);
+    return `  ${label}: ${path}`;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return `  ${label}: not written (${reason} on ${dir}; the deployment itself succeeded)`;
   }
 }

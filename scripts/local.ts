@@ -14,7 +14,7 @@
  * the same Pulumi.local.yaml, and AIWB_LOCAL_DATABASE another database on the server,
  * so a test never touches a developer's own `local` stack.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
@@ -33,7 +33,7 @@ import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
-import { localFailureText, removeStaleLocks, stackLockFiles } from "./local-errors.ts";
+import { localFailureText, removeStaleLocks, stackLockFiles, writeReport } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
 const STACK_NAME = process.env["AIWB_LOCAL_STACK"] || "local";
@@ -185,19 +185,15 @@ async function databaseReport(
         );
         const graph = await lineageGraph(client);
         const dir = join(cacheDir(), "reports", stack.name);
-        const picture = join(dir, "lineage.svg");
         // A report that cannot be written does not undo a deployment that succeeded.
-        try {
-          mkdirSync(dir, { recursive: true });
-          writeFileSync(
-            picture,
+        lines.push(
+          writeReport(
+            "lineage picture",
+            dir,
+            "lineage.svg",
             renderLineageSvg(graph.nodes, graph.edges, `AI Workbench medallion lineage (${stack.name})`),
-          );
-          lines.push(`  lineage picture: ${picture}`);
-        } catch (error) {
-          const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-          lines.push(`  lineage picture: not written (${reason} on ${dir}; the deployment itself succeeded)`);
-        }
+          ),
+        );
       }
     }
   } finally {
