@@ -273,5 +273,4 @@ describe("incremental on new decisions (no --full-refresh)", () => {
     // EXP-U1 would have written a new version of its row (a new ctid).
     expect(await firstBuild()).toEqual(builtFirst);
   });
-  });
 });
