@@ -53,11 +53,12 @@ select is(
     'admins can delete expense approvals',
     'app users can read expense approvals',
     'workbench_backup: select',
+    'workbench_dbt: select',
     'workbench_n8n: insert',
     'workbench_n8n: select',
     'workbench_n8n: update'
   ],
-  'one policy per command, plus the backup''s and n8n''s own (20261130000300)'
+  'one policy per command, plus the backup''s and n8n''s own (20261130000300) and dbt''s read (20261130002100)'
 );
 select ok(
   exists (select 1 from pg_index where indrelid = 'ip_workbench.expense_approvals'::regclass
