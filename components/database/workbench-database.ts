@@ -151,7 +151,9 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const dbt = new LoginRole(
       `${name}-dbt-runner`,
       { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
-      child,
+      // Deleted before the schemas: its `reassign owned` must not race the migrations'
+      // `drop schema ... cascade` (its silver view reads ip_workbench.expense_approvals).
+      { ...child, dependsOn: [migrations] },
     );
     const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
     new SqlStatements(
