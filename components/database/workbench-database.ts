@@ -54,6 +54,12 @@ export function litellmGrants(
   };
 }
 
+/**
+ * The dbt runner's group role (sql/migrations/20261130002100_dbt_reads_expense_approvals.sql):
+ * read the expense-approval decisions, which gold.finance_expenses carries.
+ */
+export const DBT_GROUP = "workbench_dbt";
+
 export interface WorkbenchDatabaseArgs {
   /** Admin connection to the workbench database (the password stays secret). */
   connection: pulumi.Input<PgConnection>;
@@ -77,12 +83,14 @@ export interface WorkbenchDatabaseArgs {
 
 /**
  * Grants for a dbt runner: read the landing tables, create its typed views in bronze,
- * build silver/gold/platinum, whose tables API roles may read.
+ * build silver/gold/platinum, whose tables API roles may read; read the expense-approval
+ * decisions as a member of {@link DBT_GROUP} (its own row-level-security policy).
  */
 export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[] } {
   const targets = DBT_TARGET_SCHEMAS.join(", ");
   return {
     apply: [
+      `grant ${DBT_GROUP} to ${role}`,
       `grant usage, create on schema bronze to ${role}`,
       `grant select on all tables in schema bronze to ${role}`,
       `grant usage, create on schema ${targets} to ${role}`,
@@ -96,6 +104,7 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       `revoke usage, create on schema ${targets} from ${role}`,
       `revoke select on all tables in schema bronze from ${role}`,
       `revoke usage, create on schema bronze from ${role}`,
+      `revoke ${DBT_GROUP} from ${role}`,
     ],
   };
 }
@@ -199,7 +208,9 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const dbt = new LoginRole(
       `${name}-dbt-runner`,
       { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
-      child,
+      // Deleted before the schemas: its `reassign owned` must not race the migrations'
+      // `drop schema ... cascade` (its silver view reads ip_workbench.expense_approvals).
+      { ...child, dependsOn: [migrations] },
     );
     const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
     new SqlStatements(

@@ -52,9 +52,10 @@ select is(
     'admins and service can record expense approvals',
     'admins can delete expense approvals',
     'app users can read expense approvals',
-    'workbench_backup: select'
+    'workbench_backup: select',
+    'workbench_dbt: select'
   ],
-  'one policy per command, plus the backup''s (20261130000300); n8n writes only through decide_expense (20261130002500)'
+  'one policy per command, plus the backup''s (20261130000300) and dbt''s read (20261130002100); n8n writes only through decide_expense (20261130002500)'
 );
 select ok(
   exists (select 1 from pg_index where indrelid = 'ip_workbench.expense_approvals'::regclass

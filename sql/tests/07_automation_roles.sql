@@ -23,7 +23,7 @@ insert into ip_workbench.sql_snippets (name, sql, owner) values ('private', 'sel
 select is(
   (select string_agg(rolname || ':' || rolcanlogin || rolinherit || rolsuper || rolbypassrls || rolcreaterole || rolcreatedb, ',' order by rolname)
    from pg_roles where rolname like 'workbench\_%'),
-  'workbench_backup:falsefalsefalsefalsefalsefalse,workbench_catalog_writer:falsefalsefalsefalsefalsefalse,workbench_n8n:falsefalsefalsefalsefalsefalse,workbench_usage_recorder:falsefalsefalsefalsefalsefalse',
+  'workbench_backup:falsefalsefalsefalsefalsefalse,workbench_catalog_writer:falsefalsefalsefalsefalsefalse,workbench_dbt:falsefalsefalsefalsefalsefalse,workbench_n8n:falsefalsefalsefalsefalsefalse,workbench_usage_recorder:falsefalsefalsefalsefalsefalse',
   'the automation group roles: nologin, noinherit, no superuser, bypassrls, createrole or createdb'
 );
 select is(

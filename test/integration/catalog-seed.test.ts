@@ -125,12 +125,16 @@ describe("seedCatalog after a real build", () => {
     const tables = await db.query<{ uid: string; layer: string; resource_type: string }>(
       `select dbt_unique_id as uid, layer, resource_type from ip_workbench.tables order by 1`,
     );
-    expect(tables.filter((t) => t.resource_type === "model")).toHaveLength(21);
+    expect(tables.filter((t) => t.resource_type === "model")).toHaveLength(22);
     expect(tables.filter((t) => t.resource_type === "seed").map((t) => [t.uid, t.layer])).toEqual([
       ["seed.workbench.allowed_categories", "silver"],
       ["seed.workbench.allowed_expense_categories", "silver"],
     ]);
-    expect(tables.filter((t) => t.resource_type === "source").every((t) => t.layer === "bronze")).toBe(true);
+    // The landing tables are bronze's sources; the expense-approval decisions (workbench state,
+    // already typed) are read first by silver (dbt/models/silver/_silver__sources.yml).
+    expect(
+      tables.filter((t) => t.resource_type === "source" && t.layer !== "bronze").map((t) => [t.uid, t.layer]),
+    ).toEqual([["source.workbench.workbench.expense_approvals", "silver"]]);
     expect(tables.every((t) => t.layer !== null)).toBe(true);
   });
 
@@ -160,7 +164,7 @@ describe("seedCatalog after a real build", () => {
          join information_schema.tables as v on v.table_schema = t.schema_name and v.table_name = t.table_name
         where t.resource_type = 'model'`,
     );
-    expect(figures).toHaveLength(21);
+    expect(figures).toHaveLength(22);
     for (const figure of figures) {
       if (figure.kind === "VIEW") expect(figure).toMatchObject({ row_count: null, size_bytes: null });
       else expect(figure.row_count).not.toBeNull();
@@ -203,6 +207,7 @@ describe("seedCatalog after a real build", () => {
     ]);
     expect((await edgesInto("gold.finance_expenses")).filter((e) => !e.includes("->"))).toEqual([
       "silver.allowed_expense_categories",
+      "silver.silver_expense_approvals",
       "silver.silver_expenses",
     ]);
   });

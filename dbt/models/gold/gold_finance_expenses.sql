@@ -4,19 +4,62 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='expense_id',
+        on_schema_change='append_new_columns',
         indexes=[{'columns': ['expense_id'], 'unique': True}, {'columns': ['agency', 'expense_date']}, {'columns': ['source_ingest_id']}],
     )
 }}
 
 -- Expenses for finance: fiscal calendar, BIR withholding tax code and the approval
--- status of the expense-approval workflow (below the threshold: auto-approved).
+-- decision of record (ip_workbench.expense_approvals, through silver_expense_approvals):
+-- auto_approved, pending_approval, approved, rejected; not_submitted when the
+-- expense-approval workflow has not been asked about the expense yet.
+--
+-- Incremental on two things: new expenses (bronze ingest_id above the watermark) and
+-- changed decisions. A decision is compared with what this table holds (status and the
+-- decision row's updated_at), not with a time watermark, so a decision committed by a
+-- transaction that started before the last build is still picked up, and a deleted
+-- decision turns the expense back to not_submitted. Rows of this table holding no
+-- decision and not_submitted (the common case) are never re-read.
 with
 
+approvals as (
+
+    select * from {{ ref('silver_expense_approvals') }}
+
+),
+
+{% if is_incremental() -%}
+built_decisions as (
+
+    select
+        expense_id,
+        approval_status,
+        approval_updated_at
+
+    from {{ this }}
+    where approval_updated_at is not null or approval_status is distinct from 'not_submitted'
+
+),
+
+changed_decisions as (
+
+    select coalesce(approvals.expense_id, built_decisions.expense_id) as expense_id
+
+    from approvals
+    full outer join built_decisions
+        on built_decisions.expense_id = approvals.expense_id
+    where (coalesce(approvals.approval_status, 'not_submitted'), approvals.updated_at)
+        is distinct from (built_decisions.approval_status, built_decisions.approval_updated_at)
+
+),
+
+{% endif -%}
 expenses as (
 
     select * from {{ ref('silver_expenses') }}
     {% if is_incremental() -%}
     where ingest_id > (select coalesce(max(source_ingest_id), 0) from {{ this }})
+        or expense_id in (select changed_decisions.expense_id from changed_decisions)
     {%- endif %}
 
 ),
@@ -60,15 +103,17 @@ final as (
         tax_codes.withholding_rate,
         round(calendar.amount * tax_codes.withholding_rate, 2) as withholding_tax,
         calendar.amount >= {{ var('approval_threshold_usd') }} as requires_approval,
-        case
-            when calendar.amount < {{ var('approval_threshold_usd') }} then 'auto_approved'
-            else 'pending_approval'
-        end as approval_status,
+        coalesce(approvals.approval_status, 'not_submitted') as approval_status,
+        coalesce(approvals.approval_status in ('approved', 'auto_approved'), false) as is_approved,
+        approvals.decided_at as approval_decided_at,
+        approvals.updated_at as approval_updated_at,
         calendar.ingest_id as source_ingest_id
 
     from calendar
     inner join tax_codes
         on tax_codes.category = calendar.category
+    left join approvals
+        on approvals.expense_id = calendar.expense_id
 
 )
 
