@@ -40,7 +40,7 @@ import {
 import { type LlmStubs, startLlmStubs, stubAnswer, STUB_USAGE } from "../helpers/llm-stubs.ts";
 import { installMocks } from "../helpers/pulumi-mocks.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
-import { prodConfig } from "../unit/cloud/prod-config.ts";
+import { cloudDataSources, prodConfig } from "../unit/cloud/prod-config.ts";
 
 const PRIMARY = "anthropic/claude-sonnet-4-5-20250929";
 const FIRST_FALLBACK = "openai/gpt-4o-mini";
@@ -211,7 +211,7 @@ async function eventually<T>(read: () => Promise<T[]>, what: string, timeoutMs =
 describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, real proxy, stub providers)`, () => {
   it("runs the config.yaml the prod stack deploys: equal apart from the endpoints (Redis, each provider's api_base)", async () => {
     // The prod stack from Pulumi.prod.yaml under Pulumi mocks: its LiteLLM ConfigMap.
-    const mocks = await installMocks({ stack: "prod" });
+    const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
     const { cloudPlatform } = await import("../../stacks/prod.ts");
     cloudPlatform(prodConfig());
     await mocks.settle();
