@@ -38,8 +38,6 @@ export function localPlatform(config: LocalStackConfig) {
     catalogPassword: database.catalogPassword,
     usageRole: database.usageRole,
     usagePassword: database.usagePassword,
-    litellmRole: database.litellmRole,
-    litellmPassword: database.litellmPassword,
     apiRole: database.apiRole,
     apiPassword: database.apiPassword,
   };

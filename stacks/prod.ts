@@ -59,7 +59,7 @@ import { REPO_ROOT } from "./paths.ts";
 /** Size of n8n's queue Redis volume. */
 export const N8N_REDIS_VOLUME_GIB = 1;
 /** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
-export const APP_SCHEMAS = { n8n: "n8n", litellm: "litellm" } as const;
+export const APP_SCHEMAS = { n8n: "n8n" } as const;
 
 /** The App Platform apps (seed 001): OCR backend and Expense API. */
 export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
@@ -185,7 +185,7 @@ export function cloudPlatform(config: CloudStackConfig) {
     {
       connection: session,
       apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
-      // Kept on delete: the schemas hold n8n's workflows and LiteLLM's keys and spend.
+      // Kept on delete: the schema holds n8n's workflows.
       undo: [],
     },
     { retainOnDelete: true },
@@ -264,7 +264,7 @@ export function cloudPlatform(config: CloudStackConfig) {
               publicKey: pulumi.secret(config.langfusePublicKey as string),
               secretKey: pulumi.secret(config.langfuseSecretKey as string),
             },
-            databaseUrl: urlOf(onSession(logins.litellm), `schema=${APP_SCHEMAS.litellm}`),
+            // The gateway's only database URL: the usage login (LiteLLM keeps no database).
             usageDatabaseUrl: urlOf(logins.usage),
           },
         }

@@ -13,6 +13,8 @@ export const MIGRATED_SCHEMAS = [
   "gold",
   "platinum",
   "n8n",
+  // the llm gateway's security definer calls (20261130002900).
+  "llm_gateway",
 ] as const;
 /** Layers dbt writes (and API users read). */
 export const DBT_TARGET_SCHEMAS = ["silver", "gold", "platinum"] as const;
@@ -29,30 +31,11 @@ export const AUTOMATION_GROUPS = {
   usage: "workbench_usage_recorder",
 } as const;
 
-/** Schema of LiteLLM's own tables (keys, users, spend), owned by the LiteLLM login. */
-export const LITELLM_SCHEMA = "litellm";
 /**
  * Supabase's API roles: the services' login is a NOINHERIT member of them, like Supabase's
  * `authenticator`, and acts only after `set role` (per request, with the caller's claims).
  */
 export const API_ROLES = ["anon", "authenticated", "service_role"] as const;
-
-/** Grants for LiteLLM's own login: its schema only (Prisma creates its tables there). */
-export function litellmGrants(
-  role: string,
-  dropSchemaOnDelete: boolean,
-): { apply: string[]; undo: string[] } {
-  return {
-    apply: [
-      `create schema if not exists ${LITELLM_SCHEMA}`,
-      `revoke all on schema ${LITELLM_SCHEMA} from public`,
-      `grant usage, create on schema ${LITELLM_SCHEMA} to ${role}`,
-    ],
-    undo: dropSchemaOnDelete
-      ? [`drop schema if exists ${LITELLM_SCHEMA} cascade`]
-      : [`revoke usage, create on schema ${LITELLM_SCHEMA} from ${role}`],
-  };
-}
 
 /**
  * The dbt runner's group role (sql/migrations/20261130002100_dbt_reads_expense_approvals.sql):
@@ -164,14 +147,14 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly catalogRole: pulumi.Output<string>;
   /** Secret. */
   public readonly catalogPassword: pulumi.Output<string>;
-  /** Login for LiteLLM's usage recorder (WORKBENCH_USAGE_DATABASE_URL). */
+  /**
+   * Login of the LiteLLM gateway (WORKBENCH_USAGE_DATABASE_URL): caller keys, budgets and usage
+   * rows through the llm_gateway functions, its cost_tracker rows. LiteLLM itself keeps no
+   * database (no DATABASE_URL, no Prisma), so it has no login of its own.
+   */
   public readonly usageRole: pulumi.Output<string>;
   /** Secret. */
   public readonly usagePassword: pulumi.Output<string>;
-  /** Login for LiteLLM's own tables (schema `litellm`; its DATABASE_URL). */
-  public readonly litellmRole: pulumi.Output<string>;
-  /** Secret. */
-  public readonly litellmPassword: pulumi.Output<string>;
   /**
    * Login for the services' DATABASE_URL (api, guardian, expense API): a NOINHERIT member of
    * anon, authenticated and service_role that can do nothing until it `set role`s.
@@ -184,7 +167,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
    * per {@link loginUser}, so it works through Supabase's pooler). Secret.
    */
   public readonly connections: Record<
-    "n8n" | "backup" | "catalog" | "usage" | "litellm" | "api",
+    "n8n" | "backup" | "catalog" | "usage" | "api",
     pulumi.Output<PgConnection>
   >;
 
@@ -250,19 +233,6 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
     const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
     const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
-    const litellm = new LoginRole(
-      `${name}-litellm`,
-      { connection: args.connection, name: roleName(args.environment, "litellm"), connectionLimit: 20 },
-      { ...child, dependsOn: [migrations] },
-    );
-    new SqlStatements(
-      `${name}-litellm-grants`,
-      {
-        connection: args.connection,
-        ...litellmGrants(roleName(args.environment, "litellm"), !retainOnDelete),
-      },
-      { ...child, dependsOn: [migrations, litellm] },
-    );
     const api = new LoginRole(
       `${name}-api`,
       {
@@ -293,8 +263,6 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     this.catalogPassword = catalog.password;
     this.usageRole = usage.name;
     this.usagePassword = usage.password;
-    this.litellmRole = litellm.name;
-    this.litellmPassword = litellm.password;
     this.apiRole = api.name;
     this.apiPassword = api.password;
     const as = (login: LoginRole) =>
@@ -310,7 +278,6 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       backup: as(backup),
       catalog: as(catalog),
       usage: as(usage),
-      litellm: as(litellm),
       api: as(api),
     };
     this.registerOutputs({
@@ -325,8 +292,6 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       catalogPassword: this.catalogPassword,
       usageRole: this.usageRole,
       usagePassword: this.usagePassword,
-      litellmRole: this.litellmRole,
-      litellmPassword: this.litellmPassword,
       apiRole: this.apiRole,
       apiPassword: this.apiPassword,
     });

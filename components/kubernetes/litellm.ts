@@ -51,9 +51,9 @@ export interface LiteLlmArgs {
   /** Gateway settings (stack config `workbench:llm`): models, limits, prices, timeouts. */
   routing: GatewaySettings;
   /**
-   * Secret holding the provider keys (ANTHROPIC_API_KEY, ...), LITELLM_MASTER_KEY, DATABASE_URL
-   * (the workbench database the gateway's callers, budgets and usage rows live in; handed to
-   * the gateway as WORKBENCH_USAGE_DATABASE_URL) and, with Langfuse,
+   * Secret holding the provider keys (ANTHROPIC_API_KEY, ...), LITELLM_MASTER_KEY,
+   * WORKBENCH_USAGE_DATABASE_URL (the workbench database as the usage login: the gateway's
+   * callers, budgets and usage rows, through the llm_gateway functions) and, with Langfuse,
    * LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY (WorkbenchSecrets.llmSecretName).
    */
   keysSecretName: pulumi.Input<string>;
@@ -155,8 +155,9 @@ export class LiteLlm extends pulumi.ComponentResource {
     const keyEnv = [
       ...providers.map((provider) => secretEnv(PROVIDER_KEY_ENV[provider], args.keysSecretName)),
       secretEnv(LITELLM_ENV.masterKey, args.keysSecretName),
-      // Not DATABASE_URL: LiteLLM would take that for its own (Prisma) database.
-      secretEnv(LITELLM_ENV.workbenchDatabaseUrl, args.keysSecretName, "DATABASE_URL"),
+      // The usage login (never the admin). Not as DATABASE_URL: LiteLLM would take that for a
+      // database of its own (Prisma); it keeps none.
+      secretEnv(LITELLM_ENV.workbenchDatabaseUrl, args.keysSecretName, "WORKBENCH_USAGE_DATABASE_URL"),
       secretEnv(LITELLM_ENV.redisPassword, redis.passwordSecretName, redis.passwordKey),
       ...(args.routing.langfuseHost !== undefined
         ? [

@@ -25,7 +25,8 @@ export interface WorkbenchSecretsArgs {
   supabase: { serviceRoleKey: pulumi.Input<string>; databaseUrl: pulumi.Input<string> };
   /**
    * LiteLLM gateway credentials, in its namespace: the provider keys, LITELLM_MASTER_KEY,
-   * LANGFUSE_PUBLIC_KEY/SECRET_KEY and DATABASE_URL. Omit when the gateway is off.
+   * LANGFUSE_PUBLIC_KEY/SECRET_KEY and WORKBENCH_USAGE_DATABASE_URL. No DATABASE_URL: LiteLLM
+   * would take it for a database of its own (Prisma). Omit when the gateway is off.
    */
   llm?: {
     /** The gateway's namespace. */
@@ -36,13 +37,12 @@ export interface WorkbenchSecretsArgs {
     providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>>;
     /** Langfuse keys for the callback. Default none. */
     langfuse?: { publicKey: pulumi.Input<string>; secretKey: pulumi.Input<string> };
-    /** The gateway's own database (users, keys, spend): the LiteLLM login, schema `litellm`. */
-    databaseUrl: pulumi.Input<string>;
     /**
-     * The usage recorder's database URL (WORKBENCH_USAGE_DATABASE_URL: the usage login,
-     * insert into llm_requests and its cost_tracker rows only). Default absent.
+     * The gateway's database URL (WORKBENCH_USAGE_DATABASE_URL): the usage login, a member of
+     * workbench_usage_recorder (caller keys, budgets and usage rows through the llm_gateway
+     * functions, its cost_tracker rows; nothing in schema private).
      */
-    usageDatabaseUrl?: pulumi.Input<string>;
+    usageDatabaseUrl: pulumi.Input<string>;
   };
   /**
    * n8n's core Secret in its namespace, in the keys its chart reads through
@@ -126,7 +126,6 @@ export class WorkbenchSecrets extends pulumi.ComponentResource {
         LITELLM_MASTER_KEY: args.llm.masterKey,
         LANGFUSE_PUBLIC_KEY: args.llm.langfuse?.publicKey,
         LANGFUSE_SECRET_KEY: args.llm.langfuse?.secretKey,
-        DATABASE_URL: args.llm.databaseUrl,
         WORKBENCH_USAGE_DATABASE_URL: args.llm.usageDatabaseUrl,
       });
     }

@@ -7,7 +7,8 @@ installed here; this function takes the place of its key lookup:
 - the health probes stay open (LiteLLM's other "public" routes, such as /routes, do not);
 - a caller presents ``Authorization: Bearer wbk_...``, a key an operator issued with
   ``private.llm_issue_key`` (sql/migrations/20261130001300_llm_gateway_callers.sql). The
-  gateway hashes it (sha256) and looks the hash up in ``private.llm_caller_keys``: the caller
+  gateway hashes it (sha256) and looks the hash up (``llm_gateway.caller_of_key``, a security
+  definer function the usage login may call; it cannot read ``private`` itself): the caller
   (a service, an agent runtime or one workbench user) is whatever that row names. A missing,
   unknown or revoked key is a 401, whatever the request says about its user;
 - callers reach only the API routes (chat completions, the model list); every other route
@@ -92,12 +93,9 @@ ALLOWED_METADATA = frozenset({"agent_run_id", "cache_scope"})
 # Per-request cache controls that only narrow caching (never widen who reads what).
 ALLOWED_CACHE_CONTROLS = frozenset({"no-cache", "no-store"})
 
-CALLER_OF_KEY = """
-select c.id::text, c.name, c.kind, c.user_id::text, c.rpm_limit, c.tpm_limit
-from private.llm_caller_keys as k
-inner join private.llm_callers as c on c.id = k.caller_id
-where k.key_hash = %(hash)s and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
-"""
+# llm_gateway.caller_of_key (sql/migrations/20261130002900_llm_gateway_definer_calls.sql): the
+# usage login cannot read private.llm_caller_keys itself.
+CALLER_OF_KEY = "select id, name, kind, user_id, rpm_limit, tpm_limit from llm_gateway.caller_of_key(%(hash)s::bytea)"
 
 
 def refuse(message: str, code: int, param: Optional[str] = None, type: str = ProxyErrorTypes.auth_error) -> ProxyException:

@@ -25,9 +25,9 @@ After it:
 - a stream that ends without the provider's finish reason (cut mid-way) ends with an error
   event to the client and its row is recorded with status ``error``.
 
-Configuration: ``WORKBENCH_USAGE_DATABASE_URL`` (libpq URL of the workbench database; the role
-must read/write ip_workbench.llm_requests, cost_tracker, agent_runs, agents and the private
-llm_* tables: the owner, or service_role on Supabase). Without it every LLM call is refused
+Configuration: ``WORKBENCH_USAGE_DATABASE_URL`` (libpq URL of the workbench database as the
+usage login, a member of ``workbench_usage_recorder``: the llm_gateway functions and the
+litellm rows of cost_tracker, nothing in schema private). Without it every LLM call is refused
 (503): budgets cannot be checked. A failure to *record* after a call is logged and never
 fails the call.
 """
@@ -61,49 +61,33 @@ PROMPT_TOKEN_OVERHEAD = 16
 # How long a reservation counts after the deadline if its call never settles (crash).
 RESERVATION_GRACE_SECONDS = 60
 
+# The calls into private and the llm_requests upserts go through llm_gateway's security
+# definer functions (sql/migrations/20261130002900_llm_gateway_definer_calls.sql): the usage
+# login has no usage on schema private and cannot read or update llm_requests' traces.
+# record_request returns the row's agent run, or no row when the call was recorded before (a
+# retried callback); a row that is the error mark of a truncated stream takes the tokens and
+# cost but stays an error.
 INSERT_REQUEST = """
-insert into ip_workbench.llm_requests as lr
-  (agent_run_id, request_id, user_id, caller_id, model, status, prompt_tokens, completion_tokens,
-   cost_usd, latency_ms, created_at)
-values (
-  -- an id that names no run is kept out rather than failing the foreign key.
-  (select r.id from ip_workbench.agent_runs as r where r.id = %(agent_run_id)s::uuid),
-  %(request_id)s, %(user_id)s::uuid,
-  (select c.id from private.llm_callers as c where c.id = %(caller_id)s::uuid),
-  %(model)s, %(status)s, %(prompt_tokens)s, %(completion_tokens)s, %(cost_usd)s, %(latency_ms)s,
-  %(created_at)s
+select agent_run_id from llm_gateway.record_request(
+  %(request_id)s::text, %(agent_run_id)s::uuid, %(user_id)s::uuid, %(caller_id)s::uuid, %(model)s::text,
+  %(status)s::text, %(prompt_tokens)s::int, %(completion_tokens)s::int, %(cost_usd)s::numeric,
+  %(latency_ms)s::int, %(created_at)s::timestamptz
 )
--- a row already there is either this call recorded before (a retried callback: nothing to
--- do) or the error mark of a truncated stream, which takes the tokens and cost but stays an error.
-on conflict (request_id) do update
-  set prompt_tokens = excluded.prompt_tokens,
-    completion_tokens = excluded.completion_tokens,
-    cost_usd = excluded.cost_usd,
-    latency_ms = excluded.latency_ms,
-    model = excluded.model
-  where lr.status = 'error' and lr.cost_usd = 0 and lr.prompt_tokens = 0 and excluded.status = 'success'
-returning agent_run_id
 """
 
 # A truncated stream: the row of its call is an error, whether the success callback wrote it
 # already (its cost stays: the tokens were paid for) or writes it later (see INSERT_REQUEST).
 MARK_FAILED = """
-insert into ip_workbench.llm_requests as lr
-  (agent_run_id, request_id, user_id, caller_id, model, status, created_at)
-values (
-  (select r.id from ip_workbench.agent_runs as r where r.id = %(agent_run_id)s::uuid),
-  %(request_id)s, %(user_id)s::uuid,
-  (select c.id from private.llm_callers as c where c.id = %(caller_id)s::uuid),
-  %(model)s, 'error', now()
+select llm_gateway.mark_failed(
+  %(request_id)s::text, %(agent_run_id)s::uuid, %(user_id)s::uuid, %(caller_id)s::uuid, %(model)s::text
 )
-on conflict (request_id) do update set status = 'error'
 """
 
-SETTLE = "delete from private.llm_budget_reservations where call_id = %(call_id)s"
+SETTLE = "select llm_gateway.settle(%(call_id)s::text)"
 
 RESERVE = """
 select refused_by, budget_usd, committed_usd
-from private.llm_reserve(%(call_id)s::text, %(caller_id)s::uuid, %(agent_run_id)s::uuid, %(amount)s::numeric, %(hold)s::int)
+from llm_gateway.reserve(%(call_id)s::text, %(caller_id)s::uuid, %(agent_run_id)s::uuid, %(amount)s::numeric, %(hold)s::int)
 """
 
 # cost_tracker has no unique key to upsert on; a transaction-scoped advisory lock per

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap;
 
-select plan(90);
+select plan(111);
 
 -- rows exist where rls would hide them
 insert into auth.users (id, email) values ('a7000000-0000-4000-8000-000000000001', 'someone@roles.test');
@@ -18,6 +18,8 @@ insert into ip_workbench.pipelines (id, name, owner) values
 insert into ip_workbench.cost_tracker (service, cost_usd, details) values
   ('llm', 5, '{"source": "litellm"}'), ('compute', 9, '{}');
 insert into ip_workbench.sql_snippets (name, sql, owner) values ('private', 'select 1', 'a7000000-0000-4000-8000-000000000001');
+insert into private.llm_callers (id, name, kind, daily_budget_usd) values ('d7000000-0000-4000-8000-000000000001', 'roles-service', 'service', 1);
+insert into private.llm_caller_keys (caller_id, key_hash) values ('d7000000-0000-4000-8000-000000000001', sha256('wbk_roles'::bytea));
 
 -- the roles ------------------------------------------------------------------------------------------
 select is(
@@ -276,6 +278,53 @@ select is((select count(*)::int from ip_workbench.cost_tracker), 2, 'usage: sees
 select throws_ok($$insert into ip_workbench.cost_tracker (service, cost_usd) values ('compute', 100)$$, '42501', null, 'usage: cannot record other costs');
 select throws_ok($$select model, prompt_tokens from ip_workbench.llm_requests$$, '42501', null, 'usage: cannot read the traces beyond its budget check');
 select throws_ok($$select email from auth.users$$, '42501', null, 'usage: nothing in auth');
+-- the gateway's statements (components/litellm/workbench_auth.py, workbench_usage.py), through
+-- the llm_gateway functions of 20261130002900.
+select is((select name || ':' || kind from llm_gateway.caller_of_key(sha256('wbk_roles'::bytea))), 'roles-service:service', 'usage: finds the caller of a key by its sha256');
+select is((select count(*)::int from llm_gateway.caller_of_key(sha256('wbk_other'::bytea))), 0, 'usage: an unknown key has no caller');
+select is((select refused_by from llm_gateway.reserve('call-roles', 'd7000000-0000-4000-8000-000000000001', null, 0.5, 60)), null, 'usage: reserves a call''s worst-case cost');
+select is((select refused_by from llm_gateway.reserve('call-roles-2', 'd7000000-0000-4000-8000-000000000001', null, 0.75, 60)), 'caller_daily', 'usage: a reservation past the caller''s daily budget is refused');
+select lives_ok($$select llm_gateway.settle('call-roles')$$, 'usage: settles a reservation');
+select is((select count(*)::int from llm_gateway.record_request('req-roles-gw', null, null, 'd7000000-0000-4000-8000-000000000001', 'claude-sonnet-4.5', 'success', 10, 5, 0.01, 20, now())), 1, 'usage: records a call''s row');
+select is((select count(*)::int from llm_gateway.record_request('req-roles-gw', null, null, 'd7000000-0000-4000-8000-000000000001', 'claude-sonnet-4.5', 'success', 10, 5, 0.01, 20, now())), 0, 'usage: a call recorded before is not recorded again');
+select lives_ok($$select llm_gateway.mark_failed('req-roles-gw', null, null, 'd7000000-0000-4000-8000-000000000001', 'claude-sonnet-4.5')$$, 'usage: marks a truncated stream''s row as failed');
+select lives_ok($$select pg_advisory_xact_lock(hashtextextended('workbench:llm-cost:-:2026-11-30', 0))$$, 'usage: takes the cost roll-up''s advisory lock');
+select throws_ok($$select key_hash from private.llm_caller_keys$$, '42501', null, 'usage: cannot read the caller keys');
+select throws_ok($$select name from private.llm_callers$$, '42501', null, 'usage: cannot read the callers');
+select throws_ok($$select private.llm_issue_key('roles-intruder', 'service')$$, '42501', null, 'usage: cannot issue keys');
+select throws_ok($$select * from private.llm_reserve('call-roles-3', 'd7000000-0000-4000-8000-000000000001', null, 0, 60)$$, '42501', null, 'usage: reaches the reservations only through llm_gateway');
+select throws_ok($$update ip_workbench.llm_requests set cost_usd = 0$$, '42501', null, 'usage: cannot rewrite recorded costs');
+select throws_ok($$select * from ip_workbench.user_roles$$, '42501', null, 'usage: cannot read user_roles');
+select throws_ok($$create function llm_gateway.x() returns int language sql as 'select 1'$$, '42501', null, 'usage: no ddl in llm_gateway');
+reset role;
+select is(
+  (select string_agg(call_id || '=' || amount_usd, ',') from private.llm_budget_reservations where caller_id = 'd7000000-0000-4000-8000-000000000001'),
+  null,
+  'usage: the settled reservation is gone and the refused one never held'
+);
+select is(
+  (select status || ':' || cost_usd || ':' || caller_id from ip_workbench.llm_requests where request_id = 'req-roles-gw'),
+  'error:0.01:d7000000-0000-4000-8000-000000000001',
+  'usage: the recorded row, marked failed, keeps its cost and caller'
+);
+select is(
+  (select string_agg(p.proname, ',' order by p.proname) from pg_proc as p
+   where p.pronamespace = 'llm_gateway'::regnamespace
+     and (not p.prosecdef or not coalesce(p.proconfig, '{}') @> array['search_path=""']
+          or has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute')
+          or has_function_privilege('service_role', p.oid, 'execute')
+          or not has_function_privilege('workbench_usage_recorder', p.oid, 'execute'))),
+  null,
+  'llm_gateway: every function is security definer with an empty search_path, executable by the usage recorder only'
+);
+select ok(
+  not has_schema_privilege('anon', 'llm_gateway', 'usage') and not has_schema_privilege('authenticated', 'llm_gateway', 'usage')
+    and not exists (select 1 from pg_roles as r where r.rolname like 'workbench\_%' and r.rolname <> 'workbench_usage_recorder'
+                    and has_schema_privilege(r.oid, 'llm_gateway', 'usage')),
+  'llm_gateway: no api role and no other automation role uses it'
+);
+set local role authenticated;
+select throws_ok($$select * from llm_gateway.caller_of_key(sha256('wbk_roles'::bytea))$$, '42501', null, 'authenticated: cannot look keys up through llm_gateway');
 reset role;
 
 select * from finish();

@@ -5,6 +5,7 @@
  * deploys (only the endpoints differ), and stops both.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
   copyFileSync,
@@ -20,6 +21,13 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import YAML from "yaml";
+import { connectionUrl, type PgConnection } from "../../components/database/pg-connection.ts";
+import {
+  loginRoleProvider,
+  type LoginRoleInputs,
+  type LoginRoleOutputs,
+} from "../../components/database/pg-objects.ts";
+import { AUTOMATION_GROUPS } from "../../components/database/workbench-database.ts";
 import { GATEWAY_PYTHON_FILES } from "../../components/litellm/gateway.ts";
 import { litellmVenvDir } from "../../components/litellm/venv.ts";
 import {
@@ -304,4 +312,34 @@ export function withoutEndpoints(configYaml: string): unknown {
     cache["port"] = "<endpoint>";
   }
   return config;
+}
+
+/** The gateway's database login: what the database layer creates for WORKBENCH_USAGE_DATABASE_URL. */
+export interface UsageLogin {
+  name: string;
+  /** libpq URL of `database` as this login (the gateway's WORKBENCH_USAGE_DATABASE_URL). */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * The usage login, as WorkbenchDatabase creates it in every profile: the LoginRole provider
+ * (generated password), a member of workbench_usage_recorder only. Roles are cluster-wide: a
+ * name of its own per run.
+ */
+export async function createUsageLogin(connection: PgConnection): Promise<UsageLogin> {
+  const inputs: LoginRoleInputs = {
+    connection,
+    name: `wb_t${randomBytes(3).toString("hex")}_usage`,
+    connectionLimit: 10,
+    memberOf: [AUTOMATION_GROUPS.usage],
+  };
+  const login = (await loginRoleProvider.create!(inputs)).outs as LoginRoleOutputs;
+  return {
+    name: login.name,
+    url: connectionUrl({ ...connection, user: login.name, password: login.password }, true),
+    drop: async () => {
+      await loginRoleProvider.delete!(login.name, login);
+    },
+  };
 }

@@ -22,7 +22,7 @@ import { openStack, removeStack } from "../../stacks/workspace.ts";
 const suffix = randomBytes(3).toString("hex");
 const environment = `logins-${suffix}`;
 const database = `aiwb_logins_${suffix}`;
-const PURPOSES = ["dbt", "n8n", "backup", "catalog", "usage", "litellm", "api"] as const;
+const PURPOSES = ["dbt", "n8n", "backup", "catalog", "usage", "api"] as const;
 type Purpose = (typeof PURPOSES)[number];
 const PG_BINDIR = process.env["AIWB_PG_BINDIR"] ?? "/usr/lib/postgresql/15/bin";
 
@@ -216,7 +216,7 @@ describe("every generated login (logged in with its generated password)", () => 
     expect(await cannot("n8n", "delete from bronze.expenses_raw")).toBe(DENIED);
     expect(await cannot("n8n", "create table bronze.n8n_oops (i int)")).toBe(DENIED);
     expect(await cannot("n8n", "select * from ip_workbench.cost_tracker")).toBe(DENIED);
-    expect(await cannot("n8n", "create table litellm.n8n_oops (i int)")).toBe(DENIED);
+    expect(await cannot("n8n", "create table llm_gateway.n8n_oops (i int)")).toBe(DENIED);
     // execute_sql only as a caller (set role authenticated, where rls needs claims), never itself.
     expect(await cannot("n8n", "select ip_workbench.execute_sql('select 1', 10)")).toBe(DENIED);
   });
@@ -325,15 +325,15 @@ describe("every generated login (logged in with its generated password)", () => 
     expect(await cannot("usage", "select model, prompt_tokens from ip_workbench.llm_requests")).toBe(DENIED);
     expect(await cannot("usage", "delete from ip_workbench.llm_requests")).toBe(DENIED);
     expect(await cannot("usage", "select * from ip_workbench.tables")).toBe(DENIED);
-  });
-
-  it("litellm: its own tables in schema litellm, nothing of the workbench's", async () => {
-    await expect(
-      can("litellm", 'create table litellm."LiteLLM_VerificationToken" (token text primary key)'),
-    ).resolves.toBeDefined();
-    expect(await cannot("litellm", "select * from ip_workbench.llm_requests")).toBe(DENIED);
-    expect(await cannot("litellm", "select * from bronze.expenses_raw")).toBe(DENIED);
-    expect(await cannot("litellm", "create table n8n.litellm_oops (i int)")).toBe(DENIED);
+    // The gateway's key lookup and budgets go through llm_gateway, never private itself.
+    expect(
+      await can(
+        "usage",
+        "select count(*)::int as n from llm_gateway.caller_of_key(sha256('wbk_none'::bytea))",
+      ),
+    ).toEqual([{ n: 0 }]);
+    expect(await cannot("usage", "select key_hash from private.llm_caller_keys")).toBe(DENIED);
+    expect(await cannot("usage", "select private.llm_issue_key('logins-intruder', 'service')")).toBe(DENIED);
   });
 
   it("api: nothing as itself; acts only after set role, under the API roles' row level security", async () => {

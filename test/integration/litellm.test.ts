@@ -27,18 +27,20 @@ import { USAGE_DATABASE_URL_ENV } from "../../components/litellm/gateway.ts";
 import { litellmVenvDir, pinnedLiteLlmVersion } from "../../components/litellm/venv.ts";
 import { REPO_ROOT } from "../../stacks/paths.ts";
 import {
+  createUsageLogin,
   type Gateway,
   installLiteLlm,
   makeWorkDir,
   type RedisServer,
   startGateway,
   startRedis,
+  type UsageLogin,
   withoutEndpoints,
 } from "../helpers/litellm-harness.ts";
 import { type LlmStubs, startLlmStubs, stubAnswer, STUB_USAGE } from "../helpers/llm-stubs.ts";
 import { installMocks } from "../helpers/pulumi-mocks.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
-import { prodConfig } from "../unit/cloud/prod-config.ts";
+import { cloudDataSources, prodConfig } from "../unit/cloud/prod-config.ts";
 
 const PRIMARY = "anthropic/claude-sonnet-4-5-20250929";
 const FIRST_FALLBACK = "openai/gpt-4o-mini";
@@ -54,6 +56,8 @@ let stubs: LlmStubs;
 let redis: RedisServer;
 let gateway: Gateway;
 let venv: string;
+/** The gateway's database login (a member of workbench_usage_recorder only), never the admin. */
+let usage: UsageLogin;
 
 interface Caller {
   id: string;
@@ -104,6 +108,7 @@ beforeAll(async () => {
   venv = await installLiteLlm();
   db = await createScratchDatabase("litellm");
   await applyMigrations(db.connection, loadMigrations(join(REPO_ROOT, "sql/migrations")));
+  usage = await createUsageLogin(db.connection);
   work = makeWorkDir("litellm");
   stubs = await startLlmStubs();
   redis = await startRedis(work.dir);
@@ -120,7 +125,7 @@ beforeAll(async () => {
       },
     },
     redisPassword: redis.password,
-    env: { [USAGE_DATABASE_URL_ENV]: db.server.url(db.name) },
+    env: { [USAGE_DATABASE_URL_ENV]: usage.url },
   });
   service = await issueCaller("service");
 });
@@ -129,6 +134,7 @@ afterAll(async () => {
   await gateway?.stop();
   await redis?.stop();
   await stubs?.close();
+  await usage?.drop();
   await db?.drop();
   work?.remove();
 });
@@ -205,7 +211,7 @@ async function eventually<T>(read: () => Promise<T[]>, what: string, timeoutMs =
 describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, real proxy, stub providers)`, () => {
   it("runs the config.yaml the prod stack deploys: equal apart from the endpoints (Redis, each provider's api_base)", async () => {
     // The prod stack from Pulumi.prod.yaml under Pulumi mocks: its LiteLLM ConfigMap.
-    const mocks = await installMocks({ stack: "prod" });
+    const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
     const { cloudPlatform } = await import("../../stacks/prod.ts");
     cloudPlatform(prodConfig());
     await mocks.settle();
@@ -695,6 +701,24 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
   });
 
   // Reads the counters the requests above left (a fallback served by GPT-4o-mini, a 429).
+  it("the gateway reaches the database only as the usage login (a member of workbench_usage_recorder only, nothing in private)", async () => {
+    const [role] = await db.query<{ flags: string; groups: string[]; privateUsage: boolean }>(
+      `select concat_ws(',', r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb) as flags,
+         array(select g.rolname::text from pg_auth_members as m join pg_roles as g on g.oid = m.roleid
+               where m.member = r.oid order by 1) as groups,
+         has_schema_privilege(r.oid, 'private', 'usage') as "privateUsage"
+       from pg_roles as r where r.rolname = $1`,
+      [usage.name],
+    );
+    expect(role).toEqual({ flags: "f,f,f,f", groups: ["workbench_usage_recorder"], privateUsage: false });
+    // By now the gateway has looked keys up, reserved, settled and recorded: every session it
+    // holds to this database is the usage login's.
+    const sessions = await db.query<{ usename: string }>(
+      `select distinct usename::text from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    expect(sessions.map((s) => s.usename)).toEqual([usage.name]);
+  });
+
   it("Prometheus metrics on /metrics from every worker: no user, caller, key hash or provider address in them", async () => {
     const response = await fetch(`${gateway.url}/metrics`);
     expect(response.status).toBe(200);
@@ -765,7 +789,7 @@ describe("LiteLLM gateway timeouts (the same config with 2 s per attempt and 4 s
         },
       },
       redisPassword: redis.password,
-      env: { [USAGE_DATABASE_URL_ENV]: db.server.url(db.name) },
+      env: { [USAGE_DATABASE_URL_ENV]: usage.url },
     });
   });
 

@@ -92,7 +92,7 @@ describe("LiteLlm", () => {
       GEMINI_API_KEY: "litellm-keys/GEMINI_API_KEY",
       LITELLM_MASTER_KEY: "litellm-keys/LITELLM_MASTER_KEY",
       // The workbench database under a name LiteLLM does not take for its own Prisma database.
-      WORKBENCH_USAGE_DATABASE_URL: "litellm-keys/DATABASE_URL",
+      WORKBENCH_USAGE_DATABASE_URL: "litellm-keys/WORKBENCH_USAGE_DATABASE_URL",
       REDIS_PASSWORD: "litellm-redis-auth/password",
       LANGFUSE_PUBLIC_KEY: "litellm-keys/LANGFUSE_PUBLIC_KEY",
       LANGFUSE_SECRET_KEY: "litellm-keys/LANGFUSE_SECRET_KEY",

@@ -88,7 +88,7 @@ describe("WorkbenchSecrets", () => {
           OPENAI_API_KEY: pulumi.secret("openai"),
         },
         langfuse: { publicKey: pulumi.secret("pk-lf"), secretKey: pulumi.secret("sk-lf") },
-        databaseUrl: pulumi.secret("postgresql://u:p@db:5432/postgres?schema=litellm"),
+        usageDatabaseUrl: pulumi.secret("postgresql://usage:p@db:6543/postgres"),
       },
       n8n: {
         namespace: "n8n",
@@ -127,9 +127,11 @@ describe("WorkbenchSecrets", () => {
         LITELLM_MASTER_KEY: "sk-master",
         LANGFUSE_PUBLIC_KEY: "pk-lf",
         LANGFUSE_SECRET_KEY: "sk-lf",
-        DATABASE_URL: "postgresql://u:p@db:5432/postgres?schema=litellm",
+        WORKBENCH_USAGE_DATABASE_URL: "postgresql://usage:p@db:6543/postgres",
       },
     });
+    // No DATABASE_URL: LiteLLM would take it for a (Prisma) database of its own.
+    expect(secret("wb-secrets-llm").inputs["stringData"]).not.toHaveProperty("DATABASE_URL");
     expect(secret("wb-secrets-n8n").inputs["stringData"]).toEqual({
       N8N_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef",
       N8N_HOST: "n8n.workbench.example.com",
@@ -180,7 +182,7 @@ describe("WorkbenchSecrets", () => {
           provider,
           workbenchNamespace: "ai-workbench",
           supabase: { serviceRoleKey: "k", databaseUrl: "u" },
-          llm: { namespace: "litellm", masterKey: "m", providerKeys: {}, databaseUrl: "u" },
+          llm: { namespace: "litellm", masterKey: "m", providerKeys: {}, usageDatabaseUrl: "u" },
         }),
     ).toThrow("no-keys: llm.providerKeys is empty: the gateway needs at least one provider key");
   });

@@ -191,12 +191,10 @@ describe("every connection the prod stack builds (mocks)", () => {
         ].sort(),
       );
     }
-    // LiteLLM: its own tables as its login, the usage recorder as the usage login.
+    // LiteLLM: one database URL, the usage login's (no DATABASE_URL: LiteLLM keeps no database).
     const llm = found.filter((f) => f.resource === "kubernetes:core/v1:Secret workbench-prod-secrets-llm");
     expect(llm.map((f) => [f.path, f.kind, f.value]).sort()).toEqual(
       [
-        [".stringData.DATABASE_URL", "user", login("litellm").user],
-        [".stringData.DATABASE_URL", "password", login("litellm").password],
         [".stringData.WORKBENCH_USAGE_DATABASE_URL", "user", login("usage").user],
         [".stringData.WORKBENCH_USAGE_DATABASE_URL", "password", login("usage").password],
       ].sort(),

@@ -102,7 +102,7 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
     const layer = mocks.resources.filter((resource: RecordedResource) =>
       resource.type.startsWith("pulumi-nodejs:dynamic/workbench:database:"),
     );
-    // Migrations, one login per automation, the grants of three of them, the apps' schemas, the LLM
+    // Migrations, one login per automation, the grants of two of them, the apps' schemas, the LLM
     // callers' keys.
     expect(layer.map((resource) => resource.name).sort()).toEqual([
       "workbench-api",
@@ -110,8 +110,6 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
       "workbench-catalog",
       "workbench-dbt-runner",
       "workbench-dbt-runner-grants",
-      "workbench-litellm",
-      "workbench-litellm-grants",
       "workbench-migrations",
       "workbench-n8n",
       "workbench-n8n-grants",

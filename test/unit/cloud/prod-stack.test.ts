@@ -110,12 +110,12 @@ describe("the prod stack from Pulumi.prod.yaml", () => {
     expect(
       mocks.one("pulumi-nodejs:dynamic/workbench:data:CatalogSeed", "catalog").inputs["artifactDirs"],
     ).toEqual(["bronze", "silver", "gold", "platinum"].map((layer) => `dbt/target/prod/${layer}`));
-    // The database layer is there, with the schemas for n8n's and LiteLLM's tables.
+    // The database layer is there, with the schema for n8n's tables (LiteLLM keeps none).
     expect(mocks.one("workbench:database:WorkbenchDatabase", "workbench")).toBeDefined();
     expect(
       mocks.one("pulumi-nodejs:dynamic/workbench:database:SqlStatements", "workbench-prod-app-schemas")
         .inputs["apply"],
-    ).toEqual(["create schema if not exists n8n", "create schema if not exists litellm"]);
+    ).toEqual(["create schema if not exists n8n"]);
   });
 
   it("creates every DigitalOcean resource through the one explicit DigitalOcean provider", () => {
