@@ -220,14 +220,18 @@ select is(
   'decide_expense:true:search_path="":true,release_expense_notification:true:search_path="":true',
   'n8n: decide_expense and release_expense_notification are security definer, search_path empty, owned by the table''s owner');
 select is(
-  (select string_agg(r.rolname, ',' order by r.rolname) from pg_roles as r
-   where has_function_privilege(r.oid, 'ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)', 'execute')
-     and not r.rolsuper and r.rolname not like 'aiwb\_%' and r.oid <> (select proowner from pg_proc where oid = 'ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)'::regprocedure)),
+  -- the grants themselves (who holds them through membership, e.g. the n8n login or the
+  -- runner owner that inherits service_role, follows from these).
+  (select string_agg(a.grantee::regrole::text, ',' order by a.grantee::regrole::text)
+   from pg_proc as p, aclexplode(p.proacl) as a
+   where p.oid = 'ip_workbench.decide_expense(text, numeric, text, numeric, numeric, text)'::regprocedure and a.privilege_type = 'EXECUTE' and a.grantee <> p.proowner),
   'service_role,workbench_n8n', 'n8n: only workbench_n8n and service_role may decide an expense (not anon or authenticated)');
 select is(
-  (select string_agg(r.rolname, ',' order by r.rolname) from pg_roles as r
-   where has_function_privilege(r.oid, 'ip_workbench.release_expense_notification(text, timestamptz)', 'execute')
-     and not r.rolsuper and r.rolname not like 'aiwb\_%' and r.oid <> (select proowner from pg_proc where oid = 'ip_workbench.release_expense_notification(text, timestamptz)'::regprocedure)),
+  -- the grants themselves (who holds them through membership, e.g. the n8n login or the
+  -- runner owner that inherits service_role, follows from these).
+  (select string_agg(a.grantee::regrole::text, ',' order by a.grantee::regrole::text)
+   from pg_proc as p, aclexplode(p.proacl) as a
+   where p.oid = 'ip_workbench.release_expense_notification(text, timestamptz)'::regprocedure and a.privilege_type = 'EXECUTE' and a.grantee <> p.proowner),
   'service_role,workbench_n8n', 'n8n: only workbench_n8n and service_role may release a notification');
 select ok(
   not exists (select 1 from pg_policies where tablename = 'expense_approvals' and 'workbench_n8n' = any(roles))
