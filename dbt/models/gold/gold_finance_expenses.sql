@@ -29,8 +29,13 @@ approvals as (
 ),
 
 {% if is_incremental() -%}
+{#- A table built before decisions were carried (no approval_updated_at yet; on_schema_change
+    appends the column in this run) holds threshold-rule statuses only: every row is re-derived
+    once, so an upgrade needs no --full-refresh. -#}
+{%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
 built_decisions as (
 
+    {% if 'approval_updated_at' in built_columns -%}
     select
         expense_id,
         approval_status,
@@ -38,6 +43,14 @@ built_decisions as (
 
     from {{ this }}
     where approval_updated_at is not null or approval_status is distinct from 'not_submitted'
+    {%- else -%}
+    select
+        expense_id,
+        null::text as approval_status,
+        null::timestamptz as approval_updated_at
+
+    from {{ this }}
+    {%- endif %}
 
 ),
 
