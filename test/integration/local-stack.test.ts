@@ -20,8 +20,8 @@ const environment = `smoke-${suffix}`;
 const database = `aiwb_smoke_${suffix}`;
 const dbtRole = `wb_smoke_${suffix}_dbt`;
 const n8nRole = `wb_smoke_${suffix}_n8n`;
-/** The stack, the WorkbenchDatabase component, migrations, seven login roles, three grant sets. */
-const RESOURCES = 13;
+/** The stack, the WorkbenchDatabase component, migrations, six login roles, two grant sets. */
+const RESOURCES = 11;
 
 let server: LocalServer;
 let stack: Stack;
