@@ -16,7 +16,6 @@ import { Redis } from "./redis.ts";
 import {
   appLabels,
   hardenedContainer,
-  LETSENCRYPT_RESOLVER,
   nonRootPod,
   prometheusAnnotations,
   type ResourceBudget,
@@ -80,8 +79,6 @@ export interface LiteLlmArgs {
   resources?: ResourceBudget;
   /** UID the gateway runs as (non-root). Default 1000. */
   runAsUser?: number;
-  /** Certificate resolver. Default `letsencrypt`. */
-  certResolver?: string;
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
 }
@@ -280,7 +277,7 @@ export class LiteLlm extends pulumi.ComponentResource {
           name,
           namespace: args.namespace,
           labels,
-          annotations: traefikTlsAnnotations(args.certResolver ?? LETSENCRYPT_RESOLVER),
+          annotations: traefikTlsAnnotations(),
         },
         spec: {
           ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,

@@ -5,7 +5,6 @@ import type { N8nCredentialSpec } from "../n8n/api-client.ts";
 import { WorkflowSet } from "../n8n/workflow-set.ts";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
 import {
-  LETSENCRYPT_RESOLVER,
   prometheusAnnotations,
   type ResourceBudget,
   TRAEFIK_INGRESS_CLASS,
@@ -61,8 +60,6 @@ export interface N8nSettings {
   image: string;
   /** Public host. */
   host: string;
-  /** Traefik certificate resolver. */
-  certResolver: string;
   /** Ingress class. */
   ingressClass: string;
   /** External PostgreSQL. */
@@ -97,7 +94,7 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
   if (!image) throw new Error(`'${settings.image}' is not an image reference`);
   const repository = image.registry ? `${image.registry}/${image.repository}` : image.repository;
   const tls = [{ hosts: [settings.host] }];
-  const annotations = traefikTlsAnnotations(settings.certResolver);
+  const annotations = traefikTlsAnnotations();
   return mergeValues(base, {
     image: {
       repository,
@@ -201,8 +198,6 @@ export interface N8nArgs {
   mainReplicas?: number;
   /** Time zone for schedules. Default `UTC`. */
   timezone?: string;
-  /** Certificate resolver. Default `letsencrypt`. */
-  certResolver?: string;
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
   /**
@@ -309,7 +304,6 @@ export class N8n extends pulumi.ComponentResource {
     this.values = n8nValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("n8n")), {
       image: args.image,
       host: args.host,
-      certResolver: args.certResolver ?? LETSENCRYPT_RESOLVER,
       ingressClass: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
       database: args.database,
       redis: args.redis,

@@ -6,7 +6,6 @@ import {
   CREDENTIAL_NAME,
   hardenedContainer,
   isDnsLabel,
-  LETSENCRYPT_RESOLVER,
   nonRootPod,
   type ResourceBudget,
   secretEnv,
@@ -53,8 +52,6 @@ export interface WorkbenchServicesArgs {
   services: WorkbenchServiceSpec[];
   /** Image pull Secret for the private registry. Default none. */
   imagePullSecret?: pulumi.Input<string>;
-  /** Certificate resolver. Default `letsencrypt`. */
-  certResolver?: string;
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
 }
@@ -216,7 +213,7 @@ export class WorkbenchServices extends pulumi.ComponentResource {
             name,
             namespace: args.namespace,
             labels: appLabels(name, "ingress"),
-            annotations: traefikTlsAnnotations(args.certResolver ?? LETSENCRYPT_RESOLVER),
+            annotations: traefikTlsAnnotations(),
           },
           spec: {
             ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,

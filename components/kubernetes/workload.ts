@@ -61,10 +61,9 @@ export function secretEnv(name: string, secretName: pulumi.Input<string>, key: s
 /**
  * Annotations routing an Ingress through Traefik's websecure entry point with TLS. The
  * certificate is cert-manager's, served from Traefik's default TLS store
- * (components/kubernetes/cert-manager.ts), so no per-Ingress resolver is named; the
- * argument (the issuer) is accepted for callers written against the ACME resolver.
+ * (components/kubernetes/cert-manager.ts), so no per-Ingress resolver is named.
  */
-export function traefikTlsAnnotations(_issuer: string = LETSENCRYPT_RESOLVER): Record<string, string> {
+export function traefikTlsAnnotations(): Record<string, string> {
   return {
     "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
     "traefik.ingress.kubernetes.io/router.tls": "true",
