@@ -38,6 +38,18 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const DO_REGION = /^[a-z]{3}[0-9]$/;
+
+// Rules shared by the local and the cloud database settings (one message each).
+const hostRule = () => z.string().regex(HOSTNAME, { error: "must be a hostname or IPv4 address" });
+const tcpPortRule = () =>
+  z
+    .int({ error: "must be a whole number" })
+    .min(1, { error: "must be a TCP port (1-65535)" })
+    .max(65535, { error: "must be a TCP port (1-65535)" });
+const pgIdentifierRule = () =>
+  z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" });
+const pgRoleNameRule = () =>
+  z.string().regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" });
 const DOKS_VERSION_PREFIX = /^1\.[0-9]+\.$/;
 const DO_SIZE = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
@@ -114,20 +126,10 @@ const clusterSchema = z
   });
 
 const databaseSchema = z.strictObject({
-  host: z.string().regex(HOSTNAME, { error: "must be a hostname or IPv4 address" }).default("127.0.0.1"),
-  port: z
-    .int({ error: "must be a whole number" })
-    .min(1, { error: "must be a TCP port (1-65535)" })
-    .max(65535, { error: "must be a TCP port (1-65535)" })
-    .default(54322),
-  name: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" })
-    .default("postgres"),
-  user: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" })
-    .default("postgres"),
+  host: hostRule().default("127.0.0.1"),
+  port: tcpPortRule().default(54322),
+  name: pgIdentifierRule().default("postgres"),
+  user: pgRoleNameRule().default("postgres"),
   sslMode: z
     .enum(["disable", "require", "verify-full"], { error: "must be one of disable, require, verify-full" })
     .default("disable"),
@@ -374,11 +376,7 @@ const supabaseSchema = z
       .regex(HTTPS_URL, { error: "must be the project's https URL like https://abcd.supabase.co" })
       .optional(),
     /** Session-mode port (pooler or direct) for long-lived clients and pg_dump; `database.port` stays the transaction pooler. */
-    sessionPort: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be a TCP port (1-65535)" })
-      .max(65535, { error: "must be a TCP port (1-65535)" })
-      .default(5432),
+    sessionPort: tcpPortRule().default(5432),
   })
   .prefault({});
 
@@ -437,21 +435,11 @@ const monitoringSchema = z
 const cloudDatabaseSchema = z
   .strictObject({
     /** Default: the pooler, aws-0-<supabase.region>.pooler.supabase.com. */
-    host: z.string().regex(HOSTNAME, { error: "must be a hostname or IPv4 address" }).optional(),
-    port: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be a TCP port (1-65535)" })
-      .max(65535, { error: "must be a TCP port (1-65535)" })
-      .default(6543),
-    name: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" })
-      .default("postgres"),
+    host: hostRule().optional(),
+    port: tcpPortRule().default(6543),
+    name: pgIdentifierRule().default("postgres"),
     /** Default: `postgres.<supabase.projectRef>` on a pooler host, else `postgres`. */
-    user: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" })
-      .optional(),
+    user: pgRoleNameRule().optional(),
     sslMode: z
       .enum(["disable", "require", "verify-full"], { error: "must be one of disable, require, verify-full" })
       .default("require"),
