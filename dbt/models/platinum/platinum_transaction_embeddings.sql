@@ -5,6 +5,10 @@
         unique_key='transaction_id',
         on_schema_change='sync_all_columns',
         indexes=[{'columns': ['transaction_id'], 'unique': True}, {'columns': ['source_ingest_id']}],
+        post_hook=[
+            "create index if not exists platinum_transaction_embeddings_product_version
+                on {{ this }} ((metadata ->> 'product_id'), product_ingest_id)",
+        ],
     )
 }}
 
@@ -16,6 +20,33 @@
 
 with
 
+{% if versioned -%}
+-- Products whose current version is not the one some written text was made from: for
+-- each current product, three probes of the (product, version) index (older, newer, or
+-- no version), not a pass over every text written.
+changed_products as (
+
+    select current_products.product_id, current_products.ingest_id
+    from {{ ref('silver_products') }} as current_products
+    where exists (
+            select 1 from {{ this }} as written
+            where written.metadata ->> 'product_id' = current_products.product_id
+                and written.product_ingest_id < current_products.ingest_id
+        )
+        or exists (
+            select 1 from {{ this }} as written
+            where written.metadata ->> 'product_id' = current_products.product_id
+                and written.product_ingest_id > current_products.ingest_id
+        )
+        or exists (
+            select 1 from {{ this }} as written
+            where written.metadata ->> 'product_id' = current_products.product_id
+                and written.product_ingest_id is null
+        )
+
+),
+
+{% endif -%}
 transactions as (
 
     -- Each run writes the new transactions' texts, and rewrites those whose product
@@ -26,9 +57,9 @@ transactions as (
         or transaction_id in (
             select written.transaction_id
             from {{ this }} as written
-            inner join {{ ref('silver_products') }} as current_products
-                on current_products.product_id = written.metadata ->> 'product_id'
-            where written.product_ingest_id is distinct from current_products.ingest_id
+            inner join changed_products
+                on changed_products.product_id = written.metadata ->> 'product_id'
+            where written.product_ingest_id is distinct from changed_products.ingest_id
         )
     {%- endif %}
 
