@@ -21,7 +21,8 @@
 -- rows those transactions can change: each (week, category) they fall in and the 12
 -- weeks after it (the 4-week average reads 3 weeks back, the baseline 12), every row of
 -- a week or category new to the grid and the 12 weeks after, and the weeks not yet
--- complete (the newest transaction date decides is_complete_week and the flag). The
+-- complete when any transaction is new (the newest transaction date decides
+-- is_complete_week and the flag). The
 -- windows run over the whole grid (weeks x categories), as in a full build.
 {#- A table built before the watermark existed is rebuilt in full once. -#}
 {%- set built = is_incremental()
@@ -175,7 +176,9 @@ affected as (
 
     union
 
-    select week_start, category from built where not is_complete_week
+    -- A new transaction may move the last date, and with it is_complete_week.
+    select week_start, category from built
+    where not is_complete_week and exists (select 1 from added)
 
 ),
 
