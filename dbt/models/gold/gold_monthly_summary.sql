@@ -45,7 +45,7 @@ built as (
 new_transactions as (
 
     select * from {{ ref('silver_validated_transactions') }}
-    where ingest_id > (select coalesce(max(max_ingest_id), 0) from {{ this }})
+    where ingest_id > {{ watermark('max_ingest_id') }}
 
 ),
 

@@ -22,7 +22,7 @@ transactions as (
     select * from {{ ref('silver_validated_transactions') }}
     where customer_id is not null
     {% if is_incremental() -%}
-        and ingest_id > (select coalesce(max(ingest_id), 0) from {{ this }})
+        and ingest_id > {{ watermark('ingest_id') }}
     {%- endif %}
 
 ),

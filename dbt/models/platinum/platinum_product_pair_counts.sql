@@ -19,17 +19,11 @@
 with
 
 {% if is_incremental() -%}
-watermark as (
-
-    select coalesce(max(max_ingest_id), 0) as ingest_id from {{ this }}
-
-),
-
 touched_baskets as (
 
     select distinct customer_id, basket_month
     from {{ ref('platinum_basket_items') }}
-    where ingest_id > (select watermark.ingest_id from watermark)
+    where ingest_id > {{ watermark('max_ingest_id') }}
 
 ),
 
@@ -65,7 +59,7 @@ pairs as (
         on b.customer_id = a.customer_id
         and b.basket_month = a.basket_month
     {% if is_incremental() -%}
-    where greatest(a.ingest_id, b.ingest_id) > (select watermark.ingest_id from watermark)
+    where greatest(a.ingest_id, b.ingest_id) > {{ watermark('max_ingest_id') }}
     {%- endif %}
     group by 1, 2
 
