@@ -1,8 +1,56 @@
 {#- Fresh statistics after a table is (re)built, so the planner and the catalog's row
-    counts (pg_class.reltuples) see the new data at once. -#}
+    counts (pg_class.reltuples) see the new data at once.
+
+    A table without statistics yet (a table materialization, the first build or a
+    --full-refresh of an incremental model: each is a new relation) is analysed in full.
+    An incremental run that added rows to a table analysed before re-analyses only the
+    columns of the model's indexes: that refreshes the row count and the statistics of
+    the columns the incremental predicates look up (watermarks, ids, dates), without
+    sampling every wide column (a full ANALYZE of bronze's parsed payloads took 3 s at
+    100k rows, 100 times the cost of the 1,000 rows it followed). The other columns'
+    statistics are left to autovacuum's analyze, which runs once a tenth of the table
+    has changed. -#}
 {% macro analyze_relation() -%}
-    {%- if config.get('materialized') in ['table', 'incremental'] -%}
+    {%- set materialized = config.get('materialized') -%}
+    {%- if materialized == 'table' -%}
         analyze {{ this }}
+    {%- elif materialized == 'incremental' -%}
+        {%- set columns = [] -%}
+        {%- for index in config.get('indexes') or [] -%}
+            {#- Plain columns only: ANALYZE takes no expressions. -#}
+            {%- for column in index['columns'] if column not in columns and '(' not in column -%}
+                {%- do columns.append(column) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- if columns -%}
+        do $analyze$
+        begin
+            if exists (
+                select 1 from pg_catalog.pg_stats
+                where schemaname = '{{ this.schema }}' and tablename = '{{ this.identifier }}'
+            ) then
+                analyze {{ this }} ({{ columns | join(', ') }});
+            else
+                analyze {{ this }};
+            end if;
+        end
+        $analyze$
+        {%- else -%}
+        analyze {{ this }}
+        {%- endif -%}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- No JIT compilation in an incremental run. The run handles the new rows only, but the
+    planner's estimates of its small inputs (a generate_series, a seed, a watermark) can
+    exceed jit_above_cost, and compiling the plan then cost more than running it: 4.7 s
+    of a 5 s gold_monthly_summary run that changed no row (100k history). `set local`
+    ends with the model's transaction; full builds keep the server's setting. -#}
+{% macro no_jit_when_incremental() -%}
+    {%- if config.get('materialized') == 'incremental' and is_incremental() -%}
+        set local jit = off
     {%- else -%}
         select 1
     {%- endif -%}

@@ -53,6 +53,6 @@ classified as (
 {#- Rows not yet classified: bronze rows past the highest ingest_id already seen. -#}
 {% macro new_rows_only() -%}
     {% if is_incremental() -%}
-    where ingest_id > (select coalesce(max(ingest_id), 0) from {{ this }})
+    where ingest_id > {{ watermark('ingest_id') }}
     {%- endif %}
 {%- endmacro %}

@@ -125,7 +125,7 @@ describe("seedCatalog after a real build", () => {
     const tables = await db.query<{ uid: string; layer: string; resource_type: string }>(
       `select dbt_unique_id as uid, layer, resource_type from ip_workbench.tables order by 1`,
     );
-    expect(tables.filter((t) => t.resource_type === "model")).toHaveLength(22);
+    expect(tables.filter((t) => t.resource_type === "model")).toHaveLength(24);
     expect(tables.filter((t) => t.resource_type === "seed").map((t) => [t.uid, t.layer])).toEqual([
       ["seed.workbench.allowed_categories", "silver"],
       ["seed.workbench.allowed_expense_categories", "silver"],
@@ -164,7 +164,7 @@ describe("seedCatalog after a real build", () => {
          join information_schema.tables as v on v.table_schema = t.schema_name and v.table_name = t.table_name
         where t.resource_type = 'model'`,
     );
-    expect(figures).toHaveLength(22);
+    expect(figures).toHaveLength(24);
     for (const figure of figures) {
       if (figure.kind === "VIEW") expect(figure).toMatchObject({ row_count: null, size_bytes: null });
       else expect(figure.row_count).not.toBeNull();

@@ -71,7 +71,7 @@ expenses as (
 
     select * from {{ ref('silver_expenses') }}
     {% if is_incremental() -%}
-    where ingest_id > (select coalesce(max(source_ingest_id), 0) from {{ this }})
+    where ingest_id > {{ watermark('source_ingest_id') }}
         or expense_id in (select changed_decisions.expense_id from changed_decisions)
     {%- endif %}
 

@@ -21,7 +21,7 @@ touched_days as (
 
     select distinct transaction_date
     from {{ ref('silver_validated_transactions') }}
-    where ingest_id > (select coalesce(max(max_ingest_id), 0) from {{ this }})
+    where ingest_id > {{ watermark('max_ingest_id') }}
 
 ),
 {%- endif %}

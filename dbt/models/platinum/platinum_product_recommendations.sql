@@ -5,52 +5,49 @@
 -- sparse in this data to recommend from; all-time baskets grow quadratically); for each
 -- ordered product pair in at least two baskets: support, confidence
 -- (P(recommended | product)) and lift.
+--
+-- Every support and lift divides by the count of all baskets, so any new basket changes
+-- every row: this table is rewritten each run, but from the pair and basket counts that
+-- platinum_basket_items and platinum_product_pair_counts keep incrementally (at most
+-- products x products rows), never from the transaction history.
 with
 
-transactions as (
+pair_counts as (
 
-    select * from {{ ref('silver_validated_transactions') }}
-    where customer_id is not null
-
-),
-
-basket_items as (
-
-    select distinct
-        customer_id || '|' || date_trunc('month', transaction_date)::date as basket_id,
-        product_id
-
-    from transactions
+    select * from {{ ref('platinum_product_pair_counts') }}
 
 ),
 
 basket_count as (
 
-    select count(distinct basket_id) as total_baskets from basket_items
+    select count(*) as total_baskets
+    from {{ ref('platinum_basket_items') }}
+    where opens_basket
 
 ),
 
+-- A product paired with itself: the number of baskets holding it.
 product_baskets as (
 
-    select product_id, count(*) as baskets_with_product
-    from basket_items
-    group by 1
+    select
+        product_id,
+        co_purchase_count as baskets_with_product
+
+    from pair_counts
+    where paired_product_id = product_id
 
 ),
 
 pairs as (
 
     select
-        a.product_id,
-        b.product_id as recommended_product_id,
-        count(*) as co_purchase_count
+        product_id,
+        paired_product_id as recommended_product_id,
+        co_purchase_count
 
-    from basket_items as a
-    inner join basket_items as b
-        on b.basket_id = a.basket_id
-        and b.product_id <> a.product_id
-    group by 1, 2
-    having count(*) >= 2
+    from pair_counts
+    where paired_product_id <> product_id
+        and co_purchase_count >= 2
 
 ),
 

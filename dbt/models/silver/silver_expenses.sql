@@ -20,7 +20,7 @@ classifications as (
     select * from {{ ref('silver_expense_classifications') }}
     where status = 'valid'
     {% if is_incremental() -%}
-        and ingest_id > (select coalesce(max(ingest_id), 0) from {{ this }})
+        and ingest_id > {{ watermark('ingest_id') }}
     {%- endif %}
 
 ),

@@ -22,7 +22,7 @@ classifications as (
     select * from {{ ref('silver_transaction_classifications') }}
     where status = 'valid'
     {% if is_incremental() -%}
-        and ingest_id > (select coalesce(max(ingest_id), 0) from {{ this }})
+        and ingest_id > {{ watermark('ingest_id') }}
     {%- endif %}
 
 ),
