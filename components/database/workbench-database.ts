@@ -29,6 +29,8 @@ export const AUTOMATION_GROUPS = {
   backup: "workbench_backup",
   catalog: "workbench_catalog_writer",
   usage: "workbench_usage_recorder",
+  // sql/migrations/20261130003000_delivery_role.sql
+  delivery: "workbench_delivery",
 } as const;
 
 /**
@@ -62,6 +64,14 @@ export interface WorkbenchDatabaseArgs {
    * database holds prod data). Default false: `destroy` leaves an empty database.
    */
   retainOnDelete?: boolean;
+  /**
+   * Create the upstream-delivery login (`wb_<environment>_delivery`, a member of
+   * `workbench_delivery`: COPY and `bronze.deliver*` into the landing tables, nothing else),
+   * for a loader that stands in for an upstream system: the local stack's sample data.
+   * Default false: in the cloud profile deliveries arrive through n8n, so no login that
+   * nothing uses is created.
+   */
+  deliveryLogin?: boolean;
 }
 
 /**
@@ -162,6 +172,10 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly apiRole: pulumi.Output<string>;
   /** Secret. */
   public readonly apiPassword: pulumi.Output<string>;
+  /** The upstream-delivery login, when {@link WorkbenchDatabaseArgs.deliveryLogin} is set. */
+  public readonly deliveryRole?: pulumi.Output<string>;
+  /** Secret. */
+  public readonly deliveryPassword?: pulumi.Output<string>;
   /**
    * The admin connection with each automation's login in place of the admin's (user name
    * per {@link loginUser}, so it works through Supabase's pooler). Secret.
@@ -169,7 +183,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly connections: Record<
     "n8n" | "backup" | "catalog" | "usage" | "api",
     pulumi.Output<PgConnection>
-  >;
+  > & { delivery?: pulumi.Output<PgConnection> };
 
   constructor(name: string, args: WorkbenchDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
@@ -233,6 +247,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
     const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
     const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
+    const delivery = args.deliveryLogin ? automation("delivery", AUTOMATION_GROUPS.delivery, 5) : undefined;
     const api = new LoginRole(
       `${name}-api`,
       {
@@ -279,7 +294,12 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       catalog: as(catalog),
       usage: as(usage),
       api: as(api),
+      ...(delivery ? { delivery: as(delivery) } : {}),
     };
+    if (delivery) {
+      this.deliveryRole = delivery.name;
+      this.deliveryPassword = delivery.password;
+    }
     this.registerOutputs({
       appliedVersions: this.appliedVersions,
       dbtRole: this.dbtRole,
@@ -294,6 +314,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       usagePassword: this.usagePassword,
       apiRole: this.apiRole,
       apiPassword: this.apiPassword,
+      ...(delivery ? { deliveryRole: this.deliveryRole, deliveryPassword: this.deliveryPassword } : {}),
     });
   }
 }
