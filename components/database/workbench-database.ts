@@ -76,7 +76,8 @@ export interface WorkbenchDatabaseArgs {
 
 /**
  * Grants for a dbt runner: read the landing tables, create its typed views in bronze,
- * build silver/gold/platinum, whose tables API roles may read; read the expense-approval
+ * build silver/gold/platinum, whose tables API roles may read (and the backup login, which
+ * also reads the bronze views); read the expense-approval
  * decisions as a member of {@link DBT_GROUP} (its own row-level-security policy).
  */
 export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[] } {
@@ -88,11 +89,15 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       `grant select on all tables in schema bronze to ${role}`,
       `grant usage, create on schema ${targets} to ${role}`,
       `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
+      // its typed views in bronze: the read-only login sees every relation of the backed-up
+      // schemas (npm run local's summary counts them through it).
+      `alter default privileges for role ${role} in schema bronze grant select on tables to ${AUTOMATION_GROUPS.backup}`,
       // the expense-approval workflow reads silver.silver_expenses.
       `alter default privileges for role ${role} in schema silver grant select on tables to ${AUTOMATION_GROUPS.n8n}`,
     ],
     undo: [
       `alter default privileges for role ${role} in schema silver revoke select on tables from ${AUTOMATION_GROUPS.n8n}`,
+      `alter default privileges for role ${role} in schema bronze revoke select on tables from ${AUTOMATION_GROUPS.backup}`,
       `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
       `revoke usage, create on schema ${targets} from ${role}`,
       `revoke select on all tables in schema bronze from ${role}`,

@@ -129,11 +129,24 @@ describe("npm run local's stack, end to end", () => {
     expect([...new Set(outside.map((f) => `${f.resource} ${f.path}`))]).toEqual([
       `${STACK} ai-workbench-${environment} .outputs.databaseUrl`,
     ]);
+    // The engine hands the dynamic-provider plugin the program's whole stack config (inputs
+    // and outputs of the default `pulumi-nodejs` provider): the admin password is there as the
+    // secret config it comes from, under its config key and nowhere else.
+    const PROVIDER = "pulumi:providers:pulumi-nodejs default";
+    const provider = resources.find((resource) => resource.label === PROVIDER);
+    for (const side of ["inputs", "outputs"] as const) {
+      const entries = Object.entries((provider?.[side] ?? {}) as Record<string, unknown>);
+      expect(
+        entries.filter(([, value]) => JSON.stringify(value).includes(server.password)).map(([key]) => key),
+        `${PROVIDER} ${side}`,
+      ).toEqual(["workbench:databasePassword"]);
+    }
     // Nor the password in any other form (a DSN, a template, an env list) in any other resource.
     const leaks = resources.filter(
       (resource) =>
         !MIGRATION_RUNNER.test(resource.type) &&
         resource.type !== STACK &&
+        resource.label !== PROVIDER &&
         JSON.stringify([resource.inputs, resource.outputs]).includes(server.password),
     );
     expect(leaks.map((resource) => resource.label)).toEqual([]);
