@@ -63,26 +63,23 @@ grant workbench_delivery to aiwb_delivery_test_login;
 set local session authorization aiwb_delivery_test_login;
 
 -- the COPY path, statement by statement (COPY is checked as an insert of the same columns)
-select is(
-  (with d as (
-     insert into bronze.deliveries (source, batch_id, entity, record_count) values ('sample-data', 'sample-1', 'scout_products', 0)
-     on conflict on constraint deliveries_pkey do nothing returning 1)
-   select count(*)::int from d),
-  1, 'delivery: opens a batch (insert ... on conflict do nothing)');
+with d as (
+  insert into bronze.deliveries (source, batch_id, entity, record_count) values ('sample-data', 'sample-1', 'scout_products', 0)
+  on conflict on constraint deliveries_pkey do nothing returning 1
+)
+select is((select count(*)::int from d), 1, 'delivery: opens a batch (insert ... on conflict do nothing)');
 select lives_ok(
   $$insert into bronze.scout_products_raw (source, batch_id, record_seq, payload_raw) values ('sample-data', 'sample-1', 0, '{"p": 1}'), ('sample-data', 'sample-1', 1, '{"p": 2}')$$,
   'delivery: lands the batch''s records (the columns COPY writes)');
-select is(
-  (with u as (
-     update bronze.deliveries set record_count = 2 where source = 'sample-data' and batch_id = 'sample-1' and entity = 'scout_products' returning 1)
-   select count(*)::int from u),
-  1, 'delivery: records the batch''s count');
-select is(
-  (with d as (
-     insert into bronze.deliveries (source, batch_id, entity, record_count) values ('sample-data', 'sample-1', 'scout_products', 0)
-     on conflict on constraint deliveries_pkey do nothing returning 1)
-   select count(*)::int from d),
-  0, 'delivery: a re-delivered batch is skipped');
+with u as (
+  update bronze.deliveries set record_count = 2 where source = 'sample-data' and batch_id = 'sample-1' and entity = 'scout_products' returning 1
+)
+select is((select count(*)::int from u), 1, 'delivery: records the batch''s count');
+with d as (
+  insert into bronze.deliveries (source, batch_id, entity, record_count) values ('sample-data', 'sample-1', 'scout_products', 0)
+  on conflict on constraint deliveries_pkey do nothing returning 1
+)
+select is((select count(*)::int from d), 0, 'delivery: a re-delivered batch is skipped');
 -- the functions (n8n's real-time-transactions workflow)
 select is(
   (select bronze.deliver_batch('scout_transactions', 'pos', 'sha256:' || bronze.sha256_hex('[1]'), array['{"id": 1}'], 'refuse') ->> 'status'),
