@@ -9,7 +9,8 @@
  *          --no-column-lineage                    skip the SQL parser (faster)
  *          --full-lineage                         parse every model, also those whose lineage checksum is unchanged
  * The dirs must hold one dbt project (seed several projects one run each).
- * The connection is the stack's admin URL with --stack, else --database-url, else DATABASE_URL.
+ * The connection is the stack's catalog writer login with --stack (never its admin), else
+ * --database-url, else DATABASE_URL.
  * Relative artifact dirs are relative to the project root.
  */
 import { parseArgs } from "node:util";
@@ -17,6 +18,7 @@ import { connectionFromUrl, connectionUrl, type PgConnection } from "../componen
 import { ArtifactError } from "../components/data/catalog/artifacts.ts";
 import { DIMENSIONS, type Dimension, type DimensionWeights } from "../components/data/catalog/quality.ts";
 import { seedCatalog } from "../components/data/catalog/seed.ts";
+import { stackLogin } from "../stacks/stack-logins.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
 const USAGE =
@@ -24,11 +26,7 @@ const USAGE =
   "[--weights dim=n,...] [--webhook URL] [--no-column-lineage] [--full-lineage]";
 
 async function stackConnection(stackName: string): Promise<PgConnection> {
-  const outputs = await (await openStack({ stackName })).outputs();
-  const url = outputs["databaseUrl"]?.value;
-  if (typeof url !== "string")
-    throw new Error(`stack '${stackName}' has no databaseUrl output yet: run \`npm run local\` first`);
-  return connectionFromUrl(url);
+  return stackLogin(await (await openStack({ stackName })).outputs(), "catalog", stackName);
 }
 
 function parseWeights(text: string | undefined): DimensionWeights {

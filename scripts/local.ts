@@ -32,6 +32,7 @@ import {
 import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
+import { stackLogin } from "../stacks/stack-logins.ts";
 import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
 import { localFailureText, removeStaleLocks, stackLockFiles, writeReport } from "./local-errors.ts";
 
@@ -108,11 +109,12 @@ async function databaseReport(
   outputs: OutputMap,
   stack: Stack,
 ): Promise<{ lines: string[]; stuck: StuckReport | null }> {
-  const url = outputs["databaseUrl"]?.value as string | undefined;
-  if (!url) return { lines: [], stuck: null };
+  if (!outputs["databaseUrl"]?.value) return { lines: [], stuck: null };
   const lines: string[] = [];
   let stuck: StuckReport | null;
-  const client = new pg.Client(clientConfig(connectionFromUrl(url)));
+  // As the read-only login, never the admin: it reads every row of the medallion schemas and
+  // the catalog (select-all policies under row level security), and writes nothing.
+  const client = new pg.Client(clientConfig(stackLogin(outputs, "backup", stack.name)));
   await client.connect();
   try {
     const relations = await rowsPerRelation(client);

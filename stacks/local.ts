@@ -21,7 +21,11 @@ export function localPlatform(config: LocalStackConfig) {
     projectRoot: REPO_ROOT,
     environment: config.environment,
     ownsAuthSchema: true,
+    // The sample loader stands in for an upstream delivery: it loads as one.
+    deliveryLogin: true,
   });
+  const delivery = database.connections.delivery;
+  if (!delivery) throw new Error("the database layer made no delivery login (deliveryLogin: true)");
 
   const outputs = {
     environment: config.environment,
@@ -40,12 +44,15 @@ export function localPlatform(config: LocalStackConfig) {
     usagePassword: database.usagePassword,
     apiRole: database.apiRole,
     apiPassword: database.apiPassword,
+    deliveryRole: database.deliveryRole,
+    deliveryPassword: database.deliveryPassword,
   };
   if (!config.features.dataStack) return outputs;
 
   const sample = new SampleData(
     "sample-data",
-    { connection: admin, ...config.sampleData },
+    // The delivery login (COPY into the landing tables), never the admin's.
+    { connection: delivery, ...config.sampleData },
     { dependsOn: [database] },
   );
 
@@ -54,7 +61,7 @@ export function localPlatform(config: LocalStackConfig) {
     {
       dbtConnection: database.dbtConnection,
       // Job runs are recorded by the catalog writer's login, not the admin's.
-      adminConnection: database.connections.catalog,
+      recorderConnection: database.connections.catalog,
       projectRoot: REPO_ROOT,
       artifactsRoot: `dbt/target/${pulumi.getStack()}`,
       dataVersion: sample.dataVersion,

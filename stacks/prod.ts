@@ -565,7 +565,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       {
         dbtConnection: database.dbtConnection,
         // The stages' job runs are recorded by the catalog writer's login.
-        adminConnection: logins.catalog,
+        recorderConnection: logins.catalog,
         projectRoot: REPO_ROOT,
         artifactsRoot: `dbt/target/${pulumi.getStack()}`,
         dataVersion: "deployed",

@@ -6,8 +6,8 @@ import { DbtStage } from "./dbt-stage.ts";
 export interface DataStackArgs {
   /** The dbt runner's login (secret). */
   dbtConnection: pulumi.Input<PgConnection>;
-  /** Admin connection: records job runs and seeds the catalog (secret). */
-  adminConnection: pulumi.Input<PgConnection>;
+  /** The login that records the stages' job runs: the catalog writer's, never the admin's (secret). */
+  recorderConnection: pulumi.Input<PgConnection>;
   /** Project root (holds dbt/). */
   projectRoot: string;
   /** Where stage artifacts go, relative to the project root, e.g. `dbt/target/local`. */
@@ -56,7 +56,7 @@ export class DataStack extends pulumi.ComponentResource {
         `${name}-${layer}`,
         {
           connection: args.dbtConnection,
-          recorder: args.adminConnection,
+          recorder: args.recorderConnection,
           projectRoot: args.projectRoot,
           layer,
           vars: args.vars,

@@ -61,21 +61,43 @@ async function load(inputs: SampleDataInputs): Promise<SampleDataOutputs> {
   };
 }
 
+/** A different data set (or database): delivered as a new resource, beside the old one. */
+function dataChanged(olds: SampleDataInputs, news: SampleDataInputs): boolean {
+  return (
+    olds.transactions !== news.transactions ||
+    olds.badShare !== news.badShare ||
+    olds.seed !== news.seed ||
+    olds.connection.database !== news.connection.database
+  );
+}
+
 export const sampleDataProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: SampleDataOutputs, news: SampleDataInputs) {
-    const changes =
-      olds.transactions !== news.transactions ||
-      olds.badShare !== news.badShare ||
-      olds.seed !== news.seed ||
-      olds.connection.database !== news.connection.database;
     // Bronze is append-only: a different data set is delivered beside the earlier one
     // (as new batches), never instead of it, so silver's incremental models stay exact.
-    return { changes, replaces: changes ? ["transactions"] : [], deleteBeforeReplace: false };
+    if (dataChanged(olds, news))
+      return { changes: true, replaces: ["transactions"], deleteBeforeReplace: false };
+    // Another login (or its password) for the same data: updated in place, loading nothing,
+    // so the state keeps no credential the stack no longer uses (a state from before the
+    // delivery login held the admin's here).
+    const { connection: before } = olds;
+    const { connection: after } = news;
+    const changes =
+      before.host !== after.host ||
+      before.port !== after.port ||
+      before.user !== after.user ||
+      before.password !== after.password ||
+      before.sslMode !== after.sslMode;
+    return { changes, replaces: [], deleteBeforeReplace: false };
   },
   async create(inputs: SampleDataInputs) {
     // Exits if `npm run local` dies meanwhile: the open batch rolls back with the connection.
     const outs = await guarded(() => load(inputs));
     return { id: outs.dataVersion, outs };
+  },
+  async update(_id, olds: SampleDataOutputs, news: SampleDataInputs) {
+    // Only the connection changed (see diff): the data set is the one already delivered.
+    return { outs: { ...olds, connection: news.connection } };
   },
   // No delete: delivered rows stay in bronze (append-only); destroying the stack drops
   // the bronze schema with the database layer.

@@ -29,6 +29,8 @@ export const AUTOMATION_GROUPS = {
   backup: "workbench_backup",
   catalog: "workbench_catalog_writer",
   usage: "workbench_usage_recorder",
+  // sql/migrations/20261130003000_delivery_role.sql
+  delivery: "workbench_delivery",
 } as const;
 
 /**
@@ -62,11 +64,20 @@ export interface WorkbenchDatabaseArgs {
    * database holds prod data). Default false: `destroy` leaves an empty database.
    */
   retainOnDelete?: boolean;
+  /**
+   * Create the upstream-delivery login (`wb_<environment>_delivery`, a member of
+   * `workbench_delivery`: COPY and `bronze.deliver*` into the landing tables, nothing else),
+   * for a loader that stands in for an upstream system: the local stack's sample data.
+   * Default false: in the cloud profile deliveries arrive through n8n, so no login that
+   * nothing uses is created.
+   */
+  deliveryLogin?: boolean;
 }
 
 /**
  * Grants for a dbt runner: read the landing tables, create its typed views in bronze,
- * build silver/gold/platinum, whose tables API roles may read; read the expense-approval
+ * build silver/gold/platinum, whose tables API roles may read (and the backup login, which
+ * also reads the bronze views); read the expense-approval
  * decisions as a member of {@link DBT_GROUP} (its own row-level-security policy).
  */
 export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[] } {
@@ -78,11 +89,15 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       `grant select on all tables in schema bronze to ${role}`,
       `grant usage, create on schema ${targets} to ${role}`,
       `alter default privileges for role ${role} in schema ${targets} grant select on tables to authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
+      // its typed views in bronze: the read-only login sees every relation of the backed-up
+      // schemas (npm run local's summary counts them through it).
+      `alter default privileges for role ${role} in schema bronze grant select on tables to ${AUTOMATION_GROUPS.backup}`,
       // the expense-approval workflow reads silver.silver_expenses.
       `alter default privileges for role ${role} in schema silver grant select on tables to ${AUTOMATION_GROUPS.n8n}`,
     ],
     undo: [
       `alter default privileges for role ${role} in schema silver revoke select on tables from ${AUTOMATION_GROUPS.n8n}`,
+      `alter default privileges for role ${role} in schema bronze revoke select on tables from ${AUTOMATION_GROUPS.backup}`,
       `alter default privileges for role ${role} in schema ${targets} revoke select on tables from authenticated, service_role, ${AUTOMATION_GROUPS.backup}`,
       `revoke usage, create on schema ${targets} from ${role}`,
       `revoke select on all tables in schema bronze from ${role}`,
@@ -162,6 +177,10 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly apiRole: pulumi.Output<string>;
   /** Secret. */
   public readonly apiPassword: pulumi.Output<string>;
+  /** The upstream-delivery login, when {@link WorkbenchDatabaseArgs.deliveryLogin} is set. */
+  public readonly deliveryRole?: pulumi.Output<string>;
+  /** Secret. */
+  public readonly deliveryPassword?: pulumi.Output<string>;
   /**
    * The admin connection with each automation's login in place of the admin's (user name
    * per {@link loginUser}, so it works through Supabase's pooler). Secret.
@@ -169,7 +188,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
   public readonly connections: Record<
     "n8n" | "backup" | "catalog" | "usage" | "api",
     pulumi.Output<PgConnection>
-  >;
+  > & { delivery?: pulumi.Output<PgConnection> };
 
   constructor(name: string, args: WorkbenchDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:database:WorkbenchDatabase", name, {}, opts);
@@ -233,6 +252,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
     const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
     const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
+    const delivery = args.deliveryLogin ? automation("delivery", AUTOMATION_GROUPS.delivery, 5) : undefined;
     const api = new LoginRole(
       `${name}-api`,
       {
@@ -279,7 +299,12 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       catalog: as(catalog),
       usage: as(usage),
       api: as(api),
+      ...(delivery ? { delivery: as(delivery) } : {}),
     };
+    if (delivery) {
+      this.deliveryRole = delivery.name;
+      this.deliveryPassword = delivery.password;
+    }
     this.registerOutputs({
       appliedVersions: this.appliedVersions,
       dbtRole: this.dbtRole,
@@ -294,6 +319,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       usagePassword: this.usagePassword,
       apiRole: this.apiRole,
       apiPassword: this.apiPassword,
+      ...(delivery ? { deliveryRole: this.deliveryRole, deliveryPassword: this.deliveryPassword } : {}),
     });
   }
 }

@@ -25,7 +25,7 @@ insert into private.llm_caller_keys (caller_id, key_hash) values ('d7000000-0000
 select is(
   (select string_agg(rolname || ':' || rolcanlogin || rolinherit || rolsuper || rolbypassrls || rolcreaterole || rolcreatedb, ',' order by rolname)
    from pg_roles where rolname like 'workbench\_%'),
-  'workbench_backup:falsefalsefalsefalsefalsefalse,workbench_catalog_writer:falsefalsefalsefalsefalsefalse,workbench_dbt:falsefalsefalsefalsefalsefalse,workbench_n8n:falsefalsefalsefalsefalsefalse,workbench_usage_recorder:falsefalsefalsefalsefalsefalse',
+  'workbench_backup:falsefalsefalsefalsefalsefalse,workbench_catalog_writer:falsefalsefalsefalsefalsefalse,workbench_dbt:falsefalsefalsefalsefalsefalse,workbench_delivery:falsefalsefalsefalsefalsefalse,workbench_n8n:falsefalsefalsefalsefalsefalse,workbench_usage_recorder:falsefalsefalsefalsefalsefalse',
   'the automation group roles: nologin, noinherit, no superuser, bypassrls, createrole or createdb'
 );
 select is(

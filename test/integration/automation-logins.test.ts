@@ -16,13 +16,14 @@ import pg from "pg";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_SCHEMAS, pgDumpArgs } from "../../components/kubernetes/backups.ts";
+import { loadSampleData } from "../../components/data/generator/index.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack } from "../../stacks/workspace.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const environment = `logins-${suffix}`;
 const database = `aiwb_logins_${suffix}`;
-const PURPOSES = ["dbt", "n8n", "backup", "catalog", "usage", "api"] as const;
+const PURPOSES = ["dbt", "n8n", "backup", "catalog", "usage", "api", "delivery"] as const;
 type Purpose = (typeof PURPOSES)[number];
 const PG_BINDIR = process.env["AIWB_PG_BINDIR"] ?? "/usr/lib/postgresql/15/bin";
 
@@ -123,7 +124,10 @@ beforeAll(async () => {
      insert into ip_workbench.cost_tracker (service, cost_usd, details) values ('llm', 5, '{"source": "litellm"}'), ('compute', 9, '{}');
      insert into ip_workbench.job_runs (id, status, stage, triggered_by)
        values ('d1900000-0000-4000-8000-000000000001', 'running', 'gold', 'a1900000-0000-4000-8000-000000000001');
-     insert into ip_workbench.sql_snippets (name, sql, owner) values ('private', 'select 1', 'a1900000-0000-4000-8000-000000000001');`,
+     insert into ip_workbench.sql_snippets (name, sql, owner) values ('private', 'select 1', 'a1900000-0000-4000-8000-000000000001');
+     insert into bronze.sync_cursors (source, entity, cursor_at, cursor_id) values ('odoo', 'expenses', '2026-11-01', 7);
+     insert into bronze.sync_quarantine (source, entity, record_key, record_sha256, reason, record)
+       values ('odoo', 'expenses', '8', 'x', 'INVALID_WRITE_DATE', '{}');`,
   );
 }, 300_000);
 
@@ -221,6 +225,74 @@ describe("every generated login (logged in with its generated password)", () => 
     expect(await cannot("n8n", "select ip_workbench.execute_sql('select 1', 10)")).toBe(DENIED);
   });
 
+  it("delivery: loads the sample data as the stack's loader does (COPY, idempotent re-delivery) and through bronze.deliver_batch; nothing else", async () => {
+    // The loader's own code path, as the login: COPY per batch, its deliveries row, the count.
+    const options = { seed: 19, transactions: 300, badShare: 0.05, today: "2026-11-30" };
+    const load = { source: "logins-sample", batchPrefix: "logins", batchSize: 100 };
+    const first = await as("delivery", (client) => loadSampleData(client, options, load));
+    const inserted = first.loads.reduce((sum, entity) => sum + entity.rowsInserted, 0);
+    expect(inserted).toBe(
+      first.summary.transactions.total + first.summary.expenses.total + first.summary.products.total,
+    );
+    const landed = await admin<{ rows: number; counted: number }>(
+      database,
+      `select (select count(*)::int from bronze.scout_transactions_raw where source = 'logins-sample')
+            + (select count(*)::int from bronze.expenses_raw where source = 'logins-sample')
+            + (select count(*)::int from bronze.scout_products_raw where source = 'logins-sample') as rows,
+              (select sum(record_count)::int from bronze.deliveries where source = 'logins-sample') as counted`,
+    );
+    expect(landed).toEqual([{ rows: inserted, counted: inserted }]);
+    // Delivered again: every batch is skipped (insert ... on conflict do nothing), nothing added.
+    const again = await as("delivery", (client) => loadSampleData(client, options, load));
+    expect(again.loads.reduce((sum, entity) => sum + entity.rowsInserted, 0)).toBe(0);
+    expect(again.loads.every((entity) => entity.batchesLoaded === 0 && entity.batchesSkipped > 0)).toBe(true);
+
+    // The functions n8n's real-time-transactions workflow calls: new, duplicate, conflict.
+    const deliver = (payload: string) =>
+      as("delivery", async (client) => {
+        const result = await client.query<{ status: string }>(
+          "select bronze.deliver_batch('scout_transactions', 'logins-webhook', 'b-1', array[$1]) ->> 'status' as status",
+          [payload],
+        );
+        return result.rows[0]?.status;
+      });
+    expect(await deliver('{"id": 1}')).toBe("new");
+    expect(await deliver('{"id": 1}')).toBe("duplicate");
+    expect(await deliver('{"id": 2}')).toBe("conflict");
+    expect(await can("delivery", "select bronze.sha256_hex('x') as h")).toHaveLength(1);
+
+    // Delivered records are never changed or removed, and bronze gains no objects.
+    expect(await cannot("delivery", "update bronze.scout_transactions_raw set payload_raw = '{}'")).toBe(
+      DENIED,
+    );
+    expect(await cannot("delivery", "delete from bronze.expenses_raw")).toBe(DENIED);
+    expect(await cannot("delivery", "truncate bronze.scout_products_raw")).toBe(DENIED);
+    expect(await cannot("delivery", "delete from bronze.deliveries")).toBe(DENIED);
+    expect(await cannot("delivery", "update bronze.deliveries set source = 'other'")).toBe(DENIED);
+    expect(await cannot("delivery", "create table bronze.delivery_oops (i int)")).toBe(DENIED);
+    expect(await cannot("delivery", "alter table bronze.expenses_raw add column oops int")).toBe(DENIED);
+    expect(await cannot("delivery", "create view bronze.delivery_oops as select 1")).toBe(DENIED);
+    // The odoo sync's cursor and quarantine are n8n's.
+    expect(await cannot("delivery", "select * from bronze.sync_cursors")).toBe(DENIED);
+    expect(await cannot("delivery", "select * from bronze.sync_quarantine")).toBe(DENIED);
+    expect(
+      await cannot("delivery", "select bronze.advance_sync_cursor('odoo', 'expenses', now()::timestamp, 1)"),
+    ).toBe(DENIED);
+    // No layer above bronze, no catalog, no gateway, no app roles.
+    for (const schema of ["silver", "gold", "platinum"]) {
+      expect(await cannot("delivery", `create table ${schema}.delivery_oops (i int)`), schema).toBe(DENIED);
+      expect(await cannot("delivery", `select * from ${schema}.delivery_probe`), schema).toBe(DENIED);
+    }
+    expect(await cannot("delivery", "select * from ip_workbench.tables")).toBe(DENIED);
+    expect(await cannot("delivery", "select * from ip_workbench.job_runs")).toBe(DENIED);
+    expect(await cannot("delivery", "select * from ip_workbench.expense_approvals")).toBe(DENIED);
+    expect(await cannot("delivery", "select * from private.llm_caller_keys")).toBe(DENIED);
+    expect(await cannot("delivery", "select * from workbench_migrations.schema_migrations")).toBe(DENIED);
+    expect(await cannot("delivery", "select ip_workbench.execute_sql('select 1', 10)")).toBe(DENIED);
+    expect(await cannot("delivery", "set role authenticated")).toBe(DENIED);
+    expect(await cannot("delivery", "set role workbench_n8n")).toBe(DENIED);
+  });
+
   it("backup: reads every row of the backed-up schemas, writes nothing; pg_dump --enable-row-security works and holds nothing from auth", async () => {
     expect(
       await can(
@@ -229,6 +301,15 @@ describe("every generated login (logged in with its generated password)", () => 
       ),
     ).toEqual([{ n: 1 }]);
     expect(await can("backup", "select name from ip_workbench.sql_snippets")).toEqual([{ name: "private" }]);
+    // The odoo sync's state (bronze, forced row level security; 20261130003010): all rows too.
+    expect(
+      await can(
+        "backup",
+        `set local row_security = on;
+         select (select count(*)::int from bronze.sync_cursors) as cursors,
+                (select count(*)::int from bronze.sync_quarantine) as quarantined`,
+      ),
+    ).toEqual([{ cursors: 1, quarantined: 1 }]);
     expect(await cannot("backup", "insert into ip_workbench.domains (name) values ('backup')")).toBe(DENIED);
     expect(await cannot("backup", "update ip_workbench.cost_tracker set cost_usd = 0")).toBe(DENIED);
     expect(await cannot("backup", "select * from n8n.workflow_entity")).toBe(DENIED);
@@ -255,6 +336,15 @@ describe("every generated login (logged in with its generated password)", () => 
         .sort();
       expect(schemas).toEqual([...BACKUP_SCHEMAS].sort());
       expect(listing).toMatch(/TABLE DATA ip_workbench user_roles/);
+      // ... including the sync cursor's row (it was dumped empty before 20261130003010).
+      const cursors = await execa(join(PG_BINDIR, "pg_restore"), [
+        "--data-only",
+        "--schema=bronze",
+        "--table=sync_cursors",
+        "--file=-",
+        join(dir, "dump"),
+      ]);
+      expect(cursors.stdout).toMatch(/^odoo\texpenses\t2026-11-01 00:00:00\t7\t/m);
       expect(listing).not.toMatch(/ auth /);
       // Without row security the login cannot bypass it: pg_dump refuses instead of dumping a subset.
       const bypass = await execa(

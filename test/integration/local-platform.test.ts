@@ -10,13 +10,15 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentials, revealSecrets } from "../helpers/credentials.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack } from "../../stacks/workspace.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const environment = `e2e-${suffix}`;
 const database = `aiwb_e2e_${suffix}`;
-const roles = [`wb_e2e_${suffix}_dbt`, `wb_e2e_${suffix}_n8n`];
+const login = (purpose: string) => `wb_e2e_${suffix}_${purpose}`;
+const roles = ["dbt", "n8n", "backup", "catalog", "usage", "api", "delivery"].map(login);
 const TRANSACTIONS = 2_000;
 
 /** Generator row kind → the reason code silver must give it. */
@@ -89,6 +91,93 @@ describe("npm run local's stack, end to end", () => {
       expect(stage.testsFailed, stage.layer).toBe(0);
       expect(stage.models, stage.layer).toBeGreaterThan(0);
     }
+  });
+
+  it("no resource holds the admin credential outside the migration runner (the exported state, secrets decrypted)", async () => {
+    // `pulumi stack export --show-secrets`: every resource's inputs and outputs as stored.
+    const state = (await stack.exportStack()) as {
+      deployment: { resources: { urn: string; type: string; inputs?: unknown; outputs?: unknown }[] };
+    };
+    const resources = state.deployment.resources.map((resource) => ({
+      ...resource,
+      label: `${resource.type} ${resource.urn.split("::").pop()}`,
+      inputs: revealSecrets(resource.inputs ?? {}),
+      outputs: revealSecrets(resource.outputs ?? {}),
+    }));
+    const MIGRATION_RUNNER =
+      /^pulumi-nodejs:dynamic\/workbench:database:(MigrationSet|LoginRole|SqlStatements)$/;
+    const STACK = "pulumi:pulumi:Stack";
+    const found = resources.flatMap((resource) => [
+      ...credentials(resource.label, resource.inputs, ".inputs"),
+      ...credentials(resource.label, resource.outputs, ".outputs"),
+    ]);
+    const isAdmin = (f: { kind: string; value: string }) =>
+      (f.kind === "user" && f.value === server.user) || f.value === server.password;
+    const runner = resources.filter((resource) => MIGRATION_RUNNER.test(resource.type));
+    // The migration runner does hold it (the audit would be vacuous otherwise): 1 + 7 + 2.
+    expect(runner).toHaveLength(10);
+    for (const resource of runner)
+      expect(
+        found.some((f) => f.resource === resource.label && isAdmin(f)),
+        resource.label,
+      ).toBe(true);
+    // Anywhere else: only the stack's `databaseUrl` output, the migration runner's for
+    // `npm run db:migrate` (no resource receives it).
+    const outside = found.filter(
+      (f) => isAdmin(f) && !runner.some((resource) => resource.label === f.resource),
+    );
+    expect([...new Set(outside.map((f) => `${f.resource} ${f.path}`))]).toEqual([
+      `${STACK} ai-workbench-${environment} .outputs.databaseUrl`,
+    ]);
+    // The engine hands the dynamic-provider plugin the program's whole stack config (inputs
+    // and outputs of the default `pulumi-nodejs` provider): the admin password is there as the
+    // secret config it comes from, under its config key and nowhere else.
+    const PROVIDER = "pulumi:providers:pulumi-nodejs default";
+    const provider = resources.find((resource) => resource.label === PROVIDER);
+    for (const side of ["inputs", "outputs"] as const) {
+      const entries = Object.entries((provider?.[side] ?? {}) as Record<string, unknown>);
+      expect(
+        entries.filter(([, value]) => JSON.stringify(value).includes(server.password)).map(([key]) => key),
+        `${PROVIDER} ${side}`,
+      ).toEqual(["workbench:databasePassword"]);
+    }
+    // Nor the password in any other form (a DSN, a template, an env list) in any other resource.
+    const leaks = resources.filter(
+      (resource) =>
+        !MIGRATION_RUNNER.test(resource.type) &&
+        resource.type !== STACK &&
+        resource.label !== PROVIDER &&
+        JSON.stringify([resource.inputs, resource.outputs]).includes(server.password),
+    );
+    expect(leaks.map((resource) => resource.label)).toEqual([]);
+
+    // Each component that connects does so with its own login.
+    const usersOf = (type: string) =>
+      [
+        ...new Set(
+          found
+            .filter(
+              (f) =>
+                f.kind === "user" && f.resource.startsWith(`pulumi-nodejs:dynamic/workbench:data:${type} `),
+            )
+            .map((f) => f.value),
+        ),
+      ].sort();
+    expect(usersOf("SampleData")).toEqual([login("delivery")]);
+    expect(usersOf("DbtStage")).toEqual([login("catalog"), login("dbt")].sort());
+    expect(usersOf("CatalogSeed")).toEqual([login("catalog")]);
+    const holders = [...new Set(found.map((f) => f.resource.split(" ")[0]))].sort();
+    expect(holders).toEqual(
+      [
+        STACK,
+        "pulumi-nodejs:dynamic/workbench:data:CatalogSeed",
+        "pulumi-nodejs:dynamic/workbench:data:DbtStage",
+        "pulumi-nodejs:dynamic/workbench:data:SampleData",
+        "pulumi-nodejs:dynamic/workbench:database:LoginRole",
+        "pulumi-nodejs:dynamic/workbench:database:MigrationSet",
+        "pulumi-nodejs:dynamic/workbench:database:SqlStatements",
+      ].sort(),
+    );
   });
 
   it("row counts reconcile across layers, and every bad row is quarantined with its reason", async () => {

@@ -20,8 +20,8 @@ const environment = `smoke-${suffix}`;
 const database = `aiwb_smoke_${suffix}`;
 const dbtRole = `wb_smoke_${suffix}_dbt`;
 const n8nRole = `wb_smoke_${suffix}_n8n`;
-/** The stack, the WorkbenchDatabase component, migrations, six login roles, two grant sets. */
-const RESOURCES = 11;
+/** The stack, the WorkbenchDatabase component, migrations, seven login roles (with the delivery login), two grant sets. */
+const RESOURCES = 12;
 
 let server: LocalServer;
 let stack: Stack;

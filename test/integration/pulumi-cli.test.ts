@@ -161,7 +161,7 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
 
     const up = await cli(["up", "--yes"]);
     expectOk(up);
-    expect(up.output).toMatch(/\+ 18 created/);
+    expect(up.output).toMatch(/\+ 19 created/);
 
     expect(await roles(environment)).toEqual([roleName(environment, "dbt"), roleName(environment, "n8n")]);
     expect(await schemas(database)).toEqual(["bronze", "gold", "ip_workbench", "platinum", "silver"]);
@@ -184,7 +184,7 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
   it("preview --expect-no-changes finds nothing to do", async () => {
     const preview = await cli(["preview", "--expect-no-changes"]);
     expectOk(preview);
-    expect(preview.output).toMatch(/18 unchanged/);
+    expect(preview.output).toMatch(/19 unchanged/);
   });
 
   it("preview --diff --policy-pack components/policy runs the pack under the CLI's analyzer and passes", async () => {
@@ -201,7 +201,7 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
   it("destroy --yes removes what up created (checked in SQL)", async () => {
     const destroy = await cli(["destroy", "--yes"]);
     expectOk(destroy);
-    expect(destroy.output).toMatch(/- 18 deleted/);
+    expect(destroy.output).toMatch(/- 19 deleted/);
     expect(await roles(environment)).toEqual([]);
     expect(await schemas(database)).toEqual([]);
     expectOk(await cli(["stack", "rm", "local", "--yes"]));
@@ -296,11 +296,11 @@ await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
       expectOk(await cli(["login", `file://${join(oldCache, "pulumi-state")}`]));
       expectOk(await cli(["stack", "select", "local"]));
       // One up rewrites each resource's stored provider. Since d7d8b47 the stack also gained
-      // four logins (created) and its migrations and dbt models changed (updated in place, so
+      // five logins (created) and its migrations and dbt models changed (updated in place, so
       // the stages re-run): nothing is replaced or deleted, and every stage completes.
       const up = await cli(["up", "--yes", "--config-file", stackFile]);
       expectOk(up);
-      expect(up.output).toMatch(/\+ 4 created/);
+      expect(up.output).toMatch(/\+ 5 created/);
       expect(up.output).toMatch(/~ \d+ updated/);
       expect(up.output).not.toMatch(/deleted|replaced/);
       expect(await runs()).toBeGreaterThan(runsBefore ?? 0);
@@ -315,7 +315,7 @@ await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
       expectOk(await cli(["preview", "--expect-no-changes", "--config-file", stackFile]));
       const destroy = await cli(["destroy", "--yes", "--config-file", stackFile]);
       expectOk(destroy);
-      expect(destroy.output).toMatch(/- 18 deleted/);
+      expect(destroy.output).toMatch(/- 19 deleted/);
       expect(await roles(environment)).toEqual([]);
       expect(await schemas(database)).toEqual([]);
     },

@@ -6,6 +6,7 @@
  * migration runner (migrations, login roles, grants, the apps' schemas).
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { credentials, type Found } from "../../helpers/credentials.ts";
 import { installMocks, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
 import {
   cloudDataSources,
@@ -24,51 +25,6 @@ const ADMIN_PASSWORD = PLACEHOLDER_SECRETS["databasePassword"] as string;
 const REF = ".abcdefghijklmnopqrst";
 /** The one place the admin connection may go: the database layer (the migration runner). */
 const MIGRATION_RUNNER = /^pulumi-nodejs:dynamic\/workbench:database:(MigrationSet|LoginRole|SqlStatements)$/;
-
-/** One credential found in a resource's inputs. */
-interface Found {
-  resource: string;
-  path: string;
-  kind: "user" | "password";
-  value: string;
-}
-
-const USER_KEYS = new Set(["user", "PGUSER", "DBT_USER", "DB_POSTGRESDB_USER"]);
-const PASSWORD_KEYS = new Set(["password", "PGPASSWORD", "DBT_PASSWORD", "DB_POSTGRESDB_PASSWORD"]);
-const URL = /postgres(?:ql)?:\/\/([^:@/\s]+):([^@/\s]*)@/g;
-
-/**
- * Every database user and password in `value`: libpq URLs anywhere in a string, keys named
- * like a user or password, and Kubernetes env entries (`{name, value}`) with such names.
- */
-function credentials(resource: string, value: unknown, path = ""): Found[] {
-  if (typeof value === "string") {
-    return [...value.matchAll(URL)].flatMap((match) => [
-      { resource, path, kind: "user" as const, value: decodeURIComponent(match[1] as string) },
-      { resource, path, kind: "password" as const, value: decodeURIComponent(match[2] as string) },
-    ]);
-  }
-  if (Array.isArray(value))
-    return value.flatMap((item, index) => credentials(resource, item, `${path}[${index}]`));
-  if (value === null || typeof value !== "object") return [];
-  const record = value as Record<string, unknown>;
-  const found: Found[] = [];
-  if (typeof record["name"] === "string" && typeof record["value"] === "string") {
-    const name = record["name"];
-    if (USER_KEYS.has(name))
-      found.push({ resource, path: `${path}.${name}`, kind: "user", value: record["value"] });
-    if (PASSWORD_KEYS.has(name))
-      found.push({ resource, path: `${path}.${name}`, kind: "password", value: record["value"] });
-  }
-  for (const [key, inner] of Object.entries(record)) {
-    if (typeof inner === "string" && USER_KEYS.has(key))
-      found.push({ resource, path: `${path}.${key}`, kind: "user", value: inner });
-    if (typeof inner === "string" && PASSWORD_KEYS.has(key))
-      found.push({ resource, path: `${path}.${key}`, kind: "password", value: inner });
-    found.push(...credentials(resource, inner, `${path}.${key}`));
-  }
-  return found;
-}
 
 const label = (resource: RecordedResource) => `${resource.type} ${resource.name}`;
 
