@@ -92,8 +92,12 @@ export interface N8nEdgeSettings {
   releaseName: string;
   /** Public host. */
   host: string;
-  /** Traefik's body limit on the webhook paths, bytes (see {@link n8nBodyLimitProblem}). */
-  maxRequestBodyBytes: number;
+  /**
+   * Traefik's body limit on the webhook paths, bytes (see {@link n8nBodyLimitProblem}).
+   * Default n8n's own limit ({@link N8N_PAYLOAD_SIZE_MAX_BYTES}), so the workflows still
+   * answer with their reason between 16 and 32 MiB.
+   */
+  maxRequestBodyBytes?: number;
 }
 
 /** n8n's edge: its routes and the body-limit middleware on the limited ones. */
@@ -125,7 +129,8 @@ export function n8nBodyLimitProblem(bytes: number): string | undefined {
 }
 
 export function n8nEdge(settings: N8nEdgeSettings): N8nEdge {
-  const problem = n8nBodyLimitProblem(settings.maxRequestBodyBytes);
+  const maxRequestBodyBytes = settings.maxRequestBodyBytes ?? N8N_PAYLOAD_SIZE_MAX_BYTES;
+  const problem = n8nBodyLimitProblem(maxRequestBodyBytes);
   if (problem) throw new Error(`n8n webhook body limit ${problem}`);
   const fullname = n8nFullname(settings.releaseName);
   return {
@@ -133,7 +138,7 @@ export function n8nEdge(settings: N8nEdgeSettings): N8nEdge {
     fullname,
     middleware: {
       name: `${fullname}-body-limit`,
-      spec: { buffering: { maxRequestBodyBytes: settings.maxRequestBodyBytes } },
+      spec: { buffering: { maxRequestBodyBytes } },
     },
     routes: N8N_EDGE_ROUTES,
   };

@@ -7,7 +7,6 @@ import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./
 import {
   crdMiddlewareRef,
   N8N_EDGE_ROUTES,
-  N8N_PAYLOAD_SIZE_MAX_BYTES,
   N8N_PAYLOAD_SIZE_MAX_MIB,
   N8N_SERVICE_PORT,
   n8nBodyLimitProblem,
@@ -311,8 +310,8 @@ export class N8n extends pulumi.ComponentResource {
         this,
       );
     }
-    const bodyLimit = args.webhookBodyLimitBytes ?? N8N_PAYLOAD_SIZE_MAX_BYTES;
-    const bodyLimitProblem = n8nBodyLimitProblem(bodyLimit);
+    const bodyLimit = args.webhookBodyLimitBytes;
+    const bodyLimitProblem = bodyLimit === undefined ? undefined : n8nBodyLimitProblem(bodyLimit);
     if (bodyLimitProblem) {
       throw new pulumi.ResourceError(`${name}: webhookBodyLimitBytes ${bodyLimitProblem}`, this);
     }
@@ -373,7 +372,11 @@ export class N8n extends pulumi.ComponentResource {
     this.url = pulumi.output(`https://${args.host}/`);
 
     // The webhook paths through Traefik with the body limit; the main route is the chart's.
-    this.edge = n8nEdge({ releaseName: name, host: args.host, maxRequestBodyBytes: bodyLimit });
+    this.edge = n8nEdge({
+      releaseName: name,
+      host: args.host,
+      ...(bodyLimit !== undefined ? { maxRequestBodyBytes: bodyLimit } : {}),
+    });
     const bodyLimitMiddleware = new k8s.apiextensions.CustomResource(
       `${name}-body-limit`,
       {
