@@ -304,7 +304,7 @@ export function cloudPlatform(config: CloudStackConfig) {
     ...(config.acmeEmail ? { acmeEmail: config.acmeEmail } : {}),
     certificate: { namespace: namespaces.nameOf("traefik"), dnsNames: hosts },
   });
-  new Traefik("traefik", {
+  const traefik = new Traefik("traefik", {
     provider,
     namespace: namespaces.nameOf("traefik"),
     chartVersion: config.charts.traefik,
@@ -446,6 +446,8 @@ export function cloudPlatform(config: CloudStackConfig) {
       },
       coreSecretName: coreSecret,
       extraEnvFromSecrets: secrets.integrationsSecretName ? [secrets.integrationsSecretName] : [],
+      // Its CRDs carry the webhook body limit (a Traefik Middleware).
+      traefik,
       // The seed workflows, once an API key exists (it can only be created in a running n8n).
       ...(config.n8nApiKey
         ? {

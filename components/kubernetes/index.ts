@@ -43,6 +43,15 @@ export {
 } from "./network-policies.ts";
 export { N8n, type N8nArgs, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
 export {
+  n8nEdge,
+  traefikFileConfig,
+  type N8nEdge,
+  type N8nEdgeRoute,
+  N8N_EDGE_ROUTES,
+  N8N_WORKFLOW_BODY_LIMIT_BYTES,
+  N8N_PAYLOAD_SIZE_MAX_BYTES,
+} from "./n8n-edge.ts";
+export {
   gatewayConfig,
   renderGatewayConfig,
   providersOf,

@@ -5,6 +5,16 @@ import type { N8nCredentialSpec } from "../n8n/api-client.ts";
 import { WorkflowSet } from "../n8n/workflow-set.ts";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
 import {
+  crdMiddlewareRef,
+  N8N_EDGE_ROUTES,
+  N8N_PAYLOAD_SIZE_MAX_MIB,
+  N8N_SERVICE_PORT,
+  n8nBodyLimitProblem,
+  n8nEdge,
+  n8nServiceName,
+  type N8nEdge,
+} from "./n8n-edge.ts";
+import {
   prometheusAnnotations,
   type ResourceBudget,
   TRAEFIK_INGRESS_CLASS,
@@ -14,11 +24,7 @@ import {
 /** n8n's own chart (n8n-io/n8n-hosting), published as an OCI artifact. */
 export const N8N_CHART = "oci://ghcr.io/n8n-io/n8n-helm-chart/n8n";
 
-/**
- * n8n's request body limit (N8N_PAYLOAD_SIZE_MAX, MiB). Above n8n's default 16 so that the
- * workflows' own 16 MiB limit answers 413 (n8n itself answers 500 for a body over its limit).
- */
-export const N8N_PAYLOAD_SIZE_MAX_MIB = 32;
+export { N8N_PAYLOAD_SIZE_MAX_MIB };
 
 /** A Secret key reference, as the chart takes it. */
 export interface SecretKeyRef {
@@ -95,6 +101,8 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
   const repository = image.registry ? `${image.registry}/${image.repository}` : image.repository;
   const tls = [{ hosts: [settings.host] }];
   const annotations = traefikTlsAnnotations();
+  const mainRoute = N8N_EDGE_ROUTES.find((route) => route.process === "main");
+  if (!mainRoute) throw new Error("N8N_EDGE_ROUTES has no route to n8n's main process");
   return mergeValues(base, {
     image: {
       repository,
@@ -118,9 +126,16 @@ export function n8nValues(base: HelmValues, settings: N8nSettings): HelmValues {
       enabled: true,
       className: settings.ingressClass,
       annotations,
-      hosts: [{ host: settings.host, paths: [{ path: "/", pathType: "Prefix" }] }],
+      hosts: [
+        {
+          host: settings.host,
+          paths: mainRoute.paths.map((path) => ({ path, pathType: "Prefix" })),
+        },
+      ],
       tls,
-      webhookProcessor: { enabled: true, className: settings.ingressClass, annotations, tls },
+      // The webhook processors' Ingresses are the component's own (n8n-edge.ts): the chart's
+      // single one cannot put the body limit on some paths only.
+      webhookProcessor: { enabled: false },
     },
     database: {
       type: "postgresdb",
@@ -201,6 +216,19 @@ export interface N8nArgs {
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
   /**
+   * Largest request body Traefik forwards to n8n's webhook paths (`/webhook/`,
+   * `/webhook-waiting/`), bytes; a larger one is answered 413 by Traefik before n8n reads it
+   * (n8n would answer 500). From the workflows' own limit (16 MiB, answered 413 with the
+   * reason) to n8n's N8N_PAYLOAD_SIZE_MAX (32 MiB). Default n8n's limit, 33554432, so the
+   * workflows still give their reason between the two.
+   */
+  webhookBodyLimitBytes?: number;
+  /**
+   * The Traefik release, whose chart installs the Middleware CRD the body limit is: the
+   * Middleware waits for it. Default none (Traefik and its CRDs are already installed).
+   */
+  traefik?: pulumi.Resource;
+  /**
    * Directory of exported workflow JSON (n8n-workflows/), relative to
    * `workflows.projectRoot`: imported, activated and kept up to date through n8n's public
    * API by a {@link WorkflowSet} once the release is up. Needs `workflows`; without it the
@@ -243,6 +271,8 @@ export class N8n extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
   public readonly values: HelmValues;
+  /** The routes and the webhook body limit Traefik applies (n8n-edge.ts). */
+  public readonly edge: N8nEdge;
   /** The deployed workflows, when `workflowsDir` and `workflows` are set. */
   public readonly workflows?: WorkflowSet;
 
@@ -279,6 +309,11 @@ export class N8n extends pulumi.ComponentResource {
         `${name}: webhookReplicas must be a whole number of at least 2 (got ${webhooks})`,
         this,
       );
+    }
+    const bodyLimit = args.webhookBodyLimitBytes;
+    const bodyLimitProblem = bodyLimit === undefined ? undefined : n8nBodyLimitProblem(bodyLimit);
+    if (bodyLimitProblem) {
+      throw new pulumi.ResourceError(`${name}: webhookBodyLimitBytes ${bodyLimitProblem}`, this);
     }
     if (args.database.schema === "public") {
       throw new pulumi.ResourceError(
@@ -335,6 +370,69 @@ export class N8n extends pulumi.ComponentResource {
 
     this.releaseName = release.status.name;
     this.url = pulumi.output(`https://${args.host}/`);
+
+    // The webhook paths through Traefik with the body limit; the main route is the chart's.
+    this.edge = n8nEdge({
+      releaseName: name,
+      host: args.host,
+      ...(bodyLimit !== undefined ? { maxRequestBodyBytes: bodyLimit } : {}),
+    });
+    const bodyLimitMiddleware = new k8s.apiextensions.CustomResource(
+      `${name}-body-limit`,
+      {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "Middleware",
+        metadata: { name: this.edge.middleware.name, namespace: args.namespace },
+        spec: this.edge.middleware.spec,
+      },
+      { parent: this, provider: args.provider, ...(args.traefik ? { dependsOn: [args.traefik] } : {}) },
+    );
+    const middlewareRef = pulumi
+      .output(args.namespace)
+      .apply((namespace) => crdMiddlewareRef(namespace, this.edge.middleware.name));
+    for (const route of this.edge.routes.filter((r) => r.process !== "main")) {
+      new k8s.networking.v1.Ingress(
+        `${name}-${route.name}`,
+        {
+          metadata: {
+            name: `${this.edge.fullname}-${route.name}`,
+            namespace: args.namespace,
+            annotations: {
+              ...traefikTlsAnnotations(),
+              ...(route.bodyLimited
+                ? { "traefik.ingress.kubernetes.io/router.middlewares": middlewareRef }
+                : {}),
+            },
+          },
+          spec: {
+            ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
+            rules: [
+              {
+                host: args.host,
+                http: {
+                  paths: route.paths.map((path) => ({
+                    path,
+                    pathType: "Prefix",
+                    backend: {
+                      service: {
+                        name: n8nServiceName(this.edge, route.process),
+                        port: { number: N8N_SERVICE_PORT },
+                      },
+                    },
+                  })),
+                },
+              },
+            ],
+            tls: [{ hosts: [args.host] }],
+          },
+        },
+        {
+          parent: this,
+          provider: args.provider,
+          dependsOn: route.bodyLimited ? [release, bodyLimitMiddleware] : [release],
+        },
+      );
+    }
 
     if (deployWorkflows && args.workflows && args.workflowsDir !== undefined) {
       this.workflows = new WorkflowSet(

@@ -38,7 +38,13 @@ import {
   type WorkflowSetOutputs,
 } from "../../components/n8n/workflow-set-provider.ts";
 import { REPO_ROOT } from "../../stacks/paths.ts";
+import {
+  n8nEdge,
+  N8N_PAYLOAD_SIZE_MAX_BYTES,
+  traefikFileConfig,
+} from "../../components/kubernetes/n8n-edge.ts";
 import { startN8n, type N8nInstance } from "../helpers/n8n-harness.ts";
+import { startTraefik, type TraefikInstance } from "../helpers/traefik-harness.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
 import {
   startMattermostStub,
@@ -605,6 +611,92 @@ describe("n8n workflows in a real n8n", () => {
         "select count(*)::int as n from bronze.deliveries where batch_id = 'huge'",
       );
       expect(count!.n).toBe(0);
+    });
+  });
+
+  // As users reach n8n: through Traefik, with the routes and body limit the N8n component
+  // gives the cluster's Traefik (n8n-edge.ts renders both), both processes here being this n8n.
+  describe("through the Traefik edge", () => {
+    let edge: TraefikInstance;
+    const limit = N8N_PAYLOAD_SIZE_MAX_BYTES;
+    const webhookUrl = () => `${edge.url}/webhook/scout-transactions`;
+    /** A JSON batch of exactly `bytes` bytes (one record, padded in a free-text field). */
+    const batchOfBytes = (batchId: string, bytes: number) => {
+      const head = JSON.stringify({ batch_id: batchId, transactions: [txn(`T-${batchId}`, { note: "" })] });
+      const body = JSON.stringify({
+        batch_id: batchId,
+        transactions: [txn(`T-${batchId}`, { note: "x".repeat(bytes - Buffer.byteLength(head)) })],
+      });
+      expect(Buffer.byteLength(body)).toBe(bytes);
+      return body;
+    };
+    const post = async (body: string | ReadableStream<Uint8Array>) => {
+      const response = await fetch(webhookUrl(), {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body,
+        signal: AbortSignal.timeout(120_000),
+        ...(typeof body === "string" ? {} : { duplex: "half" }),
+      } as RequestInit);
+      return { status: response.status, text: await response.text() };
+    };
+    /** A body sent chunked (no Content-Length), as a streaming client sends it. */
+    const chunked = (text: string) => {
+      const bytes = Buffer.from(text);
+      let offset = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (offset >= bytes.length) return controller.close();
+          controller.enqueue(bytes.subarray(offset, offset + 1024 * 1024));
+          offset += 1024 * 1024;
+        },
+      });
+    };
+    const stored = async (batchId: string) => {
+      const [count] = await db.query<{ n: number }>(
+        "select count(*)::int as n from bronze.deliveries where batch_id = $1",
+        [batchId],
+      );
+      return count!.n;
+    };
+
+    beforeAll(async () => {
+      const routes = n8nEdge({ releaseName: "n8n", host: "127.0.0.1" });
+      const config = traefikFileConfig(routes, { main: n8n.url, "webhook-processor": n8n.url }, "web");
+      edge = await startTraefik(config, { entryPoint: "web", readyPath: "/healthz" });
+    }, 600_000);
+
+    afterAll(async () => {
+      await edge?.stop();
+    });
+
+    it("passes a batch to the workflow", async () => {
+      const response = await post(JSON.stringify({ batch_id: "edge-ok", transactions: [txn("T-EDGE-OK")] }));
+      expect(response.status, `${response.text}\n${edge.log()}`).toBe(200);
+      expect(JSON.parse(response.text)).toMatchObject({ received: 1, inserted: 1 });
+      expect(await stored("edge-ok")).toBe(1);
+    });
+
+    it("lets a body of exactly n8n's limit through: the workflow answers 413 with its reason", async () => {
+      const response = await post(batchOfBytes("edge-at-limit", limit));
+      expect(response.status).toBe(413);
+      expect(JSON.parse(response.text)).toMatchObject({
+        error: `the body has ${limit} bytes; send at most 16777216 (16 MiB) per request (nothing was stored)`,
+      });
+      expect(await stored("edge-at-limit")).toBe(0);
+    });
+
+    it("answers 413 itself for one byte more, which n8n would answer 500", async () => {
+      const response = await post(batchOfBytes("edge-over-limit", limit + 1));
+      expect(response.status, `${response.text}\n${edge.log()}`).toBe(413);
+      expect(response.text).not.toContain("nothing was stored");
+      expect(await stored("edge-over-limit")).toBe(0);
+    });
+
+    it("answers 413 for a chunked body over the limit (no Content-Length to refuse it by)", async () => {
+      const response = await post(chunked(batchOfBytes("edge-chunked-over", limit + 1024 * 1024)));
+      expect(response.status, `${response.text}\n${edge.log()}`).toBe(413);
+      expect(await stored("edge-chunked-over")).toBe(0);
     });
   });
 

@@ -19,7 +19,7 @@ const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
 const { cloudPlatform } = await import("../../../stacks/prod.ts");
 
 /** Custom resources of CRDs the charts install: not part of the Kubernetes OpenAPI. */
-const CUSTOM_RESOURCE_GROUPS = ["cert-manager.io/", "monitoring.coreos.com/"];
+const CUSTOM_RESOURCE_GROUPS = ["cert-manager.io/", "monitoring.coreos.com/", "traefik.io/"];
 
 interface Result {
   index: number;
@@ -89,6 +89,7 @@ describe("every Kubernetes object of the prod stack against the cluster version'
       "kubernetes:helm.sh/v3:Release",
       "kubernetes:helm.sh/v3:Release",
       "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+      "kubernetes:traefik.io/v1alpha1:Middleware",
     ]);
   });
 
