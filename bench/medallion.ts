@@ -17,11 +17,12 @@
  *       end), for a dbt CLI process and for the warm dbt process (dbt-warm.ts);
  *   (f) the main job's stage steps: the four DbtStage runs after new deliveries, as
  *       `npm run local` runs them (the provider itself), wall time vs dbt's node time,
- *       beside the same four stages as one dbt CLI process each (before issue 17).
+ *       beside the same four stages as one dbt CLI process each (before issue 17); both
+ *       as a re-deployment finds them (a new warm process, a previous partial parse).
  * Targets (issue 17): (a) ≥ 50 % of raw COPY; (c) ≤ 5 % of (b) at 1M, and (c) at 1M
  * ≤ 1.5 × (c) at 100k; (b) ≤ 1.5 × (d); (f) dbt overhead ≤ 25 % of the stage wall time.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -30,6 +31,7 @@ import { applyMigrations, loadMigrations } from "../components/database/migratio
 import { clientConfig, type PgConnection } from "../components/database/pg-connection.ts";
 import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
 import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage-provider.ts";
+import { closeWarmDbt } from "../components/data/dbt-warm.ts";
 import { DBT_OVERHEAD_TARGET } from "../components/data/data-stack.ts";
 import { loadSampleData } from "../components/data/generator/index.ts";
 import { localServer } from "../stacks/local-server.ts";
@@ -297,7 +299,19 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
 
     // (f) the main job's stage steps after new deliveries: the DbtStage provider (warm,
     // as `npm run local` runs it), then the four stages as one dbt CLI process each.
+    // As a re-deployment finds them: a new provider process (so a new warm process), and
+    // the partial-parse file a previous deployment left, in the shared parse dir (warm) and
+    // in every stage's dir (CLI).
     process.env["AIWB_ROOT"] = REPO_ROOT;
+    closeWarmDbt();
+    const previousParse = join(targetPath, "overhead", "partial_parse.msgpack");
+    for (const dir of [
+      join(targetPath, "stages", "parse"),
+      ...LAYERS.map((layer) => join(targetPath, "cli-stages", layer)),
+    ]) {
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(previousParse, join(dir, "partial_parse.msgpack"));
+    }
     await appendDay("bench-stages-1", "STG1-");
     const stageSteps: StageStep[] = [];
     for (const layer of LAYERS) {
