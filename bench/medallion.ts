@@ -1,26 +1,38 @@
 /**
  * Medallion benchmark (not a test): prints figures and ratios measured in the same run.
  *
- *   npm run bench:medallion [-- --sizes 100000,1000000 --bad-share 0.05]
+ *   npm run bench:medallion [-- --sizes 100000,1000000 --bad-share 0.05 --new-rows 1000]
  *
  * Per size, in fresh scratch databases on the local server:
  *   (a) bronze load: COPY of the generated records into the landing table (JSON parse,
  *       hash, delivery key) vs a raw COPY of the same file into a plain table; plus the
  *       generator's end-to-end rate (generation + load);
  *   (b) full build bronze → platinum: `dbt run` and `dbt build` (with tests), full refresh;
- *   (c) incremental: append 1 % new transactions, then `dbt run` / `dbt build` again;
+ *   (c) incremental: append the same number of new transactions at every size (the next
+ *       day's deliveries), then `dbt run` / `dbt build` again: its cost should not grow
+ *       with the history;
  *   (d) floor: dbt's own compiled SQL for the same models, run as plain
- *       `create table/view ... as` statements in model order, without dbt.
- * Targets: (a) ≥ 50 % of raw COPY; (c) ≤ 5 % of (b); (b) ≤ 1.5 × (d).
+ *       `create table/view ... as` statements in model order, without dbt;
+ *   (e) dbt's fixed cost per invocation, by phase (process start, parse, first query,
+ *       end), for a dbt CLI process and for the warm dbt process (dbt-warm.ts);
+ *   (f) the main job's stage steps: the four DbtStage runs after new deliveries, as
+ *       `npm run local` runs them (the provider itself), wall time vs dbt's node time,
+ *       beside the same four stages as one dbt CLI process each (before issue 17); both
+ *       as a re-deployment finds them (a new warm process, a previous partial parse).
+ * Targets (issue 17): (a) ≥ 50 % of raw COPY; (c) ≤ 5 % of (b) at 1M, and (c) at 1M
+ * ≤ 1.5 × (c) at 100k; (b) ≤ 1.5 × (d); (f) dbt overhead ≤ 25 % of the stage wall time.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { applyMigrations, loadMigrations } from "../components/database/migrations.ts";
 import { clientConfig, type PgConnection } from "../components/database/pg-connection.ts";
-import { runDbt, type DbtCommand, type DbtRunSummary } from "../components/data/dbt.ts";
+import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
+import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage-provider.ts";
+import { closeWarmDbt } from "../components/data/dbt-warm.ts";
+import { DBT_OVERHEAD_TARGET } from "../components/data/data-stack.ts";
 import { loadSampleData } from "../components/data/generator/index.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { REPO_ROOT } from "../stacks/paths.ts";
@@ -53,6 +65,82 @@ async function seconds(work: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Where one dbt invocation's wall time went, from when its lines arrived (seconds). */
+interface Phases {
+  /** Process start and dbt's imports: until dbt's first line. */
+  start: number;
+  /** Parse (or the warm process's kept manifest): until dbt reports what it found. */
+  parse: number;
+  /** Connection, relation cache, first compile: until the first node starts. */
+  firstQuery: number;
+  /** The nodes themselves (dbt's node time, from run_results). */
+  nodes: number;
+  /** Everything else: artifacts, connections closed, process exit. */
+  end: number;
+  total: number;
+}
+
+async function invocationPhases(
+  run: (onLine: (line: string) => void) => Promise<DbtRunSummary>,
+): Promise<Phases> {
+  const started = performance.now();
+  let first: number | undefined;
+  let found: number | undefined;
+  let firstStart: number | undefined;
+  const summary = await run((line) => {
+    const at = performance.now();
+    first ??= at;
+    if (/\bFound \d+ models?\b/.test(line)) found = at;
+    if (firstStart === undefined && / START /.test(line)) firstStart = at;
+  });
+  const done = performance.now();
+  const s = (ms: number) => ms / 1000;
+  const t1 = first ?? done;
+  const t2 = found ?? t1;
+  const t3 = firstStart ?? t2;
+  return {
+    start: s(t1 - started),
+    parse: s(t2 - t1),
+    firstQuery: s(t3 - t2),
+    nodes: summary.nodeSeconds,
+    end: Math.max(0, s(done - t3) - summary.nodeSeconds),
+    total: s(done - started),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function medianPhases(runs: Phases[]): Phases {
+  const pick = (key: keyof Phases) => median(runs.map((run) => run[key]));
+  return {
+    start: pick("start"),
+    parse: pick("parse"),
+    firstQuery: pick("firstQuery"),
+    nodes: pick("nodes"),
+    end: pick("end"),
+    total: pick("total"),
+  };
+}
+
+/** One stage step's wall time and dbt's node time in it (seconds). */
+interface StageStep {
+  layer: Layer;
+  wall: number;
+  nodes: number;
+}
+
+function overheadShare(steps: StageStep[]): number {
+  const wall = steps.reduce((sum, step) => sum + step.wall, 0);
+  const nodes = steps.reduce((sum, step) => sum + Math.min(step.nodes, step.wall), 0);
+  return wall > 0 ? (wall - nodes) / wall : 0;
+}
+
 interface Manifest {
   nodes: Record<
     string,
@@ -83,7 +171,7 @@ function modelsInOrder(manifest: Manifest): string[] {
   return order;
 }
 
-async function benchSize(size: number, badShare: number, admin: PgConnection) {
+async function benchSize(size: number, badShare: number, newRows: number, admin: PgConnection) {
   const suffix = `${size}_${process.pid}`;
   const dbA = `aiwb_bench_a_${suffix}`;
   const dbB = `aiwb_bench_b_${suffix}`;
@@ -166,8 +254,8 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
     });
     const fullBuild = await seconds(() => dbt("build", connA, { fullRefresh: true }));
 
-    // (c) 1 % new transactions - the next day's deliveries: new ids, dated the day after
-    // the newest sale - then an incremental run and build.
+    // (c) `newRows` new transactions at every size - the next day's deliveries: new ids,
+    // dated the day after the newest sale - then an incremental run and build.
     const appendDay = (batch: string, prefix: string) =>
       withDb(connA, async (c) => {
         const result = await c.query(
@@ -180,8 +268,8 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
                   (select max(transaction_date) + 1 as next_day from silver.silver_validated_transactions) as d
             where parsed ? 'transaction_id'
             order by ingest_id
-            limit greatest(1, $1::int / 100)`,
-          [size, batch, prefix],
+            limit $1::int`,
+          [newRows, batch, prefix],
         );
         return result.rowCount ?? 0;
       });
@@ -189,6 +277,73 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
     const incrementalRun = await timedDbt(() => dbt("run", connA));
     await appendDay("bench-incremental-2", "INC2-");
     const incrementalBuild = await seconds(() => dbt("build", connA));
+
+    // (e) dbt's fixed cost per invocation: the bronze stage with nothing new, three times
+    // as a dbt CLI process, then three times in a warm process (the first one starts it).
+    const bronze = (warm: boolean) => (onLine: (line: string) => void) =>
+      runDbt({
+        command: "build",
+        projectDir: DBT_PROJECT,
+        connection: connA,
+        stage: "bronze",
+        targetPath: join(targetPath, "overhead"),
+        warm,
+        onLine,
+      });
+    await bronze(false)(() => undefined); // its partial-parse file, as a CLI stage has it
+    const cliRuns: Phases[] = [];
+    for (let round = 0; round < 3; round++) cliRuns.push(await invocationPhases(bronze(false)));
+    const warmFirst = await invocationPhases(bronze(true));
+    const warmRuns: Phases[] = [];
+    for (let round = 0; round < 2; round++) warmRuns.push(await invocationPhases(bronze(true)));
+
+    // (f) the main job's stage steps after new deliveries: the DbtStage provider (warm,
+    // as `npm run local` runs it), then the four stages as one dbt CLI process each.
+    // As a re-deployment finds them: a new provider process (so a new warm process), and
+    // the partial-parse file a previous deployment left, in the shared parse dir (warm) and
+    // in every stage's dir (CLI).
+    process.env["AIWB_ROOT"] = REPO_ROOT;
+    closeWarmDbt();
+    const previousParse = join(targetPath, "overhead", "partial_parse.msgpack");
+    for (const dir of [
+      join(targetPath, "stages", "parse"),
+      ...LAYERS.map((layer) => join(targetPath, "cli-stages", layer)),
+    ]) {
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(previousParse, join(dir, "partial_parse.msgpack"));
+    }
+    await appendDay("bench-stages-1", "STG1-");
+    const stageSteps: StageStep[] = [];
+    for (const layer of LAYERS) {
+      const inputs: DbtStageInputs = {
+        connection: connA,
+        recorder: connA,
+        projectDir: "dbt",
+        layer,
+        target: "local",
+        vars: {},
+        inputsHash: "bench",
+        upstream: "bench",
+        artifactsDir: join(targetPath, "stages", layer),
+      };
+      const started = performance.now();
+      const created = await dbtStageProvider.create!(inputs);
+      const outs = created.outs as { nodeSeconds: number };
+      stageSteps.push({ layer, wall: (performance.now() - started) / 1000, nodes: outs.nodeSeconds });
+    }
+    await appendDay("bench-stages-2", "STG2-");
+    const cliStageSteps: StageStep[] = [];
+    for (const layer of LAYERS) {
+      const started = performance.now();
+      const summary = await runDbt({
+        command: "build",
+        projectDir: DBT_PROJECT,
+        connection: connA,
+        stage: layer,
+        targetPath: join(targetPath, "cli-stages", layer),
+      });
+      cliStageSteps.push({ layer, wall: (performance.now() - started) / 1000, nodes: summary.nodeSeconds });
+    }
 
     // (d) floor: that compiled SQL, run directly, in model order, in database B.
     await runDbt({
@@ -215,6 +370,9 @@ async function benchSize(size: number, badShare: number, admin: PgConnection) {
       incrementalRun,
       incrementalBuild,
       floor,
+      overhead: { cli: medianPhases(cliRuns), warmFirst, warm: medianPhases(warmRuns) },
+      stageSteps,
+      cliStageSteps,
     };
   } finally {
     rmSync(targetPath, { recursive: true, force: true });
@@ -230,8 +388,10 @@ async function main(): Promise<void> {
     options: {
       sizes: { type: "string", default: "100000,1000000" },
       "bad-share": { type: "string", default: "0.05" },
+      "new-rows": { type: "string", default: "1000" },
     },
   });
+  const newRows = Number(values["new-rows"]);
   const sizes = (values.sizes ?? "").split(",").map((s) => Number(s.trim()));
   const badShare = Number(values["bad-share"]);
   const server = await localServer();
@@ -244,10 +404,10 @@ async function main(): Promise<void> {
     sslMode: "disable",
   };
 
-  const results = [];
+  const results: Awaited<ReturnType<typeof benchSize>>[] = [];
   for (const size of sizes) {
     console.log(`\n==> ${size.toLocaleString("en-US")} transactions, ${badShare * 100} % bad`);
-    const result = await benchSize(size, badShare, admin);
+    const result = await benchSize(size, badShare, newRows, admin);
     console.log(JSON.stringify(result));
     results.push(result);
   }
@@ -262,17 +422,86 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    "\n(b, c, d) builds (seconds; run = models only, build = models and tests; sql = the models' own query time)",
+    `\n(b, c, d) builds (seconds; run = models only, build = models and tests; sql = the models' own query time; (c) adds ${fmt(newRows)} new transactions at every size)`,
   );
   console.log(
-    "size        full run (sql)   full build  incr. run (sql)  incr. build  floor (d)  incr/full run: wall, sql (≤ 5 %)  full run/floor (≤ 1.5)",
+    "size        full run (sql)   full build  incr. run (sql)  incr. build  floor (d)  incr/full run: wall, sql  full run/floor",
   );
   for (const r of results) {
     console.log(
       `${fmt(r.size).padEnd(12)}${`${r.fullRun.wall.toFixed(1)} (${r.fullRun.sql.toFixed(1)})`.padEnd(17)}${r.fullBuild.toFixed(1).padEnd(12)}` +
         `${`${r.incrementalRun.wall.toFixed(1)} (${r.incrementalRun.sql.toFixed(1)})`.padEnd(17)}${r.incrementalBuild.toFixed(1).padEnd(13)}` +
-        `${r.floor.toFixed(1).padEnd(11)}${`${pct(r.incrementalRun.wall / r.fullRun.wall)}, ${pct(r.incrementalRun.sql / r.fullRun.sql)}`.padEnd(34)}` +
+        `${r.floor.toFixed(1).padEnd(11)}${`${pct(r.incrementalRun.wall / r.fullRun.wall)}, ${pct(r.incrementalRun.sql / r.fullRun.sql)}`.padEnd(26)}` +
         `${(r.fullRun.wall / r.floor).toFixed(2)}`,
+    );
+  }
+
+  console.log(
+    "\n(e) dbt's fixed cost per invocation (seconds; `dbt build` of the bronze stage with nothing new; medians)",
+  );
+  console.log(
+    "size        process                     start   parse   first query  nodes   end     total   overhead",
+  );
+  const phaseRow = (size: number, label: string, p: Phases) =>
+    console.log(
+      `${fmt(size).padEnd(12)}${label.padEnd(28)}${p.start.toFixed(2).padEnd(8)}${p.parse.toFixed(2).padEnd(8)}` +
+        `${p.firstQuery.toFixed(2).padEnd(13)}${p.nodes.toFixed(2).padEnd(8)}${p.end.toFixed(2).padEnd(8)}` +
+        `${p.total.toFixed(2).padEnd(8)}${(p.total - p.nodes).toFixed(2)}`,
+    );
+  for (const r of results) {
+    phaseRow(r.size, "dbt CLI, a process each", r.overhead.cli);
+    phaseRow(r.size, "warm, first (starts it)", r.overhead.warmFirst);
+    phaseRow(r.size, "warm, next", r.overhead.warm);
+  }
+
+  console.log(
+    `\n(f) the main job's stage steps after ${fmt(newRows)} new transactions (seconds: step wall / dbt's node time)`,
+  );
+  console.log(
+    `size        way                     ${LAYERS.map((layer) => layer.padEnd(14)).join("")}total          overhead`,
+  );
+  const stepRow = (size: number, label: string, steps: StageStep[]) => {
+    const wall = steps.reduce((sum, step) => sum + step.wall, 0);
+    const nodes = steps.reduce((sum, step) => sum + step.nodes, 0);
+    console.log(
+      `${fmt(size).padEnd(12)}${label.padEnd(24)}` +
+        steps.map((step) => `${step.wall.toFixed(1)} / ${step.nodes.toFixed(1)}`.padEnd(14)).join("") +
+        `${`${wall.toFixed(1)} / ${nodes.toFixed(1)}`.padEnd(15)}${pct(overheadShare(steps))}`,
+    );
+  };
+  for (const r of results) {
+    stepRow(r.size, "DbtStage (warm)", r.stageSteps);
+    stepRow(r.size, "dbt CLI per stage", r.cliStageSteps);
+  }
+
+  // Issue 17's targets, each with the figure it is judged on.
+  const verdict = (ok: boolean) => (ok ? "met" : "NOT MET");
+  console.log("\ntargets:");
+  const at = (size: number) => results.find((r) => r.size === size);
+  for (const r of results) {
+    console.log(
+      `  (a) landing COPY ≥ 50 % of raw COPY at ${fmt(r.size)}: ${pct(r.landingCopyRate / r.rawCopyRate)}: ${verdict(r.landingCopyRate / r.rawCopyRate >= 0.5)}`,
+    );
+    console.log(
+      `  (b) full run ≤ 1.5 × the floor at ${fmt(r.size)}: ${(r.fullRun.wall / r.floor).toFixed(2)}: ${verdict(r.fullRun.wall / r.floor <= 1.5)}`,
+    );
+  }
+  const big = at(1_000_000);
+  const small = at(100_000);
+  console.log(
+    big
+      ? `  (c) incremental run ≤ 5 % of the full run at 1,000,000: ${pct(big.incrementalRun.wall / big.fullRun.wall)}: ${verdict(big.incrementalRun.wall / big.fullRun.wall <= 0.05)}`
+      : "  (c) incremental run ≤ 5 % of the full run at 1,000,000: not measured (no 1,000,000 size)",
+  );
+  console.log(
+    big && small
+      ? `  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000 (same new rows): ${(big.incrementalRun.wall / small.incrementalRun.wall).toFixed(2)}: ${verdict(big.incrementalRun.wall / small.incrementalRun.wall <= 1.5)}`
+      : "  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000: not measured (needs both sizes)",
+  );
+  for (const r of results) {
+    const share = overheadShare(r.stageSteps);
+    console.log(
+      `  (f) dbt overhead ≤ ${100 * DBT_OVERHEAD_TARGET} % of the stage steps' wall time at ${fmt(r.size)}: ${pct(share)}: ${verdict(share <= DBT_OVERHEAD_TARGET)}`,
     );
   }
 }

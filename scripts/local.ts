@@ -30,6 +30,8 @@ import {
   type StuckReport,
 } from "../components/data/medallion-report.ts";
 import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
+import { DBT_OVERHEAD_TARGET, stageOverhead } from "../components/data/data-stack.ts";
+import type { Layer } from "../components/data/dbt.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { stackLogin } from "../stacks/stack-logins.ts";
@@ -37,6 +39,8 @@ import { cacheDir, openStack, REPO_ROOT } from "../stacks/workspace.ts";
 import { localFailureText, removeStaleLocks, stackLockFiles, writeReport } from "./local-errors.ts";
 
 type Mode = "up" | "preview" | "destroy" | "reset";
+/** The DataStack's resource name in stacks/local.ts: its stage steps are `medallion-<layer>`. */
+const DATA_STACK_NAME = "medallion";
 const STACK_NAME = process.env["AIWB_LOCAL_STACK"] || "local";
 const DATABASE_NAME = process.env["AIWB_LOCAL_DATABASE"] || "postgres";
 const MODES: Record<string, Mode> = { "--preview": "preview", "--destroy": "destroy", "--reset": "reset" };
@@ -108,6 +112,7 @@ function table(rows: (string | number)[][], indent = "  "): string[] {
 async function databaseReport(
   outputs: OutputMap,
   stack: Stack,
+  steps: readonly [string, number][],
 ): Promise<{ lines: string[]; stuck: StuckReport | null }> {
   if (!outputs["databaseUrl"]?.value) return { lines: [], stuck: null };
   const lines: string[] = [];
@@ -145,12 +150,13 @@ async function databaseReport(
       testsFailed: number;
       testsWarned: number;
       elapsedSeconds: number;
+      nodeSeconds?: number;
     }[];
     if (stages.length > 0) {
       lines.push("", "dbt stages:");
       lines.push(
         ...table([
-          ["stage", "models", "tests passed", "failed", "warned", "dbt time"],
+          ["stage", "models", "tests passed", "failed", "warned", "dbt time", "nodes"],
           ...stages.map((s) => [
             s.layer,
             s.models,
@@ -158,9 +164,23 @@ async function databaseReport(
             s.testsFailed,
             s.testsWarned,
             `${s.elapsedSeconds.toFixed(1)}s`,
+            s.nodeSeconds === undefined ? "n/a" : `${s.nodeSeconds.toFixed(1)}s`,
           ]),
         ]),
       );
+      // The stage steps that ran this time: how much of their wall time was dbt's own work.
+      const overhead = stageOverhead(
+        DATA_STACK_NAME,
+        stages.map((s) => ({ layer: s.layer as Layer, nodeSeconds: s.nodeSeconds ?? 0 })),
+        steps,
+      );
+      if (overhead.stages.length > 0) {
+        lines.push(
+          `  dbt overhead in the stage steps: ${overhead.overheadSeconds.toFixed(1)}s of ${overhead.wallSeconds.toFixed(1)}s ` +
+            `(nodes ${overhead.nodeSeconds.toFixed(1)}s): ${(100 * overhead.share).toFixed(0)} % ` +
+            `(target ≤ ${100 * DBT_OVERHEAD_TARGET} %: ${overhead.share <= DBT_OVERHEAD_TARGET ? "met" : "NOT MET"})`,
+        );
+      }
     }
 
     const hasCatalog = (await client.query("select to_regclass('ip_workbench.tables') as t")).rows[0]?.t;
@@ -286,7 +306,7 @@ async function main(): Promise<void> {
         ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
       );
     }
-    const report = await timed("report", () => databaseReport(result.outputs, stack));
+    const report = await timed("report", () => databaseReport(result.outputs, stack, steps));
     summary.push(...report.lines);
     stuck = report.stuck;
     if (!stuck) summary.push(...nextSteps());

@@ -29,6 +29,8 @@ export interface StageSummary {
   testsFailed: number;
   testsWarned: number;
   elapsedSeconds: number;
+  /** Seconds dbt spent on the stage's nodes themselves: the rest of the stage's wall time is overhead. */
+  nodeSeconds: number;
 }
 
 /**
@@ -83,10 +85,57 @@ export class DataStack extends pulumi.ComponentResource {
           testsFailed: stage.testsFailed,
           testsWarned: stage.testsWarned,
           elapsedSeconds: stage.elapsedSeconds,
+          nodeSeconds: stage.nodeSeconds,
         }),
       ),
     );
     this.runFingerprint = pulumi.all(stages.map((stage) => stage.invocationId)).apply((ids) => ids.join(","));
     this.registerOutputs({ stages: this.stages, runFingerprint: this.runFingerprint });
   }
+}
+
+/** The issue-17 target: dbt's overhead is at most this share of the stage steps' wall time. */
+export const DBT_OVERHEAD_TARGET = 0.25;
+
+export interface StageTiming {
+  layer: Layer;
+  /** The stage step's wall time (the deployment step, start to end). */
+  wallSeconds: number;
+  /** dbt's time on the stage's nodes ({@link StageSummary.nodeSeconds}). */
+  nodeSeconds: number;
+}
+
+/**
+ * dbt's overhead over the stage steps that ran (pure): their wall time minus dbt's
+ * time on the nodes, and its share of the wall time. Steps are named
+ * `<data stack name>-<layer>`; stages without a step (unchanged) do not count.
+ */
+export function stageOverhead(
+  dataStackName: string,
+  stages: readonly Pick<StageSummary, "layer" | "nodeSeconds">[],
+  steps: readonly (readonly [string, number])[],
+): {
+  stages: StageTiming[];
+  wallSeconds: number;
+  nodeSeconds: number;
+  overheadSeconds: number;
+  share: number;
+} {
+  const wallOf = new Map(steps.map(([name, seconds]) => [name, seconds]));
+  const timings = stages.flatMap((stage): StageTiming[] => {
+    const wall = wallOf.get(`${dataStackName}-${stage.layer}`);
+    return wall === undefined
+      ? []
+      : [{ layer: stage.layer, wallSeconds: wall, nodeSeconds: stage.nodeSeconds ?? 0 }];
+  });
+  const wallSeconds = timings.reduce((sum, stage) => sum + stage.wallSeconds, 0);
+  const nodeSeconds = timings.reduce((sum, stage) => sum + Math.min(stage.nodeSeconds, stage.wallSeconds), 0);
+  const overheadSeconds = wallSeconds - nodeSeconds;
+  return {
+    stages: timings,
+    wallSeconds,
+    nodeSeconds,
+    overheadSeconds,
+    share: wallSeconds > 0 ? overheadSeconds / wallSeconds : 0,
+  };
 }

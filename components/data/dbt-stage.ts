@@ -40,6 +40,8 @@ export class DbtStage extends pulumi.dynamic.Resource {
   declare public readonly testsFailed: pulumi.Output<number>;
   declare public readonly testsWarned: pulumi.Output<number>;
   declare public readonly elapsedSeconds: pulumi.Output<number>;
+  /** Seconds dbt spent on the stage's nodes themselves (first node start to last node end). */
+  declare public readonly nodeSeconds: pulumi.Output<number>;
   declare public readonly artifactsDir: pulumi.Output<string>;
 
   constructor(name: string, args: DbtStageArgs, opts?: pulumi.CustomResourceOptions) {
@@ -66,6 +68,7 @@ export class DbtStage extends pulumi.dynamic.Resource {
         testsFailed: undefined,
         testsWarned: undefined,
         elapsedSeconds: undefined,
+        nodeSeconds: undefined,
       },
       opts,
       "workbench:data",

@@ -9,6 +9,8 @@ import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { execa } from "execa";
 import type { PgConnection } from "../database/pg-connection.ts";
+import { invokeWarm, pythonBeside } from "./dbt-warm.ts";
+import { projectFiles } from "./stage-inputs.ts";
 
 export const LAYERS = ["bronze", "silver", "gold", "platinum"] as const;
 export type Layer = (typeof LAYERS)[number];
@@ -39,6 +41,19 @@ export interface DbtOptions {
   dbtPath?: string;
   /** Stops dbt (SIGTERM: it cancels its queries) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Run in this process's warm dbt process (dbt-warm.ts) instead of a new dbt CLI
+   * process: dbt's start and the project parse are paid once for consecutive
+   * invocations. Same arguments, artifacts, results and errors. Default false. Only
+   * for build, run, test, seed and compile, and only with dbt from a venv.
+   */
+  warm?: boolean;
+  /**
+   * Warm runs: the target path the project is parsed in (where dbt keeps its partial-parse
+   * file), shared by the invocations that name it, e.g. all stages of one stack. Default:
+   * the invocation's own target path.
+   */
+  parseTargetPath?: string;
 }
 
 export type NodeStatus =
@@ -59,13 +74,21 @@ export interface DbtNodeResult {
 export interface DbtRunSummary {
   invocationId: string;
   command: string;
+  /** dbt's own elapsed time for the run (run_results.json: after the parse, including its first queries). */
   elapsedSeconds: number;
+  /**
+   * Seconds from the first node's start to the last node's end (run_results.json timings):
+   * the time dbt spent on the models, tests and seeds themselves. 0 when no node ran.
+   */
+  nodeSeconds: number;
   nodes: DbtNodeResult[];
   models: { success: number; error: number; skipped: number; rowsAffected: number };
   tests: { pass: number; fail: number; warn: number; error: number; skipped: number };
   seeds: { success: number; error: number };
   /** Absolute path of the artifacts dir (run_results.json, manifest.json, ...). */
   targetPath: string;
+  /** Warm runs only: whether this invocation parsed the project (false: it reused the warm process's manifest). */
+  parsedProject?: boolean;
 }
 
 export class DbtNotInstalledError extends Error {
@@ -186,6 +209,44 @@ export function dbtArguments(options: DbtOptions): string[] {
   return args;
 }
 
+/** Commands the warm process runs (the others always start the dbt CLI). */
+const WARM_COMMANDS: readonly DbtCommand[] = ["build", "run", "test", "seed", "compile"];
+
+/**
+ * The `dbt parse` that produces the manifest `options` runs on (pure): the same vars
+ * and target, in the parse target path, writing only dbt's partial-parse file.
+ */
+export function dbtParseArguments(options: DbtOptions): string[] {
+  const args = ["parse"];
+  if (options.vars && Object.keys(options.vars).length > 0) args.push("--vars", JSON.stringify(options.vars));
+  args.push("--target", options.target ?? "local");
+  args.push("--target-path", options.parseTargetPath ?? options.targetPath ?? "target");
+  args.push("--no-write-json");
+  return args;
+}
+
+/**
+ * What a parsed manifest depends on, as one hash: the dbt install, every file of the
+ * project, the parse arguments and dbt's environment (connection included: relation
+ * names carry the database). A warm process reuses its manifest while this is unchanged.
+ */
+export function manifestKey(options: DbtOptions, dbt: string): string {
+  const hash = createHash("sha256");
+  hash.update(
+    JSON.stringify({
+      dbt,
+      projectDir: options.projectDir,
+      parse: dbtParseArguments(options),
+      env: Object.entries(dbtEnvironment(options)).sort(),
+    }),
+  );
+  for (const file of projectFiles(options.projectDir)) {
+    hash.update(`\0${file}\0`);
+    hash.update(readFileSync(join(options.projectDir, file)));
+  }
+  return hash.digest("hex");
+}
+
 export function dbtEnvironment(options: DbtOptions): Record<string, string> {
   const { connection } = options;
   return {
@@ -202,7 +263,7 @@ export function dbtEnvironment(options: DbtOptions): Record<string, string> {
   };
 }
 
-interface RawRunResults {
+export interface RawRunResults {
   metadata: { invocation_id: string };
   elapsed_time: number;
   args?: { which?: string };
@@ -213,7 +274,21 @@ interface RawRunResults {
     failures: number | null;
     execution_time: number;
     adapter_response?: { rows_affected?: number };
+    timing?: Array<{ name: string; started_at?: string | null; completed_at?: string | null }>;
   }>;
+}
+
+/** Span of the nodes' compile and execute timings, in seconds (pure). */
+export function nodeSpanSeconds(results: RawRunResults["results"]): number {
+  const instants = results.flatMap((result) =>
+    (result.timing ?? []).flatMap((phase) =>
+      [phase.started_at, phase.completed_at]
+        .filter((at): at is string => typeof at === "string" && at.length > 0)
+        .map((at) => Date.parse(at))
+        .filter((ms) => Number.isFinite(ms)),
+    ),
+  );
+  return instants.length > 0 ? (Math.max(...instants) - Math.min(...instants)) / 1000 : 0;
 }
 
 /** Parses run_results.json text into a summary (pure). */
@@ -239,6 +314,7 @@ export function parseRunResults(text: string, targetPath: string): DbtRunSummary
     invocationId: raw.metadata.invocation_id,
     command: raw.args?.which ?? "unknown",
     elapsedSeconds: raw.elapsed_time,
+    nodeSeconds: nodeSpanSeconds(raw.results),
     nodes,
     models: {
       success: count("model", "success"),
@@ -284,25 +360,53 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
   // run_results.json from an earlier run must not pass for this one.
   rmSync(resultsFile, { force: true });
 
-  const child = execa(dbt, args, {
-    cwd: options.projectDir,
-    env: dbtEnvironment(options),
-    reject: false,
-    all: true,
-    stdin: "ignore",
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-  });
   const tail: string[] = [];
-  for await (const line of child.iterable({ from: "all" })) {
-    const text = String(line);
+  const onLine = (text: string) => {
     tail.push(text);
     if (tail.length > 40) tail.shift();
     options.onLine?.(text);
+  };
+  const python = options.warm && WARM_COMMANDS.includes(options.command) ? pythonBeside(dbt) : null;
+  let result: { exitCode?: number | null; signal?: string | null };
+  let parsedProject: boolean | undefined;
+  if (python) {
+    const outcome = await invokeWarm(python, options.projectDir, {
+      args,
+      parseArgs: dbtParseArguments(options),
+      env: dbtEnvironment(options),
+      manifestKey: manifestKey(options, dbt),
+      onLine,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    // What dbt raised (a CLI run prints it as its last lines).
+    if (
+      !outcome.success &&
+      outcome.error &&
+      !outcome.signal &&
+      !tail.some((line) => line.includes(outcome.error ?? ""))
+    ) {
+      for (const line of ["Encountered an error:", ...outcome.error.split("\n")]) onLine(line);
+    }
+    result = { exitCode: outcome.success ? 0 : (outcome.exitCode ?? 1), signal: outcome.signal };
+    parsedProject = outcome.parsed;
+  } else {
+    const child = execa(dbt, args, {
+      cwd: options.projectDir,
+      env: dbtEnvironment(options),
+      reject: false,
+      all: true,
+      stdin: "ignore",
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
+    for await (const line of child.iterable({ from: "all" })) onLine(String(line));
+    result = await child;
   }
-  const result = await child;
 
   const summary = existsSync(resultsFile)
-    ? parseRunResults(readFileSync(resultsFile, "utf8"), targetPath)
+    ? {
+        ...parseRunResults(readFileSync(resultsFile, "utf8"), targetPath),
+        ...(parsedProject === undefined ? {} : { parsedProject }),
+      }
     : null;
 
   if (result.exitCode !== 0 || result.signal) {
@@ -314,11 +418,13 @@ export async function runDbt(options: DbtOptions): Promise<DbtRunSummary> {
       invocationId: "",
       command: options.command,
       elapsedSeconds: (Date.now() - startedAt) / 1000,
+      nodeSeconds: 0,
       nodes: [],
       models: { success: 0, error: 0, skipped: 0, rowsAffected: 0 },
       tests: { pass: 0, fail: 0, warn: 0, error: 0, skipped: 0 },
       seeds: { success: 0, error: 0 },
       targetPath,
+      ...(parsedProject === undefined ? {} : { parsedProject }),
     };
   }
   return summary;

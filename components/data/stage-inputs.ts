@@ -31,6 +31,23 @@ export function stageFiles(projectDir: string, layer: Layer): string[] {
   return files.map((file) => relative(projectDir, file)).sort();
 }
 
+/** Every file a parse of the project reads, relative to the project dir, sorted. */
+export function projectFiles(projectDir: string): string[] {
+  const files = [
+    ...filesUnder(join(projectDir, "models")),
+    ...filesUnder(join(projectDir, "macros")),
+    ...filesUnder(join(projectDir, "seeds")),
+    ...filesUnder(join(projectDir, "tests")),
+    ...filesUnder(join(projectDir, "analyses")),
+    ...filesUnder(join(projectDir, "snapshots")),
+    join(projectDir, "dbt_project.yml"),
+    join(projectDir, "profiles.yml"),
+    join(projectDir, "packages.yml"),
+    join(projectDir, "dependencies.yml"),
+  ].filter((file) => existsSync(file));
+  return files.map((file) => relative(projectDir, file)).sort();
+}
+
 export function stageInputsHash(
   projectDir: string,
   layer: Layer,

@@ -55,6 +55,42 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
+/** Live processes below `root` (children, their children, ...). */
+function descendantsOf(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] !== "Z") parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === pid) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return found;
+}
+
+/** Whether `pid` is a live (not zombie) process. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 async function until<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
@@ -302,19 +338,19 @@ describe("faults converge", () => {
           .then((rows) => (rows[0]?.n ?? 0) > 0 || undefined),
       "the provider's run to start",
     );
-    await until(
-      () =>
-        processesWith(artifacts).some((pid) =>
-          readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dbt"),
-        ) || undefined,
-      "dbt to start",
-    );
+    // The provider runs dbt in its warm dbt process (dbt-warm.ts), a child of the provider.
+    const dbtPids = await until(() => {
+      const pids = descendantsOf(provider.pid as number).filter((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dbt-server.py"),
+      );
+      return pids.length > 0 ? pids : undefined;
+    }, "dbt to start");
     supervisor.kill("SIGKILL");
     const exited = await provider;
     expect(exited.exitCode).toBe(1);
     await until(
-      () => processesWith(artifacts).length === 0 || undefined,
-      "no process of the run to remain",
+      () => dbtPids.every((pid) => !alive(pid)) || undefined,
+      "no dbt process of the run to remain",
       30,
     );
     const [row] = await db.query<{ status: string; error_message: string }>(

@@ -1,0 +1,191 @@
+/**
+ * The warm dbt process (real dbt, real PostgreSQL): consecutive invocations share one
+ * process and one parse, yet each keeps its own results, artifacts and errors, the same
+ * as a dbt CLI run; a changed project is parsed again; a killed or stopped process
+ * fails its invocation like a killed CLI run, and the next invocation starts afresh.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DbtRunError, LAYERS, runDbt, type DbtRunSummary } from "../../components/data/dbt.ts";
+import { warmPids } from "../../components/data/dbt-warm.ts";
+import { loadSampleData } from "../../components/data/generator/index.ts";
+import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
+
+const TODAY = "2026-01-31";
+const VARS = { as_of_date: TODAY };
+
+let db: MedallionDatabase;
+
+beforeAll(async () => {
+  db = await createMedallionDatabase("warm");
+  const client = new pg.Client({ connectionString: db.server.url(db.name) });
+  await client.connect();
+  try {
+    await loadSampleData(
+      client,
+      { seed: 7, transactions: 3_000, badShare: 0.05, today: TODAY },
+      { source: "warm", batchPrefix: "warm", batchSize: 5_000 },
+    );
+  } finally {
+    await client.end();
+  }
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+/** The layers a run's nodes belong to, from its own manifest: a test belongs to its models' layers. */
+function layersOf(summary: DbtRunSummary): Set<string> {
+  const manifest = JSON.parse(readFileSync(join(summary.targetPath, "manifest.json"), "utf8")) as {
+    nodes: Record<string, { tags: string[]; depends_on: { nodes: string[] } }>;
+  };
+  const layerOf = (id: string): string[] => {
+    const node = manifest.nodes[id];
+    if (!node) return ["?"];
+    const tagged = node.tags.filter((tag) => (LAYERS as readonly string[]).includes(tag));
+    if (tagged.length > 0) return tagged;
+    const parents = node.depends_on.nodes.filter(
+      (parent) => parent.startsWith("model.") || parent.startsWith("seed."),
+    );
+    return parents.length > 0 ? parents.flatMap(layerOf) : ["?"];
+  };
+  return new Set(summary.nodes.flatMap((node) => layerOf(node.uniqueId)));
+}
+
+function outcome(summary: DbtRunSummary): [string, string][] {
+  return summary.nodes.map((node): [string, string] => [node.uniqueId, node.status]).sort();
+}
+
+describe("warm dbt runs", () => {
+  it("the four stages share one process and one parse, each with its own results and artifacts", async () => {
+    const root = join(db.targetPath, "stages");
+    const summaries: DbtRunSummary[] = [];
+    const pids = new Set<number>();
+    for (const layer of LAYERS) {
+      const summary = await runDbt({
+        command: "build",
+        projectDir: DBT_PROJECT,
+        connection: db.connection,
+        stage: layer,
+        vars: VARS,
+        targetPath: join(root, layer),
+        parseTargetPath: join(root, "parse"),
+        warm: true,
+      });
+      for (const pid of warmPids(DBT_PROJECT)) pids.add(pid);
+      summaries.push(summary);
+    }
+    expect(pids.size).toBe(1);
+    expect(summaries.map((summary) => summary.parsedProject)).toEqual([true, false, false, false]);
+    expect(existsSync(join(root, "parse", "partial_parse.msgpack"))).toBe(true);
+    summaries.forEach((summary, index) => {
+      expect(summary.targetPath).toBe(join(root, LAYERS[index] as string));
+      expect(summary.models.success).toBeGreaterThan(0);
+      expect(summary.models.error + summary.tests.fail + summary.tests.error).toBe(0);
+      // Only the stage's own nodes, each stage a distinct invocation.
+      expect([...layersOf(summary)]).toEqual([LAYERS[index]]);
+    });
+    expect(new Set(summaries.map((summary) => summary.invocationId)).size).toBe(4);
+
+    // The same stage through the dbt CLI selects and passes the same nodes.
+    const warmGold = summaries[2] as DbtRunSummary;
+    const cliGold = await runDbt({
+      command: "build",
+      projectDir: DBT_PROJECT,
+      connection: db.connection,
+      stage: "gold",
+      vars: VARS,
+      targetPath: join(root, "gold-cli"),
+    });
+    expect(cliGold.parsedProject).toBeUndefined();
+    expect(outcome(warmGold)).toEqual(outcome(cliGold));
+  });
+
+  it("a changed project is parsed again, and a failing model is named as by the CLI", async () => {
+    const project = mkdtempSync(join(tmpdir(), "aiwb-dbt-warm-"));
+    try {
+      cpSync(DBT_PROJECT, project, {
+        recursive: true,
+        filter: (path) => !/\/(target|logs)(\/|$)/.test(path),
+      });
+      const run = (select: string) =>
+        runDbt({
+          command: "build",
+          projectDir: project,
+          connection: db.connection,
+          select: [select],
+          vars: VARS,
+          targetPath: join(project, "target"),
+          warm: true,
+        });
+      writeFileSync(join(project, "models/gold/one_model.sql"), "select 1 as one\n");
+      const first = await run("one_model");
+      expect(first.parsedProject).toBe(true);
+      expect(outcome(first)).toEqual([["model.workbench.one_model", "success"]]);
+      expect((await run("one_model")).parsedProject).toBe(false);
+
+      // A model added meanwhile: the kept manifest does not know it, so the project is parsed again.
+      writeFileSync(join(project, "models/gold/broken_model.sql"), "select 1 / 0 as boom\n");
+      const failure = await run("broken_model").catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(DbtRunError);
+      const error = failure as DbtRunError;
+      expect(error.summary?.parsedProject).toBe(true);
+      expect(error.failures.map((node) => [node.uniqueId, node.status])).toEqual([
+        ["model.workbench.broken_model", "error"],
+      ]);
+      expect(error.message).toMatch(
+        /^dbt build failed on 1 node\(s\):\n {2}- model\.workbench\.broken_model \[error\]: .*division by zero/,
+      );
+      // The process survives a failing invocation.
+      expect((await run("one_model")).parsedProject).toBe(false);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("an invocation whose process is killed fails as stopped by the signal; the next one starts a new process", async () => {
+    const targetPath = join(db.targetPath, "kill");
+    const build = (onLine?: (line: string) => void, signal?: AbortSignal) =>
+      runDbt({
+        command: "build",
+        projectDir: DBT_PROJECT,
+        connection: db.connection,
+        stage: "silver",
+        vars: VARS,
+        fullRefresh: true,
+        targetPath,
+        warm: true,
+        ...(onLine ? { onLine } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    await build();
+    const [before] = warmPids(DBT_PROJECT);
+    let killed = false;
+    const failure = await build((line) => {
+      if (!killed && /START sql/.test(line)) {
+        killed = true;
+        process.kill(before as number, "SIGKILL");
+      }
+    }).catch((error: unknown) => error);
+    expect(killed).toBe(true);
+    expect(failure).toBeInstanceOf(DbtRunError);
+    expect((failure as DbtRunError).message).toBe("dbt build was stopped by SIGKILL before it finished");
+
+    // Aborting stops the process (SIGTERM), as it stops a CLI run.
+    const controller = new AbortController();
+    const stopped = await build((line) => {
+      if (/START sql/.test(line)) controller.abort();
+    }, controller.signal).catch((error: unknown) => error);
+    expect(stopped).toBeInstanceOf(DbtRunError);
+    expect((stopped as DbtRunError).message).toBe("dbt build was stopped by SIGTERM before it finished");
+
+    const after = await build();
+    expect(after.parsedProject).toBe(true);
+    expect(after.models.error).toBe(0);
+    expect(warmPids(DBT_PROJECT)).not.toContain(before);
+  });
+});
