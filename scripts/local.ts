@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
 import pg from "pg";
-import { connectionFromUrl, clientConfig } from "../components/database/pg-connection.ts";
+import { clientConfig } from "../components/database/pg-connection.ts";
 import { catalogFigures, lineageGraph } from "../components/data/catalog-report.ts";
 import { renderLineageSvg } from "../components/data/lineage-svg.ts";
 import {
@@ -278,7 +278,8 @@ async function main(): Promise<void> {
     }),
   );
   await clearPendingOperations(stack);
-  await closeInterruptedRuns(server.url(DATABASE_NAME));
+  openedStack = stack;
+  await closeInterruptedRuns(stack);
   const onOutput = (text: string) => process.stdout.write(text);
   const summary: string[] = [];
   let stuck: StuckReport | null = null;
@@ -328,6 +329,8 @@ async function main(): Promise<void> {
  */
 const interrupts = new AbortController();
 let interrupted = 0;
+/** The stack once opened, for the failure path's clean-up. */
+let openedStack: Stack | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     interrupted += 1;
@@ -405,9 +408,16 @@ async function clearPendingOperations(stack: Stack): Promise<void> {
   }
 }
 
-/** Closes job_runs rows left `running` by runs that died (their stage lock is free). */
-async function closeInterruptedRuns(url: string): Promise<void> {
-  const client = new pg.Client(clientConfig(connectionFromUrl(url)));
+/**
+ * Closes job_runs rows left `running` by runs that died (their stage lock is free), as the
+ * stack's catalog login (the one that records job runs), never the admin. A stack that has
+ * no outputs yet has no such login to use: the next stage run closes them itself, since
+ * each DbtStage closes orphaned runs when it takes its stage lock (dbt-stage-lock.ts).
+ */
+async function closeInterruptedRuns(stack: Stack): Promise<void> {
+  const outputs = await stack.outputs();
+  if (!outputs["catalogRole"]?.value) return;
+  const client = new pg.Client(clientConfig(stackLogin(outputs, "catalog", stack.name)));
   await client.connect();
   try {
     if (!(await client.query("select to_regclass('ip_workbench.job_runs') as t")).rows[0]?.t) return;
@@ -427,8 +437,6 @@ main().catch(async (error: unknown) => {
   }
   console.error(localFailureText(message, stackLockFiles(join(cacheDir(), "pulumi-state"), STACK_NAME)));
   // Whatever stopped the run, no job_runs row stays `running` behind it.
-  await localServer()
-    .then((server) => closeInterruptedRuns(server.url(DATABASE_NAME)))
-    .catch(() => undefined);
+  if (openedStack) await closeInterruptedRuns(openedStack).catch(() => undefined);
   process.exit(interrupted > 0 ? 130 : 1);
 });
