@@ -7,11 +7,19 @@
 import type { Layer } from "../dbt.ts";
 import { withClient, type PgConnection } from "../../database/pg-connection.ts";
 import { loadArtifacts } from "./artifacts.ts";
-import { parserIdentity, traceColumnLineage, type ModelLineage } from "./column-lineage.ts";
+import {
+  parserIdentity,
+  startColumnLineage,
+  type ColumnLineageRun,
+  type LineageProcess,
+  type ModelLineage,
+} from "./column-lineage.ts";
 import {
   buildCatalog,
   catalogRelations,
   lineageRequest,
+  planColumnLineage,
+  type ColumnLineagePlan,
   type BuildOptions,
   type CatalogPlan,
   type CoverageRow,
@@ -119,6 +127,8 @@ export interface SeedResult {
     seconds: number;
     /** CPU seconds of the parsing, all workers together. */
     cpuSeconds: number;
+    /** CPU seconds of the whole Python process and its workers (start-up, warm-up, JSON). */
+    processCpuSeconds: number;
     /** Coverage after the seed (null when lineage was skipped). */
     coverage: LineageCoverage | null;
   };
@@ -134,8 +144,22 @@ export interface SeedResult {
   };
   warnings: string[];
   seconds: number;
-  /** Seconds per phase: read and validate the artifacts, database facts, lineage, plan, write. */
-  phases: { artifacts: number; facts: number; lineage: number; plan: number; write: number };
+  /**
+   * Seconds per phase of this process: read and validate the artifacts, database facts,
+   * the lineage request (checksums; the parsing itself runs beside plan and write, its wall
+   * time is `columnLineage.seconds`), plan, write, and the time spent waiting for the parser
+   * after everything else was written (`lineageWait`).
+   */
+  phases: {
+    artifacts: number;
+    facts: number;
+    lineage: number;
+    lineageWait: number;
+    plan: number;
+    write: number;
+  };
+  /** CPU seconds of this (Node) process per phase; the parser's are in `columnLineage`. */
+  phaseCpu: SeedResult["phases"];
 }
 
 /** Folds per-model reasons into groups (a parser message keeps only its exception type). */
@@ -222,14 +246,44 @@ export async function seedCatalog(
   options: SeedOptions = {},
 ): Promise<SeedResult> {
   const started = performance.now();
-  const log = options.log ?? (() => undefined);
   validateWeights(options.weights);
-  const phases = { artifacts: 0, facts: 0, lineage: 0, plan: 0, write: 0 };
+  const mode =
+    options.columnLineage === false
+      ? "skipped"
+      : typeof options.columnLineage === "object"
+        ? "sample"
+        : "all";
+  // Python starts now: it imports and warms up sqlglot while the artifacts and the database
+  // are read. A re-seed with nothing to parse stops it unused.
+  const lineageProcess: LineageProcess | null =
+    mode === "skipped" ? null : startColumnLineage({ pythonPath: options.pythonPath });
+  try {
+    return await seed(connection, artifactDirs, options, mode, lineageProcess, started);
+  } finally {
+    lineageProcess?.stop();
+  }
+}
+
+async function seed(
+  connection: PgConnection,
+  artifactDirs: readonly string[],
+  options: SeedOptions,
+  mode: SeedResult["columnLineage"]["mode"],
+  lineageProcess: LineageProcess | null,
+  started: number,
+): Promise<SeedResult> {
+  const log = options.log ?? (() => undefined);
+  const phases = { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 };
+  const cpu = { node: { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 } };
   let mark = performance.now();
+  let cpuMark = process.cpuUsage();
   const lap = (phase: keyof typeof phases) => {
     const now = performance.now();
+    const used = process.cpuUsage(cpuMark);
     phases[phase] += (now - mark) / 1000;
+    cpu.node[phase] += (used.user + used.system) / 1e6;
     mark = now;
+    cpuMark = process.cpuUsage();
   };
   const artifacts = loadArtifacts(artifactDirs, options.baseDir ?? process.env["AIWB_ROOT"] ?? process.cwd());
   lap("artifacts");
@@ -242,12 +296,6 @@ export async function seedCatalog(
       "no catalog.json: columns and types come from the database (run `dbt docs generate` for its view)",
     );
 
-  const mode =
-    options.columnLineage === false
-      ? "skipped"
-      : typeof options.columnLineage === "object"
-        ? "sample"
-        : "all";
   const lineageReport: SeedResult["columnLineage"] = {
     mode,
     models: 0,
@@ -259,6 +307,7 @@ export async function seedCatalog(
     workers: 0,
     seconds: 0,
     cpuSeconds: 0,
+    processCpuSeconds: 0,
     coverage: null,
   };
 
@@ -291,10 +340,10 @@ export async function seedCatalog(
       .map((n) => n.unique_id);
     const storedRuns = await storedTestRuns(client, testIds);
     lap("facts");
-    let lineage: ModelLineage[] | undefined;
     const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
-
-    if (mode !== "skipped" && !olderThanCatalogued) {
+    // The parser runs while the plan is built and everything but the lineage is written.
+    let parsing: Promise<ColumnLineageRun> | null = null;
+    if (mode !== "skipped" && !olderThanCatalogued && lineageProcess) {
       const parser = parserIdentity(options.pythonPath);
       lineageReport.parser = parser;
       const request = lineageRequest(artifacts, {
@@ -315,38 +364,19 @@ export async function seedCatalog(
       lineageReport.unchanged = request.models.length - changed.length;
       for (const model of changed)
         lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
-      try {
-        const run = await traceColumnLineage(changed, request.schema, {
-          pythonPath: options.pythonPath,
-          dialect: request.dialect,
-          workers: options.lineageWorkers,
-        });
-        lineage = run.models;
-        lineageReport.models = run.models.length;
-        lineageReport.sqlglotVersion = run.sqlglotVersion;
-        lineageReport.workers = run.workers;
-        lineageReport.seconds = run.seconds;
-        lineageReport.cpuSeconds = run.cpuSeconds;
-        lineageReport.failed = run.models
-          .filter((m) => m.error)
-          .map((m) => ({ model: m.id, error: m.error as string }));
-        log(
-          `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
-            `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
-        );
-      } catch (error) {
-        lineageReport.error = error instanceof Error ? error.message : String(error);
-        warnings.push(`no column lineage: ${lineageReport.error}`);
-        lineage = undefined;
-      }
+      parsing = lineageProcess.trace(changed, request.schema, {
+        dialect: request.dialect,
+        workers: options.lineageWorkers,
+      });
+      // Awaited below; a failure before that point must not count as unhandled.
+      parsing.catch(() => undefined);
+    } else {
+      lineageProcess?.stop();
     }
     lap("lineage");
     const plan = buildCatalog(artifacts, {
       relations,
       factsDatabase,
-      columnLineage: lineage,
-      lineageInputs,
-      parser: lineageReport.parser ?? undefined,
       storedRuns,
       weights: options.weights,
       alertThreshold: options.alertThreshold,
@@ -355,14 +385,56 @@ export async function seedCatalog(
     const catalogued = plan.tables.filter((t) => t.resourceType === "model").map((t) => t.uniqueId);
     log(
       `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
-        `${plan.tableEdges.length + plan.columnEdges.length} edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
+        `${plan.tableEdges.length} table edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
     );
     lap("plan");
+
+    /** Waits for the parser, then adds its rows to the plan (no column lineage if it failed). */
+    const columnLineage = async (): Promise<ColumnLineagePlan> => {
+      lap("write");
+      let models: ModelLineage[] | undefined;
+      if (parsing) {
+        try {
+          const run = await parsing;
+          models = run.models;
+          lineageReport.models = run.models.length;
+          lineageReport.sqlglotVersion = run.sqlglotVersion;
+          lineageReport.workers = run.workers;
+          lineageReport.seconds = run.seconds;
+          lineageReport.cpuSeconds = run.cpuSeconds;
+          lineageReport.processCpuSeconds = run.processCpuSeconds;
+          lineageReport.failed = run.models
+            .filter((m) => m.error)
+            .map((m) => ({ model: m.id, error: m.error as string }));
+          log(
+            `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
+              `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
+          );
+        } catch (error) {
+          lineageReport.error = error instanceof Error ? error.message : String(error);
+          warnings.push(`no column lineage: ${lineageReport.error}`);
+        }
+      }
+      lap("lineageWait");
+      const rows = planColumnLineage(plan, {
+        columnLineage: models,
+        lineageInputs,
+        parser: lineageReport.parser ?? undefined,
+      });
+      plan.columnEdges = rows.columnEdges;
+      plan.columnLineageTargets = rows.columnLineageTargets;
+      plan.coverage = rows.coverage;
+      plan.warnings.push(...rows.warnings);
+      lap("plan");
+      return rows;
+    };
+
     await client.query("begin");
     try {
       await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
       const { written, raised } = await writeCatalog(client, plan, {
         historyOnly: olderThanCatalogued !== null,
+        columnLineage,
       });
       if (!olderThanCatalogued)
         await recordProject(client, artifacts.project, {
@@ -423,5 +495,6 @@ export async function seedCatalog(
     warnings: [...warnings, ...plan.warnings],
     seconds: (performance.now() - started) / 1000,
     phases,
+    phaseCpu: cpu.node,
   };
 }

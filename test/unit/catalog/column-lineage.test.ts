@@ -4,11 +4,12 @@ import { describe, expect, it } from "vitest";
 import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
 import {
   filterColumnEdges,
+  startColumnLineage,
   traceColumnLineage,
   type RawColumnEdge,
   type UpstreamRelation,
 } from "../../../components/data/catalog/column-lineage.ts";
-import { buildCatalog, lineageRequest } from "../../../components/data/catalog/plan.ts";
+import { buildCatalog, lineageRequest, planColumnLineage } from "../../../components/data/catalog/plan.ts";
 import { REPO_ROOT } from "../../../stacks/paths.ts";
 
 const edge = (
@@ -97,6 +98,37 @@ describe("traceColumnLineage (sqlglot in the project venv)", () => {
     const amount = plan.columnEdges.find((e) => e.targetColumn === "amount");
     expect(amount?.transformationSql).toMatch(/amount_cents \/ 100\.0 AS amount/i);
     expect(plan.columnLineageTargets.sort()).toEqual(["model.shop.orders_by_month", "model.shop.stg_orders"]);
+  });
+
+  it("started ahead of its request (as the seeder does), answers the same, and the lineage planned apart equals the one-step plan", async () => {
+    const artifacts = loadArtifacts([join(REPO_ROOT, "test/fixtures/dbt-artifacts/v12")]);
+    const request = lineageRequest(artifacts);
+    const early = startColumnLineage();
+    // The process is already importing sqlglot; the request follows later.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const run = await early.trace(request.models, request.schema, { dialect: request.dialect });
+    const reference = await traceColumnLineage(request.models, request.schema, { dialect: request.dialect });
+    expect(run.models).toEqual(reference.models);
+    expect(run.processCpuSeconds).toBeGreaterThanOrEqual(run.cpuSeconds);
+    await expect(early.trace(request.models, request.schema)).rejects.toThrow(/already used or stopped/);
+
+    const inputs = new Map(
+      request.models.map((m) => [m.id, { sqlSource: m.sqlSource, checksum: m.checksum }]),
+    );
+    const oneStep = buildCatalog(artifacts, {
+      columnLineage: run.models,
+      lineageInputs: inputs,
+      parser: "p",
+    });
+    const base = buildCatalog(artifacts);
+    expect(base.columnEdges).toEqual([]);
+    const apart = planColumnLineage(base, { columnLineage: run.models, lineageInputs: inputs, parser: "p" });
+    expect(apart.columnEdges).toEqual(oneStep.columnEdges);
+    expect(apart.columnEdges.length).toBeGreaterThan(0);
+    expect(apart.columnLineageTargets).toEqual(oneStep.columnLineageTargets);
+    expect(apart.coverage).toEqual(oneStep.coverage);
+    expect([...base.warnings, ...apart.warnings]).toEqual(oneStep.warnings);
+    expect(() => planColumnLineage({ ...base }, {})).toThrow(/not built by buildCatalog/);
   });
 
   it("reports a model that does not parse and goes on with the others", async () => {
