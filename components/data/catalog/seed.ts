@@ -333,6 +333,7 @@ async function seed(
     // Row counts, sizes, column types and constraints (approximate figures: read before
     // the transaction, like the lineage, which is slow and needs no lock).
     mark = performance.now();
+    cpuMark = process.cpuUsage();
     const factsDatabase = await currentDatabase(client);
     const relations = await relationFacts(client, catalogRelations(artifacts));
     const testIds = Object.values(artifacts.manifest.nodes)
