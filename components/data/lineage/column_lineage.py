@@ -188,6 +188,17 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def dead_model(model: dict[str, Any]) -> tuple[str, float]:
+    answer = {
+        "id": model["id"],
+        "edges": [],
+        "error": "the parser process died on this model (out of memory or a crash in sqlglot)",
+        "seconds": 0,
+        "cpu": 0,
+    }
+    return json.dumps(answer), 0.0
+
+
 def run_pool(models: list[dict[str, Any]], workers: int) -> tuple[list[str], float]:
     """Parses `models` in `workers` forked processes; retries the models of a dead worker alone.
 
@@ -196,33 +207,33 @@ def run_pool(models: list[dict[str, Any]], workers: int) -> tuple[list[str], flo
     chunks = [models[i : i + size] for i in range(0, len(models), size)]
     whole: dict[int, tuple[str, float]] = {}  # chunk index → its answers
     alone: dict[str, tuple[str, float]] = {}  # model id → its answer (retried one by one)
-    pending = [(index, chunk) for index, chunk in enumerate(chunks)]
-    while pending:
-        retry: list[tuple[int, list[dict[str, Any]]]] = []
+    # A dead worker breaks the whole pool: every unfinished task fails, not only its own.
+    # So: the chunks once; the models of failed chunks once more, one per task, in a
+    # fresh pool (most finish); what still fails runs one model at a time, each alone in a
+    # one-worker pool, so only the model that kills its worker is reported dead.
+    failed: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [(index, chunk, pool.submit(trace_chunk, chunk)) for index, chunk in enumerate(chunks)]
+        for index, chunk, future in futures:
+            try:
+                whole[index] = future.result()
+            except BrokenProcessPool:
+                failed.extend(chunk)
+    if failed:
+        again: list[dict[str, Any]] = []
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [(index, part, pool.submit(trace_chunk, part)) for index, part in pending]
-            for index, part, future in futures:
+            singles = [(model, pool.submit(trace_chunk, [model])) for model in failed]
+            for model, future in singles:
                 try:
-                    answer = future.result()
-                    if index >= 0:
-                        whole[index] = answer
-                    else:
-                        alone[part[0]["id"]] = answer
+                    alone[model["id"]] = future.result()
                 except BrokenProcessPool:
-                    if len(part) == 1 and index < 0:
-                        dead = {
-                            "id": part[0]["id"],
-                            "edges": [],
-                            "error": "the parser process died on this model (out of memory or a crash in sqlglot)",
-                            "seconds": 0,
-                            "cpu": 0,
-                        }
-                        alone[part[0]["id"]] = (json.dumps(dead), 0.0)
-                    else:
-                        retry.extend((-1, [model]) for model in part)
-        # A broken pool fails every unfinished task; those alone are retried, one model per
-        # task, so the model that kills a worker is found and the others still get lineage.
-        pending = [(index, part) for index, part in retry if part[0]["id"] not in alone]
+                    again.append(model)
+        for model in again:
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                try:
+                    alone[model["id"]] = pool.submit(trace_chunk, [model]).result()
+                except BrokenProcessPool:
+                    alone[model["id"]] = dead_model(model)
     texts: list[str] = []
     cpu = 0.0
     for index, chunk in enumerate(chunks):

@@ -1,9 +1,12 @@
 /** Column lineage: filtering to depends_on (pure), and sqlglot on the fixtures' compiled SQL. */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
 import {
   filterColumnEdges,
+  findPython,
+  LINEAGE_SCRIPT,
   startColumnLineage,
   traceColumnLineage,
   type RawColumnEdge,
@@ -181,6 +184,36 @@ describe("traceColumnLineage (sqlglot in the project venv)", () => {
       ["model.p.orders_diff", "AssertionError"],
     ]);
     expect(run.models.filter((m) => m.edges.length === 2)).toHaveLength(40);
+  });
+
+  it("a worker that dies costs only the model it died on its lineage: the others are retried", async () => {
+    // The real pool and retry code of column_lineage.py; only trace() is wrapped so that one
+    // model kills its worker process the way a crash in sqlglot's compiled code would.
+    const script = `
+import json, os, sys
+sys.path.insert(0, ${JSON.stringify(dirname(LINEAGE_SCRIPT))})
+import column_lineage as cl
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.schema import MappingSchema
+d = Dialect.get_or_raise("postgres")
+cl.STATE.update(dialect=d, schema=MappingSchema({"db": {"s": {"t": {"a": "int", "b": "int"}}}}, dialect=d, normalize=False), empty=MappingSchema(dialect=d))
+real = cl.trace
+def trace(model):
+    if model["id"] == "m17":
+        os._exit(9)
+    return real(model)
+cl.trace = trace
+models = [{"id": f"m{i}", "sql": 'select a as x, b + 1 as y from "db"."s"."t"'} for i in range(120)]
+texts, cpu = cl.run_pool(models, 2)
+print("[" + ",".join(texts) + "]")
+`;
+    const result = await execa(findPython(), ["-c", script]);
+    const answers = JSON.parse(result.stdout) as { id: string; error: string | null; edges: unknown[] }[];
+    expect(answers.map((a) => a.id)).toEqual(Array.from({ length: 120 }, (_, i) => `m${i}`));
+    expect(answers.filter((a) => a.error).map((a) => [a.id, a.error])).toEqual([
+      ["m17", "the parser process died on this model (out of memory or a crash in sqlglot)"],
+    ]);
+    expect(answers.filter((a) => a.id !== "m17").every((a) => a.edges.length === 2)).toBe(true);
   });
 
   it("fails clearly when the Python cannot run", async () => {
