@@ -1,7 +1,7 @@
 /**
  * Column-level lineage from compiled SQL, through sqlglot (components/data/lineage/
  * column_lineage.py): one Python process per seed, started before the seed needs it (so
- * its start-up overlaps reading the artifacts), which builds the schema once and parses
+ * its start-up overlaps reading the database facts), which builds the schema once and parses
  * the models in a bounded pool of forked workers, in the project's Python venv.
  *
  * Why sqlglot: it is the best-kept open-source SQL parser with a lineage module
@@ -113,7 +113,7 @@ export interface LineageProcess {
 
 /**
  * Starts the Python process now, so it imports and warms up sqlglot while the caller is
- * still reading artifacts and the database; {@link LineageProcess.trace} then sends the
+ * still reading the database; {@link LineageProcess.trace} then sends the
  * request. Every failure to run (no such Python, sqlglot missing) surfaces from `trace`.
  */
 export function startColumnLineage(

@@ -253,14 +253,12 @@ export async function seedCatalog(
       : typeof options.columnLineage === "object"
         ? "sample"
         : "all";
-  // Python starts now: it imports and warms up sqlglot while the artifacts and the database
-  // are read. A re-seed with nothing to parse stops it unused.
-  const lineageProcess: LineageProcess | null =
-    mode === "skipped" ? null : startColumnLineage({ pythonPath: options.pythonPath });
+  // The parser process, once started (see seed()); never left running.
+  const lineageParser: { process: LineageProcess | null } = { process: null };
   try {
-    return await seed(connection, artifactDirs, options, mode, lineageProcess, started);
+    return await seed(connection, artifactDirs, options, mode, lineageParser, started);
   } finally {
-    lineageProcess?.stop();
+    lineageParser.process?.stop();
   }
 }
 
@@ -269,7 +267,7 @@ async function seed(
   artifactDirs: readonly string[],
   options: SeedOptions,
   mode: SeedResult["columnLineage"]["mode"],
-  lineageProcess: LineageProcess | null,
+  lineageParser: { process: LineageProcess | null },
   started: number,
 ): Promise<SeedResult> {
   const log = options.log ?? (() => undefined);
@@ -319,6 +317,11 @@ async function seed(
   const { plan, written, raised } = await withClient(connection, async (client) => {
     // Artifacts older than the catalogued ones add their history only.
     const stored = await storedProject(client, artifacts.project);
+    // A project never seeded will be parsed whole: Python starts now, importing and warming
+    // up sqlglot while the database facts are read and the request is built. A re-seed
+    // starts it only if some model's lineage checksum changed (usually none: no Python).
+    const startParser = () => startColumnLineage({ pythonPath: options.pythonPath });
+    if (mode !== "skipped" && !stored) lineageParser.process = startParser();
     if (stored && stored.generatedAt && manifestClock.generatedAt) {
       const then = Date.parse(stored.generatedAt);
       const now = Date.parse(manifestClock.generatedAt);
@@ -344,7 +347,7 @@ async function seed(
     const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
     // The parser runs while the plan is built and everything but the lineage is written.
     let parsing: Promise<ColumnLineageRun> | null = null;
-    if (mode !== "skipped" && !olderThanCatalogued && lineageProcess) {
+    if (mode !== "skipped" && !olderThanCatalogued) {
       const parser = parserIdentity(options.pythonPath);
       lineageReport.parser = parser;
       const request = lineageRequest(artifacts, {
@@ -365,14 +368,28 @@ async function seed(
       lineageReport.unchanged = request.models.length - changed.length;
       for (const model of changed)
         lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
-      parsing = lineageProcess.trace(changed, request.schema, {
-        dialect: request.dialect,
-        workers: options.lineageWorkers,
-      });
+      if (changed.length === 0) {
+        lineageParser.process?.stop();
+        parsing = Promise.resolve({
+          sqlglotVersion: null,
+          compiled: null,
+          workers: 0,
+          cpuSeconds: 0,
+          processCpuSeconds: 0,
+          models: [],
+          seconds: 0,
+        });
+      } else {
+        lineageParser.process ??= startParser();
+        parsing = lineageParser.process.trace(changed, request.schema, {
+          dialect: request.dialect,
+          workers: options.lineageWorkers,
+        });
+      }
       // Awaited below; a failure before that point must not count as unhandled.
       parsing.catch(() => undefined);
     } else {
-      lineageProcess?.stop();
+      lineageParser.process?.stop();
     }
     lap("lineage");
     const plan = buildCatalog(artifacts, {

@@ -18,8 +18,7 @@ Each output column of the model's final select is traced through CTEs, subquerie
 set operations down to the physical tables it reads (sqlglot.lineage); the schema
 (from dbt's catalog.json) lets the optimizer expand `select *` and qualify columns.
 
-The seeder starts this process before it has the request (while it reads the artifacts and
-the database), so importing sqlglot and warming its parser overlap that work; the request
+The seeder starts this process before it has the request (while it reads the database), so importing sqlglot and warming its parser overlap that work; the request
 is read after the warm-up. The schema is built once, then the models are parsed by a
 bounded pool of forked worker processes (`workers`, at most the CPUs this process may
 use), which inherit the schema and the imported, warmed sqlglot. Each worker encodes its
@@ -246,7 +245,7 @@ def run_pool(models: list[dict[str, Any]], workers: int) -> tuple[list[str], flo
 
 def main() -> int:
     # Import and warm-up happen before the request arrives: the seeder is still reading the
-    # artifacts and the database meanwhile.
+    # database meanwhile.
     try:
         warm_up(Dialect.get_or_raise("postgres"))
     except Exception:  # noqa: BLE001 - only a head start; the models report their own failures
