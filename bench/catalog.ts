@@ -15,13 +15,14 @@
  * skipped (issue 5): 1k ≤ 2 s; 10k/1k ≤ 10.
  */
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { seedCatalog } from "../components/data/catalog/seed.ts";
-import type { PgConnection } from "../components/database/pg-connection.ts";
+import pg from "pg";
+import { clientConfig, type PgConnection } from "../components/database/pg-connection.ts";
 import { applyCatalogSchema } from "../test/helpers/catalog-schema.ts";
 import { createScratchDatabase } from "../test/helpers/scratch-database.ts";
 
@@ -284,6 +285,10 @@ export function writeSyntheticArtifacts(models: number, root: string): Synthetic
 interface Measurement {
   seconds: number;
   phases: Record<string, number>;
+  /** Node CPU seconds per phase. */
+  phaseCpu: Record<string, number>;
+  /** CPU seconds of the PostgreSQL server's processes during the seed (null: not a local server). */
+  pgCpuSeconds: number | null;
   peakRssMb: number;
   baselineRssMb: number;
   rows: { tables: number; columns: number; edges: number; tests: number; testRuns: number };
@@ -293,20 +298,56 @@ interface Measurement {
     workers: number;
     seconds: number;
     cpuSeconds: number;
+    processCpuSeconds: number;
     failed: number;
   } | null;
+}
+
+/**
+ * CPU seconds the local PostgreSQL server's exited processes have used so far: the
+ * postmaster's children (the seed's backend, once it has disconnected). null when the
+ * server is not on this machine (its postmaster is not readable in /proc).
+ */
+async function serverCpu(connection: PgConnection): Promise<(() => number) | null> {
+  const client = new pg.Client(clientConfig(connection));
+  await client.connect();
+  try {
+    const pid = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]?.pid;
+    const stat = (p: number) => readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // Fields after "(comm) ": state, ppid, … utime (12), stime (13), cutime (14), cstime (15).
+    const postmaster = Number(stat(Number(pid))[1]);
+    const ticks = 100; // USER_HZ on Linux
+    const read = () => {
+      const fields = stat(postmaster);
+      return (Number(fields[13]) + Number(fields[14])) / ticks;
+    };
+    read();
+    return read;
+  } catch {
+    return null;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Child: one seed, then its time and the process's peak RSS. */
 async function child(connection: PgConnection, dirs: string[], lineage: string): Promise<void> {
   const baselineRssMb = process.resourceUsage().maxRSS / 1024;
+  const pgCpu = await serverCpu(connection);
+  // The probe's own backend has exited (and been reaped) before the seed starts.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const pgBefore = pgCpu?.() ?? 0;
   const started = performance.now();
   const result = await seedCatalog(connection, dirs, {
     columnLineage: lineage === "none" ? false : true,
   });
+  const seconds = (performance.now() - started) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const measurement: Measurement = {
-    seconds: (performance.now() - started) / 1000,
+    seconds,
     phases: result.phases,
+    phaseCpu: result.phaseCpu,
+    pgCpuSeconds: pgCpu ? pgCpu() - pgBefore : null,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     baselineRssMb,
     rows: {
@@ -325,6 +366,7 @@ async function child(connection: PgConnection, dirs: string[], lineage: string):
             workers: result.columnLineage.workers,
             seconds: result.columnLineage.seconds,
             cpuSeconds: result.columnLineage.cpuSeconds,
+            processCpuSeconds: result.columnLineage.processCpuSeconds,
             failed: result.columnLineage.failed.length,
           },
   };
@@ -424,18 +466,34 @@ async function main(): Promise<void> {
   );
   for (const { size, run, m } of rows) {
     const lineage = m.lineage
-      ? `${m.lineage.models} parsed in ${m.lineage.seconds.toFixed(2)} s (${m.lineage.cpuSeconds.toFixed(2)} CPU s, ${((m.lineage.cpuSeconds / Math.max(1, m.lineage.models)) * 1000).toFixed(2)} ms/model; ${m.lineage.workers} workers, ${m.lineage.failed} failed), ${m.lineage.unchanged} unchanged`
+      ? `${m.lineage.models} parsed in ${m.lineage.seconds.toFixed(2)} s (${m.lineage.cpuSeconds.toFixed(2)} CPU s parsing, ${m.lineage.processCpuSeconds.toFixed(2)} in all, ${((m.lineage.cpuSeconds / Math.max(1, m.lineage.models)) * 1000).toFixed(2)} ms/model; ${m.lineage.workers} workers, ${m.lineage.failed} failed), ${m.lineage.unchanged} unchanged`
       : "skipped";
     console.log(
       `${pad(size, 8)}${pad(run, 62)}${pad(m.seconds.toFixed(2), 10)}${pad(`${m.peakRssMb.toFixed(0)} MB`, 11)}` +
         `${pad(m.rows.tables, 8)}${pad(m.rows.columns, 9)}${pad(m.rows.edges, 8)}${pad(m.rows.tests, 7)}${lineage}`,
     );
   }
-  console.log(`\nphases (s): read+validate artifacts / database facts / column lineage / plan / write`);
+  console.log(
+    `\nphases, wall s (Node CPU s): read+validate artifacts / database facts / lineage request / plan / write / waiting for the parser` +
+      `\n  (the parser runs beside plan and write: its wall time is in the lineage column above)`,
+  );
   for (const { size, run, m } of rows) {
     const p = m.phases;
+    const c = m.phaseCpu;
     console.log(
-      `${pad(size, 8)}${pad(run, 62)}${[p["artifacts"], p["facts"], p["lineage"], p["plan"], p["write"]].map((x) => (x ?? 0).toFixed(2)).join(" / ")}`,
+      `${pad(size, 8)}${pad(run, 62)}${["artifacts", "facts", "lineage", "plan", "write", "lineageWait"]
+        .map((k) => `${(p[k] ?? 0).toFixed(2)} (${(c[k] ?? 0).toFixed(2)})`)
+        .join(" / ")}`,
+    );
+  }
+  console.log(`\nCPU seconds per seed: Node / parser (Python, all processes) / PostgreSQL server / total`);
+  for (const { size, run, m } of rows) {
+    const node = Object.values(m.phaseCpu).reduce((a, b) => a + b, 0);
+    const python = m.lineage?.processCpuSeconds ?? 0;
+    const server = m.pgCpuSeconds;
+    console.log(
+      `${pad(size, 8)}${pad(run, 62)}${node.toFixed(2)} / ${python.toFixed(2)} / ${server === null ? "-" : server.toFixed(2)} / ` +
+        `${(node + python + (server ?? 0)).toFixed(2)}`,
     );
   }
 

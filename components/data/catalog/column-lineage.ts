@@ -1,6 +1,7 @@
 /**
  * Column-level lineage from compiled SQL, through sqlglot (components/data/lineage/
- * column_lineage.py): one Python process per seed, which builds the schema once and parses
+ * column_lineage.py): one Python process per seed, started before the seed needs it (so
+ * its start-up overlaps reading the database facts), which builds the schema once and parses
  * the models in a bounded pool of forked workers, in the project's Python venv.
  *
  * Why sqlglot: it is the best-kept open-source SQL parser with a lineage module
@@ -50,6 +51,7 @@ const answerSchema = z.object({
   compiled: z.boolean().nullish(),
   workers: z.number().nullish(),
   cpu_seconds: z.number().nullish(),
+  process_cpu_seconds: z.number().nullish(),
   results: z.array(
     z.object({
       id: z.string(),
@@ -91,8 +93,106 @@ export interface ColumnLineageRun {
   workers: number;
   /** CPU seconds the parsing took, all workers together (steadier than wall time on a busy machine). */
   cpuSeconds: number;
+  /** CPU seconds of the Python process and its workers: start-up, warm-up and JSON included. */
+  processCpuSeconds: number;
   models: ModelLineage[];
   seconds: number;
+}
+
+/** A lineage process started ahead of its request (see {@link startColumnLineage}). */
+export interface LineageProcess {
+  /** Sends the models and the schema, then waits for the answer (once per process). */
+  trace(
+    models: readonly LineageRequestModel[],
+    schema: LineageSchema,
+    options?: { dialect?: string; workers?: number },
+  ): Promise<ColumnLineageRun>;
+  /** Ends the process without a request (nothing to parse, or the seed failed). */
+  stop(): void;
+}
+
+/**
+ * Starts the Python process now, so it imports and warms up sqlglot while the caller is
+ * still reading the database; {@link LineageProcess.trace} then sends the
+ * request. Every failure to run (no such Python, sqlglot missing) surfaces from `trace`.
+ */
+export function startColumnLineage(
+  options: { pythonPath?: string; timeoutMs?: number } = {},
+): LineageProcess {
+  const python = findPython(options.pythonPath);
+  const child = execa(python, [LINEAGE_SCRIPT], {
+    stdin: "pipe",
+    reject: false,
+    timeout: options.timeoutMs ?? 600_000,
+    maxBuffer: 1024 * 1024 * 1024,
+    stripFinalNewline: false,
+  });
+  // A process that cannot start (or died) makes writing its stdin fail: reported by trace().
+  child.stdin?.on("error", () => undefined);
+  let used = false;
+  return {
+    stop() {
+      used = true;
+      child.stdin?.destroy();
+      child.kill();
+    },
+    async trace(models, schema, traceOptions = {}) {
+      if (used) throw new Error("column lineage: this process was already used or stopped");
+      used = true;
+      const started = performance.now();
+      if (models.length === 0) {
+        this.stop();
+        return {
+          sqlglotVersion: null,
+          compiled: null,
+          workers: 0,
+          cpuSeconds: 0,
+          processCpuSeconds: 0,
+          models: [],
+          seconds: 0,
+        };
+      }
+      const request = JSON.stringify({
+        dialect: traceOptions.dialect ?? "postgres",
+        workers: traceOptions.workers ?? availableParallelism(),
+        schema,
+        models: models.map(({ id, sql }) => ({ id, sql })),
+      });
+      child.stdin?.end(request);
+      const result = await child;
+      if (result.exitCode !== 0 || result.failed) {
+        const detail = (result.stderr || result.message || "").trim().split("\n").slice(-3).join(" | ");
+        const hint = /No module named 'sqlglot'/.test(detail)
+          ? " (sqlglot is not installed in that Python: run scripts/bootstrap to rebuild the dbt venv)"
+          : "";
+        throw new Error(`column lineage (${python} ${LINEAGE_SCRIPT}) failed: ${detail}${hint}`);
+      }
+      let answer: z.infer<typeof answerSchema>;
+      try {
+        answer = answerSchema.parse(JSON.parse(String(result.stdout)));
+      } catch (error) {
+        throw new Error(
+          `column lineage answered something unreadable: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+      const answered = new Set(answer.results.map((r) => r.id));
+      const missing = models.filter((m) => !answered.has(m.id));
+      if (missing.length > 0)
+        throw new Error(
+          `column lineage answered no result for ${missing.length} model(s), e.g. ${missing[0]?.id}`,
+        );
+      return {
+        sqlglotVersion: answer.sqlglot,
+        compiled: answer.compiled ?? null,
+        workers: answer.workers ?? 1,
+        cpuSeconds: answer.cpu_seconds ?? 0,
+        processCpuSeconds: answer.process_cpu_seconds ?? answer.cpu_seconds ?? 0,
+        models: answer.results,
+        seconds: (performance.now() - started) / 1000,
+      };
+    },
+  };
 }
 
 /**
@@ -107,53 +207,17 @@ export async function traceColumnLineage(
 ): Promise<ColumnLineageRun> {
   const started = performance.now();
   if (models.length === 0)
-    return { sqlglotVersion: null, compiled: null, workers: 0, cpuSeconds: 0, models: [], seconds: 0 };
-  const python = findPython(options.pythonPath);
-  const request = JSON.stringify({
-    dialect: options.dialect ?? "postgres",
-    workers: options.workers ?? availableParallelism(),
-    schema,
-    models: models.map(({ id, sql }) => ({ id, sql })),
-  });
-  const result = await execa(python, [LINEAGE_SCRIPT], {
-    input: request,
-    reject: false,
-    timeout: options.timeoutMs ?? 600_000,
-    maxBuffer: 1024 * 1024 * 1024,
-    stripFinalNewline: false,
-  });
-  if (result.exitCode !== 0 || result.failed) {
-    const detail = (result.stderr || result.message || "").trim().split("\n").slice(-3).join(" | ");
-    const hint = /No module named 'sqlglot'/.test(detail)
-      ? " (sqlglot is not installed in that Python: run scripts/bootstrap to rebuild the dbt venv)"
-      : "";
-    throw new Error(`column lineage (${python} ${LINEAGE_SCRIPT}) failed: ${detail}${hint}`);
-  }
-  let answer: z.infer<typeof answerSchema>;
-  try {
-    answer = answerSchema.parse(JSON.parse(String(result.stdout)));
-  } catch (error) {
-    throw new Error(
-      `column lineage answered something unreadable: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const answered = new Set(answer.results.map((r) => r.id));
-  const missing = models.filter((m) => !answered.has(m.id));
-  if (missing.length > 0)
-    throw new Error(
-      `column lineage answered no result for ${missing.length} model(s), e.g. ${missing[0]?.id}`,
-    );
-  return {
-    sqlglotVersion: answer.sqlglot,
-    compiled: answer.compiled ?? null,
-    workers: answer.workers ?? 1,
-    cpuSeconds: answer.cpu_seconds ?? 0,
-    models: answer.results,
-    seconds: (performance.now() - started) / 1000,
-  };
+    return {
+      sqlglotVersion: null,
+      compiled: null,
+      workers: 0,
+      cpuSeconds: 0,
+      processCpuSeconds: 0,
+      models: [],
+      seconds: 0,
+    };
+  const run = await startColumnLineage(options).trace(models, schema, options);
+  return { ...run, seconds: (performance.now() - started) / 1000 };
 }
 
 /**

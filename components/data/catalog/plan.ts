@@ -803,10 +803,92 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     }
   }
 
+  const context: LineageContext = { artifacts, nodes, byId, parentsOf, columnNames };
+  const {
+    columnEdges,
+    columnLineageTargets,
+    coverage,
+    warnings: lineageWarnings,
+  } = lineagePart(context, options);
+  warnings.push(...lineageWarnings);
+
+  const packages = [
+    ...new Set(nodes.map((node) => node.node.package_name ?? node.uniqueId.split(".")[1] ?? "")),
+  ]
+    .filter(Boolean)
+    .sort();
+
+  const scoreById = new Map(scores.map((score) => [score.uniqueId, score]));
+  const plan: CatalogPlan = {
+    tables,
+    columns,
+    tableEdges,
+    columnEdges,
+    tests,
+    testRuns: [...testRuns.values()],
+    jobRuns,
+    scores,
+    dqByLayer: scoreLayers(
+      tables.map((table) => ({ layer: table.layer, score: scoreById.get(table.uniqueId) ?? null })),
+      options.layerThresholds ?? LAYER_THRESHOLDS,
+    ),
+    alerts,
+    recovered,
+    packages,
+    columnLineageTargets,
+    coverage,
+    nodeKinds: nodeKinds(artifacts, nodes, tests.length),
+    skipped,
+    exposures: Object.keys(manifest.exposures ?? {}).length,
+    warnings,
+  };
+  planContexts.set(plan, context);
+  return plan;
+}
+
+/** What the column-lineage part of a plan needs from the rest of it. */
+interface LineageContext {
+  artifacts: DbtArtifacts;
+  nodes: CatalogNode[];
+  byId: Map<string, CatalogNode>;
+  parentsOf: (uniqueId: string) => string[];
+  columnNames: Map<string, string[]>;
+}
+
+/** Set by buildCatalog for the plan it returns, read by planColumnLineage. */
+const planContexts = new WeakMap<CatalogPlan, LineageContext>();
+
+/** The lineage rows of a plan: column edges, the models whose edges are replaced, coverage. */
+export type ColumnLineagePlan = Pick<
+  CatalogPlan,
+  "columnEdges" | "columnLineageTargets" | "coverage" | "warnings"
+>;
+
+/**
+ * The column-lineage rows for `plan` (built by {@link buildCatalog} without
+ * `columnLineage`) from the parser's answer: exactly what buildCatalog would have put in
+ * the plan given that answer. Lets the seeder build and write everything else while the
+ * parser still runs.
+ */
+export function planColumnLineage(
+  plan: CatalogPlan,
+  options: Pick<BuildOptions, "columnLineage" | "lineageInputs" | "parser">,
+): ColumnLineagePlan {
+  const context = planContexts.get(plan);
+  if (!context) throw new Error("planColumnLineage: the plan was not built by buildCatalog");
+  return lineagePart(context, options);
+}
+
+function lineagePart(
+  context: LineageContext,
+  options: Pick<BuildOptions, "columnLineage" | "lineageInputs" | "parser">,
+): ColumnLineagePlan {
+  const { artifacts, nodes, byId, parentsOf, columnNames } = context;
   const columnEdges: EdgeRow[] = [];
   const columnLineageTargets: string[] = [];
   const coverage: CoverageRow[] = [];
   const parser = options.parser ?? null;
+  const warnings: string[] = [];
   for (const model of options.columnLineage ?? []) {
     if (!byId.has(model.id)) continue;
     const input = options.lineageInputs?.get(model.id);
@@ -890,36 +972,7 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     }
   }
 
-  const packages = [
-    ...new Set(nodes.map((node) => node.node.package_name ?? node.uniqueId.split(".")[1] ?? "")),
-  ]
-    .filter(Boolean)
-    .sort();
-
-  const scoreById = new Map(scores.map((score) => [score.uniqueId, score]));
-  return {
-    tables,
-    columns,
-    tableEdges,
-    columnEdges,
-    tests,
-    testRuns: [...testRuns.values()],
-    jobRuns,
-    scores,
-    dqByLayer: scoreLayers(
-      tables.map((table) => ({ layer: table.layer, score: scoreById.get(table.uniqueId) ?? null })),
-      options.layerThresholds ?? LAYER_THRESHOLDS,
-    ),
-    alerts,
-    recovered,
-    packages,
-    columnLineageTargets,
-    coverage,
-    nodeKinds: nodeKinds(artifacts, nodes, tests.length),
-    skipped,
-    exposures: Object.keys(manifest.exposures ?? {}).length,
-    warnings,
-  };
+  return { columnEdges, columnLineageTargets, coverage, warnings };
 }
 
 /** The relations to look up in the database (schema, name) before building the plan. */

@@ -7,11 +7,19 @@
 import type { Layer } from "../dbt.ts";
 import { withClient, type PgConnection } from "../../database/pg-connection.ts";
 import { loadArtifacts } from "./artifacts.ts";
-import { parserIdentity, traceColumnLineage, type ModelLineage } from "./column-lineage.ts";
+import {
+  parserIdentity,
+  startColumnLineage,
+  type ColumnLineageRun,
+  type LineageProcess,
+  type ModelLineage,
+} from "./column-lineage.ts";
 import {
   buildCatalog,
   catalogRelations,
   lineageRequest,
+  planColumnLineage,
+  type ColumnLineagePlan,
   type BuildOptions,
   type CatalogPlan,
   type CoverageRow,
@@ -119,6 +127,8 @@ export interface SeedResult {
     seconds: number;
     /** CPU seconds of the parsing, all workers together. */
     cpuSeconds: number;
+    /** CPU seconds of the whole Python process and its workers (start-up, warm-up, JSON). */
+    processCpuSeconds: number;
     /** Coverage after the seed (null when lineage was skipped). */
     coverage: LineageCoverage | null;
   };
@@ -134,8 +144,22 @@ export interface SeedResult {
   };
   warnings: string[];
   seconds: number;
-  /** Seconds per phase: read and validate the artifacts, database facts, lineage, plan, write. */
-  phases: { artifacts: number; facts: number; lineage: number; plan: number; write: number };
+  /**
+   * Seconds per phase of this process: read and validate the artifacts, database facts,
+   * the lineage request (checksums; the parsing itself runs beside plan and write, its wall
+   * time is `columnLineage.seconds`), plan, write, and the time spent waiting for the parser
+   * after everything else was written (`lineageWait`).
+   */
+  phases: {
+    artifacts: number;
+    facts: number;
+    lineage: number;
+    lineageWait: number;
+    plan: number;
+    write: number;
+  };
+  /** CPU seconds of this (Node) process per phase; the parser's are in `columnLineage`. */
+  phaseCpu: SeedResult["phases"];
 }
 
 /** Folds per-model reasons into groups (a parser message keeps only its exception type). */
@@ -222,14 +246,42 @@ export async function seedCatalog(
   options: SeedOptions = {},
 ): Promise<SeedResult> {
   const started = performance.now();
-  const log = options.log ?? (() => undefined);
   validateWeights(options.weights);
-  const phases = { artifacts: 0, facts: 0, lineage: 0, plan: 0, write: 0 };
+  const mode =
+    options.columnLineage === false
+      ? "skipped"
+      : typeof options.columnLineage === "object"
+        ? "sample"
+        : "all";
+  // The parser process, once started (see seed()); never left running.
+  const lineageParser: { process: LineageProcess | null } = { process: null };
+  try {
+    return await seed(connection, artifactDirs, options, mode, lineageParser, started);
+  } finally {
+    lineageParser.process?.stop();
+  }
+}
+
+async function seed(
+  connection: PgConnection,
+  artifactDirs: readonly string[],
+  options: SeedOptions,
+  mode: SeedResult["columnLineage"]["mode"],
+  lineageParser: { process: LineageProcess | null },
+  started: number,
+): Promise<SeedResult> {
+  const log = options.log ?? (() => undefined);
+  const phases = { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 };
+  const cpu = { node: { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 } };
   let mark = performance.now();
+  let cpuMark = process.cpuUsage();
   const lap = (phase: keyof typeof phases) => {
     const now = performance.now();
+    const used = process.cpuUsage(cpuMark);
     phases[phase] += (now - mark) / 1000;
+    cpu.node[phase] += (used.user + used.system) / 1e6;
     mark = now;
+    cpuMark = process.cpuUsage();
   };
   const artifacts = loadArtifacts(artifactDirs, options.baseDir ?? process.env["AIWB_ROOT"] ?? process.cwd());
   lap("artifacts");
@@ -242,12 +294,6 @@ export async function seedCatalog(
       "no catalog.json: columns and types come from the database (run `dbt docs generate` for its view)",
     );
 
-  const mode =
-    options.columnLineage === false
-      ? "skipped"
-      : typeof options.columnLineage === "object"
-        ? "sample"
-        : "all";
   const lineageReport: SeedResult["columnLineage"] = {
     mode,
     models: 0,
@@ -259,6 +305,7 @@ export async function seedCatalog(
     workers: 0,
     seconds: 0,
     cpuSeconds: 0,
+    processCpuSeconds: 0,
     coverage: null,
   };
 
@@ -270,6 +317,11 @@ export async function seedCatalog(
   const { plan, written, raised } = await withClient(connection, async (client) => {
     // Artifacts older than the catalogued ones add their history only.
     const stored = await storedProject(client, artifacts.project);
+    // A project never seeded will be parsed whole: Python starts now, importing and warming
+    // up sqlglot while the database facts are read and the request is built. A re-seed
+    // starts it only if some model's lineage checksum changed (usually none: no Python).
+    const startParser = () => startColumnLineage({ pythonPath: options.pythonPath });
+    if (mode !== "skipped" && !stored) lineageParser.process = startParser();
     if (stored && stored.generatedAt && manifestClock.generatedAt) {
       const then = Date.parse(stored.generatedAt);
       const now = Date.parse(manifestClock.generatedAt);
@@ -284,6 +336,7 @@ export async function seedCatalog(
     // Row counts, sizes, column types and constraints (approximate figures: read before
     // the transaction, like the lineage, which is slow and needs no lock).
     mark = performance.now();
+    cpuMark = process.cpuUsage();
     const factsDatabase = await currentDatabase(client);
     const relations = await relationFacts(client, catalogRelations(artifacts));
     const testIds = Object.values(artifacts.manifest.nodes)
@@ -291,9 +344,9 @@ export async function seedCatalog(
       .map((n) => n.unique_id);
     const storedRuns = await storedTestRuns(client, testIds);
     lap("facts");
-    let lineage: ModelLineage[] | undefined;
     const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
-
+    // The parser runs while the plan is built and everything but the lineage is written.
+    let parsing: Promise<ColumnLineageRun> | null = null;
     if (mode !== "skipped" && !olderThanCatalogued) {
       const parser = parserIdentity(options.pythonPath);
       lineageReport.parser = parser;
@@ -315,38 +368,33 @@ export async function seedCatalog(
       lineageReport.unchanged = request.models.length - changed.length;
       for (const model of changed)
         lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
-      try {
-        const run = await traceColumnLineage(changed, request.schema, {
-          pythonPath: options.pythonPath,
+      if (changed.length === 0) {
+        lineageParser.process?.stop();
+        parsing = Promise.resolve({
+          sqlglotVersion: null,
+          compiled: null,
+          workers: 0,
+          cpuSeconds: 0,
+          processCpuSeconds: 0,
+          models: [],
+          seconds: 0,
+        });
+      } else {
+        lineageParser.process ??= startParser();
+        parsing = lineageParser.process.trace(changed, request.schema, {
           dialect: request.dialect,
           workers: options.lineageWorkers,
         });
-        lineage = run.models;
-        lineageReport.models = run.models.length;
-        lineageReport.sqlglotVersion = run.sqlglotVersion;
-        lineageReport.workers = run.workers;
-        lineageReport.seconds = run.seconds;
-        lineageReport.cpuSeconds = run.cpuSeconds;
-        lineageReport.failed = run.models
-          .filter((m) => m.error)
-          .map((m) => ({ model: m.id, error: m.error as string }));
-        log(
-          `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
-            `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
-        );
-      } catch (error) {
-        lineageReport.error = error instanceof Error ? error.message : String(error);
-        warnings.push(`no column lineage: ${lineageReport.error}`);
-        lineage = undefined;
       }
+      // Awaited below; a failure before that point must not count as unhandled.
+      parsing.catch(() => undefined);
+    } else {
+      lineageParser.process?.stop();
     }
     lap("lineage");
     const plan = buildCatalog(artifacts, {
       relations,
       factsDatabase,
-      columnLineage: lineage,
-      lineageInputs,
-      parser: lineageReport.parser ?? undefined,
       storedRuns,
       weights: options.weights,
       alertThreshold: options.alertThreshold,
@@ -355,14 +403,56 @@ export async function seedCatalog(
     const catalogued = plan.tables.filter((t) => t.resourceType === "model").map((t) => t.uniqueId);
     log(
       `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
-        `${plan.tableEdges.length + plan.columnEdges.length} edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
+        `${plan.tableEdges.length} table edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
     );
     lap("plan");
+
+    /** Waits for the parser, then adds its rows to the plan (no column lineage if it failed). */
+    const columnLineage = async (): Promise<ColumnLineagePlan> => {
+      lap("write");
+      let models: ModelLineage[] | undefined;
+      if (parsing) {
+        try {
+          const run = await parsing;
+          models = run.models;
+          lineageReport.models = run.models.length;
+          lineageReport.sqlglotVersion = run.sqlglotVersion;
+          lineageReport.workers = run.workers;
+          lineageReport.seconds = run.seconds;
+          lineageReport.cpuSeconds = run.cpuSeconds;
+          lineageReport.processCpuSeconds = run.processCpuSeconds;
+          lineageReport.failed = run.models
+            .filter((m) => m.error)
+            .map((m) => ({ model: m.id, error: m.error as string }));
+          log(
+            `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
+              `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
+          );
+        } catch (error) {
+          lineageReport.error = error instanceof Error ? error.message : String(error);
+          warnings.push(`no column lineage: ${lineageReport.error}`);
+        }
+      }
+      lap("lineageWait");
+      const rows = planColumnLineage(plan, {
+        columnLineage: models,
+        lineageInputs,
+        parser: lineageReport.parser ?? undefined,
+      });
+      plan.columnEdges = rows.columnEdges;
+      plan.columnLineageTargets = rows.columnLineageTargets;
+      plan.coverage = rows.coverage;
+      plan.warnings.push(...rows.warnings);
+      lap("plan");
+      return rows;
+    };
+
     await client.query("begin");
     try {
       await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
       const { written, raised } = await writeCatalog(client, plan, {
         historyOnly: olderThanCatalogued !== null,
+        columnLineage,
       });
       if (!olderThanCatalogued)
         await recordProject(client, artifacts.project, {
@@ -423,5 +513,6 @@ export async function seedCatalog(
     warnings: [...warnings, ...plan.warnings],
     seconds: (performance.now() - started) / 1000,
     phases,
+    phaseCpu: cpu.node,
   };
 }

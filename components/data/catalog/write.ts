@@ -16,6 +16,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type {
   AlertRow,
   CatalogPlan,
+  ColumnLineagePlan,
   ColumnRow,
   CoverageRow,
   EdgeRow,
@@ -229,13 +230,17 @@ export function copyValue(value: unknown): string {
 
 type Column<T> = readonly [name: string, type: string, value: (row: T) => unknown];
 
-/** Creates temporary table `name`, COPYs `rows` into it, and indexes its key `index`. */
+/**
+ * Creates temporary table `name`, COPYs `rows` into it, and indexes its key `index` (with
+ * `indexNow` false, only its statistics: the caller creates the index if it needs it).
+ */
 async function load<T>(
   client: pg.ClientBase,
   name: string,
   columns: readonly Column<T>[],
   rows: readonly T[],
   index: string,
+  indexNow = true,
 ): Promise<void> {
   await client.query(
     `create temp table ${name} (${columns.map(([column, type]) => `${column} ${type}`).join(", ")}) on commit drop`,
@@ -252,12 +257,15 @@ async function load<T>(
   // The catalog tables' statistics lag behind the rows just written, so the planner may
   // pick nested loops: an index on the key keeps those probes cheap. Fresh statistics
   // size the joins right.
-  await client.query(`create index on ${name} (${index}); analyze ${name} (${index})`);
+  await client.query(`${indexNow ? `create index on ${name} (${index}); ` : ""}analyze ${name} (${index})`);
 }
 
 /** Writes the plan; the caller owns the transaction (begin … commit). */
 type Counter = (text: string, values?: unknown[]) => Promise<number>;
-type StructureCounts = Omit<WrittenCounts, "testRuns" | "jobRuns" | "alertsResolved">;
+type StructureCounts = Omit<
+  WrittenCounts,
+  "testRuns" | "jobRuns" | "alertsResolved" | "edges" | "edgesRemoved" | "coverage"
+>;
 
 /**
  * Writes the plan; the caller owns the transaction (begin … commit). `historyOnly` (the
@@ -267,7 +275,14 @@ type StructureCounts = Omit<WrittenCounts, "testRuns" | "jobRuns" | "alertsResol
 export async function writeCatalog(
   client: pg.ClientBase,
   plan: CatalogPlan,
-  options: { historyOnly?: boolean } = {},
+  options: {
+    historyOnly?: boolean;
+    /**
+     * The column-lineage rows, when they are still being computed: awaited after everything
+     * else is written (default: the plan's own).
+     */
+    columnLineage?: () => Promise<ColumnLineagePlan>;
+  } = {},
 ): Promise<WriteResult> {
   const count: Counter = async (text, values = []) => (await client.query(text, values)).rowCount ?? 0;
   const structure: StructureCounts = options.historyOnly
@@ -275,23 +290,28 @@ export async function writeCatalog(
         tables: 0,
         columns: 0,
         columnsRemoved: 0,
-        edges: 0,
-        edgesRemoved: 0,
         tests: 0,
         testsDeleted: 0,
         tablesDeleted: 0,
         edgesOfDeleted: 0,
-        coverage: 0,
       }
     : await writeStructure(client, plan, count);
   const { jobRuns, testRuns } = await writeRuns(client, plan, count);
   if (options.historyOnly)
-    return { written: { ...structure, jobRuns, testRuns, alertsResolved: 0 }, raised: [] };
+    return {
+      written: { ...structure, edges: 0, edgesRemoved: 0, coverage: 0, jobRuns, testRuns, alertsResolved: 0 },
+      raised: [],
+    };
   const { raised, alertsResolved } = await writeAlerts(client, plan, count);
-  return { written: { ...structure, jobRuns, testRuns, alertsResolved }, raised };
+  const lineage = options.columnLineage ? await options.columnLineage() : plan;
+  const { edges, edgesRemoved, coverage } = await writeLineage(client, plan.tableEdges, lineage, count);
+  return {
+    written: { ...structure, edges, edgesRemoved, coverage, jobRuns, testRuns, alertsResolved },
+    raised,
+  };
 }
 
-/** Tables, columns, lineage, coverage and tests. */
+/** Tables, columns and tests. */
 async function writeStructure(
   client: pg.ClientBase,
   plan: CatalogPlan,
@@ -444,81 +464,6 @@ async function writeStructure(
         and not exists (select from _cat_columns as c where c.table_uid = i.uid and c.column_name = m.column_name)`,
   );
 
-  // --- lineage -------------------------------------------------------------------------------
-  await load<EdgeRow>(
-    client,
-    "_cat_edges",
-    [
-      ["source_uid", "text", (e) => e.sourceUniqueId],
-      ["target_uid", "text", (e) => e.targetUniqueId],
-      ["edge_type", "text", (e) => e.edgeType],
-      ["source_column", "text", (e) => e.sourceColumn],
-      ["target_column", "text", (e) => e.targetColumn],
-      ["transformation_sql", "text", (e) => e.transformationSql],
-    ],
-    [...plan.tableEdges, ...plan.columnEdges],
-    "target_uid, source_uid",
-  );
-  const edges = await count(
-    `insert into ip_workbench.lineage_edges as e
-       (source_table_id, target_table_id, edge_type, source_column, target_column, transformation_sql)
-     select s.id, t.id, x.edge_type, x.source_column, x.target_column, x.transformation_sql
-       from _cat_edges as x
-       join _cat_ids as s on s.uid = x.source_uid
-       join _cat_ids as t on t.uid = x.target_uid
-     on conflict (source_table_id, target_table_id, source_column, target_column) do update set
-       edge_type = excluded.edge_type,
-       transformation_sql = excluded.transformation_sql
-     where (e.edge_type, e.transformation_sql) is distinct from (excluded.edge_type, excluded.transformation_sql)`,
-  );
-  // Stale edges into the planned tables: table edges always (depends_on is complete);
-  // column edges only of the models whose column lineage was traced this time.
-  const edgesRemoved = await count(
-    `delete from ip_workbench.lineage_edges as e using _cat_ids as t
-      where e.target_table_id = t.id
-        and (e.edge_type = 'table' or t.uid = any ($1::text[]))
-        and not exists (
-          select from _cat_edges as x join _cat_ids as s on s.uid = x.source_uid
-           where x.target_uid = t.uid and s.id = e.source_table_id and x.edge_type = e.edge_type
-             and x.source_column is not distinct from e.source_column
-             and x.target_column is not distinct from e.target_column)`,
-    [plan.columnLineageTargets],
-  );
-
-  // --- column-lineage coverage of the models traced now -----------------------------------------
-  await load<CoverageRow>(
-    client,
-    "_cat_coverage",
-    [
-      ["table_uid", "text", (c) => c.tableUniqueId],
-      ["status", "text", (c) => c.status],
-      ["reason", "text", (c) => c.reason],
-      ["sql_source", "text", (c) => c.sqlSource],
-      ["column_edges", "int", (c) => c.columnEdges],
-      ["checksum", "text", (c) => c.checksum],
-      ["parser", "text", (c) => c.parser],
-    ],
-    plan.coverage,
-    "table_uid",
-  );
-  const coverage = await count(
-    `insert into ip_workbench.lineage_coverage as c (table_id, status, reason, sql_source, column_edges, checksum, parser)
-     select i.id, x.status, x.reason, x.sql_source, x.column_edges, x.checksum, x.parser
-       from _cat_coverage as x join _cat_ids as i on i.uid = x.table_uid
-     on conflict (table_id) do update set
-       status = excluded.status,
-       reason = excluded.reason,
-       sql_source = excluded.sql_source,
-       column_edges = excluded.column_edges,
-       checksum = excluded.checksum,
-       parser = excluded.parser,
-       updated_at = now()
-     where (c.status, c.reason, c.sql_source, c.column_edges, c.checksum, c.parser)
-           is distinct from
-           (excluded.status, excluded.reason, excluded.sql_source, excluded.column_edges, excluded.checksum,
-            excluded.parser)`,
-  );
-
   // --- tests, job runs, test runs ---------------------------------------------------------------
   await load<TestRow>(
     client,
@@ -561,18 +506,107 @@ async function writeStructure(
     [plan.packages],
   );
 
-  return {
-    tables,
-    columns,
-    columnsRemoved,
-    edges,
-    edgesRemoved,
-    tests,
-    testsDeleted,
-    tablesDeleted,
-    edgesOfDeleted,
-    coverage,
-  };
+  return { tables, columns, columnsRemoved, tests, testsDeleted, tablesDeleted, edgesOfDeleted };
+}
+
+/**
+ * Table edges, the column edges of the models traced now, and their coverage. Last in the
+ * transaction: the column lineage may still be parsing while the rest is written.
+ */
+async function writeLineage(
+  client: pg.ClientBase,
+  tableEdges: readonly EdgeRow[],
+  plan: ColumnLineagePlan,
+  count: Counter,
+): Promise<{ edges: number; edgesRemoved: number; coverage: number }> {
+  // --- lineage -------------------------------------------------------------------------------
+  await load<EdgeRow>(
+    client,
+    "_cat_edges",
+    [
+      ["source_uid", "text", (e) => e.sourceUniqueId],
+      ["target_uid", "text", (e) => e.targetUniqueId],
+      ["edge_type", "text", (e) => e.edgeType],
+      ["source_column", "text", (e) => e.sourceColumn],
+      ["target_column", "text", (e) => e.targetColumn],
+      ["transformation_sql", "text", (e) => e.transformationSql],
+    ],
+    [...tableEdges, ...plan.columnEdges],
+    "target_uid, source_uid",
+    false,
+  );
+  // Into tables that had no edges before (a first seed), nothing can be stale: the delete
+  // below, and the index it probes, are skipped (at 10k models, ~120k edges scanned).
+  const hadEdges =
+    (
+      await client.query<{ any: boolean }>(
+        `select exists (select from ip_workbench.lineage_edges as e join _cat_ids as t on t.id = e.target_table_id) as any`,
+      )
+    ).rows[0]?.any ?? true;
+  const edges = await count(
+    `insert into ip_workbench.lineage_edges as e
+       (source_table_id, target_table_id, edge_type, source_column, target_column, transformation_sql)
+     select s.id, t.id, x.edge_type, x.source_column, x.target_column, x.transformation_sql
+       from _cat_edges as x
+       join _cat_ids as s on s.uid = x.source_uid
+       join _cat_ids as t on t.uid = x.target_uid
+     on conflict (source_table_id, target_table_id, source_column, target_column) do update set
+       edge_type = excluded.edge_type,
+       transformation_sql = excluded.transformation_sql
+     where (e.edge_type, e.transformation_sql) is distinct from (excluded.edge_type, excluded.transformation_sql)`,
+  );
+  // Stale edges into the planned tables: table edges always (depends_on is complete);
+  // column edges only of the models whose column lineage was traced this time.
+  if (hadEdges) await client.query("create index on _cat_edges (target_uid, source_uid)");
+  const edgesRemoved = !hadEdges
+    ? 0
+    : await count(
+        `delete from ip_workbench.lineage_edges as e using _cat_ids as t
+      where e.target_table_id = t.id
+        and (e.edge_type = 'table' or t.uid = any ($1::text[]))
+        and not exists (
+          select from _cat_edges as x join _cat_ids as s on s.uid = x.source_uid
+           where x.target_uid = t.uid and s.id = e.source_table_id and x.edge_type = e.edge_type
+             and x.source_column is not distinct from e.source_column
+             and x.target_column is not distinct from e.target_column)`,
+        [plan.columnLineageTargets],
+      );
+
+  // --- column-lineage coverage of the models traced now -----------------------------------------
+  await load<CoverageRow>(
+    client,
+    "_cat_coverage",
+    [
+      ["table_uid", "text", (c) => c.tableUniqueId],
+      ["status", "text", (c) => c.status],
+      ["reason", "text", (c) => c.reason],
+      ["sql_source", "text", (c) => c.sqlSource],
+      ["column_edges", "int", (c) => c.columnEdges],
+      ["checksum", "text", (c) => c.checksum],
+      ["parser", "text", (c) => c.parser],
+    ],
+    plan.coverage,
+    "table_uid",
+  );
+  const coverage = await count(
+    `insert into ip_workbench.lineage_coverage as c (table_id, status, reason, sql_source, column_edges, checksum, parser)
+     select i.id, x.status, x.reason, x.sql_source, x.column_edges, x.checksum, x.parser
+       from _cat_coverage as x join _cat_ids as i on i.uid = x.table_uid
+     on conflict (table_id) do update set
+       status = excluded.status,
+       reason = excluded.reason,
+       sql_source = excluded.sql_source,
+       column_edges = excluded.column_edges,
+       checksum = excluded.checksum,
+       parser = excluded.parser,
+       updated_at = now()
+     where (c.status, c.reason, c.sql_source, c.column_edges, c.checksum, c.parser)
+           is distinct from
+           (excluded.status, excluded.reason, excluded.sql_source, excluded.column_edges, excluded.checksum,
+            excluded.parser)`,
+  );
+
+  return { edges, edgesRemoved, coverage };
 }
 
 /** Job runs and test runs (history: never overwritten by older artifacts). */

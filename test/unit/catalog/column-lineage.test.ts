@@ -1,14 +1,18 @@
 /** Column lineage: filtering to depends_on (pure), and sqlglot on the fixtures' compiled SQL. */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
 import {
   filterColumnEdges,
+  findPython,
+  LINEAGE_SCRIPT,
+  startColumnLineage,
   traceColumnLineage,
   type RawColumnEdge,
   type UpstreamRelation,
 } from "../../../components/data/catalog/column-lineage.ts";
-import { buildCatalog, lineageRequest } from "../../../components/data/catalog/plan.ts";
+import { buildCatalog, lineageRequest, planColumnLineage } from "../../../components/data/catalog/plan.ts";
 import { REPO_ROOT } from "../../../stacks/paths.ts";
 
 const edge = (
@@ -99,6 +103,38 @@ describe("traceColumnLineage (sqlglot in the project venv)", () => {
     expect(plan.columnLineageTargets.sort()).toEqual(["model.shop.orders_by_month", "model.shop.stg_orders"]);
   });
 
+  it("started ahead of its request (as the seeder does), answers the same, and the lineage planned apart equals the one-step plan", async () => {
+    const artifacts = loadArtifacts([join(REPO_ROOT, "test/fixtures/dbt-artifacts/v12")]);
+    const request = lineageRequest(artifacts);
+    const early = startColumnLineage();
+    // The process is already importing sqlglot; the request follows later.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const run = await early.trace(request.models, request.schema, { dialect: request.dialect });
+    const reference = await traceColumnLineage(request.models, request.schema, { dialect: request.dialect });
+    const answers = (models: typeof run.models) => models.map(({ seconds: _, ...rest }) => rest);
+    expect(answers(run.models)).toEqual(answers(reference.models));
+    expect(run.processCpuSeconds).toBeGreaterThanOrEqual(run.cpuSeconds);
+    await expect(early.trace(request.models, request.schema)).rejects.toThrow(/already used or stopped/);
+
+    const inputs = new Map(
+      request.models.map((m) => [m.id, { sqlSource: m.sqlSource, checksum: m.checksum }]),
+    );
+    const oneStep = buildCatalog(artifacts, {
+      columnLineage: run.models,
+      lineageInputs: inputs,
+      parser: "p",
+    });
+    const base = buildCatalog(artifacts);
+    expect(base.columnEdges).toEqual([]);
+    const apart = planColumnLineage(base, { columnLineage: run.models, lineageInputs: inputs, parser: "p" });
+    expect(apart.columnEdges).toEqual(oneStep.columnEdges);
+    expect(apart.columnEdges.length).toBeGreaterThan(0);
+    expect(apart.columnLineageTargets).toEqual(oneStep.columnLineageTargets);
+    expect(apart.coverage).toEqual(oneStep.coverage);
+    expect([...base.warnings, ...apart.warnings]).toEqual(oneStep.warnings);
+    expect(() => planColumnLineage({ ...base }, {})).toThrow(/not built by buildCatalog/);
+  });
+
   it("reports a model that does not parse and goes on with the others", async () => {
     const run = await traceColumnLineage(
       [
@@ -148,6 +184,36 @@ describe("traceColumnLineage (sqlglot in the project venv)", () => {
       ["model.p.orders_diff", "AssertionError"],
     ]);
     expect(run.models.filter((m) => m.edges.length === 2)).toHaveLength(40);
+  });
+
+  it("a worker that dies costs only the model it died on its lineage: the others are retried", async () => {
+    // The real pool and retry code of column_lineage.py; only trace() is wrapped so that one
+    // model kills its worker process the way a crash in sqlglot's compiled code would.
+    const script = `
+import json, os, sys
+sys.path.insert(0, ${JSON.stringify(dirname(LINEAGE_SCRIPT))})
+import column_lineage as cl
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.schema import MappingSchema
+d = Dialect.get_or_raise("postgres")
+cl.STATE.update(dialect=d, schema=MappingSchema({"db": {"s": {"t": {"a": "int", "b": "int"}}}}, dialect=d, normalize=False), empty=MappingSchema(dialect=d))
+real = cl.trace
+def trace(model):
+    if model["id"] == "m17":
+        os._exit(9)
+    return real(model)
+cl.trace = trace
+models = [{"id": f"m{i}", "sql": 'select a as x, b + 1 as y from "db"."s"."t"'} for i in range(120)]
+texts, cpu = cl.run_pool(models, 2)
+print("[" + ",".join(texts) + "]")
+`;
+    const result = await execa(findPython(), ["-c", script]);
+    const answers = JSON.parse(result.stdout) as { id: string; error: string | null; edges: unknown[] }[];
+    expect(answers.map((a) => a.id)).toEqual(Array.from({ length: 120 }, (_, i) => `m${i}`));
+    expect(answers.filter((a) => a.error).map((a) => [a.id, a.error])).toEqual([
+      ["m17", "the parser process died on this model (out of memory or a crash in sqlglot)"],
+    ]);
+    expect(answers.filter((a) => a.id !== "m17").every((a) => a.edges.length === 2)).toBe(true);
   });
 
   it("fails clearly when the Python cannot run", async () => {
