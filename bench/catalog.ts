@@ -20,11 +20,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { seedCatalog } from "../components/data/catalog/seed.ts";
+import { seedCatalog } from "../lib/catalog/seed.ts";
 import pg from "pg";
-import { clientConfig, type PgConnection } from "../components/database/pg-connection.ts";
-import { applyCatalogSchema } from "../test/helpers/catalog-schema.ts";
-import { createScratchDatabase } from "../test/helpers/scratch-database.ts";
+import { clientConfig, type PgConnection } from "../lib/postgres/connection.ts";
+import { applyCatalogSchema } from "../lib/catalog/scratch-schema.ts";
+import { createScratchDatabase } from "../lib/postgres/scratch-database.ts";
 
 const LAYERS = ["bronze", "silver", "gold", "platinum"] as const;
 const TYPES = ["bigint", "text", "numeric(14,2)", "date", "timestamp with time zone", "boolean", "integer"];

@@ -27,15 +27,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { applyMigrations, loadMigrations } from "../components/database/migrations.ts";
-import { clientConfig, type PgConnection } from "../components/database/pg-connection.ts";
-import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../components/data/dbt.ts";
+import { applyMigrations, loadMigrations } from "../lib/postgres/migrations.ts";
+import { clientConfig, type PgConnection } from "../lib/postgres/connection.ts";
+import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../lib/dbt/cli.ts";
 import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage-provider.ts";
-import { closeWarmDbt } from "../components/data/dbt-warm.ts";
+import { closeWarmDbt } from "../lib/dbt/warm.ts";
 import { DBT_OVERHEAD_TARGET } from "../components/data/data-stack.ts";
-import { loadSampleData } from "../components/data/generator/index.ts";
+import { loadSampleData } from "../lib/sample-data/index.ts";
 import { localServer } from "../stacks/local-server.ts";
-import { REPO_ROOT } from "../stacks/paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 
 const DBT_PROJECT = join(REPO_ROOT, "dbt");
 

@@ -14,10 +14,10 @@
  * Relative artifact dirs are relative to the project root.
  */
 import { parseArgs } from "node:util";
-import { connectionFromUrl, connectionUrl, type PgConnection } from "../components/database/pg-connection.ts";
-import { ArtifactError } from "../components/data/catalog/artifacts.ts";
-import { DIMENSIONS, type Dimension, type DimensionWeights } from "../components/data/catalog/quality.ts";
-import { seedCatalog } from "../components/data/catalog/seed.ts";
+import { connectionFromUrl, connectionUrl, type PgConnection } from "../lib/postgres/connection.ts";
+import { ArtifactError } from "../lib/catalog/artifacts.ts";
+import { DIMENSIONS, type Dimension, type DimensionWeights } from "../lib/catalog/quality.ts";
+import { seedCatalog } from "../lib/catalog/seed.ts";
 import { stackLogin } from "../stacks/stack-logins.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 

@@ -11,9 +11,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import YAML from "yaml";
-import { estimateMonthlyCost, formatCostEstimate } from "../components/cloud/cost.ts";
+import { estimateMonthlyCost, formatCostEstimate } from "../lib/cost.ts";
 import { parseStackConfig, SECRET_KEYS, StackConfigError } from "../stacks/config.ts";
-import { REPO_ROOT } from "../stacks/paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 import { costInputFromConfig } from "../stacks/prod.ts";
 
 /** Stands in for secrets the file does not hold: prices never depend on them. */

@@ -8,8 +8,8 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { connectionFromUrl } from "../components/database/pg-connection.ts";
-import { applyMigrations, loadMigrations } from "../components/database/migrations.ts";
+import { connectionFromUrl } from "../lib/postgres/connection.ts";
+import { applyMigrations, loadMigrations } from "../lib/postgres/migrations.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
 async function stackDatabaseUrl(stackName: string): Promise<string> {

@@ -16,7 +16,7 @@ import {
   connectionFromUrl,
   withClient,
   type PgConnection,
-} from "../components/database/pg-connection.ts";
+} from "../lib/postgres/connection.ts";
 import { execa } from "execa";
 import {
   dbtEnvironment,
@@ -27,7 +27,7 @@ import {
   runDbt,
   type DbtRunSummary,
   type Layer,
-} from "../components/data/dbt.ts";
+} from "../lib/dbt/cli.ts";
 import {
   describeStuckRows,
   landingWatermarks,
@@ -35,7 +35,7 @@ import {
   StuckRowsError,
   stuckRows,
   type StuckReport,
-} from "../components/data/medallion-report.ts";
+} from "../lib/reports/medallion.ts";
 import { openStack, REPO_ROOT } from "../stacks/workspace.ts";
 
 async function stackConnection(stackName: string): Promise<PgConnection> {

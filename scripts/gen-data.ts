@@ -14,7 +14,7 @@
  *
  * The data is a pure function of the seed, counts, --bad-share, --start, --months and
  * --today (today only moves the future-dated bad rows). The period must end by --today.
- * Count semantics of the summary: components/data/generator/summary.ts.
+ * Count semantics of the summary: lib/sample-data/summary.ts.
  */
 import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -31,7 +31,7 @@ import {
   type EntityLoad,
   type GenerationOptions,
   type Summary,
-} from "../components/data/generator/index.ts";
+} from "../lib/sample-data/index.ts";
 
 const USAGE = `usage: tsx scripts/gen-data.ts --transactions <n> [options]
 

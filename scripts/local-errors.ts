@@ -62,7 +62,7 @@ export function localFailureHint(
     ].join("\n");
   }
   if (/ stage: /.test(message)) {
-    // The stage's own hint (components/data/dbt.ts dbtFailureHint) matches its cause;
+    // The stage's own hint (lib/dbt/cli.ts dbtFailureHint) matches its cause;
     // here only the way to re-run differs.
     if (/was stopped by SIG/.test(message)) {
       return "dbt was stopped before it finished (each model commits or rolls back whole): re-run npm run local.";

@@ -19,19 +19,19 @@ import { join } from "node:path";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
 import pg from "pg";
-import { clientConfig } from "../components/database/pg-connection.ts";
-import { catalogFigures, lineageGraph } from "../components/data/catalog-report.ts";
-import { renderLineageSvg } from "../components/data/lineage-svg.ts";
+import { clientConfig } from "../lib/postgres/connection.ts";
+import { catalogFigures, lineageGraph } from "../lib/reports/catalog.ts";
+import { renderLineageSvg } from "../lib/reports/lineage-svg.ts";
 import {
   quarantineByReason,
   rowsPerRelation,
   StuckRowsError,
   stuckRows,
   type StuckReport,
-} from "../components/data/medallion-report.ts";
-import { closeOrphanedRuns } from "../components/data/dbt-stage-lock.ts";
+} from "../lib/reports/medallion.ts";
+import { closeOrphanedRuns } from "../lib/dbt/stage-lock.ts";
 import { DBT_OVERHEAD_TARGET, stageOverhead } from "../components/data/data-stack.ts";
-import type { Layer } from "../components/data/dbt.ts";
+import type { Layer } from "../lib/dbt/cli.ts";
 import { localServer } from "../stacks/local-server.ts";
 import { checkStackFile, StackFileError } from "../stacks/read-config.ts";
 import { stackLogin } from "../stacks/stack-logins.ts";

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { SECRET_KEYS } from "../stacks/config.ts";
-import { REPO_ROOT } from "../stacks/paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 
 /** npm packages whose resource plugins the cloud program loads. */
 const PLUGIN_PACKAGES = {

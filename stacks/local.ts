@@ -11,7 +11,7 @@ import { DataStack } from "../components/data/data-stack.ts";
 import { SampleData } from "../components/data/sample-data.ts";
 import { adminConnection } from "./admin-connection.ts";
 import type { LocalStackConfig } from "./config.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 
 export function localPlatform(config: LocalStackConfig) {
   const admin = adminConnection(config);

@@ -51,10 +51,10 @@ import {
   TOKEN_WEBHOOKS,
   type TokenWebhook,
   webhookCredentialSpecs,
-} from "../components/n8n/webhook-credentials.ts";
+} from "../lib/n8n/webhook-credentials.ts";
 import { adminConnection } from "./admin-connection.ts";
 import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 
 /** Size of n8n's queue Redis volume. */
 export const N8N_REDIS_VOLUME_GIB = 1;

@@ -1,5 +1,5 @@
 import type { OutputMap } from "@pulumi/pulumi/automation/index.js";
-import { connectionFromUrl, type PgConnection } from "../components/database/pg-connection.ts";
+import { connectionFromUrl, type PgConnection } from "../lib/postgres/connection.ts";
 
 /** The automation logins a stack exports as `<purpose>Role` / `<purpose>Password` (stacks/local.ts). */
 export type LoginPurpose = "dbt" | "n8n" | "backup" | "catalog" | "usage" | "api" | "delivery";

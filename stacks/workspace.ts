@@ -25,8 +25,8 @@ import { workbenchProgram } from "./program.ts";
 
 export const PROJECT_NAME = "ai-workbench";
 export const PULUMI_VERSION = "3.259.0";
-export { REPO_ROOT } from "./paths.ts";
-import { REPO_ROOT } from "./paths.ts";
+export { REPO_ROOT } from "../lib/paths.ts";
+import { REPO_ROOT } from "../lib/paths.ts";
 
 export function cacheDir(): string {
   return (

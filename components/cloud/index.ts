@@ -10,6 +10,6 @@ export {
   type CostInput,
   type CostLine,
   type PriceTable,
-} from "./cost.ts";
+} from "../../lib/cost.ts";
 export { imagePinProblem, isPinnedImage, parseImageReference, type ImageReference } from "./image-ref.ts";
 export { DATABASE_PORTS, INTERNET, databasePortsIn, portRangeBounds } from "./ports.ts";

@@ -4,10 +4,10 @@
  * catalog; delete does nothing (the catalog tables are dropped with their schema).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { PgConnection } from "../database/pg-connection.ts";
-import type { Layer } from "./dbt.ts";
-import { validateWeights, type DimensionWeights, type LayerScore } from "./catalog/quality.ts";
-import { seedCatalog } from "./catalog/seed.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
+import type { Layer } from "../../lib/dbt/cli.ts";
+import { validateWeights, type DimensionWeights, type LayerScore } from "../../lib/catalog/quality.ts";
+import { seedCatalog } from "../../lib/catalog/seed.ts";
 
 export interface CatalogSeedInputs {
   connection: PgConnection;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PgConnection } from "../database/pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { projectProvider } from "../shared/project-provider.ts";
-import type { Layer } from "./dbt.ts";
-import type { DimensionWeights, LayerScore } from "./catalog/quality.ts";
+import type { Layer } from "../../lib/dbt/cli.ts";
+import type { DimensionWeights, LayerScore } from "../../lib/catalog/quality.ts";
 
 export interface CatalogSeedArgs {
   /** Admin connection to the database holding `ip_workbench` (the password stays secret). */

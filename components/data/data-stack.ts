@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PgConnection } from "../database/pg-connection.ts";
-import { LAYERS, type Layer } from "./dbt.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
+import { LAYERS, type Layer } from "../../lib/dbt/cli.ts";
 import { DbtStage } from "./dbt-stage.ts";
 
 export interface DataStackArgs {

@@ -13,11 +13,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { withClient, type PgConnection } from "../database/pg-connection.ts";
-import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } from "./dbt.ts";
-import { acquireStageLock } from "./dbt-stage-lock.ts";
-import { guarded, supervisorSignal } from "./orphan-guard.ts";
-import { landingWatermarks, StuckRowsError, stuckRows } from "./medallion-report.ts";
+import { withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } from "../../lib/dbt/cli.ts";
+import { acquireStageLock } from "../../lib/dbt/stage-lock.ts";
+import { guarded, supervisorSignal } from "../../lib/orphan-guard.ts";
+import { landingWatermarks, StuckRowsError, stuckRows } from "../../lib/reports/medallion.ts";
 
 export interface DbtStageInputs {
   /** The dbt runner's login. */

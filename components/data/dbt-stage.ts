@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import type { PgConnection } from "../database/pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { projectProvider } from "../shared/project-provider.ts";
-import type { Layer } from "./dbt.ts";
-import { stageInputsHash } from "./stage-inputs.ts";
+import type { Layer } from "../../lib/dbt/cli.ts";
+import { stageInputsHash } from "../../lib/dbt/stage-inputs.ts";
 
 export interface DbtStageArgs {
   /** The dbt runner's login (the password stays secret). */

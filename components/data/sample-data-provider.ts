@@ -4,9 +4,9 @@
  * Batches already present are skipped, so a retried create adds nothing twice.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { withClient, type PgConnection } from "../database/pg-connection.ts";
-import { BAD_KINDS, loadSampleData, type Summary } from "./generator/index.ts";
-import { guarded } from "./orphan-guard.ts";
+import { withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { BAD_KINDS, loadSampleData, type Summary } from "../../lib/sample-data/index.ts";
+import { guarded } from "../../lib/orphan-guard.ts";
 
 export interface SampleDataInputs {
   connection: PgConnection;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PgConnection } from "../database/pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { projectProvider } from "../shared/project-provider.ts";
 
 export interface SampleDataArgs {

@@ -7,4 +7,4 @@ export {
   MIGRATED_SCHEMAS,
   loginUser,
 } from "./workbench-database.ts";
-export { connectionUrl, type PgConnection, type SslMode } from "./pg-connection.ts";
+export { connectionUrl, type PgConnection, type SslMode } from "../../lib/postgres/connection.ts";

@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { quoteIdent, withClient, type PgConnection } from "./pg-connection.ts";
-import { applyMigrations, loadMigrations, MigrationError, type MigrationRecord } from "./migrations.ts";
+import { quoteIdent, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { applyMigrations, loadMigrations, MigrationError, type MigrationRecord } from "../../lib/postgres/migrations.ts";
 
 export interface MigrationSetInputs {
   connection: PgConnection;

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { projectProvider } from "../shared/project-provider.ts";
-import { loadMigrations } from "./migrations.ts";
-import type { PgConnection } from "./pg-connection.ts";
+import { loadMigrations } from "../../lib/postgres/migrations.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 
 export interface MigrationSetArgs {
   /** Database to migrate, as its admin (the password stays secret). */

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "./pg-connection.ts";
+import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 

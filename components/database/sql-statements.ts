@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { projectProvider } from "../shared/project-provider.ts";
-import type { PgConnection } from "./pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 
 export interface SqlStatementsArgs {
   /** Database the statements run in (the password stays secret). */

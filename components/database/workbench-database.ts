@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LoginRole } from "./login-role.ts";
 import { MigrationSet } from "./migration-set.ts";
-import type { PgConnection } from "./pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { SqlStatements } from "./sql-statements.ts";
 
 /** Schemas the migrations create in every deployment. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gatewayPythonSources } from "../litellm/gateway.ts";
+import { gatewayPythonSources } from "../../lib/litellm/gateway.ts";
 import { imagePinProblem } from "../cloud/image-ref.ts";
 import {
   GATEWAY_SERVER_ARGS,

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imagePinProblem, parseImageReference } from "../cloud/image-ref.ts";
-import type { N8nCredentialSpec } from "../n8n/api-client.ts";
+import type { N8nCredentialSpec } from "../../lib/n8n/api-client.ts";
 import { WorkflowSet } from "../n8n/workflow-set.ts";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
 import {

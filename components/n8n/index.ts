@@ -4,8 +4,8 @@ export {
   type N8nApiCredential,
   type N8nApiWorkflow,
   type N8nCredentialSpec,
-} from "./api-client.ts";
-export { deployWorkflows, ensureCredentials, removeWorkflows, type DeployedWorkflow } from "./deploy.ts";
+} from "../../lib/n8n/api-client.ts";
+export { deployWorkflows, ensureCredentials, removeWorkflows, type DeployedWorkflow } from "../../lib/n8n/deploy.ts";
 export {
   ALLOWED_NODE_TYPES,
   duplicateWebhookPaths,
@@ -14,5 +14,5 @@ export {
   workflowProblems,
   type N8nWorkflow,
   type WorkflowFile,
-} from "./workflow-files.ts";
+} from "../../lib/n8n/workflow-files.ts";
 export { WorkflowSet, type WorkflowSetArgs } from "./workflow-set.ts";

@@ -2,24 +2,24 @@
  * Provider implementation of {@link WorkflowSet}: loaded at run time by the dynamic
  * provider shim (components/shared/project-provider.ts). The program passes the workflow
  * files it saw (file, fixed id, checksum); the provider re-reads them and refuses to deploy
- * anything else, then goes through n8n's public API (components/n8n/deploy.ts).
+ * anything else, then goes through n8n's public API (lib/n8n/deploy.ts).
  */
 import { resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { N8nApiClient, type N8nCredentialSpec } from "./api-client.ts";
+import { N8nApiClient, type N8nCredentialSpec } from "../../lib/n8n/api-client.ts";
 import {
   credentialKey,
   deployWorkflows,
   ensureCredentials,
   removeWorkflows,
   type DeployedWorkflow,
-} from "./deploy.ts";
+} from "../../lib/n8n/deploy.ts";
 import {
   duplicateWebhookPaths,
   loadWorkflowFiles,
   webhookAuthenticationProblems,
   workflowProblems,
-} from "./workflow-files.ts";
+} from "../../lib/n8n/workflow-files.ts";
 
 export interface WorkflowRecord {
   file: string;

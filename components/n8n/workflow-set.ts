@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolve } from "node:path";
 import { projectProvider } from "../shared/project-provider.ts";
-import type { N8nCredentialSpec } from "./api-client.ts";
-import type { DeployedWorkflow } from "./deploy.ts";
-import { loadWorkflowFiles } from "./workflow-files.ts";
+import type { N8nCredentialSpec } from "../../lib/n8n/api-client.ts";
+import type { DeployedWorkflow } from "../../lib/n8n/deploy.ts";
+import { loadWorkflowFiles } from "../../lib/n8n/workflow-files.ts";
 
 export interface WorkflowSetArgs {
   /** n8n's base URL, e.g. `https://n8n.workbench.example.com` (the public API is `/api/v1` under it). */

@@ -11,9 +11,9 @@
  */
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
-import { connectionFromUrl, type PgConnection, withClient } from "../../components/database/pg-connection.ts";
-import { seedCatalog, type SeedResult } from "../../components/data/catalog/seed.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { connectionFromUrl, type PgConnection, withClient } from "../../lib/postgres/connection.ts";
+import { seedCatalog, type SeedResult } from "../../lib/catalog/seed.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 
 /** Exit code when a table or layer scores below its threshold. */
 export const BELOW_THRESHOLD_EXIT = 3;

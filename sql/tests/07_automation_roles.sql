@@ -282,7 +282,7 @@ select is((select count(*)::int from ip_workbench.cost_tracker), 2, 'usage: sees
 select throws_ok($$insert into ip_workbench.cost_tracker (service, cost_usd) values ('compute', 100)$$, '42501', null, 'usage: cannot record other costs');
 select throws_ok($$select model, prompt_tokens from ip_workbench.llm_requests$$, '42501', null, 'usage: cannot read the traces beyond its budget check');
 select throws_ok($$select email from auth.users$$, '42501', null, 'usage: nothing in auth');
--- the gateway's statements (components/litellm/workbench_auth.py, workbench_usage.py), through
+-- the gateway's statements (python/litellm/workbench_auth.py, workbench_usage.py), through
 -- the llm_gateway functions of 20261130002900.
 select is((select name || ':' || kind from llm_gateway.caller_of_key(sha256('wbk_roles'::bytea))), 'roles-service:service', 'usage: finds the caller of a key by its sha256');
 select is((select count(*)::int from llm_gateway.caller_of_key(sha256('wbk_other'::bytea))), 0, 'usage: an unknown key has no caller');

@@ -1,5 +1,5 @@
 -- the upstream delivery's group role (20261130003000): what the local stack's sample loader
--- (components/data/generator/loader.ts) and a function caller (bronze.deliver_batch, as n8n's
+-- (lib/sample-data/loader.ts) and a function caller (bronze.deliver_batch, as n8n's
 -- real-time-transactions workflow calls it) do, and a sample of what it cannot. superuser
 -- mode: the fixtures are written here, then the block runs as a login that is a member of
 -- workbench_delivery only, the way the database layer creates wb_<env>_delivery. the login

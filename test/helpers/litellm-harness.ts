@@ -21,15 +21,15 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
 import YAML from "yaml";
-import { connectionUrl, type PgConnection } from "../../components/database/pg-connection.ts";
+import { connectionUrl, type PgConnection } from "../../lib/postgres/connection.ts";
 import {
   loginRoleProvider,
   type LoginRoleInputs,
   type LoginRoleOutputs,
 } from "../../components/database/pg-objects.ts";
 import { AUTOMATION_GROUPS } from "../../components/database/workbench-database.ts";
-import { GATEWAY_PYTHON_FILES } from "../../components/litellm/gateway.ts";
-import { litellmVenvDir } from "../../components/litellm/venv.ts";
+import { GATEWAY_PYTHON_FILES } from "../../lib/litellm/gateway.ts";
+import { litellmVenvDir } from "../../lib/litellm/venv.ts";
 import {
   GATEWAY_SERVER_ARGS,
   type GatewayEndpoints,
@@ -37,7 +37,7 @@ import {
   PROVIDER_KEY_ENV,
   renderGatewayConfig,
 } from "../../components/kubernetes/litellm-config.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 
 /** Installs (or finds cached) the LiteLLM venv and redis-server; returns the venv. */
 export async function installLiteLlm(): Promise<string> {

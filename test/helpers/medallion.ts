@@ -2,10 +2,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
-import { runDbt, type DbtOptions, type DbtRunSummary } from "../../components/data/dbt.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
-import { createScratchDatabase, type ScratchDatabase } from "./scratch-database.ts";
+import { applyMigrations, loadMigrations } from "../../lib/postgres/migrations.ts";
+import { runDbt, type DbtOptions, type DbtRunSummary } from "../../lib/dbt/cli.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 
 export const DBT_PROJECT = join(REPO_ROOT, "dbt");
 

@@ -13,7 +13,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { N8N_PAYLOAD_SIZE_MAX_MIB } from "../../components/kubernetes/n8n.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 
 export interface N8nInstance {
   /** `http://127.0.0.1:<port>` */

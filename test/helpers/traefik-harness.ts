@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import YAML from "yaml";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import { freePort } from "./n8n-harness.ts";
 
 export interface TraefikInstance {

@@ -16,7 +16,7 @@ import pg from "pg";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_SCHEMAS, pgDumpArgs } from "../../components/kubernetes/backups.ts";
-import { loadSampleData } from "../../components/data/generator/index.ts";
+import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack } from "../../stacks/workspace.ts";
 

@@ -9,14 +9,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedCatalog, type SeedOptions } from "../../components/data/catalog/seed.ts";
+import { seedCatalog, type SeedOptions } from "../../lib/catalog/seed.ts";
 import {
   applyCatalogSchema,
   buildMedallion,
   insertBronzeRows,
   type BuiltMedallion,
-} from "../helpers/catalog-schema.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+} from "../../lib/catalog/scratch-schema.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 
 let db: ScratchDatabase;
 let built: BuiltMedallion;

@@ -15,8 +15,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { applyMigrations, loadMigrations } from "../../lib/postgres/migrations.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import {
   authenticatorLogin,
   cloneDatabase,
@@ -27,7 +27,7 @@ import {
   type AuthenticatorLogin,
   type Login,
 } from "../helpers/authenticator.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 
 /** Seed 004 §6: 24 features × (viewer, engineer, admin, service, anonymous). */
 const MATRIX_CELLS = 24 * 5;

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbtRunError, LAYERS, runDbt, type DbtRunSummary } from "../../components/data/dbt.ts";
-import { warmPids } from "../../components/data/dbt-warm.ts";
-import { loadSampleData } from "../../components/data/generator/index.ts";
+import { DbtRunError, LAYERS, runDbt, type DbtRunSummary } from "../../lib/dbt/cli.ts";
+import { warmPids } from "../../lib/dbt/warm.ts";
+import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const TODAY = "2026-01-31";

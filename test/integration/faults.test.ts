@@ -15,12 +15,12 @@ import { join } from "node:path";
 import { execa, execaSync } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbtRunError, dbtFailureHint, runDbt } from "../../components/data/dbt.ts";
+import { DbtRunError, dbtFailureHint, runDbt } from "../../lib/dbt/cli.ts";
 import { dbtStageProvider, type DbtStageInputs } from "../../components/data/dbt-stage-provider.ts";
-import { INTERRUPTED_MESSAGE } from "../../components/data/dbt-stage-lock.ts";
-import { loadSampleData } from "../../components/data/generator/index.ts";
-import { stuckRows } from "../../components/data/medallion-report.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { INTERRUPTED_MESSAGE } from "../../lib/dbt/stage-lock.ts";
+import { loadSampleData } from "../../lib/sample-data/index.ts";
+import { stuckRows } from "../../lib/reports/medallion.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const TODAY = "2026-01-31";

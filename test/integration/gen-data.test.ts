@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../stacks/paths.ts";
-import type { Summary } from "../../components/data/generator/index.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
+import type { Summary } from "../../lib/sample-data/index.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 
 const MIGRATION = join(REPO_ROOT, "sql/migrations/20261123000300_medallion_schemas.sql");
 const ROLES = `do $$ begin

@@ -16,16 +16,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { execa } from "execa";
 import YAML from "yaml";
-import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
+import { applyMigrations, loadMigrations } from "../../lib/postgres/migrations.ts";
 import { LITELLM_PUBLIC_PATHS } from "../../components/kubernetes/litellm.ts";
 import {
   DEFAULT_ALIAS,
   GATEWAY_DEFAULTS,
   type GatewaySettings,
 } from "../../components/kubernetes/litellm-config.ts";
-import { USAGE_DATABASE_URL_ENV } from "../../components/litellm/gateway.ts";
-import { litellmVenvDir, pinnedLiteLlmVersion } from "../../components/litellm/venv.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { USAGE_DATABASE_URL_ENV } from "../../lib/litellm/gateway.ts";
+import { litellmVenvDir, pinnedLiteLlmVersion } from "../../lib/litellm/venv.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import {
   createUsageLogin,
   type Gateway,
@@ -39,7 +39,7 @@ import {
 } from "../helpers/litellm-harness.ts";
 import { type LlmStubs, startLlmStubs, stubAnswer, STUB_USAGE } from "../helpers/llm-stubs.ts";
 import { installMocks } from "../helpers/pulumi-mocks.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 import { cloudDataSources, prodConfig } from "../unit/cloud/prod-config.ts";
 
 const PRIMARY = "anthropic/claude-sonnet-4-5-20250929";
@@ -238,7 +238,7 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
     }
   });
 
-  it("runs the venv scripts/install-litellm built (the script and components/litellm/venv.ts key it alike)", async () => {
+  it("runs the venv scripts/install-litellm built (the script and lib/litellm/venv.ts key it alike)", async () => {
     const { stdout } = await execa("bash", [join(REPO_ROOT, "scripts/install-litellm"), "--print-venv"]);
     expect(stdout).toBe(litellmVenvDir(REPO_ROOT));
     const cached = await execa("bash", [join(REPO_ROOT, "scripts/install-litellm")]);

@@ -19,8 +19,8 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDbt, type DbtRunSummary } from "../../components/data/dbt.ts";
-import type { PgConnection } from "../../components/database/pg-connection.ts";
+import { runDbt, type DbtRunSummary } from "../../lib/dbt/cli.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { dbtRunnerGrants } from "../../components/database/workbench-database.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 

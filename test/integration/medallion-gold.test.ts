@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbtRunError, runDbt } from "../../components/data/dbt.ts";
+import { DbtRunError, runDbt } from "../../lib/dbt/cli.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const AS_OF = { as_of_date: "2025-06-30" };

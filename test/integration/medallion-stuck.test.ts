@@ -14,8 +14,8 @@ import {
   StuckRowsError,
   stuckRows,
   UNBLOCK_HINT,
-} from "../../components/data/medallion-report.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+} from "../../lib/reports/medallion.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../helpers/medallion.ts";
 
 function transaction(id: string, amount: number | string): string {

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbtRunError, dbtFailureHint, type DbtNodeResult } from "../../components/data/dbt.ts";
-import { loadEntity } from "../../components/data/generator/index.ts";
+import { DbtRunError, dbtFailureHint, type DbtNodeResult } from "../../lib/dbt/cli.ts";
+import { loadEntity } from "../../lib/sample-data/index.ts";
 import { parseStackConfig, StackConfigError } from "../../stacks/config.ts";
 import { checkStackFile, StackFileError } from "../../stacks/read-config.ts";
 import { engineErrors, localFailureText, stackLockFiles } from "../../scripts/local-errors.ts";

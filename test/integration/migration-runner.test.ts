@@ -5,8 +5,8 @@ import {
   appliedVersions,
   parseMigration,
   type Migration,
-} from "../../components/database/migrations.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+} from "../../lib/postgres/migrations.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 
 let db: ScratchDatabase;
 beforeAll(async () => {

@@ -17,27 +17,27 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
+import { applyMigrations, loadMigrations } from "../../lib/postgres/migrations.ts";
 import {
   loginRoleProvider,
   type LoginRoleInputs,
   type LoginRoleOutputs,
 } from "../../components/database/pg-objects.ts";
 import { AUTOMATION_GROUPS, n8nGrants } from "../../components/database/workbench-database.ts";
-import { N8nApiClient } from "../../components/n8n/api-client.ts";
+import { N8nApiClient } from "../../lib/n8n/api-client.ts";
 import {
   TOKEN_WEBHOOKS,
   type TokenWebhook,
   WEBHOOK_TOKEN_HEADER,
   webhookCredentialSpecs,
-} from "../../components/n8n/webhook-credentials.ts";
-import { loadWorkflowFiles, webhookPathsOf } from "../../components/n8n/workflow-files.ts";
+} from "../../lib/n8n/webhook-credentials.ts";
+import { loadWorkflowFiles, webhookPathsOf } from "../../lib/n8n/workflow-files.ts";
 import {
   workflowSetProvider,
   type WorkflowSetInputs,
   type WorkflowSetOutputs,
 } from "../../components/n8n/workflow-set-provider.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import {
   n8nEdge,
   N8N_PAYLOAD_SIZE_MAX_BYTES,
@@ -45,7 +45,7 @@ import {
 } from "../../components/kubernetes/n8n-edge.ts";
 import { startN8n, type N8nInstance } from "../helpers/n8n-harness.ts";
 import { startTraefik, type TraefikInstance } from "../helpers/traefik-harness.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
 import {
   startMattermostStub,
   startOdooStub,
@@ -56,7 +56,7 @@ import {
 } from "../helpers/stub-http.ts";
 
 // One token per token webhook, and the Supabase JWT secret pipeline-trigger verifies
-// callers' access tokens with (components/n8n/webhook-credentials.ts).
+// callers' access tokens with (lib/n8n/webhook-credentials.ts).
 const TOKENS: Record<TokenWebhook, string> = {
   "expense-approval": "test-expense-approval-token-0123456789",
   "odoo-sync": "test-odoo-sync-token-0123456789abcdef",

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import type { DbtRunSummary } from "../../components/data/dbt.ts";
-import { loadSampleData } from "../../components/data/generator/index.ts";
+import type { DbtRunSummary } from "../../lib/dbt/cli.ts";
+import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const AS_OF = { as_of_date: "2025-06-30" };

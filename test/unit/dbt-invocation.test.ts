@@ -7,15 +7,15 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PgConnection } from "../../components/database/pg-connection.ts";
+import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { stageOverhead } from "../../components/data/data-stack.ts";
 import {
   dbtParseArguments,
   manifestKey,
   parseRunResults,
   type DbtOptions,
-} from "../../components/data/dbt.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+} from "../../lib/dbt/cli.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 
 const connection: PgConnection = {
   host: "127.0.0.1",

@@ -29,7 +29,7 @@ import {
   type BadKind,
   type GeneratedRow,
   type GenerationOptions,
-} from "../../components/data/generator/index.ts";
+} from "../../lib/sample-data/index.ts";
 
 const TODAY = "2026-01-31";
 const base: GenerationOptions = { seed: 42, transactions: 10_000, today: TODAY };

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import {
   configForRuntime,
   parseOptions,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { layoutLineage, renderLineageSvg } from "../../components/data/lineage-svg.ts";
+import { layoutLineage, renderLineageSvg } from "../../lib/reports/lineage-svg.ts";
 
 const nodes = [
   { id: "bronze.scout_transactions_raw", layer: "landing" },

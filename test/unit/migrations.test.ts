@@ -8,7 +8,7 @@ import {
   MigrationError,
   parseMigration,
   planMigrations,
-} from "../../components/database/migrations.ts";
+} from "../../lib/postgres/migrations.ts";
 
 const dirs: string[] = [];
 function dirWith(files: Record<string, string>): string {

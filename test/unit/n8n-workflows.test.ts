@@ -20,16 +20,16 @@ import {
   workflowProblems,
   type N8nWorkflow,
   type WorkflowFile,
-} from "../../components/n8n/workflow-files.ts";
+} from "../../lib/n8n/workflow-files.ts";
 import {
   PIPELINE_TRIGGER_JWT_CREDENTIAL,
   TOKEN_WEBHOOKS,
   WEBHOOK_TOKEN_HEADER,
   webhookCredentialSpecs,
   webhookTokenCredentialName,
-} from "../../components/n8n/webhook-credentials.ts";
+} from "../../lib/n8n/webhook-credentials.ts";
 import { workflowSetProvider, type WorkflowSetOutputs } from "../../components/n8n/workflow-set-provider.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
 import { FAKE_KUBECONFIG, installMocks, isSecretInput, type MockRecorder } from "../helpers/pulumi-mocks.ts";
 import { parseMethodCall, xmlRpcValue } from "../helpers/stub-http.ts";
 
@@ -247,7 +247,7 @@ describe("workflowProblems", () => {
     wf.nodes[3]!.type = "n8n-nodes-base.executeCommand";
     expect(workflowProblems("x.json", wf)).toEqual([
       "x.json: node 'Alert scope': n8n-nodes-base.code version 1 is not allowed (allowed: 2)",
-      "x.json: node 'Tables below threshold' has type n8n-nodes-base.executeCommand, which is not in ALLOWED_NODE_TYPES (components/n8n/workflow-files.ts)",
+      "x.json: node 'Tables below threshold' has type n8n-nodes-base.executeCommand, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)",
       "x.json: node 'Tables below threshold': credential type postgres is not expected on n8n-nodes-base.executeCommand",
     ]);
   });
@@ -463,7 +463,7 @@ describe("Code nodes", () => {
   });
 
   it("Alert scope uses the catalog's alert threshold and the table the seeder names", async () => {
-    const { DEFAULT_ALERT_THRESHOLD } = await import("../../components/data/catalog/plan.ts");
+    const { DEFAULT_ALERT_THRESHOLD } = await import("../../lib/catalog/plan.ts");
     expect(runCode("quality-alerts.json", "Alert scope", [{ timestamp: "x" }])[0]!.json).toEqual({
       threshold: DEFAULT_ALERT_THRESHOLD,
       table: "",

@@ -10,8 +10,8 @@ import {
   parseCatalog,
   parseManifest,
   parseRunResults,
-} from "../../../components/data/catalog/artifacts.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+} from "../../../lib/catalog/artifacts.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 
 const FIXTURES = join(REPO_ROOT, "test/fixtures/dbt-artifacts");
 const fixture = (...parts: string[]) => join(FIXTURES, ...parts);

@@ -1,7 +1,7 @@
 /** The CatalogSeed dynamic resource (mocks) and its provider's check and diff. */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { PgConnection } from "../../../components/database/pg-connection.ts";
+import type { PgConnection } from "../../../lib/postgres/connection.ts";
 import {
   catalogSeedProvider,
   type CatalogSeedOutputs,

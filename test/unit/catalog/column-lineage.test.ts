@@ -2,7 +2,7 @@
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
+import { loadArtifacts } from "../../../lib/catalog/artifacts.ts";
 import {
   filterColumnEdges,
   findPython,
@@ -11,9 +11,9 @@ import {
   traceColumnLineage,
   type RawColumnEdge,
   type UpstreamRelation,
-} from "../../../components/data/catalog/column-lineage.ts";
-import { buildCatalog, lineageRequest, planColumnLineage } from "../../../components/data/catalog/plan.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+} from "../../../lib/catalog/column-lineage.ts";
+import { buildCatalog, lineageRequest, planColumnLineage } from "../../../lib/catalog/plan.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 
 const edge = (
   target: string,

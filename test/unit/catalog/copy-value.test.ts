@@ -1,6 +1,6 @@
 /** COPY text-format encoding of the writer's values. */
 import { describe, expect, it } from "vitest";
-import { copyValue } from "../../../components/data/catalog/write.ts";
+import { copyValue } from "../../../lib/catalog/write.ts";
 
 describe("copyValue", () => {
   it("writes null as \\N and escapes COPY's special characters", () => {

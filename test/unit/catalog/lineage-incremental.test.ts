@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSyntheticArtifacts } from "../../../bench/catalog.ts";
-import { seedCatalog } from "../../../components/data/catalog/seed.ts";
-import { applyCatalogSchema } from "../../helpers/catalog-schema.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../../helpers/scratch-database.ts";
+import { seedCatalog } from "../../../lib/catalog/seed.ts";
+import { applyCatalogSchema } from "../../../lib/catalog/scratch-schema.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../../lib/postgres/scratch-database.ts";
 
 const MODELS = 10_000;
 let db: ScratchDatabase;

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadArtifacts, parseManifest } from "../../../components/data/catalog/artifacts.ts";
-import { traceColumnLineage } from "../../../components/data/catalog/column-lineage.ts";
-import { buildCatalog, lineageRequest, type CatalogPlan } from "../../../components/data/catalog/plan.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+import { loadArtifacts, parseManifest } from "../../../lib/catalog/artifacts.ts";
+import { traceColumnLineage } from "../../../lib/catalog/column-lineage.ts";
+import { buildCatalog, lineageRequest, type CatalogPlan } from "../../../lib/catalog/plan.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 import {
   writeRmsArtifacts,
   type ManifestVersion,

@@ -1,7 +1,7 @@
 /** buildCatalog on hand-made artifacts: every row the seeder would write, and the scores. */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadArtifacts } from "../../../components/data/catalog/artifacts.ts";
+import { loadArtifacts } from "../../../lib/catalog/artifacts.ts";
 import {
   buildCatalog,
   layerOf,
@@ -9,8 +9,8 @@ import {
   relationKey,
   sqlDialect,
   type RelationFacts,
-} from "../../../components/data/catalog/plan.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+} from "../../../lib/catalog/plan.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 
 const fixture = (dir: string) => join(REPO_ROOT, "test/fixtures/dbt-artifacts", dir);
 const v12 = () => loadArtifacts([fixture("v12")]);

@@ -7,7 +7,7 @@ import {
   testRunStatus,
   validateWeights,
   type ScoredTest,
-} from "../../../components/data/catalog/quality.ts";
+} from "../../../lib/catalog/quality.ts";
 
 describe("testDimension", () => {
   it.each([

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { seedCatalog, type SeedOptions } from "../../../components/data/catalog/seed.ts";
+import { seedCatalog, type SeedOptions } from "../../../lib/catalog/seed.ts";
 import { writeRmsArtifacts, type RmsOptions } from "../../fixtures/dbt-artifacts/rms.ts";
-import { applyCatalogSchema } from "../../helpers/catalog-schema.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../../helpers/scratch-database.ts";
+import { applyCatalogSchema } from "../../../lib/catalog/scratch-schema.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../../lib/postgres/scratch-database.ts";
 
 let db: ScratchDatabase;
 const scratch: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateMonthlyCost, formatCostEstimate } from "../../../components/cloud/cost.ts";
+import { estimateMonthlyCost, formatCostEstimate } from "../../../lib/cost.ts";
 import { parseStackConfig } from "../../../stacks/config.ts";
 import { costInputFromConfig } from "../../../stacks/prod.ts";
 import { rawStackConfig } from "../../../scripts/cost.ts";

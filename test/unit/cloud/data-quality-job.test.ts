@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectionUrl } from "../../../components/database/pg-connection.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+import { connectionUrl } from "../../../lib/postgres/connection.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../../helpers/medallion.ts";
 
 let db: MedallionDatabase;

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyMigrations, loadMigrations } from "../../../components/database/migrations.ts";
-import { connectionUrl } from "../../../components/database/pg-connection.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../../helpers/scratch-database.ts";
+import { applyMigrations, loadMigrations } from "../../../lib/postgres/migrations.ts";
+import { connectionUrl } from "../../../lib/postgres/connection.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../../lib/postgres/scratch-database.ts";
 
 let db: ScratchDatabase;
 beforeAll(async () => {

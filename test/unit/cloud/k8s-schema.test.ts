@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });

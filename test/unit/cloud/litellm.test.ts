@@ -14,7 +14,7 @@ import {
 const mocks = await installMocks();
 const { LiteLlm } = await import("../../../components/kubernetes/litellm.ts");
 const { renderGatewayConfig } = await import("../../../components/kubernetes/litellm-config.ts");
-const { gatewayPythonSources } = await import("../../../components/litellm/gateway.ts");
+const { gatewayPythonSources } = await import("../../../lib/litellm/gateway.ts");
 
 const routing = {
   primary: "anthropic/claude-sonnet-4-5-20250929",

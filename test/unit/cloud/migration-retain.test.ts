@@ -9,9 +9,9 @@ import {
   type MigrationSetInputs,
   type MigrationSetOutputs,
 } from "../../../components/database/migration-provider.ts";
-import { loadMigrations } from "../../../components/database/migrations.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
-import { createScratchDatabase, type ScratchDatabase } from "../../helpers/scratch-database.ts";
+import { loadMigrations } from "../../../lib/postgres/migrations.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../../../lib/postgres/scratch-database.ts";
 
 const OWNED = ["ip_workbench", "private", "bronze", "silver", "gold", "platinum", "auth"];
 

@@ -11,7 +11,7 @@ import {
   type RecordedResource,
 } from "../../helpers/pulumi-mocks.ts";
 import { chartSchemaErrors, N8N_SCHEMA } from "./chart-schemas.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 
 const mocks = await installMocks();
 const { N8n } = await import("../../../components/kubernetes/n8n.ts");

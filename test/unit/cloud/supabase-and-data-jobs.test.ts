@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { qualityVerdict } from "../../../scripts/data-jobs/rescore.ts";
 import { type ConfigProblem, parseStackConfig, StackConfigError } from "../../../stacks/config.ts";
-import { REPO_ROOT } from "../../../stacks/paths.ts";
+import { REPO_ROOT } from "../../../lib/paths.ts";
 import { prodConfig, prodRawConfig } from "./prod-config.ts";
 
 const SECRETS = new Set(["workbench:databasePassword"]);

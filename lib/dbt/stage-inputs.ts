@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { Layer } from "./dbt.ts";
+import type { Layer } from "./cli.ts";
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

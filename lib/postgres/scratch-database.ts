@@ -1,7 +1,7 @@
 /** Throwaway databases on the local server, one per test file. */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type { PgConnection } from "../../components/database/pg-connection.ts";
+import type { PgConnection } from "./connection.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 
 export interface ScratchDatabase {

@@ -4,8 +4,8 @@
  * (sqlglot, one process), build the plan, write it in one transaction, then call the alert webhook
  * for the alerts raised. Used by the CatalogSeed resource and `npm run catalog:seed`.
  */
-import type { Layer } from "../dbt.ts";
-import { withClient, type PgConnection } from "../../database/pg-connection.ts";
+import type { Layer } from "../dbt/cli.ts";
+import { withClient, type PgConnection } from "../postgres/connection.ts";
 import { loadArtifacts } from "./artifacts.ts";
 import {
   parserIdentity,

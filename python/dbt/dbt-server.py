@@ -1,6 +1,6 @@
 """A warm dbt process: runs dbt invocations one after another through dbt's programmatic
 API (dbtRunner), so Python's start, dbt's imports and the project parse are paid once
-per process instead of once per invocation. Driven by components/data/dbt.ts.
+per process instead of once per invocation. Driven by lib/dbt/cli.ts.
 
 Protocol, one JSON object per line:
   stdin:  {"args": [...], "parseArgs": [...], "env": {...}, "manifestKey": "..."}

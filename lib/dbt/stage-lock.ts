@@ -13,8 +13,8 @@
  *   with the reason, before the new run starts.
  */
 import pg from "pg";
-import { clientConfig, type PgConnection } from "../database/pg-connection.ts";
-import type { Layer } from "./dbt.ts";
+import { clientConfig, type PgConnection } from "../postgres/connection.ts";
+import type { Layer } from "./cli.ts";
 
 /** Two-key advisory lock id: the namespace and the stage. */
 const NAMESPACE = "ai-workbench:dbt-stage";

@@ -7,10 +7,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyMigrations, loadMigrations } from "../../components/database/migrations.ts";
-import { withClient, type PgConnection } from "../../components/database/pg-connection.ts";
-import { runDbt } from "../../components/data/dbt.ts";
-import { REPO_ROOT } from "../../stacks/paths.ts";
+import { applyMigrations, loadMigrations } from "../postgres/migrations.ts";
+import { withClient, type PgConnection } from "../postgres/connection.ts";
+import { runDbt } from "../dbt/cli.ts";
+import { REPO_ROOT } from "../paths.ts";
 
 const MIGRATIONS_DIR = join(REPO_ROOT, "sql/migrations");
 

@@ -8,8 +8,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { execa } from "execa";
-import type { PgConnection } from "../database/pg-connection.ts";
-import { invokeWarm, pythonBeside } from "./dbt-warm.ts";
+import type { PgConnection } from "../postgres/connection.ts";
+import { invokeWarm, pythonBeside } from "./warm.ts";
 import { projectFiles } from "./stage-inputs.ts";
 
 export const LAYERS = ["bronze", "silver", "gold", "platinum"] as const;

@@ -6,7 +6,7 @@
  * Rows name each other by dbt unique_id; the writer resolves them to the catalog's ids.
  */
 import { createHash } from "node:crypto";
-import { LAYERS, type Layer } from "../dbt.ts";
+import { LAYERS, type Layer } from "../dbt/cli.ts";
 import type {
   CatalogTable,
   DbtArtifacts,

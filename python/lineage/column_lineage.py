@@ -1,7 +1,7 @@
 """Column-level lineage of compiled dbt models, through sqlglot.
 
 Reads one JSON request on stdin and writes one JSON answer on stdout, so the catalog
-seeder (components/data/catalog/column-lineage.ts) starts Python and imports sqlglot once
+seeder (lib/catalog/column-lineage.ts) starts Python and imports sqlglot once
 per seed, however many models it parses:
 
   request:  {"dialect": "postgres", "workers": 2,

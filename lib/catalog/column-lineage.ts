@@ -1,5 +1,5 @@
 /**
- * Column-level lineage from compiled SQL, through sqlglot (components/data/lineage/
+ * Column-level lineage from compiled SQL, through sqlglot (python/lineage/
  * column_lineage.py): one Python process per seed, started before the seed needs it (so
  * its start-up overlaps reading the database facts), which builds the schema once and parses
  * the models in a bounded pool of forked workers, in the project's Python venv.
@@ -16,10 +16,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { z } from "zod";
-import { findDbt } from "../dbt.ts";
+import { findDbt } from "../dbt/cli.ts";
 
-export const LINEAGE_SCRIPT = fileURLToPath(new URL("../lineage/column_lineage.py", import.meta.url));
-const REPO_ROOT = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));
+export const LINEAGE_SCRIPT = fileURLToPath(new URL("../../python/lineage/column_lineage.py", import.meta.url));
+const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
 /** One edge as sqlglot reports it: output column ← physical table column. */
 export interface RawColumnEdge {

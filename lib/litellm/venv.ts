@@ -1,6 +1,6 @@
 /**
  * Where scripts/install-litellm puts the LiteLLM venv: `<cache>/venv/litellm-<hash>`, the
- * hash over components/litellm/requirements.txt and constraints.txt (the same rule as the
+ * hash over python/litellm/requirements.txt and constraints.txt (the same rule as the
  * script's `litellm_venv_dir`; a test holds the two to each other).
  */
 import { createHash } from "node:crypto";
@@ -10,8 +10,8 @@ import { join } from "node:path";
 
 /** The files the venv is built from, relative to the repo root. */
 export const LITELLM_PIN_FILES = [
-  "components/litellm/requirements.txt",
-  "components/litellm/constraints.txt",
+  "python/litellm/requirements.txt",
+  "python/litellm/constraints.txt",
 ] as const;
 
 /** The cache dir scripts/lib/env.sh uses: $AIWB_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/ai-workbench. */

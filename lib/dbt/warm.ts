@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const SERVER = fileURLToPath(new URL("./dbt-server.py", import.meta.url));
+const SERVER = fileURLToPath(new URL("../../python/dbt/dbt-server.py", import.meta.url));
 const DONE = "\u0000aiwb-dbt-done ";
 
 export interface WarmRequest {

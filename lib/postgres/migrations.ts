@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
-import { withClient, type PgConnection } from "./pg-connection.ts";
+import { withClient, type PgConnection } from "./connection.ts";
 
 export const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
 /** Arbitrary but fixed: the advisory lock all runners of this project take. */

@@ -12,7 +12,7 @@
  * - A layer's score is the mean of its tables' scores (each table counts once, however
  *   many tests it has: a heavily tested table must not hide an untested-but-failing one).
  */
-import type { Layer } from "../dbt.ts";
+import type { Layer } from "../dbt/cli.ts";
 
 export const DIMENSIONS = [
   "completeness",

@@ -7,14 +7,14 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export { LITELLM_ENV, USAGE_CALLBACK, WORKBENCH_AUTH } from "../kubernetes/litellm-config.ts";
+export { LITELLM_ENV, USAGE_CALLBACK, WORKBENCH_AUTH } from "../../components/kubernetes/litellm-config.ts";
 
 /** Env var with the workbench database URL (caller keys, budgets, usage rows). */
 export const USAGE_DATABASE_URL_ENV = "WORKBENCH_USAGE_DATABASE_URL";
 
 /** The Python modules to place beside config.yaml. */
 export const GATEWAY_PYTHON_FILES = ["workbench_common.py", "workbench_auth.py", "workbench_usage.py"].map(
-  (file) => fileURLToPath(new URL(file, import.meta.url)),
+  (file) => fileURLToPath(new URL(`../../python/litellm/${file}`, import.meta.url)),
 );
 
 /** The Python modules as `{ file name: source }`, e.g. for a ConfigMap beside config.yaml. */

@@ -158,7 +158,7 @@ export function workflowProblems(
     if (!allowed) {
       problems.push(
         at(
-          `${label} has type ${node.type}, which is not in ALLOWED_NODE_TYPES (components/n8n/workflow-files.ts)`,
+          `${label} has type ${node.type}, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)`,
         ),
       );
     } else if (!allowed.includes(node.typeVersion)) {
