@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { ADVISORY_LOCK_KEYS } from "../../lib/postgres/advisory-locks.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -144,8 +145,8 @@ export interface SqlStatementsInputs {
   undo: string[];
 }
 
-/** Arbitrary but fixed: grant statements of concurrent resources take turns. */
-const GRANT_LOCK_KEY = 7_240_115_002;
+/** Grant statements of concurrent resources take turns (lib/postgres/advisory-locks.ts). */
+const GRANT_LOCK_KEY = ADVISORY_LOCK_KEYS.grants;
 
 /** SQLSTATEs of "it is already gone": undefined object (role), schema, table, function. */
 const ALREADY_GONE = new Set(["42704", "3F000", "42P01", "42883"]);

@@ -28,9 +28,10 @@ import type {
 } from "./plan.ts";
 import { relationKey } from "./plan.ts";
 import type { TestStatus } from "./quality.ts";
+import { ADVISORY_LOCK_KEYS } from "../postgres/advisory-locks.ts";
 
-/** Arbitrary but fixed: two seeders of one database take turns. */
-export const CATALOG_LOCK_KEY = 7_240_115_002;
+/** Two seeders of one database take turns (lib/postgres/advisory-locks.ts). */
+export const CATALOG_LOCK_KEY = ADVISORY_LOCK_KEYS.catalog;
 
 const RELKIND: Record<string, string> = {
   r: "table",

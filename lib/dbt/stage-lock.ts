@@ -13,11 +13,12 @@
  *   with the reason, before the new run starts.
  */
 import pg from "pg";
+import { DBT_STAGE_LOCK_NAMESPACE } from "../postgres/advisory-locks.ts";
 import { clientConfig, type PgConnection } from "../postgres/connection.ts";
 import type { Layer } from "./cli.ts";
 
-/** Two-key advisory lock id: the namespace and the stage. */
-const NAMESPACE = "ai-workbench:dbt-stage";
+/** Two-key advisory lock id: the namespace (lib/postgres/advisory-locks.ts) and the stage. */
+const NAMESPACE = DBT_STAGE_LOCK_NAMESPACE;
 
 export const INTERRUPTED_MESSAGE =
   "interrupted: the run ended before it finished (its process was stopped or the database restarted); " +

@@ -10,10 +10,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type pg from "pg";
 import { withClient, type PgConnection } from "./connection.ts";
+import { ADVISORY_LOCK_KEYS } from "./advisory-locks.ts";
 
 export const MIGRATION_FILE = /^(\d{14})_([a-z0-9_]+)\.sql$/;
-/** Arbitrary but fixed: the advisory lock all runners of this project take. */
-export const MIGRATION_LOCK_KEY = 7_240_115_001;
+/** The advisory lock all runners of this project take (lib/postgres/advisory-locks.ts). */
+export const MIGRATION_LOCK_KEY = ADVISORY_LOCK_KEYS.migrations;
 
 export interface Migration {
   /** The 14-digit timestamp prefix. */
