@@ -8,6 +8,7 @@ import type { PgConnection } from "../../lib/postgres/connection.ts";
 import type { Layer } from "../../lib/dbt/cli.ts";
 import { validateWeights, type DimensionWeights, type LayerScore } from "../../lib/catalog/quality.ts";
 import { seedCatalog } from "../../lib/catalog/seed.ts";
+import { projectRoot } from "../../lib/paths.ts";
 
 export interface CatalogSeedInputs {
   connection: PgConnection;
@@ -31,10 +32,6 @@ export interface CatalogSeedOutputs extends CatalogSeedInputs {
   alertsRaised: number;
   dqByLayer: Record<Layer, LayerScore>;
   warnings: string[];
-}
-
-function projectRoot(): string {
-  return process.env["AIWB_ROOT"] ?? process.cwd();
 }
 
 async function seed(inputs: CatalogSeedInputs): Promise<CatalogSeedOutputs> {

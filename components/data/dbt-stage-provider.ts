@@ -18,6 +18,7 @@ import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } f
 import { acquireStageLock } from "../../lib/dbt/stage-lock.ts";
 import { guarded, supervisorSignal } from "../../lib/orphan-guard.ts";
 import { landingWatermarks, StuckRowsError, stuckRows } from "../../lib/reports/medallion.ts";
+import { projectRoot } from "../../lib/paths.ts";
 
 export interface DbtStageInputs {
   /** The dbt runner's login. */
@@ -48,10 +49,6 @@ export interface DbtStageOutputs extends DbtStageInputs {
   elapsedSeconds: number;
   /** Seconds dbt spent on the nodes themselves (absent in states written before it existed). */
   nodeSeconds: number;
-}
-
-function projectRoot(): string {
-  return process.env["AIWB_ROOT"] ?? process.cwd();
 }
 
 function resolve(path: string): string {

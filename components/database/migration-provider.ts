@@ -6,7 +6,13 @@
 import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { quoteIdent, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
-import { applyMigrations, loadMigrations, MigrationError, type MigrationRecord } from "../../lib/postgres/migrations.ts";
+import {
+  applyMigrations,
+  loadMigrations,
+  MigrationError,
+  type MigrationRecord,
+} from "../../lib/postgres/migrations.ts";
+import { projectRoot } from "../../lib/paths.ts";
 
 export interface MigrationSetInputs {
   connection: PgConnection;
@@ -21,10 +27,6 @@ export interface MigrationSetInputs {
 
 export interface MigrationSetOutputs extends MigrationSetInputs {
   appliedVersions: string[];
-}
-
-function projectRoot(): string {
-  return process.env["AIWB_ROOT"] ?? process.cwd();
 }
 
 async function apply(inputs: MigrationSetInputs): Promise<MigrationSetOutputs> {

@@ -20,6 +20,7 @@ import {
   webhookAuthenticationProblems,
   workflowProblems,
 } from "../../lib/n8n/workflow-files.ts";
+import { projectRoot } from "../../lib/paths.ts";
 
 export interface WorkflowRecord {
   file: string;
@@ -46,10 +47,6 @@ export interface WorkflowSetOutputs extends WorkflowSetInputs {
   deployed: DeployedWorkflow[];
   /** n8n ids of the credentials this set manages, by `<type>/<name>`. */
   credentialIds: Record<string, string>;
-}
-
-function projectRoot(): string {
-  return process.env["AIWB_ROOT"] ?? process.cwd();
 }
 
 /** The files on disk, checked against what the program saw and validated. */

@@ -10,8 +10,8 @@
  *
  * Entries import lazily: the provider process loads only the implementations it runs.
  */
-import { fileURLToPath } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
+import { REPO_ROOT } from "../../lib/paths.ts";
 
 type Provider = pulumi.dynamic.ResourceProvider;
 
@@ -32,9 +32,6 @@ export const PROVIDERS = {
 
 export type ProviderName = keyof typeof PROVIDERS;
 
-/** The project root: this file is components/shared/provider-registry.ts. */
-const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
 /**
  * The implementation registered under `name`; an unknown name is an error naming the known ones.
  *
@@ -43,7 +40,7 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * the directory of `main` (stacks/), so the root is set here when nobody set it.
  */
 export async function loadProvider(name: string): Promise<Provider> {
-  process.env["AIWB_ROOT"] ??= PROJECT_ROOT.replace(/\/$/, "");
+  process.env["AIWB_ROOT"] ??= REPO_ROOT;
   const entry = (PROVIDERS as Record<string, (() => Promise<Provider>) | undefined>)[name];
   if (!entry) {
     throw new Error(

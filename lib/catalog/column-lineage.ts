@@ -17,9 +17,11 @@ import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { z } from "zod";
 import { findDbt } from "../dbt/cli.ts";
+import { projectRoot } from "../paths.ts";
 
-export const LINEAGE_SCRIPT = fileURLToPath(new URL("../../python/lineage/column_lineage.py", import.meta.url));
-const REPO_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+export const LINEAGE_SCRIPT = fileURLToPath(
+  new URL("../../python/lineage/column_lineage.py", import.meta.url),
+);
 
 /** One edge as sqlglot reports it: output column ← physical table column. */
 export interface RawColumnEdge {
@@ -75,7 +77,7 @@ const answerSchema = z.object({
 export function findPython(explicit?: string): string {
   if (explicit) return explicit;
   if (process.env["AIWB_PYTHON"]) return process.env["AIWB_PYTHON"];
-  const root = process.env["AIWB_ROOT"] ?? REPO_ROOT;
+  const root = projectRoot();
   try {
     const python = join(dirname(findDbt(join(root, "dbt"))), "python");
     if (existsSync(python)) return python;
