@@ -7,6 +7,8 @@
  *    `destroy --yes`, each result checked in SQL;
  *  - a state written by the Automation API code of an earlier commit (dynamic providers
  *    stored by file path) upgraded by `up`, then `preview --expect-no-changes` and `destroy`;
+ *  - a state written by main before issue 18's move to lib/ upgraded by an `up` that
+ *    creates, replaces and deletes nothing;
  *  - the policy pack under the CLI's analyzer failing a violating program with the policy's
  *    messages, and passing it once compliant;
  *  - the commands of the PR workflow (.github/workflows/preview.yml) against a local backend.
@@ -208,6 +210,60 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
   });
 });
 
+/**
+ * Deploys the local stack with the code of `commit` (archived from this clone's history),
+ * the way `npm run local` ran it then: the Automation API with its own cache dir, so the
+ * real engine writes the state that a later commit must upgrade.
+ */
+async function writeLocalState(
+  commit: string,
+  target: { oldCache: string; environment: string; database: string },
+): Promise<void> {
+  const { oldCache, environment, database } = target;
+  const oldCode = join(root, `old-code-${commit.slice(0, 7)}`);
+  mkdirSync(oldCode, { recursive: true });
+  const archive = await execa("git", ["archive", commit], { cwd: REPO_ROOT, encoding: "buffer" });
+  await execa("tar", ["-x", "-C", oldCode], { input: archive.stdout });
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(oldCode, "node_modules"));
+  mkdirSync(join(oldCache, "pulumi-state"), { recursive: true });
+  for (const shared of ["bin", "venv"]) symlinkSync(join(cacheDir(), shared), join(oldCache, shared));
+  writeFileSync(join(oldCache, "local-stack.passphrase"), passphrase, { mode: 0o600 });
+  writeFileSync(
+    join(oldCode, "old-up.ts"),
+    `import { openStack } from "./stacks/workspace.ts";
+const stack = await openStack(JSON.parse(process.env["OLD_STACK"] as string));
+await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
+  );
+  await sql("postgres", `create database ${database}`);
+  const old = await execa(join(oldCode, "node_modules/.bin/tsx"), ["old-up.ts"], {
+    cwd: oldCode,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    env: {
+      PATH: plainEnv()["PATH"] as string,
+      HOME: process.env["HOME"] ?? tmpdir(),
+      AIWB_CACHE: oldCache,
+      OLD_STACK: JSON.stringify({
+        stackName: "local",
+        config: {
+          environment,
+          database: {
+            host: server.host,
+            port: server.port,
+            name: database,
+            user: server.user,
+            sslMode: "disable",
+          },
+          sampleData: { transactions: 1000, badShare: 0.05, seed: 42 },
+        },
+        secrets: { databasePassword: server.password },
+      }),
+    },
+  });
+  expect(old.exitCode, old.all).toBe(0);
+}
+
 /** The last commit whose dynamic providers were stored by module path (the state format being upgraded). */
 const PATH_PROVIDER_COMMIT = "d7d8b47ff320f5501af8511e5ade3a0d51e04b77";
 const hasCommit = execa("git", ["cat-file", "-e", `${PATH_PROVIDER_COMMIT}^{commit}`], {
@@ -242,52 +298,7 @@ describe("upgrading a local stack written by the path-based providers", async ()
       ? `up, preview --expect-no-changes and destroy work on a state written by ${PATH_PROVIDER_COMMIT.slice(0, 7)}`
       : `skipped: commit ${PATH_PROVIDER_COMMIT.slice(0, 7)} (the path-based providers) is not in this clone's history`,
     async () => {
-      // That commit's code, run the way `npm run local` ran it (Automation API, its own cache dir).
-      const oldCode = join(root, "old-code");
-      mkdirSync(oldCode, { recursive: true });
-      const archive = await execa("git", ["archive", PATH_PROVIDER_COMMIT], {
-        cwd: REPO_ROOT,
-        encoding: "buffer",
-      });
-      await execa("tar", ["-x", "-C", oldCode], { input: archive.stdout });
-      symlinkSync(join(REPO_ROOT, "node_modules"), join(oldCode, "node_modules"));
-      mkdirSync(join(oldCache, "pulumi-state"), { recursive: true });
-      for (const shared of ["bin", "venv"]) symlinkSync(join(cacheDir(), shared), join(oldCache, shared));
-      writeFileSync(join(oldCache, "local-stack.passphrase"), passphrase, { mode: 0o600 });
-      writeFileSync(
-        join(oldCode, "old-up.ts"),
-        `import { openStack } from "./stacks/workspace.ts";
-const stack = await openStack(JSON.parse(process.env["OLD_STACK"] as string));
-await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
-      );
-      await sql("postgres", `create database ${database}`);
-      const old = await execa(join(oldCode, "node_modules/.bin/tsx"), ["old-up.ts"], {
-        cwd: oldCode,
-        extendEnv: false,
-        reject: false,
-        all: true,
-        env: {
-          PATH: plainEnv()["PATH"] as string,
-          HOME: process.env["HOME"] ?? tmpdir(),
-          AIWB_CACHE: oldCache,
-          OLD_STACK: JSON.stringify({
-            stackName: "local",
-            config: {
-              environment,
-              database: {
-                host: server.host,
-                port: server.port,
-                name: database,
-                user: server.user,
-                sslMode: "disable",
-              },
-              sampleData: { transactions: 1000, badShare: 0.05, seed: 42 },
-            },
-            secrets: { databasePassword: server.password },
-          }),
-        },
-      });
-      expect(old.exitCode, old.all).toBe(0);
+      await writeLocalState(PATH_PROVIDER_COMMIT, { oldCache, environment, database });
       expect(new Set(providerReferences(stateFile))).toEqual(new Set(["file path"]));
       const runs = async () =>
         (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
@@ -316,6 +327,62 @@ await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
       const destroy = await cli(["destroy", "--yes", "--config-file", stackFile]);
       expectOk(destroy);
       expect(destroy.output).toMatch(/- 19 deleted/);
+      expect(await roles(environment)).toEqual([]);
+      expect(await schemas(database)).toEqual([]);
+    },
+  );
+});
+
+/** main before issue 18 moved the libraries out of components/ (into lib/ and python/). */
+const BEFORE_MOVE_COMMIT = "b0dca4aec8e309490d41bac5ece2bfd0d90ffa9b";
+
+describe("upgrading a local stack written before the move to lib/", async () => {
+  const available = await execa("git", ["cat-file", "-e", `${BEFORE_MOVE_COMMIT}^{commit}`], {
+    cwd: REPO_ROOT,
+    reject: false,
+  }).then((result) => result.exitCode === 0);
+  const environment = `mv-${suffix}`;
+  const database = `aiwb_mv_${suffix}`;
+  const oldCache = join(root, "before-move-cache");
+  const stackFile = join(oldCache, "workspaces/local/Pulumi.local.yaml");
+  const stateFile = join(oldCache, "pulumi-state/.pulumi/stacks/ai-workbench/local.json");
+  const env = () =>
+    plainEnv({
+      PULUMI_HOME: join(root, "home-before-move"),
+      PULUMI_CONFIG_PASSPHRASE_FILE: join(oldCache, "local-stack.passphrase"),
+    });
+  const cli = (args: string[]) => pulumi(args, { cwd: project, env: env() });
+
+  afterAll(async () => {
+    if (!available) return;
+    await cli(["destroy", "--yes", "--stack", "local", "--config-file", stackFile]).catch(() => undefined);
+    await sql("postgres", `drop database if exists ${database} with (force)`);
+    for (const role of [roleName(environment, "dbt"), roleName(environment, "n8n")])
+      await sql("postgres", `drop role if exists ${role}`);
+  });
+
+  it.skipIf(!available)(
+    available
+      ? `up on the moved code creates, replaces and deletes nothing in a state written by ${BEFORE_MOVE_COMMIT.slice(0, 7)}`
+      : `skipped: commit ${BEFORE_MOVE_COMMIT.slice(0, 7)} (before the move) is not in this clone's history`,
+    async () => {
+      await writeLocalState(BEFORE_MOVE_COMMIT, { oldCache, environment, database });
+      expect(new Set(providerReferences(stateFile))).toEqual(new Set(["registry"]));
+      const runs = async () =>
+        (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
+      const runsBefore = await runs();
+
+      expectOk(await cli(["login", `file://${join(oldCache, "pulumi-state")}`]));
+      expectOk(await cli(["stack", "select", "local"]));
+      // Type tokens, resource names and provider names did not move with the files, and
+      // the state names providers, not paths: the moved code finds everything as it was.
+      const up = await cli(["up", "--yes", "--config-file", stackFile]);
+      expectOk(up);
+      expect(up.output).not.toMatch(/created|replaced|deleted/);
+      expect(up.output).toMatch(/\d+ unchanged/);
+      expect(await runs()).toBe(runsBefore);
+      expectOk(await cli(["preview", "--expect-no-changes", "--config-file", stackFile]));
+      expectOk(await cli(["destroy", "--yes", "--config-file", stackFile]));
       expect(await roles(environment)).toEqual([]);
       expect(await schemas(database)).toEqual([]);
     },
