@@ -33,7 +33,7 @@ export const SECRET_KEYS = [
   "n8nApiKey",
   "supabaseJwtSecret",
 ] as const;
-export type SecretKey = (typeof SECRET_KEYS)[number];
+type SecretKey = (typeof SECRET_KEYS)[number];
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -42,14 +42,19 @@ const DO_REGION = /^[a-z]{3}[0-9]$/;
 // Rules shared by the local and the cloud database settings (one message each).
 const hostRule = () => z.string().regex(HOSTNAME, { error: "must be a hostname or IPv4 address" });
 const tcpPortRule = () =>
-  z
-    .int({ error: "must be a whole number" })
+  wholeNumber()
     .min(1, { error: "must be a TCP port (1-65535)" })
     .max(65535, { error: "must be a TCP port (1-65535)" });
 const pgIdentifierRule = () =>
   z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lowercase PostgreSQL identifier" });
 const pgRoleNameRule = () =>
   z.string().regex(/^[a-z_][a-z0-9_.]{0,62}$/, { error: "must be a lowercase PostgreSQL role name" });
+// Rules for plain values (one message each, wherever the schema uses them).
+const flag = () => z.boolean({ error: "must be true or false" });
+const wholeNumber = () => z.int({ error: "must be a whole number" });
+const number = () => z.number({ error: "must be a number" });
+/** A whole number of at least `min`. */
+const atLeast = (min: number) => wholeNumber().min(min, { error: `must be at least ${min}` });
 const DOKS_VERSION_PREFIX = /^1\.[0-9]+\.$/;
 const DO_SIZE = /^[a-z0-9]+(-[a-z0-9]+)+$/;
 const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
@@ -92,20 +97,19 @@ const clusterSchema = z
       .string()
       .regex(DO_SIZE, { error: "must be a DigitalOcean size slug like s-4vcpu-8gb" })
       .default("s-4vcpu-8gb"),
-    nodeCount: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(3),
-    minNodes: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).default(3),
-    maxNodes: z
-      .int({ error: "must be a whole number" })
+    nodeCount: atLeast(1).default(3),
+    minNodes: atLeast(1).default(3),
+    maxNodes: wholeNumber()
       .max(20, { error: "must be at most 20 (raise the DigitalOcean droplet limit first)" })
       .default(6),
-    autoUpgrade: z.boolean({ error: "must be true or false" }).default(true),
-    surgeUpgrade: z.boolean({ error: "must be true or false" }).default(true),
+    autoUpgrade: flag().default(true),
+    surgeUpgrade: flag().default(true),
     maintenanceWindow: z
       .strictObject({
         day: z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(", ")}` }).default("sunday"),
         startTime: z.string().regex(HH_MM, { error: "must be a UTC time HH:MM" }).default("03:00"),
       })
-      .default({ day: "sunday", startTime: "03:00" }),
+      .prefault({}),
   })
   .superRefine((cluster, ctx) => {
     if (cluster.minNodes > cluster.maxNodes) {
@@ -138,33 +142,20 @@ const databaseSchema = z.strictObject({
 const featuresSchema = z
   .strictObject({
     /** Build the medallion with dbt and seed the catalog during `pulumi up`. */
-    dataStack: z.boolean({ error: "must be true or false" }).default(true),
-    n8n: z.boolean({ error: "must be true or false" }).default(true),
-    litellm: z.boolean({ error: "must be true or false" }).default(true),
-    appPlatform: z.boolean({ error: "must be true or false" }).default(true),
-    backups: z.boolean({ error: "must be true or false" }).default(true),
+    dataStack: flag().default(true),
+    n8n: flag().default(true),
+    litellm: flag().default(true),
+    appPlatform: flag().default(true),
+    backups: flag().default(true),
     /** Cloud: default-deny NetworkPolicies per namespace plus the flows the platform needs. */
-    networkPolicies: z.boolean({ error: "must be true or false" }).default(true),
+    networkPolicies: flag().default(true),
   })
-  .default({
-    dataStack: true,
-    n8n: true,
-    litellm: true,
-    appPlatform: true,
-    backups: true,
-    networkPolicies: true,
-  });
+  .prefault({});
 
 const commonShape = {
   /** Short environment name used in resource names, e.g. `prod`, `local`. */
   environment: z.string().regex(DNS_LABEL, { error: "must be a lowercase DNS label (a-z, 0-9, -)" }),
-  database: databaseSchema.default({
-    host: "127.0.0.1",
-    port: 54322,
-    name: "postgres",
-    user: "postgres",
-    sslMode: "disable",
-  }),
+  database: databaseSchema.prefault({}),
   features: featuresSchema,
   /** Password of `database.user`; secret config only. */
   databasePassword: z.string().min(12, { error: "must be at least 12 characters" }),
@@ -186,25 +177,19 @@ const commonShape = {
 const sampleDataSchema = z
   .strictObject({
     /** Scout transactions to generate into bronze (0 skips the generator). */
-    transactions: z
-      .int({ error: "must be a whole number" })
-      .min(0, { error: "must be at least 0" })
-      .max(10_000_000, { error: "must be at most 10000000" })
-      .default(20_000),
+    transactions: atLeast(0).max(10_000_000, { error: "must be at most 10000000" }).default(20_000),
     /** Share of deliberately bad rows (every quarantine rule is exercised). */
-    badShare: z
-      .number({ error: "must be a number" })
+    badShare: number()
       .min(0, { error: "must be between 0 and 0.5" })
       .max(0.5, { error: "must be between 0 and 0.5" })
       .default(0.05),
     /** Generator seed: the same seed gives the same data. */
-    seed: z
-      .int({ error: "must be a whole number" })
+    seed: wholeNumber()
       .min(0, { error: "must be a whole number from 0 to 4294967295" })
       .max(4_294_967_295, { error: "must be a whole number from 0 to 4294967295" })
       .default(42),
   })
-  .default({ transactions: 20_000, badShare: 0.05, seed: 42 });
+  .prefault({});
 
 const localSchema = z.strictObject({
   profile: z.literal("local"),
@@ -218,7 +203,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const SEMVER = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 /** LLM providers the gateway has keys for; the model id's prefix names one. */
 export const LLM_PROVIDERS = ["anthropic", "openai", "gemini"] as const;
-export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+type LlmProvider = (typeof LLM_PROVIDERS)[number];
 const MODEL_ID = /^(anthropic|openai|gemini)\/[a-z0-9][a-z0-9.-]*$/;
 
 const imageRef = (example: string) =>
@@ -271,19 +256,9 @@ const llmSchema = z
       .default(["openai/gpt-4o-mini", "gemini/gemini-2.5-flash"]),
     /** Cheap model for bulk work, served under the alias `workbench-budget`. */
     budget: modelId.default("gemini/gemini-2.5-flash-lite"),
-    rpmPerUser: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .default(500),
-    tpmPerUser: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .default(10_000),
-    cacheTtlSeconds: z
-      .int({ error: "must be a whole number" })
-      .min(0, { error: "must be at least 0" })
-      .max(86_400, { error: "must be at most 86400 (one day)" })
-      .default(3600),
+    rpmPerUser: atLeast(1).default(500),
+    tpmPerUser: atLeast(1).default(10_000),
+    cacheTtlSeconds: atLeast(0).max(86_400, { error: "must be at most 86400 (one day)" }).default(3600),
     langfuseHost: z
       .string()
       .regex(HTTPS_URL, { error: "must be an https URL like https://cloud.langfuse.com" })
@@ -291,38 +266,29 @@ const llmSchema = z
     // Gateway safeguards; unset = the defaults in components/kubernetes/litellm-config.ts
     // (GATEWAY_DEFAULTS, DEFAULT_MODEL_PRICES), which also checks how they combine.
     /** Seconds one provider call may take (seed 004: 60). */
-    timeoutSeconds: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .optional(),
+    timeoutSeconds: atLeast(1).optional(),
     /** Seconds a client waits at most for one request, retries and fallbacks included. */
-    totalTimeoutSeconds: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .optional(),
+    totalTimeoutSeconds: atLeast(1).optional(),
     /** Retries on a failing provider before its fallback (seed 004: 3 attempts = 2 retries). */
-    numRetries: z.int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).optional(),
+    numRetries: atLeast(0).optional(),
     /** max_tokens when a request sets none. */
-    defaultMaxTokens: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .optional(),
+    defaultMaxTokens: atLeast(1).optional(),
     /** The largest max_tokens a request may ask for. */
-    maxTokens: z.int({ error: "must be a whole number" }).min(1, { error: "must be at least 1" }).optional(),
+    maxTokens: atLeast(1).optional(),
     /** USD per 1M tokens per model id, e.g. { "openai/gpt-4o-mini": { input: 0.15, output: 0.6 } }. */
     prices: z
       .record(
         modelId,
         z.strictObject({
-          input: z.number({ error: "must be a number" }).min(0, { error: "must be at least 0" }),
-          output: z.number({ error: "must be a number" }).min(0, { error: "must be at least 0" }),
+          input: number().min(0, { error: "must be at least 0" }),
+          output: number().min(0, { error: "must be at least 0" }),
         }),
       )
       .optional(),
   })
   .prefault({});
 
-const usd = z.number({ error: "must be a number" }).min(0, { error: "must be a price in USD, at least 0" });
+const usd = number().min(0, { error: "must be a price in USD, at least 0" });
 
 /** Monthly USD prices for `npm run cost`; defaults are seed 000's cost table. */
 const pricesSchema = z
@@ -350,11 +316,7 @@ const appPlatformSchema = z
       .string()
       .regex(DO_SIZE, { error: "must be an App Platform size slug like apps-s-1vcpu-1gb" })
       .default("apps-s-1vcpu-1gb"),
-    instanceCount: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .max(10, { error: "must be at most 10" })
-      .default(2),
+    instanceCount: atLeast(1).max(10, { error: "must be at most 10" }).default(2),
   })
   .prefault({});
 
@@ -413,21 +375,11 @@ const tlsSchema = z
 const monitoringSchema = z
   .strictObject({
     /** Days Prometheus keeps samples. */
-    retentionDays: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .max(90, { error: "must be at most 90" })
-      .default(15),
+    retentionDays: atLeast(1).max(90, { error: "must be at most 90" }).default(15),
     /** Prometheus volume, GiB. */
-    prometheusStorageGi: z
-      .int({ error: "must be a whole number" })
-      .min(5, { error: "must be at least 5" })
-      .default(20),
+    prometheusStorageGi: atLeast(5).default(20),
     /** Alertmanager volume, GiB. */
-    alertmanagerStorageGi: z
-      .int({ error: "must be a whole number" })
-      .min(1, { error: "must be at least 1" })
-      .default(2),
+    alertmanagerStorageGi: atLeast(1).default(2),
   })
   .prefault({});
 
@@ -466,7 +418,7 @@ const cloudSchema = z.strictObject({
    * Platform apps). False for the first `up`: the registry must exist and hold the images
    * first (README, first deploy). Default false.
    */
-  deployWorkloads: z.boolean({ error: "must be true or false" }).default(false),
+  deployWorkloads: flag().default(false),
   tls: tlsSchema,
   monitoring: monitoringSchema,
   registryTier: z
@@ -526,7 +478,7 @@ const cloudSchema = z.strictObject({
       z.enum(["expense-approval", "odoo-sync", "quality-alerts", "scout-transactions"], {
         error: "must be a token webhook: expense-approval, odoo-sync, quality-alerts or scout-transactions",
       }),
-      z.int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }),
+      atLeast(0),
     )
     .default({}),
 });
@@ -586,9 +538,6 @@ const stackConfigSchema = z
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type LocalStackConfig = z.infer<typeof localSchema>;
 export type CloudStackConfig = Extract<StackConfig, { profile: "cloud" }>;
-export type PriceTable = CloudStackConfig["prices"];
-export type LlmConfig = CloudStackConfig["llm"];
-export type ImagesConfig = CloudStackConfig["images"];
 
 /** One thing wrong with the config: which key, which rule, what was there. */
 export interface ConfigProblem {
@@ -749,8 +698,32 @@ export function cloudDeployProblems(config: CloudStackConfig): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * A cloud config that passed {@link assertCloudDeployable}: the values every cloud
+ * deployment needs are present. The feature secrets stay optional in the type (a
+ * disabled feature needs none): read them with {@link featureSecret}.
+ */
+export type DeployableCloudConfig = CloudStackConfig & {
+  supabase: CloudStackConfig["supabase"] & { url: string };
+  supabaseServiceRoleKey: string;
+};
+
 /** Throws a StackConfigError listing everything {@link cloudDeployProblems} finds. */
-export function assertCloudDeployable(config: CloudStackConfig): void {
+export function assertCloudDeployable(config: CloudStackConfig): asserts config is DeployableCloudConfig {
   const problems = cloudDeployProblems(config);
   if (problems.length > 0) throw new StackConfigError(problems);
+}
+
+/**
+ * A secret an enabled feature requires, after {@link assertCloudDeployable} checked it is
+ * set; reading one the check did not require is a programming error, named here.
+ */
+export function featureSecret(config: DeployableCloudConfig, key: SecretKey): string {
+  const value = config[key as keyof CloudStackConfig];
+  if (typeof value !== "string") {
+    throw new Error(
+      `${CONFIG_NAMESPACE}:${key} is read by the cloud stack but cloudDeployProblems does not require it`,
+    );
+  }
+  return value;
 }

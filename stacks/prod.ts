@@ -53,7 +53,7 @@ import {
   webhookCredentialSpecs,
 } from "../lib/n8n/webhook-credentials.ts";
 import { adminConnection } from "./admin-connection.ts";
-import { assertCloudDeployable, type CloudStackConfig } from "./config.ts";
+import { assertCloudDeployable, featureSecret, type CloudStackConfig } from "./config.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
 
 /** Size of n8n's queue Redis volume. */
@@ -123,7 +123,7 @@ export function cloudPlatform(config: CloudStackConfig) {
   const base = `workbench-${env}`;
   const domain = config.domain;
   const features = config.features;
-  const supabaseUrl = config.supabase.url as string;
+  const supabaseUrl = config.supabase.url;
   const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
 
   // ---- DigitalOcean ------------------------------------------------------------------
@@ -251,7 +251,7 @@ export function cloudPlatform(config: CloudStackConfig) {
     provider,
     workbenchNamespace: workbenchNs,
     supabase: {
-      serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey as string),
+      serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey),
       databaseUrl: urlOf(logins.api),
     },
     ...(features.litellm && masterKey
@@ -261,8 +261,8 @@ export function cloudPlatform(config: CloudStackConfig) {
             masterKey,
             providerKeys,
             langfuse: {
-              publicKey: pulumi.secret(config.langfusePublicKey as string),
-              secretKey: pulumi.secret(config.langfuseSecretKey as string),
+              publicKey: pulumi.secret(featureSecret(config, "langfusePublicKey")),
+              secretKey: pulumi.secret(featureSecret(config, "langfuseSecretKey")),
             },
             // The gateway's only database URL: the usage login (LiteLLM keeps no database).
             usageDatabaseUrl: urlOf(logins.usage),
@@ -273,7 +273,7 @@ export function cloudPlatform(config: CloudStackConfig) {
       ? {
           n8n: {
             namespace: namespaces.nameOf("n8n"),
-            encryptionKey: pulumi.secret(config.n8nEncryptionKey as string),
+            encryptionKey: pulumi.secret(featureSecret(config, "n8nEncryptionKey")),
             host: `n8n.${domain}`,
             databasePassword: database.n8nPassword,
           },
@@ -471,7 +471,7 @@ export function cloudPlatform(config: CloudStackConfig) {
                       ssl: connection.sslMode === "disable" ? "disable" : "require",
                     },
                   },
-                  ...webhookCredentialSpecs(values, { secret: config.supabaseJwtSecret as string }),
+                  ...webhookCredentialSpecs(values, { secret: featureSecret(config, "supabaseJwtSecret") }),
                 ]),
               ),
             },
@@ -633,7 +633,7 @@ export function cloudPlatform(config: CloudStackConfig) {
 
   const apps: Record<string, pulumi.Output<string>> = {};
   if (features.appPlatform && workloads) {
-    const supabaseKey = pulumi.secret(config.supabaseServiceRoleKey as string);
+    const supabaseKey = pulumi.secret(config.supabaseServiceRoleKey);
     const common = {
       region: config.region,
       vpcId: network.vpcId,
