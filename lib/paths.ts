@@ -1,4 +1,5 @@
-import { dirname } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root (where Pulumi.yaml is): this file is lib/paths.ts. */
@@ -11,4 +12,13 @@ export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
  */
 export function projectRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env["AIWB_ROOT"] ?? REPO_ROOT;
+}
+
+/**
+ * The shared cache outside the repo (toolchain, venvs, Pulumi state, reports): the rule of
+ * scripts/lib/env.sh, `${AIWB_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/ai-workbench}` (an
+ * empty variable counts as unset, as in the shell).
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env["AIWB_CACHE"] || join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "ai-workbench");
 }

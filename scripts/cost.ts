@@ -15,21 +15,10 @@ import { estimateMonthlyCost, formatCostEstimate } from "../lib/cost.ts";
 import { parseStackConfig, SECRET_KEYS, StackConfigError } from "../stacks/config.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
 import { costInputFromConfig } from "../stacks/prod.ts";
+import { stackArgument } from "../lib/cli-args.ts";
 
 /** Stands in for secrets the file does not hold: prices never depend on them. */
 const PLACEHOLDER = "placeholder-for-cost-estimate";
-
-function parseStack(argv: string[]): string {
-  const index = argv.indexOf("--stack");
-  const stack = index >= 0 ? argv[index + 1] : undefined;
-  const unknown = argv.filter((arg, position) => position !== index && position !== index + 1);
-  if (!stack || stack.startsWith("-") || unknown.length > 0) {
-    throw new Error(
-      `usage: npm run cost -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`,
-    );
-  }
-  return stack;
-}
 
 /** The stack file's config as `pulumi.runtime.allConfig()` would give it, secrets stood in for. */
 export function rawStackConfig(stack: string): { raw: Record<string, string>; secretKeys: Set<string> } {
@@ -56,7 +45,7 @@ export function rawStackConfig(stack: string): { raw: Record<string, string>; se
 }
 
 function main(): void {
-  const stack = parseStack(process.argv.slice(2));
+  const stack = stackArgument(process.argv.slice(2), "cost");
   const { raw, secretKeys } = rawStackConfig(stack);
   const config = parseStackConfig(raw, secretKeys);
   if (config.profile !== "cloud") {

@@ -14,12 +14,12 @@
  * from DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID and SPACES_SECRET_ACCESS_KEY.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { SECRET_KEYS } from "../stacks/config.ts";
-import { REPO_ROOT } from "../lib/paths.ts";
+import { cacheDir, REPO_ROOT } from "../lib/paths.ts";
+import { stackArgument } from "../lib/cli-args.ts";
 
 /** npm packages whose resource plugins the cloud program loads. */
 const PLUGIN_PACKAGES = {
@@ -37,25 +37,6 @@ interface InstalledPlugin {
   name: string;
   kind: string;
   version: string;
-}
-
-function parseStack(argv: string[]): string {
-  const index = argv.indexOf("--stack");
-  const stack = index >= 0 ? argv[index + 1] : undefined;
-  const unknown = argv.filter((arg, position) => position !== index && position !== index + 1);
-  if (!stack || stack.startsWith("-") || unknown.length > 0) {
-    throw new Error(
-      `usage: npm run preview -- --stack <name>   (e.g. --stack prod; got: ${argv.join(" ") || "nothing"})`,
-    );
-  }
-  return stack;
-}
-
-function cacheDir(): string {
-  return (
-    process.env["AIWB_CACHE"] ??
-    join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench")
-  );
 }
 
 /** Plugin versions pinned by package.json (the SDK package version is the plugin version). */
@@ -104,7 +85,7 @@ const secretEnvName = (key: string) =>
   `WORKBENCH_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
 
 async function main(): Promise<number> {
-  const stack = parseStack(process.argv.slice(2));
+  const stack = stackArgument(process.argv.slice(2), "preview");
   const cli = join(cacheDir(), "bin", "pulumi");
   if (!existsSync(cli)) {
     console.error(`error: no Pulumi CLI at ${cli}\n  fix: npm run bootstrap`);

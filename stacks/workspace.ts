@@ -17,7 +17,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import YAML from "yaml";
@@ -26,14 +25,9 @@ import { workbenchProgram } from "./program.ts";
 export const PROJECT_NAME = "ai-workbench";
 export const PULUMI_VERSION = "3.259.0";
 export { REPO_ROOT } from "../lib/paths.ts";
-import { REPO_ROOT } from "../lib/paths.ts";
+import { cacheDir, REPO_ROOT } from "../lib/paths.ts";
 
-export function cacheDir(): string {
-  return (
-    process.env["AIWB_CACHE"] ??
-    join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "ai-workbench")
-  );
-}
+export { cacheDir };
 
 export interface OpenStackOptions {
   /** Stack name, e.g. `local`; test stacks use unique names. */

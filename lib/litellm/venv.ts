@@ -5,20 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { cacheDir } from "../paths.ts";
 
 /** The files the venv is built from, relative to the repo root. */
 export const LITELLM_PIN_FILES = [
   "python/litellm/requirements.txt",
   "python/litellm/constraints.txt",
 ] as const;
-
-/** The cache dir scripts/lib/env.sh uses: $AIWB_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/ai-workbench. */
-export function aiwbCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env["AIWB_CACHE"]) return env["AIWB_CACHE"];
-  return join(env["XDG_CACHE_HOME"] || join(homedir(), ".cache"), "ai-workbench");
-}
 
 /** First 12 hex digits of sha256 over the pin files' bytes, concatenated in order. */
 export function litellmVenvHash(repoRoot: string): string {
@@ -28,7 +22,7 @@ export function litellmVenvHash(repoRoot: string): string {
 }
 
 export function litellmVenvDir(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(aiwbCacheDir(env), "venv", `litellm-${litellmVenvHash(repoRoot)}`);
+  return join(cacheDir(env), "venv", `litellm-${litellmVenvHash(repoRoot)}`);
 }
 
 /** The pinned LiteLLM version (requirements.txt's `litellm[proxy]==X`). */
