@@ -53,7 +53,12 @@ import {
   webhookCredentialSpecs,
 } from "../lib/n8n/webhook-credentials.ts";
 import { adminConnection } from "./admin-connection.ts";
-import { assertCloudDeployable, featureSecret, type CloudStackConfig } from "./config.ts";
+import {
+  assertCloudDeployable,
+  featureSecret,
+  type CloudStackConfig,
+  type DeployableCloudConfig,
+} from "./config.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
 
 /** Size of n8n's queue Redis volume. */
@@ -117,16 +122,12 @@ function after<T>(value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Out
   return pulumi.all([value, resource.urn]).apply(([inner]) => inner as T);
 }
 
-export function cloudPlatform(config: CloudStackConfig) {
-  assertCloudDeployable(config);
-  const env = config.environment;
-  const base = `workbench-${env}`;
-  const domain = config.domain;
-  const features = config.features;
-  const supabaseUrl = config.supabase.url;
-  const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
+type Config = DeployableCloudConfig;
 
-  // ---- DigitalOcean ------------------------------------------------------------------
+/** DigitalOcean: the provider, VPC, registry, cluster and Spaces bucket. */
+function digitalOcean(config: Config, base: string) {
+  const features = config.features;
+  const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
   // One explicit provider: credentials from secret config, else the provider's env vars
   // (DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY), as in CI.
   const doProvider = new digitalocean.Provider(`${base}-digitalocean`, {
@@ -168,8 +169,13 @@ export function cloudPlatform(config: CloudStackConfig) {
     },
     onDigitalOcean,
   );
+  return { onDigitalOcean, network, registry, cluster, bucket };
+}
+type Foundation = ReturnType<typeof digitalOcean>;
 
-  // ---- Supabase: the database layer and the apps' schemas -----------------------------
+/** Supabase: the database layer, the apps' schemas and each login's URL. */
+function supabase(config: Config, base: string) {
+  const env = config.environment;
   const admin = adminConnection(config);
   const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
   // Prod data: nothing in the database layer is dropped on delete or replace (README,
@@ -204,8 +210,16 @@ export function cloudPlatform(config: CloudStackConfig) {
   /** A login's connection on Supabase's session port (long-lived sessions, pg_dump, migrations of the apps). */
   const onSession = (connection: pulumi.Output<PgConnection>) =>
     connection.apply((value) => ({ ...value, port: config.supabase.sessionPort }));
+  return { session, database, appSchemas, databaseUrl, logins, urlOf, onSession };
+}
+type Supabase = ReturnType<typeof supabase>;
 
-  // ---- Kubernetes ----------------------------------------------------------------------
+/** Kubernetes: the namespaces, the gateway's keys and the Secrets the workloads read. */
+function clusterBase(config: Config, base: string, foundation: Foundation, db: Supabase) {
+  const { cluster, registry } = foundation;
+  const { database, logins, urlOf } = db;
+  const domain = config.domain;
+  const features = config.features;
   const provider = cluster.provider;
   // node-exporter needs the host's network, PIDs and paths: `monitoring` is privileged.
   const namespaces = new Namespaces(`${base}-namespaces`, {
@@ -288,8 +302,15 @@ export function cloudPlatform(config: CloudStackConfig) {
     },
     registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
   });
+  return { provider, namespaces, workbenchNs, masterKey, llmKeys, secrets };
+}
+type ClusterBase = ReturnType<typeof clusterBase>;
 
-  // ---- Cluster services: TLS, resource metrics, monitoring, network policies -------------
+/** Cluster services: TLS, resource metrics, monitoring, network policies. */
+function clusterServices(config: Config, base: string, k8s: ClusterBase): void {
+  const { provider, namespaces } = k8s;
+  const domain = config.domain;
+  const features = config.features;
   const hosts = [
     domain,
     `api.${domain}`,
@@ -350,7 +371,14 @@ export function cloudPlatform(config: CloudStackConfig) {
       ],
     });
   }
+}
 
+/** The LiteLLM gateway and the callers' keys it accepts. */
+function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
+  const { provider, namespaces, workbenchNs, llmKeys, secrets } = k8s;
+  const { session, database, appSchemas } = db;
+  const domain = config.domain;
+  const features = config.features;
   let litellm: LiteLlm | undefined;
   let llmKeysSecret: pulumi.Output<string> | undefined;
   if (features.litellm && secrets.llmSecretName && llmKeys) {
@@ -390,7 +418,16 @@ export function cloudPlatform(config: CloudStackConfig) {
     });
     llmKeysSecret = litellm.callerKeysSecretName;
   }
+  return { litellm, llmKeysSecret };
+}
+type Gateway = ReturnType<typeof gateway>;
 
+/** n8n with its queue, webhook tokens and the seed workflows. */
+function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
+  const { provider, namespaces, secrets } = k8s;
+  const { appSchemas, logins, onSession } = db;
+  const domain = config.domain;
+  const features = config.features;
   let n8n: N8n | undefined;
   let n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined;
   if (features.n8n && secrets.n8nSecretName) {
@@ -479,7 +516,15 @@ export function cloudPlatform(config: CloudStackConfig) {
         : {}),
     });
   }
+  return { n8n, n8nWebhookTokens };
+}
 
+/** The workbench's own services from the registry: only once the images are there (deployWorkloads). */
+function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: Gateway) {
+  const { provider, workbenchNs, secrets } = k8s;
+  const { litellm, llmKeysSecret } = llmGateway;
+  const domain = config.domain;
+  const supabaseUrl = config.supabase.url;
   const supabaseSecret = secrets.supabaseSecretName;
   // Services reach the gateway inside the cluster, each with its own caller key.
   const llm = (
@@ -491,7 +536,6 @@ export function cloudPlatform(config: CloudStackConfig) {
           secretEnv: { LITELLM_API_KEY: { secretName: llmKeysSecret, key: caller } },
         }
       : {};
-  // ---- Workloads from the registry: only once the images are there (deployWorkloads) ----
   const workloads = config.deployWorkloads;
   const services = !workloads
     ? undefined
@@ -545,7 +589,20 @@ export function cloudPlatform(config: CloudStackConfig) {
           },
         ],
       });
+  return services;
+}
 
+/** The medallion and the catalog, built at deploy time and kept fresh by CronJobs. */
+function dataJobs(
+  config: Config,
+  k8s: ClusterBase,
+  db: Supabase,
+  n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined,
+): void {
+  const { provider, workbenchNs, secrets } = k8s;
+  const { database, logins, urlOf } = db;
+  const features = config.features;
+  const workloads = config.deployWorkloads;
   // The catalog seeder's quality alerts: the webhook URL from config, and the token the stack
   // generated for n8n's quality-alerts webhook (or one set in config when n8n runs elsewhere).
   const alertWebhookToken =
@@ -607,7 +664,14 @@ export function cloudPlatform(config: CloudStackConfig) {
       },
     });
   }
+}
 
+/** Scheduled pg_dump backups into the Spaces bucket. */
+function backups(config: Config, k8s: ClusterBase, db: Supabase, foundation: Foundation): void {
+  const { provider, workbenchNs } = k8s;
+  const { database, logins } = db;
+  const { bucket } = foundation;
+  const features = config.features;
   if (features.backups) {
     new PostgresBackups("postgres-backup", {
       provider,
@@ -630,7 +694,24 @@ export function cloudPlatform(config: CloudStackConfig) {
       awsCliImage: config.images.awsCli,
     });
   }
+}
 
+/** App Platform services (OCR backend, expense API), beside the cluster. */
+function appPlatformApps(
+  config: Config,
+  base: string,
+  foundation: Foundation,
+  db: Supabase,
+  k8s: ClusterBase,
+  llmGateway: Gateway,
+) {
+  const { onDigitalOcean, network } = foundation;
+  const { logins, urlOf } = db;
+  const { llmKeys } = k8s;
+  const { litellm } = llmGateway;
+  const features = config.features;
+  const workloads = config.deployWorkloads;
+  const supabaseUrl = config.supabase.url;
   const apps: Record<string, pulumi.Output<string>> = {};
   if (features.appPlatform && workloads) {
     const supabaseKey = pulumi.secret(config.supabaseServiceRoleKey);
@@ -672,6 +753,33 @@ export function cloudPlatform(config: CloudStackConfig) {
       onDigitalOcean,
     ).liveUrl;
   }
+  return apps;
+}
+
+/**
+ * The cloud platform, section by section (each function above is one section and
+ * registers its resources in the order the single function did).
+ */
+export function cloudPlatform(stackConfig: CloudStackConfig) {
+  assertCloudDeployable(stackConfig);
+  const config: Config = stackConfig;
+  const env = config.environment;
+  const base = `workbench-${env}`;
+  const foundation = digitalOcean(config, base);
+  const { network, registry, cluster, bucket } = foundation;
+  const db = supabase(config, base);
+  const { database, databaseUrl } = db;
+  const k8s = clusterBase(config, base, foundation, db);
+  const { masterKey } = k8s;
+  clusterServices(config, base, k8s);
+  const llmGateway = gateway(config, base, k8s, db);
+  const { litellm } = llmGateway;
+  const { n8n, n8nWebhookTokens } = n8nService(config, base, k8s, db);
+  const services = workbenchServices(config, k8s, llmGateway);
+  dataJobs(config, k8s, db, n8nWebhookTokens);
+  backups(config, k8s, db, foundation);
+  const apps = appPlatformApps(config, base, foundation, db, k8s, llmGateway);
+  const workloads = config.deployWorkloads;
 
   return {
     environment: env,
