@@ -1,6 +1,6 @@
 /**
  * Monthly cost estimate of the cloud stack: a pure function of the configured sizes and a
- * price table (stack config `workbench:prices`, seed 000's table as defaults).
+ * price table (stack config `workbench:prices`, the infrastructure README's table as defaults).
  * All arithmetic is in cents so totals are exact.
  */
 

@@ -1,7 +1,7 @@
 /**
  * Monthly cost estimate of a cloud stack from its committed config: the configured sizes
  * (node pool, App Platform instances, registry tier, volumes) priced with the stack's
- * price table (`workbench:prices`, seed 000's table by default).
+ * price table (`workbench:prices`, the infrastructure README's table by default).
  *
  *   npm run cost -- --stack prod
  *

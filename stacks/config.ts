@@ -265,11 +265,11 @@ const llmSchema = z
       .default("https://cloud.langfuse.com"),
     // Gateway safeguards; unset = the defaults in components/kubernetes/litellm-config.ts
     // (GATEWAY_DEFAULTS, DEFAULT_MODEL_PRICES), which also checks how they combine.
-    /** Seconds one provider call may take (seed 004: 60). */
+    /** Seconds one provider call may take (the product requirements: 60). */
     timeoutSeconds: atLeast(1).optional(),
     /** Seconds a client waits at most for one request, retries and fallbacks included. */
     totalTimeoutSeconds: atLeast(1).optional(),
-    /** Retries on a failing provider before its fallback (seed 004: 3 attempts = 2 retries). */
+    /** Retries on a failing provider before its fallback (the product requirements: 3 attempts = 2 retries). */
     numRetries: atLeast(0).optional(),
     /** max_tokens when a request sets none. */
     defaultMaxTokens: atLeast(1).optional(),
@@ -290,7 +290,7 @@ const llmSchema = z
 
 const usd = number().min(0, { error: "must be a price in USD, at least 0" });
 
-/** Monthly USD prices for `npm run cost`; defaults are seed 000's cost table. */
+/** Monthly USD prices for `npm run cost`; defaults are the infrastructure README's cost table. */
 const pricesSchema = z
   .strictObject({
     /** Per droplet (DOKS node) and size slug: 3 x s-4vcpu-8gb = $120. */

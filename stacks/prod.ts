@@ -66,7 +66,7 @@ export const N8N_REDIS_VOLUME_GIB = 1;
 /** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
 export const APP_SCHEMAS = { n8n: "n8n" } as const;
 
-/** The App Platform apps (seed 001): OCR backend and Expense API. */
+/** The App Platform apps (the infrastructure deliverables): OCR backend and Expense API. */
 export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
 /** Name prefix of the backup CronJobs (`postgres-backup-<tier>`). */
 export const BACKUP_JOB_PREFIX = "postgres-backup";

@@ -21,7 +21,7 @@ export interface BackupTier {
   retentionDays: number;
 }
 
-/** Seed 003's retention: hourly kept 24 h, daily kept 30 days, weekly kept 90 days. */
+/** The implementation plan's retention: hourly kept 24 h, daily kept 30 days, weekly kept 90 days. */
 export const BACKUP_TIERS: readonly BackupTier[] = [
   { name: "hourly", schedule: "15 * * * *", retentionDays: 1 },
   { name: "daily", schedule: "45 1 * * *", retentionDays: 30 },

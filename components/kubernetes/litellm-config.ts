@@ -62,9 +62,9 @@ export interface ModelPrice {
 }
 
 /**
- * Prices of the models the workbench routes to by default, USD per 1M tokens: seed 001's
+ * Prices of the models the workbench routes to by default, USD per 1M tokens: the infrastructure deliverables'
  * for Claude Sonnet 4.5 ($3/$15) and GPT-4o-mini ($0.15/$0.60); the Gemini 2.5 models
- * (seed 001 names the retired 1.5 Flash) at their list prices, as in LiteLLM 1.80's cost map.
+ * (the infrastructure deliverables name the retired 1.5 Flash) at their list prices, as in LiteLLM 1.80's cost map.
  */
 export const DEFAULT_MODEL_PRICES: Record<string, ModelPrice> = {
   "anthropic/claude-sonnet-4-5-20250929": { input: 3, output: 15 },
@@ -75,11 +75,11 @@ export const DEFAULT_MODEL_PRICES: Record<string, ModelPrice> = {
 
 /** Defaults of the gateway settings (the one place they live). */
 export const GATEWAY_DEFAULTS = {
-  /** Seed 004: an LLM request times out after 60 s. */
+  /** The product requirements: an LLM request times out after 60 s. */
   timeoutSeconds: 60,
   /** The most a client waits for one request, retries and fallbacks included. */
   totalTimeoutSeconds: 90,
-  /** Seed 004: 3 attempts (the first and 2 retries) on a failing provider. */
+  /** The product requirements: 3 attempts (the first and 2 retries) on a failing provider. */
   numRetries: 2,
   /** max_tokens when a request sets none. */
   defaultMaxTokens: 1024,
@@ -103,7 +103,7 @@ export interface GatewaySettings {
   cacheTtlSeconds: number;
   /** Langfuse host; the callback is on when set. */
   langfuseHost?: string | undefined;
-  /** Seconds one provider call may take before it counts as failed. Default 60 (seed 004). */
+  /** Seconds one provider call may take before it counts as failed. Default 60 (the product requirements). */
   timeoutSeconds?: number | undefined;
   /** Seconds a client waits at most for one request, retries and fallbacks included. Default 90. */
   totalTimeoutSeconds?: number | undefined;

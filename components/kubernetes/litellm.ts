@@ -75,7 +75,7 @@ export interface LiteLlmArgs {
   };
   /** Gateway replicas, at least 2. Default 3. */
   replicas?: number;
-  /** Requests and limits. Default seed 001: 500m/512Mi requests, 2 CPUs/2Gi limits. */
+  /** Requests and limits. Default from the infrastructure deliverables: 500m/512Mi requests, 2 CPUs/2Gi limits. */
   resources?: ResourceBudget;
   /** UID the gateway runs as (non-root). Default 1000. */
   runAsUser?: number;

@@ -33,7 +33,7 @@ export const BACKUP_MAX_AGE_HOURS = 26;
 
 const jobsOf = (cronJobs: readonly string[]) => `(${cronJobs.join("|")})-[0-9]+`;
 
-/** The workbench's alert rules (seed 003 §7.2 and issue 16): pure, so tests read them. */
+/** The workbench's alert rules (the implementation plan §7.2 and issue 16): pure, so tests read them. */
 export function workbenchAlertRules(targets: AlertRuleTargets): AlertRule[] {
   const ns = targets.jobsNamespace;
   const namespaces = targets.namespaces.join("|");

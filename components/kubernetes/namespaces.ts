@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isDnsLabel } from "./workload.ts";
 
-/** The workbench's namespaces (seed 001). */
+/** The workbench's namespaces (the infrastructure deliverables). */
 export const WORKBENCH_NAMESPACES = [
   "ai-workbench",
   "n8n",

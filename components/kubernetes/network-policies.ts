@@ -11,7 +11,7 @@ export interface PolicyPlan {
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 
-/** Ports the platform reaches outside the cluster (seed 000: 443, 5432, 6543). */
+/** Ports the platform reaches outside the cluster (the infrastructure README: 443, 5432, 6543). */
 export const EGRESS_PORTS = [443, 5432, 6543] as const;
 
 const inNamespace = (namespace: string) => ({
@@ -180,7 +180,7 @@ export interface NetworkPoliciesArgs extends NetworkPlanInput {
 }
 
 /**
- * The platform's NetworkPolicies (seed 001: optional; here a config switch, on by default):
+ * The platform's NetworkPolicies (the infrastructure deliverables: optional; here a config switch, on by default):
  * see {@link networkPolicyPlan}. DOKS's CNI (Cilium) enforces them.
  * Token `workbench:kubernetes:NetworkPolicies`.
  */

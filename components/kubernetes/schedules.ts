@@ -36,7 +36,7 @@ export const DATA_QUALITY_SCRIPT = "/app/scripts/data-jobs/data-quality";
 /** Its exit code when a table's DQ score is below threshold (the Job fails without retry). */
 export const DQ_BELOW_THRESHOLD_EXIT = 3;
 
-/** Seed 002's orchestration, as CronJobs (the layers are selected by tag, like scripts/dbt.ts). */
+/** The data-layer requirements' orchestration, as CronJobs (the layers are selected by tag, like scripts/dbt.ts). */
 export const DBT_SCHEDULES: readonly DbtSchedule[] = [
   // scout_ingestion_dag: daily at 02:00 UTC.
   {

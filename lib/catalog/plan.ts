@@ -97,7 +97,7 @@ export interface BuildOptions {
   weights?: DimensionWeights;
   /** A table scoring below this raises an alert; default 80. */
   alertThreshold?: number;
-  /** Per-layer pass thresholds; default seed 002's. */
+  /** Per-layer pass thresholds; default the data-layer requirements' thresholds. */
   layerThresholds?: Record<Layer, number | null>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Data-quality scoring: dbt tests grouped by DQ dimension, scored per table, combined
- * with configurable weights, averaged per layer and checked against seed 002's
+ * with configurable weights, averaged per layer and checked against the data-layer requirements'
  * thresholds. Pure functions, so the figures are unit-tested by hand-computed cases.
  *
  * - A test's latest result scores 100 (pass), 50 (warn) or 0 (fail, error); skipped
@@ -155,7 +155,7 @@ export function scoreTable(tests: readonly ScoredTest[], weights: DimensionWeigh
   return { score: totalWeight > 0 ? round2(weighted / totalWeight) : null, dimensions, tests: counted };
 }
 
-/** Seed 002's overall quality thresholds per layer (bronze: none). */
+/** The data-layer requirements' overall quality thresholds per layer (bronze: none). */
 export const LAYER_THRESHOLDS: Record<Layer, number | null> = {
   bronze: null,
   silver: 95,
