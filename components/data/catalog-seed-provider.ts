@@ -4,7 +4,7 @@
  * catalog; delete does nothing (the catalog tables are dropped with their schema).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { PgConnection } from "../../lib/postgres/connection.ts";
+import { sameDatabase, type PgConnection } from "../../lib/postgres/connection.ts";
 import type { Layer } from "../../lib/dbt/cli.ts";
 import { validateWeights, type DimensionWeights, type LayerScore } from "../../lib/catalog/quality.ts";
 import { seedCatalog } from "../../lib/catalog/seed.ts";
@@ -61,9 +61,6 @@ async function seed(inputs: CatalogSeedInputs): Promise<CatalogSeedOutputs> {
   };
 }
 
-const sameTarget = (a: PgConnection, b: PgConnection) =>
-  a.host === b.host && a.port === b.port && a.database === b.database;
-
 export const catalogSeedProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news: CatalogSeedInputs) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -79,7 +76,7 @@ export const catalogSeedProvider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id, olds: CatalogSeedOutputs, news: CatalogSeedInputs) {
     const changes =
-      !sameTarget(olds.connection, news.connection) ||
+      !sameDatabase(olds.connection, news.connection) ||
       olds.trigger !== news.trigger ||
       JSON.stringify(olds.artifactDirs) !== JSON.stringify(news.artifactDirs) ||
       JSON.stringify(olds.weights) !== JSON.stringify(news.weights) ||
@@ -88,7 +85,7 @@ export const catalogSeedProvider: pulumi.dynamic.ResourceProvider = {
     // Another database is another catalog: seed it as a new resource.
     return {
       changes,
-      replaces: sameTarget(olds.connection, news.connection) ? [] : ["connection"],
+      replaces: sameDatabase(olds.connection, news.connection) ? [] : ["connection"],
       deleteBeforeReplace: false,
     };
   },

@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { sameDatabase, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
 import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } from "../../lib/dbt/cli.ts";
 import { acquireStageLock } from "../../lib/dbt/stage-lock.ts";
 import { guarded, supervisorSignal } from "../../lib/orphan-guard.ts";
@@ -215,10 +215,7 @@ export const dbtStageProvider: pulumi.dynamic.ResourceProvider = {
       ["inputsHash", "upstream", "target", "layer", "projectDir", "artifactsDir"] as const
     ).filter((key) => olds[key] !== news[key]);
     const targetMoved =
-      olds.connection.host !== news.connection.host ||
-      olds.connection.port !== news.connection.port ||
-      olds.connection.database !== news.connection.database ||
-      olds.connection.user !== news.connection.user;
+      !sameDatabase(olds.connection, news.connection) || olds.connection.user !== news.connection.user;
     if (changed.length > 0 || targetMoved) return { changes: true };
     return { changes: await needsRerun(news) };
   },

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { quoteIdent, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import { quoteIdent, sameDatabase, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
 import {
   applyMigrations,
   loadMigrations,
@@ -44,10 +44,7 @@ async function apply(inputs: MigrationSetInputs): Promise<MigrationSetOutputs> {
 
 export const migrationSetProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: MigrationSetOutputs, news: MigrationSetInputs) {
-    const sameTarget =
-      olds.connection.host === news.connection.host &&
-      olds.connection.port === news.connection.port &&
-      olds.connection.database === news.connection.database;
+    const sameTarget = sameDatabase(olds.connection, news.connection);
     const changes =
       !sameTarget ||
       JSON.stringify(olds.migrations) !== JSON.stringify(news.migrations) ||

@@ -7,7 +7,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { quoteIdent, quoteLiteral, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
+import {
+  quoteIdent,
+  quoteLiteral,
+  sameDatabase,
+  sameServer,
+  withClient,
+  type PgConnection,
+} from "../../lib/postgres/connection.ts";
 import { ADVISORY_LOCK_KEYS } from "../../lib/postgres/advisory-locks.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -104,7 +111,7 @@ export const loginRoleProvider: pulumi.dynamic.ResourceProvider = {
     return { inputs: { ...news, memberOf: news.memberOf ?? [] }, failures: failures(problems) };
   },
   async diff(_id, olds: LoginRoleOutputs, news: LoginRoleInputs) {
-    const replaces = olds.name !== news.name || olds.connection.host !== news.connection.host ? ["name"] : [];
+    const replaces = olds.name !== news.name || !sameServer(olds.connection, news.connection) ? ["name"] : [];
     const changes =
       replaces.length > 0 ||
       olds.connectionLimit !== news.connectionLimit ||
@@ -194,8 +201,7 @@ export const sqlStatementsProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id, olds: SqlStatementsInputs, news: SqlStatementsInputs) {
     const changes =
       JSON.stringify([olds.apply, olds.undo]) !== JSON.stringify([news.apply, news.undo]) ||
-      olds.connection.database !== news.connection.database ||
-      olds.connection.host !== news.connection.host;
+      !sameDatabase(olds.connection, news.connection);
     return { changes };
   },
   async create(inputs: SqlStatementsInputs) {

@@ -13,6 +13,24 @@ export interface PgConnection {
   sslMode: SslMode;
 }
 
+type ServerAddress = Pick<PgConnection, "host" | "port">;
+
+/**
+ * The one rule for "the same server" in diffs: the same host and port. Roles belong to a
+ * server; a different host or port is a different server, whatever it holds.
+ */
+export function sameServer(a: ServerAddress, b: ServerAddress): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
+/** The same database on the same server ({@link sameServer}): where schemas, tables and grants live. */
+export function sameDatabase(
+  a: Pick<PgConnection, "host" | "port" | "database">,
+  b: Pick<PgConnection, "host" | "port" | "database">,
+): boolean {
+  return sameServer(a, b) && a.database === b.database;
+}
+
 export function clientConfig(connection: PgConnection): pg.ClientConfig {
   return {
     host: connection.host,
