@@ -10,6 +10,7 @@ import {
   type ResourceBudget,
   secretEnv,
 } from "./workload.ts";
+import { ownedSecret } from "./owned-secret.ts";
 
 /** One backup tier: how often a dump is taken and how long it is kept. */
 export interface BackupTier {
@@ -172,20 +173,16 @@ export class PostgresBackups extends pulumi.ComponentResource {
     }
 
     const child = { parent: this, provider: args.provider };
-    const credentials = new k8s.core.v1.Secret(
+    const credentials = ownedSecret(
       `${name}-credentials`,
       {
-        metadata: {
-          name: `${name}-credentials`,
-          namespace: args.namespace,
-          labels: appLabels(name, "credentials"),
-        },
-        type: "Opaque",
-        stringData: pulumi.secret({
+        namespace: args.namespace,
+        labels: appLabels(name, "credentials"),
+        data: {
           PGPASSWORD: args.connection.password,
           AWS_ACCESS_KEY_ID: args.bucket.accessKeyId,
           AWS_SECRET_ACCESS_KEY: args.bucket.secretAccessKey,
-        }),
+        },
       },
       child,
     );

@@ -10,6 +10,7 @@ import {
   secretEnv,
   selectorLabels,
 } from "./workload.ts";
+import { ownedSecret } from "./owned-secret.ts";
 
 export interface RedisArgs {
   /** The cluster's Kubernetes provider (Cluster.provider). */
@@ -83,13 +84,9 @@ export class Redis extends pulumi.ComponentResource {
     );
     this.password = pulumi.secret(generated.result);
 
-    const secret = new k8s.core.v1.Secret(
+    const secret = ownedSecret(
       `${name}-auth`,
-      {
-        metadata: { name: `${name}-auth`, namespace: args.namespace, labels },
-        type: "Opaque",
-        stringData: pulumi.secret({ [this.passwordKey]: generated.result }),
-      },
+      { namespace: args.namespace, labels, data: { [this.passwordKey]: generated.result } },
       child,
     );
 

@@ -10,6 +10,7 @@ import {
   type ResourceBudget,
   secretEnv,
 } from "./workload.ts";
+import { ownedSecret } from "./owned-secret.ts";
 
 /** One scheduled dbt invocation. */
 export interface DbtSchedule {
@@ -157,23 +158,19 @@ export class DbtSchedules extends pulumi.ComponentResource {
     }
 
     const child = { parent: this, provider: args.provider };
-    const credentials = new k8s.core.v1.Secret(
+    const credentials = ownedSecret(
       `${name}-credentials`,
       {
-        metadata: {
-          name: `${name}-credentials`,
-          namespace: args.namespace,
-          labels: appLabels(name, "credentials"),
-        },
-        type: "Opaque",
-        stringData: pulumi.secret({
+        namespace: args.namespace,
+        labels: appLabels(name, "credentials"),
+        data: {
           DBT_USER: args.connection.user,
           DBT_PASSWORD: args.connection.password,
           ...(args.catalog ? { DATABASE_URL: args.catalog.databaseUrl } : {}),
           ...(args.catalog?.alertWebhookToken
             ? { QUALITY_ALERTS_TOKEN: args.catalog.alertWebhookToken }
             : {}),
-        }),
+        },
       },
       child,
     );
