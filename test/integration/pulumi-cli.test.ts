@@ -378,14 +378,17 @@ describe("upgrading a local stack written before the move to lib/", async () => 
       await writeLocalState(BEFORE_MOVE_COMMIT, { oldCache, environment, database });
       expect(new Set(providerReferences(stateFile))).toEqual(new Set(["registry"]));
       const before = stateResources(stateFile);
-      // The stages' inputs hash the dbt project's bytes: unchanged since that commit, no
-      // stage may re-run (later work on dbt/ re-runs them for its own reasons).
+      // The stages' inputs hash the dbt project's files (lib/dbt/stage-inputs.ts): while
+      // they have that commit's bytes, no stage may re-run (later work on the models
+      // re-runs them for its own reasons).
+      const stageFiles = ["models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml"];
       const dbtUnchanged =
         (
-          await execa("git", ["diff", "--quiet", BEFORE_MOVE_COMMIT, "--", "dbt"], {
-            cwd: REPO_ROOT,
-            reject: false,
-          })
+          await execa(
+            "git",
+            ["diff", "--quiet", BEFORE_MOVE_COMMIT, "--", ...stageFiles.map((file) => `dbt/${file}`)],
+            { cwd: REPO_ROOT, reject: false },
+          )
         ).exitCode === 0;
       const runs = async () =>
         (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
