@@ -47,11 +47,7 @@ import {
 } from "../components/kubernetes/index.ts";
 import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
-import {
-  TOKEN_WEBHOOKS,
-  type TokenWebhook,
-  webhookCredentialSpecs,
-} from "../lib/n8n/webhook-credentials.ts";
+import { TOKEN_WEBHOOKS, type TokenWebhook, webhookCredentialSpecs } from "../lib/n8n/webhook-credentials.ts";
 import { adminConnection } from "./admin-connection.ts";
 import {
   assertCloudDeployable,
@@ -307,7 +303,7 @@ function clusterBase(config: Config, base: string, foundation: Foundation, db: S
 type ClusterBase = ReturnType<typeof clusterBase>;
 
 /** Cluster services: TLS, resource metrics, monitoring, network policies. */
-function clusterServices(config: Config, base: string, k8s: ClusterBase): void {
+function clusterServices(config: Config, base: string, k8s: ClusterBase): { traefik: Traefik } {
   const { provider, namespaces } = k8s;
   const domain = config.domain;
   const features = config.features;
@@ -371,6 +367,7 @@ function clusterServices(config: Config, base: string, k8s: ClusterBase): void {
       ],
     });
   }
+  return { traefik };
 }
 
 /** The LiteLLM gateway and the callers' keys it accepts. */
@@ -423,7 +420,7 @@ function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
 type Gateway = ReturnType<typeof gateway>;
 
 /** n8n with its queue, webhook tokens and the seed workflows. */
-function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
+function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase, traefik: Traefik) {
   const { provider, namespaces, secrets } = k8s;
   const { appSchemas, logins, onSession } = db;
   const domain = config.domain;
@@ -771,10 +768,10 @@ export function cloudPlatform(stackConfig: CloudStackConfig) {
   const { database, databaseUrl } = db;
   const k8s = clusterBase(config, base, foundation, db);
   const { masterKey } = k8s;
-  clusterServices(config, base, k8s);
+  const { traefik } = clusterServices(config, base, k8s);
   const llmGateway = gateway(config, base, k8s, db);
   const { litellm } = llmGateway;
-  const { n8n, n8nWebhookTokens } = n8nService(config, base, k8s, db);
+  const { n8n, n8nWebhookTokens } = n8nService(config, base, k8s, db, traefik);
   const services = workbenchServices(config, k8s, llmGateway);
   dataJobs(config, k8s, db, n8nWebhookTokens);
   backups(config, k8s, db, foundation);

@@ -157,9 +157,7 @@ export function workflowProblems(
     const allowed = ALLOWED_NODE_TYPES[node.type];
     if (!allowed) {
       problems.push(
-        at(
-          `${label} has type ${node.type}, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)`,
-        ),
+        at(`${label} has type ${node.type}, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)`),
       );
     } else if (!allowed.includes(node.typeVersion)) {
       problems.push(

@@ -9,12 +9,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  describeStuckRows,
-  StuckRowsError,
-  stuckRows,
-  UNBLOCK_HINT,
-} from "../../lib/reports/medallion.ts";
+import { describeStuckRows, StuckRowsError, stuckRows, UNBLOCK_HINT } from "../../lib/reports/medallion.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../helpers/medallion.ts";
 

@@ -9,12 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { stageOverhead } from "../../components/data/data-stack.ts";
-import {
-  dbtParseArguments,
-  manifestKey,
-  parseRunResults,
-  type DbtOptions,
-} from "../../lib/dbt/cli.ts";
+import { dbtParseArguments, manifestKey, parseRunResults, type DbtOptions } from "../../lib/dbt/cli.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 
 const connection: PgConnection = {
