@@ -35,8 +35,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function supervisorGone(pid: number): Promise<void> {
-  const reason = `interrupted: the command that started this run (process ${pid}) has ended`;
+let stopping = false;
+
+/** Stops the work in flight: aborts it, runs the registered cleanups, then exits. */
+async function stop(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
   controller.abort(new Error(reason));
   const timer = setTimeout(() => process.exit(1), CLEANUP_GRACE_MS);
   timer.unref();
@@ -52,10 +56,17 @@ function watch(): void {
   const poll = setInterval(() => {
     if (!alive(pid)) {
       clearInterval(poll);
-      void supervisorGone(pid);
+      void stop(`interrupted: the command that started this run (process ${pid}) has ended`);
     }
   }, POLL_MS);
   poll.unref();
+  // The supervisor asks first when it can: `npm run local`, stopping at once, sends this
+  // and waits for the provider to exit before it stops the engine. Without the wait, the
+  // engine (its program gone) kills the provider before the poll above has noticed, and
+  // the stage's job_runs row would stay `running`.
+  process.once("SIGTERM", () => {
+    void stop(`interrupted: the command that started this run (process ${pid}) is stopping`);
+  });
 }
 
 /**

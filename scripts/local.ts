@@ -16,6 +16,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import { execa } from "execa";
 import pg from "pg";
@@ -338,7 +339,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       console.error(`\n${signal}: stopping after the steps in progress (again to stop at once)...`);
       if (!(signal === "SIGINT" && process.stdin.isTTY)) interrupts.abort();
     } else {
-      stopNow(`${signal} again: stopping at once`);
+      void stopNow(`${signal} again: stopping at once`);
     }
   });
 }
@@ -359,9 +360,58 @@ function childPids(): number[] {
   return pids;
 }
 
-/** Stops the engine and exits; the providers notice this process is gone and stop too (orphan-guard.ts). */
-function stopNow(reason: string): never {
+/** The dynamic-provider processes this run's engine started (they carry AIWB_SUPERVISOR_PID). */
+function providerPids(): number[] {
+  const marker = `AIWB_SUPERVISOR_PID=${process.pid}`;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const environ = readFileSync(`/proc/${entry}/environ`, "utf8");
+      if (cmdline.includes("dynamic-provider") && environ.split("\0").includes(marker))
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** Running (not gone, not a zombie waiting for its parent). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** A little more than the providers' own cleanup grace (orphan-guard.ts). */
+const PROVIDER_STOP_WAIT_MS = 12_000;
+let stoppingNow = false;
+
+/**
+ * Stops at once: first the providers (each stops its work, closes its job_runs row and
+ * exits: orphan-guard.ts), then the engine, then this process. The providers go first
+ * because the engine, once this process (its program) is gone, kills them before they
+ * could clean up.
+ */
+async function stopNow(reason: string): Promise<never> {
+  if (stoppingNow) return new Promise<never>(() => undefined);
+  stoppingNow = true;
   console.error(`\n${reason}`);
+  const providers = providerPids();
+  for (const pid of providers) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  const deadline = Date.now() + PROVIDER_STOP_WAIT_MS;
+  while (providers.some(isAlive) && Date.now() < deadline) await delay(100);
   for (const pid of childPids()) {
     try {
       process.kill(pid, "SIGTERM");
@@ -377,7 +427,7 @@ function stopNow(reason: string): never {
 const parentAtStart = process.ppid;
 setInterval(() => {
   if (process.ppid !== parentAtStart)
-    stopNow(`the process that started npm run local (${parentAtStart}) has ended: stopping`);
+    void stopNow(`the process that started npm run local (${parentAtStart}) has ended: stopping`);
 }, 500).unref();
 
 /**
