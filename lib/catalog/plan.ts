@@ -517,23 +517,11 @@ function stageOf(results: RunResults): string | null {
   return null;
 }
 
-/**
- * Builds every row of the catalog from the artifacts. Pure: database facts and column
- * lineage come in through `options`.
- */
-export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}): CatalogPlan {
-  const weights = validateWeights(options.weights);
-  const alertThreshold = options.alertThreshold ?? DEFAULT_ALERT_THRESHOLD;
-  const relations = options.relations ?? new Map<string, RelationFacts>();
-  const warnings: string[] = [];
+type Selection = ReturnType<typeof catalogSelection>;
+
+/** Run results: last build time and rows per node, test results, job runs. */
+function runFacts(artifacts: DbtArtifacts, skipped: Selection["skipped"]) {
   const { manifest } = artifacts;
-
-  const { nodes, merged, skipped } = catalogSelection(artifacts);
-  const byId = new Map(nodes.map((node) => [node.uniqueId, node]));
-  const catalogTableOf = catalogTableFinder(artifacts);
-  const factsOf = factsFinder(relations, options.factsDatabase);
-
-  // --- run results: last build time per node, test results, job runs ---------------------------
   const builtAt = new Map<string, string>();
   /** Rows the latest successful run of a node wrote (CTAS and seed loads write all of them). */
   const builtRows = new Map<string, number>();
@@ -601,8 +589,15 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
       });
     }
   }
+  return { builtAt, builtRows, testRuns, jobRuns, allTests };
+}
 
-  // --- tests ---------------------------------------------------------------------------------
+/** Tests: a row per enabled test, and the generic tests on each table column. */
+function testRows(
+  allTests: Map<string, ManifestNode>,
+  byId: Map<string, CatalogNode>,
+  merged: Selection["merged"],
+) {
   const tests: TestRow[] = [];
   /** table → lower-cased column → generic tests on it */
   const columnTests = new Map<string, Map<string, Set<string>>>();
@@ -640,8 +635,16 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
       }
     }
   }
+  return { tests, columnTests };
+}
 
-  // --- scores --------------------------------------------------------------------------------
+/** Scores: each table's tests with their latest run. */
+function latestScores(
+  tests: TestRow[],
+  testRuns: Map<string, TestRunRow>,
+  allTests: Map<string, ManifestNode>,
+  storedRuns: BuildOptions["storedRuns"],
+) {
   // The latest run per test, by the runs' own clock: one stored by an earlier seed of newer
   // artifacts wins over an older run seeded now.
   const latest = new Map<string, { status: TestStatus; executedAt: string; invocationId: string }>();
@@ -649,7 +652,7 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     a: { executedAt: string; invocationId: string },
     b: { executedAt: string; invocationId: string },
   ) => Date.parse(a.executedAt) - Date.parse(b.executedAt) || a.invocationId.localeCompare(b.invocationId);
-  for (const [testId, run] of options.storedRuns ?? []) if (allTests.has(testId)) latest.set(testId, run);
+  for (const [testId, run] of storedRuns ?? []) if (allTests.has(testId)) latest.set(testId, run);
   for (const run of testRuns.values()) {
     const previous = latest.get(run.testUniqueId);
     if (!previous || newer(run, previous) >= 0) latest.set(run.testUniqueId, run);
@@ -668,8 +671,27 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     list.push({ dimension: test.testType, status: run.status });
     scoredTests.set(test.tableUniqueId, list);
   }
+  return { scoredTests, freshlyTested };
+}
 
-  // --- tables and columns ----------------------------------------------------------------------
+/** Tables and columns: a row per catalogued relation and column, its score and alerts. */
+function tableRows(
+  nodes: CatalogNode[],
+  facts: {
+    catalogTableOf: ReturnType<typeof catalogTableFinder>;
+    factsOf: ReturnType<typeof factsFinder>;
+    builtAt: Map<string, string>;
+    builtRows: Map<string, number>;
+    columnTests: Map<string, Map<string, Set<string>>>;
+    scoredTests: Map<string, ScoredTest[]>;
+    freshlyTested: Set<string>;
+    weights: DimensionWeights;
+    alertThreshold: number;
+    warnings: string[];
+  },
+) {
+  const { catalogTableOf, factsOf, builtAt, builtRows, columnTests, scoredTests, freshlyTested } = facts;
+  const { weights, alertThreshold, warnings } = facts;
   const tables: TableRow[] = [];
   const columns: ColumnRow[] = [];
   const scores: TableScoreRow[] = [];
@@ -785,8 +807,23 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     });
     columnNames.set(uniqueId, names);
   }
+  return { tables, columns, scores, alerts, recovered, columnNames };
+}
 
-  // --- lineage -------------------------------------------------------------------------------
+/** Lineage: table edges from depends_on, column edges from the parser, and coverage. */
+function lineageRows(
+  artifacts: DbtArtifacts,
+  options: BuildOptions,
+  selection: {
+    nodes: CatalogNode[];
+    byId: Map<string, CatalogNode>;
+    merged: Selection["merged"];
+    columnNames: Map<string, string[]>;
+    warnings: string[];
+  },
+) {
+  const { manifest } = artifacts;
+  const { nodes, byId, merged, columnNames, warnings } = selection;
   // An ephemeral model is no relation: its readers depend on its own parents instead.
   const parentsOf = parentResolver(manifest, byId, merged);
   const tableEdges: EdgeRow[] = [];
@@ -811,6 +848,50 @@ export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}
     warnings: lineageWarnings,
   } = lineagePart(context, options);
   warnings.push(...lineageWarnings);
+  return { tableEdges, columnEdges, columnLineageTargets, coverage, context };
+}
+
+/**
+ * Builds every row of the catalog from the artifacts. Pure: database facts and column
+ * lineage come in through `options`.
+ */
+export function buildCatalog(artifacts: DbtArtifacts, options: BuildOptions = {}): CatalogPlan {
+  const weights = validateWeights(options.weights);
+  const alertThreshold = options.alertThreshold ?? DEFAULT_ALERT_THRESHOLD;
+  const relations = options.relations ?? new Map<string, RelationFacts>();
+  const warnings: string[] = [];
+  const { manifest } = artifacts;
+  const { nodes, merged, skipped } = catalogSelection(artifacts);
+  const byId = new Map(nodes.map((node) => [node.uniqueId, node]));
+  const catalogTableOf = catalogTableFinder(artifacts);
+  const factsOf = factsFinder(relations, options.factsDatabase);
+
+  const { builtAt, builtRows, testRuns, jobRuns, allTests } = runFacts(artifacts, skipped);
+  const { tests, columnTests } = testRows(allTests, byId, merged);
+  const { scoredTests, freshlyTested } = latestScores(tests, testRuns, allTests, options.storedRuns);
+  const { tables, columns, scores, alerts, recovered, columnNames } = tableRows(nodes, {
+    catalogTableOf,
+    factsOf,
+    builtAt,
+    builtRows,
+    columnTests,
+    scoredTests,
+    freshlyTested,
+    weights,
+    alertThreshold,
+    warnings,
+  });
+  const { tableEdges, columnEdges, columnLineageTargets, coverage, context } = lineageRows(
+    artifacts,
+    options,
+    {
+      nodes,
+      byId,
+      merged,
+      columnNames,
+      warnings,
+    },
+  );
 
   const packages = [
     ...new Set(nodes.map((node) => node.node.package_name ?? node.uniqueId.split(".")[1] ?? "")),
