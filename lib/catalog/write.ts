@@ -318,6 +318,17 @@ async function writeStructure(
   plan: CatalogPlan,
   count: Counter,
 ): Promise<StructureCounts> {
+  const { tables, tablesDeleted, edgesOfDeleted } = await writeTables(client, plan, count);
+  const { columns, columnsRemoved } = await writeColumns(client, plan, count);
+  const { tests, testsDeleted } = await writeTests(client, plan, count);
+  return { tables, columns, columnsRemoved, tests, testsDeleted, tablesDeleted, edgesOfDeleted };
+}
+
+/**
+ * The relations: adopted, upserted, soft-deleted when they left the project (with their
+ * lineage), then `_cat_ids` (unique_id → table id) for the columns and tests.
+ */
+async function writeTables(client: pg.ClientBase, plan: CatalogPlan, count: Counter) {
   await load<TableRow>(
     client,
     "_cat_tables",
@@ -424,8 +435,11 @@ async function writeStructure(
        select t.id, t.dbt_unique_id as uid from ip_workbench.tables as t join _cat_tables as p on p.uid = t.dbt_unique_id;
      create unique index on _cat_ids (uid); create unique index on _cat_ids (id); analyze _cat_ids`,
   );
+  return { tables, tablesDeleted, edgesOfDeleted };
+}
 
-  // --- columns -------------------------------------------------------------------------------
+/** The columns of the tables written now; columns gone from a table are removed. */
+async function writeColumns(client: pg.ClientBase, plan: CatalogPlan, count: Counter) {
   await load<ColumnRow>(
     client,
     "_cat_columns",
@@ -464,8 +478,11 @@ async function writeStructure(
       where m.table_id = i.id
         and not exists (select from _cat_columns as c where c.table_uid = i.uid and c.column_name = m.column_name)`,
   );
+  return { columns, columnsRemoved };
+}
 
-  // --- tests, job runs, test runs ---------------------------------------------------------------
+/** The tests; tests gone from the project (of the same packages) are soft-deleted. */
+async function writeTests(client: pg.ClientBase, plan: CatalogPlan, count: Counter) {
   await load<TestRow>(
     client,
     "_cat_tests",
@@ -506,8 +523,7 @@ async function writeStructure(
         and not exists (select from _cat_tests as c where c.uid = x.dbt_unique_id)`,
     [plan.packages],
   );
-
-  return { tables, columns, columnsRemoved, tests, testsDeleted, tablesDeleted, edgesOfDeleted };
+  return { tests, testsDeleted };
 }
 
 /**
