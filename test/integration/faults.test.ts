@@ -382,13 +382,21 @@ describe("faults converge", () => {
 
   it("a second concurrent run of a stage is refused, naming the run that holds it", async () => {
     const artifacts = join(db.targetPath, "concurrent");
-    const results = await Promise.allSettled([
-      dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-1`)),
-      new Promise((resolve) => setTimeout(resolve, 1_500)).then(() =>
-        dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-2`)),
-      ),
-    ]);
-    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    // The first run must still hold the stage when the second starts, however fast a warm
+    // dbt has become: a transaction holding the landing table makes the first run wait
+    // inside its stage (it reads the landing watermarks first) until the second has answered.
+    const blocker = new pg.Client({ connectionString: db.server.url(db.name) });
+    await blocker.connect();
+    await blocker.query("begin; lock table bronze.scout_transactions_raw in access exclusive mode");
+    const first = dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-1`));
+    const second = new Promise((resolve) => setTimeout(resolve, 1_500)).then(() =>
+      dbtStageProvider.create!(stageInputs("bronze", `${artifacts}-2`)),
+    );
+    const secondSettled = await Promise.allSettled([second]);
+    await blocker.query("commit");
+    await blocker.end();
+    const results = [...(await Promise.allSettled([first])), ...secondSettled];
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected"]);
     const refused = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
     expect(String((refused.reason as Error).message)).toMatch(
       /^another run of the bronze stage is in progress \(server process \d+ of ai-workbench dbt bronze, connected \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\): wait for it to finish, then re-run\. Nothing was changed by this run\.$/,
