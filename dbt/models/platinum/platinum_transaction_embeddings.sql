@@ -9,9 +9,8 @@
             {'columns': ['source_ingest_id']},
             {'columns': ["(metadata ->> 'product_id')", 'product_ingest_id']},
         ],
-        pre_hook=[
-            "{% if is_incremental() %}
-            do $index$ begin
+        post_hook=[
+            "do $index$ begin
                 if not exists (
                     select 1 from pg_catalog.pg_indexes
                     where schemaname = '{{ this.schema }}' and tablename = '{{ this.identifier }}'
@@ -19,16 +18,18 @@
                 ) then
                     create index on {{ this }} ((metadata ->> 'product_id'), product_ingest_id);
                 end if;
-            end $index$
-            {% else %}select 1{% endif %}",
+            end $index$",
         ],
     )
 }}
 
 -- One text per transaction, ready to embed for semantic search (Genie) and RAG, with
 -- the structured metadata a retriever filters on.
-{#- dbt creates `indexes` with new tables only: the pre-hook gives a table built before
-    the (product, version) index existed that index before its next incremental run. -#}
+{#- dbt creates `indexes` with new tables only: the post-hook gives a table built before
+    the (product, version) index existed that index after its next run. A post-hook, not a
+    pre-hook: a table built before product_ingest_id existed gets the column (on_schema_change)
+    in that run, so only then can the index be made (the upgrade test from d7d8b47 caught
+    the pre-hook failing there with "column product_ingest_id does not exist"). -#}
 {#- Tables built before product_ingest_id existed are rewritten in full once. -#}
 {%- set versioned = is_incremental()
     and 'product_ingest_id' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
