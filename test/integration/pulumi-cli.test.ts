@@ -69,14 +69,19 @@ async function sql<T extends pg.QueryResultRow>(
 const roleName = (environment: string, purpose: string) =>
   `wb_${environment.replaceAll("-", "_")}_${purpose}`;
 
-/** Login roles of an environment that exist on the server. */
+/** Login roles of an environment (every `wb_<environment>_<purpose>`) that exist on the server. */
 async function roles(environment: string): Promise<string[]> {
   const rows = await sql<{ rolname: string }>(
     "postgres",
-    "select rolname from pg_roles where rolname = any($1) order by rolname",
-    [[roleName(environment, "dbt"), roleName(environment, "n8n")]],
+    "select rolname from pg_roles where starts_with(rolname, $1) order by rolname",
+    [roleName(environment, "")],
   );
   return rows.map((row) => row.rolname);
+}
+
+/** Clean-up after a test that may have failed half-way: the environment's logins. */
+async function dropRoles(environment: string): Promise<void> {
+  for (const role of await roles(environment)) await sql("postgres", `drop role if exists ${role}`);
 }
 
 async function schemas(database: string): Promise<string[]> {
@@ -147,8 +152,7 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
   afterAll(async () => {
     await cli(["destroy", "--yes", "--stack", "local"]).catch(() => undefined);
     await sql("postgres", `drop database if exists ${database} with (force)`);
-    for (const role of [roleName(environment, "dbt"), roleName(environment, "n8n")])
-      await sql("postgres", `drop role if exists ${role}`);
+    await dropRoles(environment);
   });
 
   it("stack init, config set --secret and up --yes deploy the local stack (checked in SQL)", async () => {
@@ -174,7 +178,11 @@ describe(`the local stack through the Pulumi CLI (${languageHost})`, () => {
     expectOk(up);
     expect(up.output).toMatch(/\+ 19 created/);
 
-    expect(await roles(environment)).toEqual([roleName(environment, "dbt"), roleName(environment, "n8n")]);
+    expect(await roles(environment)).toEqual(
+      ["api", "backup", "catalog", "dbt", "delivery", "n8n", "usage"].map((purpose) =>
+        roleName(environment, purpose),
+      ),
+    );
     expect(await schemas(database)).toEqual(["bronze", "gold", "ip_workbench", "platinum", "silver"]);
     const [counts] = await sql<{ transactions: number; gold: number; runs: number }>(
       database,
@@ -273,23 +281,23 @@ await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
   expect(old.exitCode, old.all).toBe(0);
 }
 
-/** The last commit whose dynamic providers were stored by module path (the state format being upgraded). */
-const PATH_PROVIDER_COMMIT = "d7d8b47ff320f5501af8511e5ade3a0d51e04b77";
-const hasCommit = execa("git", ["cat-file", "-e", `${PATH_PROVIDER_COMMIT}^{commit}`], {
-  cwd: REPO_ROOT,
-  reject: false,
-}).then((result) => result.exitCode === 0);
-
-describe("upgrading a local stack written by the path-based providers", async () => {
-  const available = await hasCommit;
-  const environment = `upg-${suffix}`;
-  const database = `aiwb_upg_${suffix}`;
-  const oldCache = join(root, "old-cache");
+/**
+ * A local stack whose state an older commit wrote (`writeLocalState`), driven by the
+ * official CLI from a plain environment; its database and logins are removed afterwards.
+ */
+async function olderStack(commit: string, tag: string) {
+  const available = await execa("git", ["cat-file", "-e", `${commit}^{commit}`], {
+    cwd: REPO_ROOT,
+    reject: false,
+  }).then((result) => result.exitCode === 0);
+  const environment = `${tag}-${suffix}`;
+  const database = `aiwb_${tag}_${suffix}`;
+  const oldCache = join(root, `${tag}-cache`);
   const stackFile = join(oldCache, "workspaces/local/Pulumi.local.yaml");
   const stateFile = join(oldCache, "pulumi-state/.pulumi/stacks/ai-workbench/local.json");
   const env = () =>
     plainEnv({
-      PULUMI_HOME: join(root, "home-upgrade"),
+      PULUMI_HOME: join(root, `home-${tag}`),
       PULUMI_CONFIG_PASSPHRASE_FILE: join(oldCache, "local-stack.passphrase"),
     });
   const cli = (args: string[]) => pulumi(args, { cwd: project, env: env() });
@@ -298,9 +306,20 @@ describe("upgrading a local stack written by the path-based providers", async ()
     if (!available) return;
     await cli(["destroy", "--yes", "--stack", "local", "--config-file", stackFile]).catch(() => undefined);
     await sql("postgres", `drop database if exists ${database} with (force)`);
-    for (const role of [roleName(environment, "dbt"), roleName(environment, "n8n")])
-      await sql("postgres", `drop role if exists ${role}`);
+    await dropRoles(environment);
   });
+
+  return { available, environment, database, oldCache, stackFile, stateFile, cli };
+}
+
+/** The last commit whose dynamic providers were stored by module path (the state format being upgraded). */
+const PATH_PROVIDER_COMMIT = "d7d8b47ff320f5501af8511e5ade3a0d51e04b77";
+
+describe("upgrading a local stack written by the path-based providers", async () => {
+  const { available, environment, database, oldCache, stackFile, stateFile, cli } = await olderStack(
+    PATH_PROVIDER_COMMIT,
+    "upg",
+  );
 
   it.skipIf(!available)(
     available
@@ -346,29 +365,10 @@ describe("upgrading a local stack written by the path-based providers", async ()
 const BEFORE_MOVE_COMMIT = "b0dca4aec8e309490d41bac5ece2bfd0d90ffa9b";
 
 describe("upgrading a local stack written before the move to lib/", async () => {
-  const available = await execa("git", ["cat-file", "-e", `${BEFORE_MOVE_COMMIT}^{commit}`], {
-    cwd: REPO_ROOT,
-    reject: false,
-  }).then((result) => result.exitCode === 0);
-  const environment = `mv-${suffix}`;
-  const database = `aiwb_mv_${suffix}`;
-  const oldCache = join(root, "before-move-cache");
-  const stackFile = join(oldCache, "workspaces/local/Pulumi.local.yaml");
-  const stateFile = join(oldCache, "pulumi-state/.pulumi/stacks/ai-workbench/local.json");
-  const env = () =>
-    plainEnv({
-      PULUMI_HOME: join(root, "home-before-move"),
-      PULUMI_CONFIG_PASSPHRASE_FILE: join(oldCache, "local-stack.passphrase"),
-    });
-  const cli = (args: string[]) => pulumi(args, { cwd: project, env: env() });
-
-  afterAll(async () => {
-    if (!available) return;
-    await cli(["destroy", "--yes", "--stack", "local", "--config-file", stackFile]).catch(() => undefined);
-    await sql("postgres", `drop database if exists ${database} with (force)`);
-    for (const role of [roleName(environment, "dbt"), roleName(environment, "n8n")])
-      await sql("postgres", `drop role if exists ${role}`);
-  });
+  const { available, environment, database, oldCache, stackFile, stateFile, cli } = await olderStack(
+    BEFORE_MOVE_COMMIT,
+    "mv",
+  );
 
   it.skipIf(!available)(
     available
