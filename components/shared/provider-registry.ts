@@ -8,7 +8,9 @@
  * renamed freely: update the entry here, never the name. A name must stay here (with a
  * working `delete`) as long as any stack may still hold a resource of its type.
  *
- * Entries import lazily: the provider process loads only the implementations it runs.
+ * Entries import lazily: the provider process loads only the implementations it runs. An
+ * implementation lives in its resource's file (class, args, provider), so that file's
+ * imports load in the provider process too: keep resource modules free of side effects.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { REPO_ROOT } from "../../lib/paths.ts";
@@ -17,17 +19,14 @@ type Provider = pulumi.dynamic.ResourceProvider;
 
 export const PROVIDERS = {
   "workbench:database:MigrationSet": async () =>
-    (await import("../database/migration-provider.ts")).migrationSetProvider,
+    (await import("../database/migration-set.ts")).migrationSetProvider,
   "workbench:database:LoginRole": async () => (await import("../database/pg-objects.ts")).loginRoleProvider,
   "workbench:database:SqlStatements": async () =>
     (await import("../database/pg-objects.ts")).sqlStatementsProvider,
-  "workbench:data:SampleData": async () =>
-    (await import("../data/sample-data-provider.ts")).sampleDataProvider,
+  "workbench:data:SampleData": async () => (await import("../data/sample-data.ts")).sampleDataProvider,
   "workbench:data:DbtStage": async () => (await import("../data/dbt-stage-provider.ts")).dbtStageProvider,
-  "workbench:data:CatalogSeed": async () =>
-    (await import("../data/catalog-seed-provider.ts")).catalogSeedProvider,
-  "workbench:n8n:WorkflowSet": async () =>
-    (await import("../n8n/workflow-set-provider.ts")).workflowSetProvider,
+  "workbench:data:CatalogSeed": async () => (await import("../data/catalog-seed.ts")).catalogSeedProvider,
+  "workbench:n8n:WorkflowSet": async () => (await import("../n8n/workflow-set.ts")).workflowSetProvider,
 } satisfies Record<string, () => Promise<Provider>>;
 
 export type ProviderName = keyof typeof PROVIDERS;

@@ -36,7 +36,7 @@ import {
   workflowSetProvider,
   type WorkflowSetInputs,
   type WorkflowSetOutputs,
-} from "../../components/n8n/workflow-set-provider.ts";
+} from "../../components/n8n/workflow-set.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 import {
   n8nEdge,

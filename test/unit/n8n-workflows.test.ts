@@ -28,7 +28,7 @@ import {
   webhookCredentialSpecs,
   webhookTokenCredentialName,
 } from "../../lib/n8n/webhook-credentials.ts";
-import { workflowSetProvider, type WorkflowSetOutputs } from "../../components/n8n/workflow-set-provider.ts";
+import { workflowSetProvider, type WorkflowSetOutputs } from "../../components/n8n/workflow-set.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 import { FAKE_KUBECONFIG, installMocks, isSecretInput, type MockRecorder } from "../helpers/pulumi-mocks.ts";
 import { parseMethodCall, xmlRpcValue } from "../helpers/stub-http.ts";
@@ -691,7 +691,7 @@ describe("N8n with workflowsDir (Pulumi mocks)", () => {
     });
     // The state names the provider (components/shared/provider-registry.ts), never a module path.
     expect(String(set.inputs["__provider"])).toContain('"workbench:n8n:WorkflowSet"');
-    expect(String(set.inputs["__provider"])).not.toContain("workflow-set-provider.ts");
+    expect(String(set.inputs["__provider"])).not.toContain("workflow-set.ts");
   });
 
   it("keeps the API key and credentials secret", () => {

@@ -2,10 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PgConnection } from "../../../lib/postgres/connection.ts";
-import {
-  catalogSeedProvider,
-  type CatalogSeedOutputs,
-} from "../../../components/data/catalog-seed-provider.ts";
+import { catalogSeedProvider, type CatalogSeedOutputs } from "../../../components/data/catalog-seed.ts";
 import { installMocks, isSecretInput, type MockRecorder } from "../../helpers/pulumi-mocks.ts";
 
 const connection: PgConnection = {
@@ -52,7 +49,7 @@ describe("CatalogSeed", () => {
     // The state names the provider (components/shared/provider-registry.ts), never a module path.
     expect(provider).toContain('"workbench:data:CatalogSeed"');
     expect(provider).toContain("#workbench-providers");
-    expect(provider).not.toContain("catalog-seed-provider.ts");
+    expect(provider).not.toContain("catalog-seed.ts");
   });
 
   it("keeps the connection secret and marks the connection and webhook outputs secret", () => {
