@@ -4,9 +4,10 @@
  * (sqlglot, one process), build the plan, write it in one transaction, then call the alert webhook
  * for the alerts raised. Used by the CatalogSeed resource and `npm run catalog:seed`.
  */
+import type pg from "pg";
 import type { Layer } from "../dbt/cli.ts";
 import { withClient, type PgConnection } from "../postgres/connection.ts";
-import { loadArtifacts } from "./artifacts.ts";
+import { loadArtifacts, type DbtArtifacts } from "./artifacts.ts";
 import {
   parserIdentity,
   startColumnLineage,
@@ -262,39 +263,48 @@ export async function seedCatalog(
   }
 }
 
-async function seed(
-  connection: PgConnection,
-  artifactDirs: readonly string[],
-  options: SeedOptions,
-  mode: SeedResult["columnLineage"]["mode"],
-  lineageParser: { process: LineageProcess | null },
-  started: number,
-): Promise<SeedResult> {
-  const log = options.log ?? (() => undefined);
+type Phase = keyof SeedResult["phases"];
+type LineageReport = SeedResult["columnLineage"];
+type ManifestClock = { generatedAt: string | null; invocationId: string | null };
+
+/** Wall and CPU seconds per phase: `lap(phase)` adds the time since the previous mark to `phase`. */
+function phaseClock() {
   const phases = { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 };
-  const cpu = { node: { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 } };
+  const cpu = { artifacts: 0, facts: 0, lineage: 0, lineageWait: 0, plan: 0, write: 0 };
   let mark = performance.now();
   let cpuMark = process.cpuUsage();
-  const lap = (phase: keyof typeof phases) => {
+  /** Starts a new interval without counting the time since the last mark. */
+  const restart = () => {
+    mark = performance.now();
+    cpuMark = process.cpuUsage();
+  };
+  const lap = (phase: Phase) => {
     const now = performance.now();
     const used = process.cpuUsage(cpuMark);
     phases[phase] += (now - mark) / 1000;
-    cpu.node[phase] += (used.user + used.system) / 1e6;
+    cpu[phase] += (used.user + used.system) / 1e6;
     mark = now;
     cpuMark = process.cpuUsage();
   };
-  const artifacts = loadArtifacts(artifactDirs, options.baseDir ?? process.env["AIWB_ROOT"] ?? process.cwd());
-  lap("artifacts");
-  log(
-    `read ${artifacts.manifestFile}, ${artifacts.catalogFile ?? "no catalog.json"}, ${artifacts.runResults.length} run_results.json`,
-  );
-  const warnings: string[] = [];
-  if (!artifacts.catalog)
-    warnings.push(
-      "no catalog.json: columns and types come from the database (run `dbt docs generate` for its view)",
-    );
+  return { phases, cpu, lap, restart };
+}
 
-  const lineageReport: SeedResult["columnLineage"] = {
+type PhaseClock = ReturnType<typeof phaseClock>;
+
+/** What one seed carries between its steps. */
+interface SeedRun {
+  options: SeedOptions;
+  mode: LineageReport["mode"];
+  lineageParser: { process: LineageProcess | null };
+  log: (line: string) => void;
+  clock: PhaseClock;
+  warnings: string[];
+  lineageReport: LineageReport;
+  artifacts: DbtArtifacts;
+}
+
+function emptyLineageReport(mode: LineageReport["mode"]): LineageReport {
+  return {
     mode,
     models: 0,
     unchanged: 0,
@@ -308,184 +318,307 @@ async function seed(
     processCpuSeconds: 0,
     coverage: null,
   };
+}
 
-  let olderThanCatalogued: SeedResult["olderThanCatalogued"] = null;
+/** The stored manifest is newer than `manifest` (or as new, from a later invocation): the clocks, else null. */
+function olderThanStored(
+  stored: ManifestClock | null,
+  manifest: ManifestClock,
+): SeedResult["olderThanCatalogued"] {
+  if (!stored?.generatedAt || !manifest.generatedAt) return null;
+  const then = Date.parse(stored.generatedAt);
+  const now = Date.parse(manifest.generatedAt);
+  const older = now < then || (now === then && (manifest.invocationId ?? "") < (stored.invocationId ?? ""));
+  return older ? { catalogued: stored.generatedAt, seeded: manifest.generatedAt } : null;
+}
+
+/**
+ * Row counts, sizes, column types and constraints (approximate figures: read before the
+ * transaction, like the lineage, which is slow and needs no lock), and the stored test runs.
+ */
+async function readFacts(client: pg.Client, artifacts: DbtArtifacts) {
+  const factsDatabase = await currentDatabase(client);
+  const relations = await relationFacts(client, catalogRelations(artifacts));
+  const testIds = Object.values(artifacts.manifest.nodes)
+    .filter((n) => n.resource_type === "test")
+    .map((n) => n.unique_id);
+  const storedRuns = await storedTestRuns(client, testIds);
+  return { factsDatabase, relations, storedRuns };
+}
+
+type Facts = Awaited<ReturnType<typeof readFacts>>;
+
+const NOTHING_PARSED: ColumnLineageRun = {
+  sqlglotVersion: null,
+  compiled: null,
+  workers: 0,
+  cpuSeconds: 0,
+  processCpuSeconds: 0,
+  models: [],
+  seconds: 0,
+};
+
+/**
+ * Starts tracing the column lineage of the models whose lineage checksum changed; the
+ * parser runs while the plan is built and everything but the lineage is written.
+ * Unchanged checksum (same parser, SQL and columns), unchanged edges: not parsed again.
+ */
+async function startLineage(
+  run: SeedRun,
+  client: pg.Client,
+  facts: Facts,
+  startParser: () => LineageProcess,
+): Promise<{
+  parsing: Promise<ColumnLineageRun>;
+  lineageInputs: Map<string, { sqlSource: string; checksum: string }>;
+}> {
+  const { options, lineageReport, lineageParser } = run;
+  const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
+  const parser = parserIdentity(options.pythonPath);
+  lineageReport.parser = parser;
+  const request = lineageRequest(run.artifacts, {
+    sample: typeof options.columnLineage === "object" ? options.columnLineage.sample : undefined,
+    relations: facts.relations,
+    factsDatabase: facts.factsDatabase,
+    parser: parser ?? undefined,
+  });
+  const stored =
+    options.fullLineage || parser === null
+      ? new Map<string, string>()
+      : await storedLineageChecksums(
+          client,
+          request.models.map((m) => m.id),
+        );
+  const changed = request.models.filter((m) => stored.get(m.id) !== m.checksum);
+  lineageReport.unchanged = request.models.length - changed.length;
+  for (const model of changed)
+    lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
+  let parsing: Promise<ColumnLineageRun>;
+  if (changed.length === 0) {
+    lineageParser.process?.stop();
+    parsing = Promise.resolve(NOTHING_PARSED);
+  } else {
+    lineageParser.process ??= startParser();
+    parsing = lineageParser.process.trace(changed, request.schema, {
+      dialect: request.dialect,
+      workers: options.lineageWorkers,
+    });
+  }
+  // Awaited later; a failure before that point must not count as unhandled.
+  parsing.catch(() => undefined);
+  return { parsing, lineageInputs };
+}
+
+/** Records a finished parser run in the report (and the log). */
+function reportParsed(run: SeedRun, parsed: ColumnLineageRun): void {
+  const { lineageReport } = run;
+  lineageReport.models = parsed.models.length;
+  lineageReport.sqlglotVersion = parsed.sqlglotVersion;
+  lineageReport.workers = parsed.workers;
+  lineageReport.seconds = parsed.seconds;
+  lineageReport.cpuSeconds = parsed.cpuSeconds;
+  lineageReport.processCpuSeconds = parsed.processCpuSeconds;
+  lineageReport.failed = parsed.models
+    .filter((m) => m.error)
+    .map((m) => ({ model: m.id, error: m.error as string }));
+  run.log(
+    `column lineage: ${parsed.models.length} models parsed in ${parsed.seconds.toFixed(2)} s ` +
+      `(${parsed.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
+  );
+}
+
+/** Waits for the parser, then adds its rows to the plan (no column lineage if it failed). */
+function columnLineageStep(
+  run: SeedRun,
+  plan: CatalogPlan,
+  lineage: Awaited<ReturnType<typeof startLineage>> | null,
+): () => Promise<ColumnLineagePlan> {
+  const { clock, lineageReport } = run;
+  return async () => {
+    clock.lap("write");
+    let models: ModelLineage[] | undefined;
+    if (lineage) {
+      try {
+        const parsed = await lineage.parsing;
+        models = parsed.models;
+        reportParsed(run, parsed);
+      } catch (error) {
+        lineageReport.error = error instanceof Error ? error.message : String(error);
+        run.warnings.push(`no column lineage: ${lineageReport.error}`);
+      }
+    }
+    clock.lap("lineageWait");
+    const rows = planColumnLineage(plan, {
+      columnLineage: models,
+      lineageInputs: lineage?.lineageInputs ?? new Map(),
+      parser: lineageReport.parser ?? undefined,
+    });
+    plan.columnEdges = rows.columnEdges;
+    plan.columnLineageTargets = rows.columnLineageTargets;
+    plan.coverage = rows.coverage;
+    plan.warnings.push(...rows.warnings);
+    clock.lap("plan");
+    return rows;
+  };
+}
+
+/** Writes the plan in one transaction under the catalog lock, and the project's manifest clock. */
+async function writeInTransaction(
+  run: SeedRun,
+  client: pg.Client,
+  plan: CatalogPlan,
+  olderThanCatalogued: SeedResult["olderThanCatalogued"],
+  manifestClock: ManifestClock,
+  columnLineage: () => Promise<ColumnLineagePlan>,
+) {
+  const catalogued = plan.tables.filter((t) => t.resourceType === "model").map((t) => t.uniqueId);
+  await client.query("begin");
+  try {
+    await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
+    const { written, raised } = await writeCatalog(client, plan, {
+      historyOnly: olderThanCatalogued !== null,
+      columnLineage,
+    });
+    if (!olderThanCatalogued)
+      await recordProject(client, run.artifacts.project, {
+        ...manifestClock,
+        dbtVersion: run.artifacts.manifest.metadata.dbt_version ?? null,
+      });
+    if (run.mode !== "skipped")
+      run.lineageReport.coverage = coverageSummary(catalogued, await storedCoverage(client, catalogued));
+    await client.query("commit");
+    run.clock.lap("write");
+    return { written, raised };
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Everything that reads or writes the database, on one connection. */
+async function seedDatabase(run: SeedRun, client: pg.Client, manifestClock: ManifestClock) {
+  const { options, mode, lineageParser, artifacts, clock } = run;
+  // Artifacts older than the catalogued ones add their history only.
+  const stored = await storedProject(client, artifacts.project);
+  // A project never seeded will be parsed whole: Python starts now, importing and warming
+  // up sqlglot while the database facts are read and the request is built. A re-seed
+  // starts it only if some model's lineage checksum changed (usually none: no Python).
+  const startParser = () => startColumnLineage({ pythonPath: options.pythonPath });
+  if (mode !== "skipped" && !stored) lineageParser.process = startParser();
+  const olderThanCatalogued = olderThanStored(stored, manifestClock);
+  if (olderThanCatalogued)
+    run.warnings.push(
+      `the manifest (generated ${olderThanCatalogued.seeded}) is older than the one the catalog of '${artifacts.project}' ` +
+        `was seeded from (${olderThanCatalogued.catalogued}): only its job runs and test runs were added`,
+    );
+
+  clock.restart();
+  const facts = await readFacts(client, artifacts);
+  clock.lap("facts");
+
+  let lineage: Awaited<ReturnType<typeof startLineage>> | null = null;
+  if (mode !== "skipped" && !olderThanCatalogued)
+    lineage = await startLineage(run, client, facts, startParser);
+  else lineageParser.process?.stop();
+  clock.lap("lineage");
+
+  const plan = buildCatalog(artifacts, {
+    ...facts,
+    weights: options.weights,
+    alertThreshold: options.alertThreshold,
+    layerThresholds: options.layerThresholds,
+  });
+  run.log(
+    `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
+      `${plan.tableEdges.length} table edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
+  );
+  clock.lap("plan");
+
+  const { written, raised } = await writeInTransaction(
+    run,
+    client,
+    plan,
+    olderThanCatalogued,
+    manifestClock,
+    columnLineageStep(run, plan, lineage),
+  );
+  return { plan, written, raised, olderThanCatalogued };
+}
+
+/** Calls the alert webhook for the alerts raised (null without a URL). */
+async function alertWebhook(
+  options: SeedOptions,
+  plan: CatalogPlan,
+  raised: Parameters<typeof notifyWebhook>[2],
+): Promise<WebhookReport | null> {
+  if (!options.alertWebhookUrl) return null;
+  if (raised.length === 0) return { url: options.alertWebhookUrl, sent: 0, failed: [] };
+  return notifyWebhook(
+    options.alertWebhookUrl,
+    plan,
+    raised,
+    options.webhookTimeoutMs,
+    options.alertWebhookToken,
+  );
+}
+
+async function seed(
+  connection: PgConnection,
+  artifactDirs: readonly string[],
+  options: SeedOptions,
+  mode: SeedResult["columnLineage"]["mode"],
+  lineageParser: { process: LineageProcess | null },
+  started: number,
+): Promise<SeedResult> {
+  const log = options.log ?? (() => undefined);
+  const clock = phaseClock();
+  const artifacts = loadArtifacts(artifactDirs, options.baseDir ?? process.env["AIWB_ROOT"] ?? process.cwd());
+  clock.lap("artifacts");
+  log(
+    `read ${artifacts.manifestFile}, ${artifacts.catalogFile ?? "no catalog.json"}, ${artifacts.runResults.length} run_results.json`,
+  );
+  const warnings: string[] = [];
+  if (!artifacts.catalog)
+    warnings.push(
+      "no catalog.json: columns and types come from the database (run `dbt docs generate` for its view)",
+    );
+  const run: SeedRun = {
+    options,
+    mode,
+    lineageParser,
+    log,
+    clock,
+    warnings,
+    lineageReport: emptyLineageReport(mode),
+    artifacts,
+  };
   const manifestClock = {
     generatedAt: artifacts.manifest.metadata.generated_at ?? null,
     invocationId: artifacts.manifest.metadata.invocation_id ?? null,
   };
-  const { plan, written, raised } = await withClient(connection, async (client) => {
-    // Artifacts older than the catalogued ones add their history only.
-    const stored = await storedProject(client, artifacts.project);
-    // A project never seeded will be parsed whole: Python starts now, importing and warming
-    // up sqlglot while the database facts are read and the request is built. A re-seed
-    // starts it only if some model's lineage checksum changed (usually none: no Python).
-    const startParser = () => startColumnLineage({ pythonPath: options.pythonPath });
-    if (mode !== "skipped" && !stored) lineageParser.process = startParser();
-    if (stored && stored.generatedAt && manifestClock.generatedAt) {
-      const then = Date.parse(stored.generatedAt);
-      const now = Date.parse(manifestClock.generatedAt);
-      if (now < then || (now === then && (manifestClock.invocationId ?? "") < (stored.invocationId ?? ""))) {
-        olderThanCatalogued = { catalogued: stored.generatedAt, seeded: manifestClock.generatedAt };
-        warnings.push(
-          `the manifest (generated ${manifestClock.generatedAt}) is older than the one the catalog of '${artifacts.project}' ` +
-            `was seeded from (${stored.generatedAt}): only its job runs and test runs were added`,
-        );
-      }
-    }
-    // Row counts, sizes, column types and constraints (approximate figures: read before
-    // the transaction, like the lineage, which is slow and needs no lock).
-    mark = performance.now();
-    cpuMark = process.cpuUsage();
-    const factsDatabase = await currentDatabase(client);
-    const relations = await relationFacts(client, catalogRelations(artifacts));
-    const testIds = Object.values(artifacts.manifest.nodes)
-      .filter((n) => n.resource_type === "test")
-      .map((n) => n.unique_id);
-    const storedRuns = await storedTestRuns(client, testIds);
-    lap("facts");
-    const lineageInputs = new Map<string, { sqlSource: string; checksum: string }>();
-    // The parser runs while the plan is built and everything but the lineage is written.
-    let parsing: Promise<ColumnLineageRun> | null = null;
-    if (mode !== "skipped" && !olderThanCatalogued) {
-      const parser = parserIdentity(options.pythonPath);
-      lineageReport.parser = parser;
-      const request = lineageRequest(artifacts, {
-        sample: typeof options.columnLineage === "object" ? options.columnLineage.sample : undefined,
-        relations,
-        factsDatabase,
-        parser: parser ?? undefined,
-      });
-      // Unchanged checksum (same parser, SQL and columns), unchanged edges: not parsed again.
-      const stored =
-        options.fullLineage || parser === null
-          ? new Map<string, string>()
-          : await storedLineageChecksums(
-              client,
-              request.models.map((m) => m.id),
-            );
-      const changed = request.models.filter((m) => stored.get(m.id) !== m.checksum);
-      lineageReport.unchanged = request.models.length - changed.length;
-      for (const model of changed)
-        lineageInputs.set(model.id, { sqlSource: model.sqlSource, checksum: model.checksum });
-      if (changed.length === 0) {
-        lineageParser.process?.stop();
-        parsing = Promise.resolve({
-          sqlglotVersion: null,
-          compiled: null,
-          workers: 0,
-          cpuSeconds: 0,
-          processCpuSeconds: 0,
-          models: [],
-          seconds: 0,
-        });
-      } else {
-        lineageParser.process ??= startParser();
-        parsing = lineageParser.process.trace(changed, request.schema, {
-          dialect: request.dialect,
-          workers: options.lineageWorkers,
-        });
-      }
-      // Awaited below; a failure before that point must not count as unhandled.
-      parsing.catch(() => undefined);
-    } else {
-      lineageParser.process?.stop();
-    }
-    lap("lineage");
-    const plan = buildCatalog(artifacts, {
-      relations,
-      factsDatabase,
-      storedRuns,
-      weights: options.weights,
-      alertThreshold: options.alertThreshold,
-      layerThresholds: options.layerThresholds,
-    });
-    const catalogued = plan.tables.filter((t) => t.resourceType === "model").map((t) => t.uniqueId);
-    log(
-      `writing ${plan.tables.length} tables, ${plan.columns.length} columns, ` +
-        `${plan.tableEdges.length} table edges, ${plan.tests.length} tests, ${plan.testRuns.length} test runs`,
-    );
-    lap("plan");
+  const { plan, written, raised, olderThanCatalogued } = await withClient(connection, (client) =>
+    seedDatabase(run, client, manifestClock),
+  );
+  const webhook = await alertWebhook(options, plan, raised);
+  return seedResult(run, { plan, written, raised, olderThanCatalogued, webhook, started });
+}
 
-    /** Waits for the parser, then adds its rows to the plan (no column lineage if it failed). */
-    const columnLineage = async (): Promise<ColumnLineagePlan> => {
-      lap("write");
-      let models: ModelLineage[] | undefined;
-      if (parsing) {
-        try {
-          const run = await parsing;
-          models = run.models;
-          lineageReport.models = run.models.length;
-          lineageReport.sqlglotVersion = run.sqlglotVersion;
-          lineageReport.workers = run.workers;
-          lineageReport.seconds = run.seconds;
-          lineageReport.cpuSeconds = run.cpuSeconds;
-          lineageReport.processCpuSeconds = run.processCpuSeconds;
-          lineageReport.failed = run.models
-            .filter((m) => m.error)
-            .map((m) => ({ model: m.id, error: m.error as string }));
-          log(
-            `column lineage: ${run.models.length} models parsed in ${run.seconds.toFixed(2)} s ` +
-              `(${run.workers} workers, ${lineageReport.failed.length} failed), ${lineageReport.unchanged} unchanged`,
-          );
-        } catch (error) {
-          lineageReport.error = error instanceof Error ? error.message : String(error);
-          warnings.push(`no column lineage: ${lineageReport.error}`);
-        }
-      }
-      lap("lineageWait");
-      const rows = planColumnLineage(plan, {
-        columnLineage: models,
-        lineageInputs,
-        parser: lineageReport.parser ?? undefined,
-      });
-      plan.columnEdges = rows.columnEdges;
-      plan.columnLineageTargets = rows.columnLineageTargets;
-      plan.coverage = rows.coverage;
-      plan.warnings.push(...rows.warnings);
-      lap("plan");
-      return rows;
-    };
-
-    await client.query("begin");
-    try {
-      await client.query("select pg_advisory_xact_lock($1)", [CATALOG_LOCK_KEY]);
-      const { written, raised } = await writeCatalog(client, plan, {
-        historyOnly: olderThanCatalogued !== null,
-        columnLineage,
-      });
-      if (!olderThanCatalogued)
-        await recordProject(client, artifacts.project, {
-          ...manifestClock,
-          dbtVersion: artifacts.manifest.metadata.dbt_version ?? null,
-        });
-      if (mode !== "skipped")
-        lineageReport.coverage = coverageSummary(catalogued, await storedCoverage(client, catalogued));
-      await client.query("commit");
-      lap("write");
-      return { plan, written, raised };
-    } catch (error) {
-      await client.query("rollback").catch(() => undefined);
-      throw error;
-    }
-  });
-
-  const webhook =
-    options.alertWebhookUrl && raised.length > 0
-      ? await notifyWebhook(
-          options.alertWebhookUrl,
-          plan,
-          raised,
-          options.webhookTimeoutMs,
-          options.alertWebhookToken,
-        )
-      : options.alertWebhookUrl
-        ? { url: options.alertWebhookUrl, sent: 0, failed: [] }
-        : null;
-
+function seedResult(
+  run: SeedRun,
+  outcome: {
+    plan: CatalogPlan;
+    written: WrittenCounts;
+    raised: readonly unknown[];
+    olderThanCatalogued: SeedResult["olderThanCatalogued"];
+    webhook: WebhookReport | null;
+    started: number;
+  },
+): SeedResult {
+  const { artifacts, lineageReport } = run;
+  const { plan, written, raised } = outcome;
   return {
     project: artifacts.project,
-    olderThanCatalogued,
+    olderThanCatalogued: outcome.olderThanCatalogued,
     tables: plan.tables.length,
     columns: plan.columns.length,
     tableEdges: plan.tableEdges.length,
@@ -499,7 +632,7 @@ async function seed(
     dqByLayer: plan.dqByLayer,
     alertsRaised: raised.length,
     alertsResolved: written.alertsResolved,
-    webhook,
+    webhook: outcome.webhook,
     written,
     columnLineage: lineageReport,
     nodeKinds: plan.nodeKinds,
@@ -510,9 +643,9 @@ async function seed(
       runResults: artifacts.runResults.map((r) => r.file),
       ignored: artifacts.ignored,
     },
-    warnings: [...warnings, ...plan.warnings],
-    seconds: (performance.now() - started) / 1000,
-    phases,
-    phaseCpu: cpu.node,
+    warnings: [...run.warnings, ...plan.warnings],
+    seconds: (performance.now() - outcome.started) / 1000,
+    phases: run.clock.phases,
+    phaseCpu: run.clock.cpu,
   };
 }
