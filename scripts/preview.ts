@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
-import { SECRET_KEYS } from "../stacks/config.ts";
+import { SECRET_KEYS } from "../stacks/config/schema.ts";
 import { cacheDir, REPO_ROOT } from "../lib/paths.ts";
 import { stackArgument } from "../lib/cli-args.ts";
 

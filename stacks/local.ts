@@ -10,7 +10,7 @@ import { CatalogSeed } from "../components/data/catalog-seed.ts";
 import { DataStack } from "../components/data/data-stack.ts";
 import { SampleData } from "../components/data/sample-data.ts";
 import { adminConnection } from "./admin-connection.ts";
-import type { LocalStackConfig } from "./config.ts";
+import type { LocalStackConfig } from "./config/schema.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
 
 export function localPlatform(config: LocalStackConfig) {

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { CONFIG_NAMESPACE, parseStackConfig, StackConfigError, type StackConfig } from "./config.ts";
+import { parseStackConfig, StackConfigError } from "./config/parse.ts";
+import { CONFIG_NAMESPACE, type StackConfig } from "./config/schema.ts";
 
 // `isConfigSecret` is exported by the runtime but missing from its type declarations.
 const runtime = pulumi.runtime as unknown as { isConfigSecret(key: string): boolean };

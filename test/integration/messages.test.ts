@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbtRunError, dbtFailureHint, type DbtNodeResult } from "../../lib/dbt/cli.ts";
 import { loadEntity } from "../../lib/sample-data/index.ts";
-import { parseStackConfig, StackConfigError } from "../../stacks/config.ts";
+import { parseStackConfig, StackConfigError } from "../../stacks/config/parse.ts";
 import { checkStackFile, StackFileError } from "../../stacks/read-config.ts";
 import { engineErrors, localFailureText, stackLockFiles } from "../../scripts/local-errors.ts";
 import { createMedallionDatabase, type MedallionDatabase } from "../helpers/medallion.ts";

@@ -1,15 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import {
-  cloudDeployProblems,
-  isPrivateCidr,
-  parseStackConfig,
-  SECRET_KEYS,
-  StackConfigError,
-  type CloudStackConfig,
-  type ConfigProblem,
-} from "../../stacks/config.ts";
+import { cloudDeployProblems } from "../../stacks/config/deployable.ts";
+import { parseStackConfig, StackConfigError, type ConfigProblem } from "../../stacks/config/parse.ts";
+import { isPrivateCidr } from "../../stacks/config/rules.ts";
+import { SECRET_KEYS, type CloudStackConfig } from "../../stacks/config/schema.ts";
 
 const SECRET = new Set(["workbench:databasePassword"]);
 const PASSWORD = "correct-horse-battery";
