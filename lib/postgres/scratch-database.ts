@@ -13,11 +13,17 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function adminQuery(server: LocalServer, database: string, text: string): Promise<void> {
+/** Runs one statement on `database` of the local server as its admin, on a connection of its own; its rows. */
+export async function adminQuery<T extends pg.QueryResultRow>(
+  server: LocalServer,
+  database: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: server.url(database) });
   await client.connect();
   try {
-    await client.query(text);
+    return (await client.query<T>(text, values)).rows;
   } finally {
     await client.end();
   }
@@ -39,15 +45,10 @@ export async function createScratchDatabase(prefix: string): Promise<ScratchData
     name,
     server,
     connection,
-    async query<T extends pg.QueryResultRow>(text: string, values: unknown[] = []) {
-      const client = new pg.Client({ connectionString: server.url(name) });
-      await client.connect();
-      try {
-        return (await client.query<T>(text, values)).rows;
-      } finally {
-        await client.end();
-      }
+    query: <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) =>
+      adminQuery<T>(server, name, text, values),
+    drop: async () => {
+      await adminQuery(server, "postgres", `drop database if exists ${name} with (force)`);
     },
-    drop: () => adminQuery(server, "postgres", `drop database if exists ${name} with (force)`),
   };
 }

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import pg from "pg";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
 import type { LocalServer } from "../../stacks/local-server.ts";
 
 export const AUTHENTICATOR = "authenticator";
@@ -24,21 +25,6 @@ export interface AuthenticatorLogin {
   url(database: string): string;
   /** Back to NOLOGIN without a password, as the shim created it. */
   close(): Promise<void>;
-}
-
-async function adminQuery<T extends pg.QueryResultRow>(
-  server: LocalServer,
-  database: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url(database) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 /**

@@ -17,8 +17,10 @@ import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_SCHEMAS, pgDumpArgs } from "../../components/kubernetes/backups.ts";
 import { loadSampleData } from "../../lib/sample-data/index.ts";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack } from "../../stacks/workspace.ts";
+import { DATABASE_LAYER_ONLY, localStackOptions } from "../helpers/local-stack.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const environment = `logins-${suffix}`;
@@ -31,15 +33,8 @@ let server: LocalServer;
 let stack: Stack;
 const logins = {} as Record<Purpose, { role: string; password: string }>;
 
-async function admin<T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []) =>
+  adminQuery<T>(server, db, text, values);
 
 /** Runs `work` on a session logged in as the login with its generated password. */
 async function as<T>(purpose: Purpose, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -87,22 +82,13 @@ const DENIED = "42501";
 beforeAll(async () => {
   server = await localServer();
   await admin("postgres", `create database ${database}`);
-  stack = await openStack({
-    stackName: environment,
-    baseStack: "local",
-    config: {
-      environment,
-      database: {
-        host: server.host,
-        port: server.port,
-        name: database,
-        user: server.user,
-        sslMode: "disable",
-      },
-      features: { dataStack: false, n8n: false, litellm: false, appPlatform: false, backups: false },
-    },
-    secrets: { databasePassword: server.password },
-  });
+  stack = await openStack(
+    localStackOptions(server, {
+      stackName: environment,
+      database,
+      config: { features: DATABASE_LAYER_ONLY },
+    }),
+  );
   const result = await stack.up({});
   expect(result.summary.result).toBe("succeeded");
   for (const purpose of PURPOSES) {

@@ -21,6 +21,7 @@ import { INTERRUPTED_MESSAGE } from "../../lib/dbt/stage-lock.ts";
 import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { stuckRows } from "../../lib/reports/medallion.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
+import { withClient } from "../../lib/postgres/connection.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
 const TODAY = "2026-01-31";
@@ -29,15 +30,17 @@ const GENERATION = { seed: 11, transactions: 20_000, badShare: 0.05, today: TODA
 
 let db: MedallionDatabase;
 
-async function withDb<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: db.server.url(db.name) });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const withDb = <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => withClient(db.connection, work);
+
+/** New deliveries (generator seed `seed`), so the stages have work to do. */
+const deliver = (seed: number) =>
+  withDb((client) =>
+    loadSampleData(
+      client,
+      { ...GENERATION, seed },
+      { source: "faults", batchPrefix: `faults-${seed}`, batchSize: 5_000 },
+    ),
+  );
 
 /** Pids of live processes whose command line contains `marker`. */
 function processesWith(marker: string): number[] {
@@ -265,13 +268,7 @@ describe("faults converge", () => {
 
   it("PostgreSQL restarted during a stage: the stage fails with the right hint, its row is closed, a re-run converges", async () => {
     // New deliveries, so silver has work to do.
-    await withDb((client) =>
-      loadSampleData(
-        client,
-        { ...GENERATION, seed: 12 },
-        { source: "faults", batchPrefix: "faults-12", batchSize: 5_000 },
-      ),
-    );
+    await deliver(12);
     const artifacts = join(db.targetPath, "restart");
     await dbtStageProvider.create!(stageInputs("bronze", artifacts));
     let restarting: Promise<void> | undefined;
@@ -309,13 +306,7 @@ describe("faults converge", () => {
   });
 
   it("SIGKILL of the supervising command: the provider stops dbt, closes its job_runs row and exits", async () => {
-    await withDb((client) =>
-      loadSampleData(
-        client,
-        { ...GENERATION, seed: 13 },
-        { source: "faults", batchPrefix: "faults-13", batchSize: 5_000 },
-      ),
-    );
+    await deliver(13);
     const artifacts = join(db.targetPath, "orphan");
     await dbtStageProvider.create!(stageInputs("bronze", artifacts));
     const supervisor = execa("sleep", ["600"], { reject: false });

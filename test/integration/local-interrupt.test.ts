@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { execa, type ResultPromise } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack, REPO_ROOT } from "../../stacks/workspace.ts";
+import { localStackOptions } from "../helpers/local-stack.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const stackName = `intr-${suffix}`;
@@ -22,19 +24,8 @@ const roles = [`wb_intr_${suffix}_dbt`, `wb_intr_${suffix}_n8n`];
 
 let server: LocalServer;
 
-async function sql<T extends pg.QueryResultRow>(
-  text: string,
-  values: unknown[] = [],
-  db = database,
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = [], db = database) =>
+  adminQuery<T>(server, db, text, values);
 
 function npmRunLocal(): ResultPromise<{ reject: false; all: true }> {
   return execa("tsx", [join(REPO_ROOT, "scripts/local.ts")], {
@@ -120,27 +111,25 @@ async function expectConverged(output: string) {
   ).toEqual([]);
 }
 
+/** After `npm run local` (pid `pid`) died: no process of it is left, no job run is left open. */
+async function expectNothingLeft(pid: number): Promise<void> {
+  await until(
+    async () => (!alive(pid) && descendantsOf(pid).length === 0 ? true : undefined),
+    "no orphan process",
+    60,
+  );
+  expect(await sql("select count(*)::int as n from ip_workbench.job_runs where status = 'running'")).toEqual([
+    { n: 0 },
+  ]);
+}
+
 beforeAll(async () => {
   server = await localServer();
   await sql(`create database ${database}`, [], "postgres");
 });
 
 afterAll(async () => {
-  const stack = await openStack({
-    stackName,
-    baseStack: "local",
-    config: {
-      environment: stackName,
-      database: {
-        host: server.host,
-        port: server.port,
-        name: database,
-        user: server.user,
-        sslMode: "disable",
-      },
-    },
-    secrets: { databasePassword: server.password },
-  }).catch(() => undefined);
+  const stack = await openStack(localStackOptions(server, { stackName, database })).catch(() => undefined);
   if (stack) {
     await stack.destroy({}).catch(() => undefined);
     await removeStack(stack).catch(() => undefined);
@@ -160,14 +149,7 @@ describe("npm run local interrupted during pulumi up", () => {
     // SIGKILL of what the user started (the wrapper running the script).
     run.kill("SIGKILL");
     await run;
-    await until(
-      async () => (!alive(pid) && descendantsOf(pid).length === 0 ? true : undefined),
-      "no orphan process",
-      60,
-    );
-    expect(
-      await sql("select count(*)::int as n from ip_workbench.job_runs where status = 'running'"),
-    ).toEqual([{ n: 0 }]);
+    await expectNothingLeft(pid);
 
     const again = await npmRunLocal();
     expect(again.exitCode, again.all).toBe(0);
@@ -203,14 +185,7 @@ describe("npm run local interrupted during pulumi up", () => {
     expect(interrupted.all).toContain(
       "SIGINT: stopping after the steps in progress (again to stop at once)...",
     );
-    await until(
-      async () => (!alive(pid) && descendantsOf(pid).length === 0 ? true : undefined),
-      "no orphan process",
-      60,
-    );
-    expect(
-      await sql("select count(*)::int as n from ip_workbench.job_runs where status = 'running'"),
-    ).toEqual([{ n: 0 }]);
+    await expectNothingLeft(pid);
 
     const again = await npmRunLocal();
     expect(again.exitCode, again.all).toBe(0);

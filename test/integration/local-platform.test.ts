@@ -11,8 +11,10 @@ import pg from "pg";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentials, revealSecrets } from "../helpers/credentials.ts";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { openStack, removeStack } from "../../stacks/workspace.ts";
+import { localStackOptions } from "../helpers/local-stack.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const environment = `e2e-${suffix}`;
@@ -36,39 +38,19 @@ let server: LocalServer;
 let stack: Stack;
 let outputs: Record<string, { value: unknown }>;
 
-async function sql<T extends pg.QueryResultRow>(
-  text: string,
-  values: unknown[] = [],
-  db = database,
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(text: string, values: unknown[] = [], db = database) =>
+  adminQuery<T>(server, db, text, values);
 
 beforeAll(async () => {
   server = await localServer();
   await sql(`create database ${database}`, [], "postgres");
-  stack = await openStack({
-    stackName: environment,
-    baseStack: "local",
-    config: {
-      environment,
-      database: {
-        host: server.host,
-        port: server.port,
-        name: database,
-        user: server.user,
-        sslMode: "disable",
-      },
-      sampleData: { transactions: TRANSACTIONS, badShare: 0.05, seed: 11 },
-    },
-    secrets: { databasePassword: server.password },
-  });
+  stack = await openStack(
+    localStackOptions(server, {
+      stackName: environment,
+      database,
+      config: { sampleData: { transactions: TRANSACTIONS, badShare: 0.05, seed: 11 } },
+    }),
+  );
 });
 
 afterAll(async () => {

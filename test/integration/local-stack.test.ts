@@ -12,8 +12,10 @@ import { join } from "node:path";
 import pg from "pg";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { cacheDir, openStack, removeStack } from "../../stacks/workspace.ts";
+import { DATABASE_LAYER_ONLY, localStackOptions } from "../helpers/local-stack.ts";
 
 const suffix = randomBytes(3).toString("hex");
 const environment = `smoke-${suffix}`;
@@ -26,19 +28,8 @@ const RESOURCES = 12;
 let server: LocalServer;
 let stack: Stack;
 
-async function sql<T extends pg.QueryResultRow>(
-  db: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []) =>
+  adminQuery<T>(server, db, text, values);
 
 const schemaExists = async () =>
   (await sql(database, "select 1 from pg_namespace where nspname = 'ip_workbench'")).length === 1;
@@ -52,24 +43,12 @@ const roleRow = async () =>
   )[0];
 
 function stackOptions(config: Record<string, unknown> = {}) {
-  return {
+  return localStackOptions(server, {
     stackName: environment,
-    baseStack: "local",
-    config: {
-      environment,
-      database: {
-        host: server.host,
-        port: server.port,
-        name: database,
-        user: server.user,
-        sslMode: "disable",
-      },
-      // The database layer only: the data stack has its own end-to-end test.
-      features: { dataStack: false, n8n: false, litellm: false, appPlatform: false, backups: false },
-      ...config,
-    },
-    secrets: { databasePassword: server.password },
-  };
+    database,
+    // The database layer only: the data stack has its own end-to-end test.
+    config: { features: DATABASE_LAYER_ONLY, ...config },
+  });
 }
 
 beforeAll(async () => {

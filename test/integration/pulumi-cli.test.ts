@@ -34,6 +34,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { nonRootContainers, pinnedImages, requestsAndLimits } from "../../components/policy/validations.ts";
+import { adminQuery } from "../../lib/postgres/scratch-database.ts";
+import { databaseConfig } from "../helpers/local-stack.ts";
 import { localServer, type LocalServer } from "../../stacks/local-server.ts";
 import { cacheDir, REPO_ROOT } from "../../stacks/workspace.ts";
 import {
@@ -52,19 +54,12 @@ const languageHost = officialLanguageHost() ? "official language host" : "test s
 let server: LocalServer;
 let project: string;
 
-async function sql<T extends pg.QueryResultRow>(
-  db: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: server.url(db) });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T extends pg.QueryResultRow>(db: string, text: string, values: unknown[] = []) =>
+  adminQuery<T>(server, db, text, values);
+
+/** Rows in the database's job_runs (one per stage run). */
+const jobRuns = async (database: string) =>
+  (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
 
 const roleName = (environment: string, purpose: string) =>
   `wb_${environment.replaceAll("-", "_")}_${purpose}`;
@@ -265,13 +260,7 @@ await stack.up({ onOutput: (line) => process.stdout.write(line) });\n`,
         stackName: "local",
         config: {
           environment,
-          database: {
-            host: server.host,
-            port: server.port,
-            name: database,
-            user: server.user,
-            sslMode: "disable",
-          },
+          database: databaseConfig(server, database),
           sampleData: { transactions: 1000, badShare: 0.05, seed: 42 },
         },
         secrets: { databasePassword: server.password },
@@ -328,8 +317,7 @@ describe("upgrading a local stack written by the path-based providers", async ()
     async () => {
       await writeLocalState(PATH_PROVIDER_COMMIT, { oldCache, environment, database });
       expect(new Set(providerReferences(stateFile))).toEqual(new Set(["file path"]));
-      const runs = async () =>
-        (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
+      const runs = () => jobRuns(database);
       const runsBefore = await runs();
 
       expectOk(await cli(["login", `file://${join(oldCache, "pulumi-state")}`]));
@@ -390,8 +378,7 @@ describe("upgrading a local stack written before the move to lib/", async () => 
             { cwd: REPO_ROOT, reject: false },
           )
         ).exitCode === 0;
-      const runs = async () =>
-        (await sql<{ n: number }>(database, "select count(*)::int as n from ip_workbench.job_runs"))[0]?.n;
+      const runs = () => jobRuns(database);
       const runsBefore = await runs();
 
       expectOk(await cli(["login", `file://${join(oldCache, "pulumi-state")}`]));
