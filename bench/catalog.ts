@@ -47,55 +47,79 @@ interface Synthetic {
   models: number;
 }
 
-/** Writes manifest.json + catalog.json (docs dir) and one run_results.json per layer. */
-export function writeSyntheticArtifacts(models: number, root: string): Synthetic {
-  const random = prng(models);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const db = "bench";
-  const nodes: Record<string, unknown> = {};
-  const sources: Record<string, unknown> = {};
-  const catalogNodes: Record<string, unknown> = {};
-  const catalogSources: Record<string, unknown> = {};
-  const results: Record<string, unknown[]> = Object.fromEntries(LAYERS.map((l) => [l, []]));
-  const byLayer: Record<string, string[]> = Object.fromEntries(LAYERS.map((l) => [l, []]));
-  const relation = new Map<string, { schema: string; name: string; columns: string[] }>();
+/**
+ * The artifacts being generated, and the one random stream they draw from: every draw
+ * happens in a fixed order, so the same size always gives the same files.
+ */
+interface Builder {
+  random: () => number;
+  pick: <T>(items: readonly T[]) => T;
+  nodes: Record<string, unknown>;
+  sources: Record<string, unknown>;
+  catalogNodes: Record<string, unknown>;
+  catalogSources: Record<string, unknown>;
+  /** run_results.json entries per layer. */
+  results: Record<string, unknown[]>;
+  /** Model ids per layer, the next layer's parents. */
+  byLayer: Record<string, string[]>;
+  relation: Map<string, { schema: string; name: string; columns: string[] }>;
+}
 
-  const columnsOf = (count: number) => [
-    "id",
-    ...Array.from({ length: count - 1 }, (_, i) => `attr_${i + 1}`),
-  ];
-  const catalogColumns = (columns: string[]) =>
-    Object.fromEntries(
-      columns.map((name, i) => [
-        name,
-        { type: i === 0 ? "bigint" : pick(TYPES), index: i + 1, name, comment: null },
-      ]),
-    );
-  const docColumns = (columns: string[]) =>
-    Object.fromEntries(
-      columns.map((name) => [
-        name,
-        {
-          name,
-          description: `The ${name.replace("_", " ")}.`,
-          meta: {},
-          data_type: null,
-          constraints: [],
-          tags: [],
-        },
-      ]),
-    );
+const DB = "bench";
 
-  const sourceCount = Math.max(5, Math.round(models / 20));
-  for (let i = 0; i < sourceCount; i += 1) {
+function newBuilder(seed: number): Builder {
+  const random = prng(seed);
+  return {
+    random,
+    pick: <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T,
+    nodes: {},
+    sources: {},
+    catalogNodes: {},
+    catalogSources: {},
+    results: Object.fromEntries(LAYERS.map((l) => [l, []])),
+    byLayer: Object.fromEntries(LAYERS.map((l) => [l, []])),
+    relation: new Map(),
+  };
+}
+
+const columnsOf = (count: number) => ["id", ...Array.from({ length: count - 1 }, (_, i) => `attr_${i + 1}`)];
+
+/** catalog.json's columns: `id` a bigint, the others a random type. */
+const catalogColumns = (b: Builder, columns: string[]) =>
+  Object.fromEntries(
+    columns.map((name, i) => [
+      name,
+      { type: i === 0 ? "bigint" : b.pick(TYPES), index: i + 1, name, comment: null },
+    ]),
+  );
+
+/** The manifest's documented columns. */
+const docColumns = (columns: string[]) =>
+  Object.fromEntries(
+    columns.map((name) => [
+      name,
+      {
+        name,
+        description: `The ${name.replace("_", " ")}.`,
+        meta: {},
+        data_type: null,
+        constraints: [],
+        tags: [],
+      },
+    ]),
+  );
+
+/** `count` raw sources under bronze. */
+function addSources(b: Builder, count: number): void {
+  for (let i = 0; i < count; i += 1) {
     const id = `source.bench.raw.src_${i}`;
-    const columns = columnsOf(8 + Math.floor(random() * 5));
-    sources[id] = {
+    const columns = columnsOf(8 + Math.floor(b.random() * 5));
+    b.sources[id] = {
       unique_id: id,
       resource_type: "source",
       name: `src_${i}`,
       package_name: "bench",
-      database: db,
+      database: DB,
       schema: "bronze",
       identifier: `src_${i}`,
       source_name: "raw",
@@ -106,124 +130,138 @@ export function writeSyntheticArtifacts(models: number, root: string): Synthetic
       tags: [],
       config: { enabled: true },
     };
-    catalogSources[id] = {
-      metadata: { type: "BASE TABLE", schema: "bronze", name: `src_${i}`, database: db },
-      columns: catalogColumns(columns),
+    b.catalogSources[id] = {
+      metadata: { type: "BASE TABLE", schema: "bronze", name: `src_${i}`, database: DB },
+      columns: catalogColumns(b, columns),
       stats: {},
     };
-    relation.set(id, { schema: "bronze", name: `src_${i}`, columns });
+    b.relation.set(id, { schema: "bronze", name: `src_${i}`, columns });
   }
+}
 
-  const started = new Date(Date.UTC(2026, 10, 1, 6)).getTime();
-  for (let i = 0; i < models; i += 1) {
-    const layerIndex = Math.min(3, Math.floor((i / models) * 4));
-    const layer = LAYERS[layerIndex] as (typeof LAYERS)[number];
-    const name = `m_${String(i).padStart(5, "0")}`;
-    const id = `model.bench.${name}`;
-    const upstreamPool =
-      layerIndex === 0 ? Object.keys(sources) : (byLayer[LAYERS[layerIndex - 1] as string] as string[]);
-    const parents = [
-      ...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(upstreamPool))),
-    ];
-    const columns = columnsOf(8 + Math.floor(random() * 5));
-    const ctes = parents.map((p, k) => {
-      const r = relation.get(p) as { schema: string; name: string };
-      return `p${k} as (\n    select * from "${db}"."${r.schema}"."${r.name}"\n)`;
-    });
-    const selects = columns.map((column, k) => {
-      const from = `p${k % parents.length}`;
-      const upstream = relation.get(parents[k % parents.length] as string)?.columns ?? ["id"];
-      const source = upstream[k % upstream.length];
-      return k % 3 === 2 ? `coalesce(${from}.${source}, 0) as ${column}` : `${from}.${source} as ${column}`;
-    });
-    const joins = parents
-      .slice(1)
-      .map((_, k) => `left join p${k + 1} on p${k + 1}.id = p0.id`)
-      .join("\n");
-    const sql = `with ${ctes.join(",\n")}\nselect\n    ${selects.join(",\n    ")}\nfrom p0\n${joins}`;
-    nodes[id] = {
-      unique_id: id,
-      resource_type: "model",
-      name,
+/** A model's compiled SQL: one CTE per parent, each column from one of them. */
+function modelSql(b: Builder, parents: string[], columns: string[]): string {
+  const ctes = parents.map((p, k) => {
+    const r = b.relation.get(p) as { schema: string; name: string };
+    return `p${k} as (\n    select * from "${DB}"."${r.schema}"."${r.name}"\n)`;
+  });
+  const selects = columns.map((column, k) => {
+    const from = `p${k % parents.length}`;
+    const upstream = b.relation.get(parents[k % parents.length] as string)?.columns ?? ["id"];
+    const source = upstream[k % upstream.length];
+    return k % 3 === 2 ? `coalesce(${from}.${source}, 0) as ${column}` : `${from}.${source} as ${column}`;
+  });
+  const joins = parents
+    .slice(1)
+    .map((_, k) => `left join p${k + 1} on p${k + 1}.id = p0.id`)
+    .join("\n");
+  return `with ${ctes.join(",\n")}\nselect\n    ${selects.join(",\n    ")}\nfrom p0\n${joins}`;
+}
+
+/** Model `i` of `models` in its layer, with 1-3 parents in the layer below, and its run result at `at`. */
+function addModel(b: Builder, i: number, models: number, at: string): void {
+  const layerIndex = Math.min(3, Math.floor((i / models) * 4));
+  const layer = LAYERS[layerIndex] as (typeof LAYERS)[number];
+  const name = `m_${String(i).padStart(5, "0")}`;
+  const id = `model.bench.${name}`;
+  const upstreamPool =
+    layerIndex === 0 ? Object.keys(b.sources) : (b.byLayer[LAYERS[layerIndex - 1] as string] as string[]);
+  const parents = [
+    ...new Set(Array.from({ length: 1 + Math.floor(b.random() * 3) }, () => b.pick(upstreamPool))),
+  ];
+  const columns = columnsOf(8 + Math.floor(b.random() * 5));
+  const sql = modelSql(b, parents, columns);
+  b.nodes[id] = {
+    unique_id: id,
+    resource_type: "model",
+    name,
+    package_name: "bench",
+    database: DB,
+    schema: layer,
+    alias: name,
+    fqn: ["bench", layer, name],
+    description: `Synthetic ${layer} model ${i}.`,
+    tags: [layer],
+    meta: { owner: b.pick(["analytics", "finance-data", "data-engineering"]) },
+    config: { enabled: true, materialized: layer === "bronze" ? "view" : "table", tags: [layer], meta: {} },
+    columns: docColumns(columns),
+    depends_on: { macros: [], nodes: parents },
+    relation_name: `"${DB}"."${layer}"."${name}"`,
+    language: "sql",
+    compiled_code: sql,
+    raw_code: "-- synthetic",
+  };
+  b.catalogNodes[id] = {
+    metadata: { type: "BASE TABLE", schema: layer, name, database: DB },
+    columns: catalogColumns(b, columns),
+    stats: {},
+  };
+  b.relation.set(id, { schema: layer, name, columns });
+  (b.byLayer[layer] as string[]).push(id);
+  (b.results[layer] as unknown[]).push({
+    unique_id: id,
+    status: "success",
+    timing: [{ name: "execute", started_at: at, completed_at: at }],
+    execution_time: 0.05,
+    adapter_response: { rows_affected: Math.floor(b.random() * 10_000) },
+    message: "SELECT",
+    failures: null,
+  });
+  addTests(b, { i, name, id, layer, parents, at });
+}
+
+/** Three tests of model `i` (not_null and unique on id, then accepted_values or relationships), mostly passing. */
+function addTests(
+  b: Builder,
+  model: { i: number; name: string; id: string; layer: string; parents: string[]; at: string },
+): void {
+  const { i, name, id, layer, parents, at } = model;
+  const tests: [string, string, string | null, Record<string, unknown>][] = [
+    ["not_null", `not_null_${name}_id`, "id", {}],
+    ["unique", `unique_${name}_id`, "id", {}],
+    b.random() < 0.5
+      ? ["accepted_values", `accepted_values_${name}_attr_1`, "attr_1", { values: ["a", "b"] }]
+      : ["relationships", `relationships_${name}_id`, "id", { to: `ref('${parents[0]}')`, field: "id" }],
+  ];
+  for (const [test, testName, column, kwargs] of tests) {
+    const testId = `test.bench.${testName}.${i.toString(16)}`;
+    b.nodes[testId] = {
+      unique_id: testId,
+      resource_type: "test",
+      name: testName,
       package_name: "bench",
-      database: db,
-      schema: layer,
-      alias: name,
-      fqn: ["bench", layer, name],
-      description: `Synthetic ${layer} model ${i}.`,
-      tags: [layer],
-      meta: { owner: pick(["analytics", "finance-data", "data-engineering"]) },
-      config: { enabled: true, materialized: layer === "bronze" ? "view" : "table", tags: [layer], meta: {} },
-      columns: docColumns(columns),
-      depends_on: { macros: [], nodes: parents },
-      relation_name: `"${db}"."${layer}"."${name}"`,
-      language: "sql",
-      compiled_code: sql,
-      raw_code: "-- synthetic",
+      database: DB,
+      schema: "dbt_test__audit",
+      fqn: ["bench", layer, testName],
+      config: { enabled: true, severity: "ERROR", materialized: "test" },
+      tags: [],
+      meta: {},
+      columns: {},
+      depends_on: { macros: [], nodes: [id] },
+      column_name: column,
+      attached_node: id,
+      test_metadata: {
+        name: test,
+        kwargs: { column_name: column, ...kwargs, model: `{{ get_where_subquery(ref('${name}')) }}` },
+        namespace: null,
+      },
     };
-    catalogNodes[id] = {
-      metadata: { type: "BASE TABLE", schema: layer, name, database: db },
-      columns: catalogColumns(columns),
-      stats: {},
-    };
-    relation.set(id, { schema: layer, name, columns });
-    (byLayer[layer] as string[]).push(id);
-    const at = new Date(started + i * 50).toISOString();
-    (results[layer] as unknown[]).push({
-      unique_id: id,
-      status: "success",
+    const roll = b.random();
+    const status = roll < 0.95 ? "pass" : roll < 0.98 ? "warn" : "fail";
+    (b.results[layer] as unknown[]).push({
+      unique_id: testId,
+      status,
       timing: [{ name: "execute", started_at: at, completed_at: at }],
-      execution_time: 0.05,
-      adapter_response: { rows_affected: Math.floor(random() * 10_000) },
-      message: "SELECT",
-      failures: null,
+      execution_time: 0.01,
+      adapter_response: {},
+      message: status === "pass" ? null : `Got ${Math.ceil(roll * 10)} results`,
+      failures: status === "pass" ? 0 : Math.ceil(roll * 10),
     });
-
-    const tests: [string, string, string | null, Record<string, unknown>][] = [
-      ["not_null", `not_null_${name}_id`, "id", {}],
-      ["unique", `unique_${name}_id`, "id", {}],
-      random() < 0.5
-        ? ["accepted_values", `accepted_values_${name}_attr_1`, "attr_1", { values: ["a", "b"] }]
-        : ["relationships", `relationships_${name}_id`, "id", { to: `ref('${parents[0]}')`, field: "id" }],
-    ];
-    for (const [test, testName, column, kwargs] of tests) {
-      const testId = `test.bench.${testName}.${i.toString(16)}`;
-      nodes[testId] = {
-        unique_id: testId,
-        resource_type: "test",
-        name: testName,
-        package_name: "bench",
-        database: db,
-        schema: "dbt_test__audit",
-        fqn: ["bench", layer, testName],
-        config: { enabled: true, severity: "ERROR", materialized: "test" },
-        tags: [],
-        meta: {},
-        columns: {},
-        depends_on: { macros: [], nodes: [id] },
-        column_name: column,
-        attached_node: id,
-        test_metadata: {
-          name: test,
-          kwargs: { column_name: column, ...kwargs, model: `{{ get_where_subquery(ref('${name}')) }}` },
-          namespace: null,
-        },
-      };
-      const roll = random();
-      const status = roll < 0.95 ? "pass" : roll < 0.98 ? "warn" : "fail";
-      (results[layer] as unknown[]).push({
-        unique_id: testId,
-        status,
-        timing: [{ name: "execute", started_at: at, completed_at: at }],
-        execution_time: 0.01,
-        adapter_response: {},
-        message: status === "pass" ? null : `Got ${Math.ceil(roll * 10)} results`,
-        failures: status === "pass" ? 0 : Math.ceil(roll * 10),
-      });
-    }
   }
+}
 
-  const generatedAt = new Date(started + models * 50 + 60_000).toISOString();
+/** Writes the docs dir (manifest.json, catalog.json) and one run_results.json dir per layer; the dirs. */
+function writeArtifactFiles(b: Builder, root: string, generatedAt: string): string[] {
   const docs = join(root, "docs");
   mkdirSync(docs, { recursive: true });
   writeFileSync(
@@ -235,8 +273,8 @@ export function writeSyntheticArtifacts(models: number, root: string): Synthetic
         generated_at: generatedAt,
         invocation_id: "bench-docs",
       },
-      nodes,
-      sources,
+      nodes: b.nodes,
+      sources: b.sources,
       exposures: {},
       macros: {},
       docs: {},
@@ -255,8 +293,8 @@ export function writeSyntheticArtifacts(models: number, root: string): Synthetic
         dbt_schema_version: "https://schemas.getdbt.com/dbt/catalog/v1.json",
         generated_at: generatedAt,
       },
-      nodes: catalogNodes,
-      sources: catalogSources,
+      nodes: b.catalogNodes,
+      sources: b.catalogSources,
       errors: null,
     }),
   );
@@ -272,14 +310,24 @@ export function writeSyntheticArtifacts(models: number, root: string): Synthetic
           generated_at: generatedAt,
           invocation_id: `bench-${layer}-${index}`,
         },
-        results: results[layer],
+        results: b.results[layer],
         elapsed_time: 60,
         args: { which: "build", select: [`tag:${layer}`] },
       }),
     );
     dirs.push(dir);
   });
-  return { root, dirs: [...dirs, docs], models };
+  return [...dirs, docs];
+}
+
+/** Writes manifest.json + catalog.json (docs dir) and one run_results.json per layer. */
+export function writeSyntheticArtifacts(models: number, root: string): Synthetic {
+  const b = newBuilder(models);
+  addSources(b, Math.max(5, Math.round(models / 20)));
+  const started = new Date(Date.UTC(2026, 10, 1, 6)).getTime();
+  for (let i = 0; i < models; i += 1) addModel(b, i, models, new Date(started + i * 50).toISOString());
+  const generatedAt = new Date(started + models * 50 + 60_000).toISOString();
+  return { root, dirs: writeArtifactFiles(b, root, generatedAt), models };
 }
 
 interface Measurement {
@@ -400,67 +448,46 @@ function median(list: Measurement[]): Measurement {
   return sorted[Math.floor((sorted.length - 1) / 2)] as Measurement;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      child: { type: "string" },
-      sizes: { type: "string", default: "1000,10000" },
-      runs: { type: "string", default: "3" },
-    },
-  });
-  if (values.child) {
-    const { connection, dirs, lineage } = JSON.parse(values.child) as {
-      connection: PgConnection;
-      dirs: string[];
-      lineage: string;
-    };
-    await child(connection, dirs, lineage);
-    return;
-  }
-
-  const sizes = values.sizes.split(",").map(Number);
-  const runs = Math.max(1, Number(values.runs));
-  const root = mkdtempSync(join(tmpdir(), "aiwb-bench-catalog-"));
+/** First seeds and re-seeds of `size` synthetic models, with and without column lineage: the median rows. */
+async function measureSize(size: number, runs: number, root: string): Promise<Row[]> {
   const rows: Row[] = [];
-  try {
-    for (const size of sizes) {
-      process.stdout.write(`\n==> ${size} models: generating artifacts… `);
-      const t = performance.now();
-      const synthetic = writeSyntheticArtifacts(size, join(root, String(size)));
-      console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
-      // Each first seed goes into a fresh database; the re-seeds follow the last one.
-      for (const lineage of ["all", "none"] as const) {
-        const label = lineage === "all" ? "with column lineage" : "lineage skipped";
-        const firsts: Measurement[] = [];
-        const reseeds: Measurement[] = [];
-        for (let run = 0; run < runs; run += 1) {
-          const db = await createScratchDatabase("benchcat");
-          try {
-            await applyCatalogSchema(db.connection);
-            console.log(`    first seed ${run + 1}/${runs} (empty catalog, ${label})`);
-            firsts.push(await measure(db.connection, synthetic.dirs, lineage));
-            console.log(`    re-seed ${run + 1}/${runs} (same artifacts, ${label})`);
-            reseeds.push(await measure(db.connection, synthetic.dirs, lineage));
-          } finally {
-            await db.drop();
-          }
-        }
-        rows.push({
-          size,
-          run: `first seed, ${label} (median of ${firsts.map((m) => m.seconds.toFixed(2)).join("/")})`,
-          m: median(firsts),
-        });
-        rows.push({
-          size,
-          run: `re-seed, ${label} (median of ${reseeds.map((m) => m.seconds.toFixed(2)).join("/")})`,
-          m: median(reseeds),
-        });
+  process.stdout.write(`\n==> ${size} models: generating artifacts… `);
+  const t = performance.now();
+  const synthetic = writeSyntheticArtifacts(size, join(root, String(size)));
+  console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
+  // Each first seed goes into a fresh database; the re-seeds follow the last one.
+  for (const lineage of ["all", "none"] as const) {
+    const label = lineage === "all" ? "with column lineage" : "lineage skipped";
+    const firsts: Measurement[] = [];
+    const reseeds: Measurement[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      const db = await createScratchDatabase("benchcat");
+      try {
+        await applyCatalogSchema(db.connection);
+        console.log(`    first seed ${run + 1}/${runs} (empty catalog, ${label})`);
+        firsts.push(await measure(db.connection, synthetic.dirs, lineage));
+        console.log(`    re-seed ${run + 1}/${runs} (same artifacts, ${label})`);
+        reseeds.push(await measure(db.connection, synthetic.dirs, lineage));
+      } finally {
+        await db.drop();
       }
     }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
+    rows.push({
+      size,
+      run: `first seed, ${label} (median of ${firsts.map((m) => m.seconds.toFixed(2)).join("/")})`,
+      m: median(firsts),
+    });
+    rows.push({
+      size,
+      run: `re-seed, ${label} (median of ${reseeds.map((m) => m.seconds.toFixed(2)).join("/")})`,
+      m: median(reseeds),
+    });
   }
+  return rows;
+}
 
+/** The measurements: time, memory and rows; the phases; CPU seconds per process. */
+function printRows(rows: readonly Row[]): void {
   console.log(
     `\n${pad("models", 8)}${pad("run", 62)}${pad("seconds", 10)}${pad("peak RSS", 11)}${pad("tables", 8)}${pad("columns", 9)}${pad("edges", 8)}${pad("tests", 7)}lineage`,
   );
@@ -496,7 +523,10 @@ async function main(): Promise<void> {
         `${(node + python + (server ?? 0)).toFixed(2)}`,
     );
   }
+}
 
+/** The targets of the module comment, each met or not. */
+function printTargets(rows: readonly Row[]): void {
   const find = (size: number, prefix: string) =>
     rows.find((r) => r.size === size && r.run.startsWith(prefix))?.m;
   const targets: [string, number | undefined, number, string][] = [];
@@ -537,6 +567,40 @@ async function main(): Promise<void> {
   console.log(
     `(peak RSS includes the tsx runtime: about ${rows[0]?.m.baselineRssMb.toFixed(0) ?? "?"} MB before seeding)`,
   );
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: "string" },
+      sizes: { type: "string", default: "1000,10000" },
+      runs: { type: "string", default: "3" },
+    },
+  });
+  if (values.child) {
+    const { connection, dirs, lineage } = JSON.parse(values.child) as {
+      connection: PgConnection;
+      dirs: string[];
+      lineage: string;
+    };
+    await child(connection, dirs, lineage);
+    return;
+  }
+
+  const sizes = values.sizes.split(",").map(Number);
+  const runs = Math.max(1, Number(values.runs));
+  const root = mkdtempSync(join(tmpdir(), "aiwb-bench-catalog-"));
+  const rows: Row[] = [];
+  try {
+    for (const size of sizes) {
+      rows.push(...(await measureSize(size, runs, root)));
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+
+  printRows(rows);
+  printTargets(rows);
 }
 
 // Run when executed, not when imported (the generator is reusable).

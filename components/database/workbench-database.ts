@@ -139,6 +139,91 @@ function roleName(environment: string, purpose: string): string {
 }
 
 /**
+ * The logins of the database, each created after the migrations (which create their group
+ * roles): the dbt runner and n8n with their grants, one login per automation (a member of
+ * its group role only), the optional delivery login and the services' NOINHERIT login.
+ */
+function createLogins(
+  name: string,
+  args: WorkbenchDatabaseArgs,
+  child: pulumi.CustomResourceOptions,
+  migrations: MigrationSet,
+) {
+  const dbt = new LoginRole(
+    `${name}-dbt-runner`,
+    { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
+    // Deleted before the schemas: its `reassign owned` must not race the migrations'
+    // `drop schema ... cascade` (its silver view reads ip_workbench.expense_approvals).
+    { ...child, dependsOn: [migrations] },
+  );
+  const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
+  new SqlStatements(
+    `${name}-dbt-runner-grants`,
+    { connection: args.connection, ...dbtGrants },
+    { ...child, dependsOn: [migrations, dbt] },
+  );
+
+  const n8n = new LoginRole(
+    `${name}-n8n`,
+    {
+      connection: args.connection,
+      name: roleName(args.environment, "n8n"),
+      connectionLimit: 10,
+      memberOf: [AUTOMATION_GROUPS.n8n],
+    },
+    { ...child, dependsOn: [migrations] },
+  );
+  new SqlStatements(
+    `${name}-n8n-grants`,
+    { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
+    { ...child, dependsOn: [migrations, n8n] },
+  );
+
+  // One login per automation, each a member of its group role only.
+  const automation = (purpose: string, group: string, connectionLimit: number) =>
+    new LoginRole(
+      `${name}-${purpose}`,
+      {
+        connection: args.connection,
+        name: roleName(args.environment, purpose),
+        connectionLimit,
+        memberOf: [group],
+      },
+      { ...child, dependsOn: [migrations] },
+    );
+  const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
+  const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
+  const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
+  const delivery = args.deliveryLogin ? automation("delivery", AUTOMATION_GROUPS.delivery, 5) : undefined;
+  const api = new LoginRole(
+    `${name}-api`,
+    {
+      connection: args.connection,
+      name: roleName(args.environment, "api"),
+      connectionLimit: 30,
+      memberOf: [...API_ROLES],
+      inherit: false,
+    },
+    { ...child, dependsOn: [migrations] },
+  );
+  return { dbt, n8n, backup, catalog, usage, delivery, api };
+}
+
+/** `connection` with `login`'s user ({@link loginUser}) and password in place of the admin's. Secret. */
+function loginConnection(
+  connection: pulumi.Input<PgConnection>,
+  login: LoginRole,
+): pulumi.Output<PgConnection> {
+  return pulumi.secret(
+    pulumi.all([connection, login.name, login.password]).apply(([admin, role, password]) => ({
+      ...admin,
+      user: loginUser(admin, role),
+      password,
+    })),
+  );
+}
+
+/**
  * The workbench database: migrations (catalog, medallion schemas, roles and RLS,
  * execute_sql) and least-privilege login roles: the dbt runner, n8n, backups, the catalog
  * seeder and LiteLLM's usage recorder.
@@ -207,74 +292,12 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
       child,
     );
 
-    const dbt = new LoginRole(
-      `${name}-dbt-runner`,
-      { connection: args.connection, name: roleName(args.environment, "dbt"), connectionLimit: 20 },
-      // Deleted before the schemas: its `reassign owned` must not race the migrations'
-      // `drop schema ... cascade` (its silver view reads ip_workbench.expense_approvals).
-      { ...child, dependsOn: [migrations] },
-    );
-    const dbtGrants = dbtRunnerGrants(roleName(args.environment, "dbt"));
-    new SqlStatements(
-      `${name}-dbt-runner-grants`,
-      { connection: args.connection, ...dbtGrants },
-      { ...child, dependsOn: [migrations, dbt] },
-    );
-
-    const n8n = new LoginRole(
-      `${name}-n8n`,
-      {
-        connection: args.connection,
-        name: roleName(args.environment, "n8n"),
-        connectionLimit: 10,
-        memberOf: [AUTOMATION_GROUPS.n8n],
-      },
-      { ...child, dependsOn: [migrations] },
-    );
-    new SqlStatements(
-      `${name}-n8n-grants`,
-      { connection: args.connection, ...n8nGrants(roleName(args.environment, "n8n")) },
-      { ...child, dependsOn: [migrations, n8n] },
-    );
-
-    // One login per automation, each a member of its group role only.
-    const automation = (purpose: string, group: string, connectionLimit: number) =>
-      new LoginRole(
-        `${name}-${purpose}`,
-        {
-          connection: args.connection,
-          name: roleName(args.environment, purpose),
-          connectionLimit,
-          memberOf: [group],
-        },
-        { ...child, dependsOn: [migrations] },
-      );
-    const backup = automation("backup", AUTOMATION_GROUPS.backup, 2);
-    const catalog = automation("catalog", AUTOMATION_GROUPS.catalog, 5);
-    const usage = automation("usage", AUTOMATION_GROUPS.usage, 10);
-    const delivery = args.deliveryLogin ? automation("delivery", AUTOMATION_GROUPS.delivery, 5) : undefined;
-    const api = new LoginRole(
-      `${name}-api`,
-      {
-        connection: args.connection,
-        name: roleName(args.environment, "api"),
-        connectionLimit: 30,
-        memberOf: [...API_ROLES],
-        inherit: false,
-      },
-      { ...child, dependsOn: [migrations] },
-    );
+    const { dbt, n8n, backup, catalog, usage, delivery, api } = createLogins(name, args, child, migrations);
 
     this.appliedVersions = migrations.appliedVersions;
     this.dbtRole = dbt.name;
     this.dbtPassword = dbt.password;
-    this.dbtConnection = pulumi.secret(
-      pulumi.all([args.connection, dbt.name, dbt.password]).apply(([connection, role, password]) => ({
-        ...connection,
-        user: loginUser(connection, role),
-        password,
-      })),
-    );
+    this.dbtConnection = loginConnection(args.connection, dbt);
     this.n8nRole = n8n.name;
     this.n8nPassword = n8n.password;
     this.backupRole = backup.name;
@@ -285,14 +308,7 @@ export class WorkbenchDatabase extends pulumi.ComponentResource {
     this.usagePassword = usage.password;
     this.apiRole = api.name;
     this.apiPassword = api.password;
-    const as = (login: LoginRole) =>
-      pulumi.secret(
-        pulumi.all([args.connection, login.name, login.password]).apply(([connection, role, password]) => ({
-          ...connection,
-          user: loginUser(connection, role),
-          password,
-        })),
-      );
+    const as = (login: LoginRole) => loginConnection(args.connection, login);
     this.connections = {
       n8n: as(n8n),
       backup: as(backup),

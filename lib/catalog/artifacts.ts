@@ -368,27 +368,16 @@ export function projectOf(manifest: Manifest): string {
   return root ?? manifest.metadata.project_id ?? "unknown project";
 }
 
-/**
- * Reads the artifacts of `dirs` (absolute, or relative to `baseDir`). The newest
- * manifest and catalog win; every run_results.json of a build-like command is kept.
- * The dirs must hold one dbt project: artifacts of several are refused, naming the
- * project of each dir (seed each project on its own).
- */
-export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()): DbtArtifacts {
-  if (dirs.length === 0)
-    throw new Error("no artifact dirs given: pass the dbt target dir(s) of the runs to seed from");
-  const absolute = dirs.map((dir) => (isAbsolute(dir) ? dir : resolve(baseDir, dir)));
-  for (const dir of absolute) {
-    if (!existsSync(dir))
-      throw new Error(`artifact dir ${dir} does not exist (run dbt first, or fix the path)`);
-  }
+type LoadedManifest = { file: string; dir: string; manifest: Manifest };
 
-  const manifests: { file: string; dir: string; manifest: Manifest }[] = [];
+/** Every artifact file in `dirs`, parsed; run_results.json of commands that build nothing set apart. */
+function readArtifactDirs(dirs: readonly string[]) {
+  const manifests: LoadedManifest[] = [];
   const catalogs: { file: string; catalog: Catalog }[] = [];
   const loaded: LoadedRunResults[] = [];
   const compileResults: LoadedRunResults[] = [];
   const ignored: { file: string; reason: string }[] = [];
-  for (const dir of absolute) {
+  for (const dir of dirs) {
     const manifestFile = join(dir, "manifest.json");
     if (existsSync(manifestFile))
       manifests.push({
@@ -420,14 +409,15 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
       }
     }
   }
-  if (manifests.length === 0) {
-    throw new Error(
-      `no manifest.json in ${absolute.join(", ")}: pass the target dir of a dbt build or docs generate`,
-    );
-  }
+  return { manifests, catalogs, loaded, compileResults, ignored };
+}
 
-  // One project per seed: a second project's artifacts would be half-seeded (its manifest
-  // ignored, its runs written), so they are refused with what to do.
+/**
+ * The one project of the manifests. One project per seed: a second project's artifacts
+ * would be half-seeded (its manifest ignored, its runs written), so they are refused with
+ * what to do.
+ */
+function oneProject(manifests: readonly LoadedManifest[]): string {
   const projects = new Map<string, string[]>();
   for (const { dir, manifest } of manifests) {
     const project = projectOf(manifest);
@@ -440,12 +430,19 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
         "Seed each project on its own (one catalog:seed run, or one CatalogSeed, per project).",
     );
   }
-  const project = [...projects.keys()][0] as string;
+  return [...projects.keys()][0] as string;
+}
 
-  manifests.sort((a, b) => byGenerated(a.manifest.metadata, b.manifest.metadata));
-  const newest = manifests[manifests.length - 1] as (typeof manifests)[number];
-
-  // Run results of another project (no manifest of theirs here) are not this project's runs.
+/**
+ * The run results of `project`, oldest first. Run results of another project (no manifest
+ * of theirs here) are not this project's runs: they go to `ignored`, with the reason.
+ */
+function projectRunResults(
+  loaded: readonly LoadedRunResults[],
+  manifests: readonly LoadedManifest[],
+  project: string,
+  ignored: { file: string; reason: string }[],
+): LoadedRunResults[] {
   const known = new Set<string>();
   for (const { manifest } of manifests) {
     for (const id of Object.keys(manifest.nodes)) known.add(id);
@@ -463,9 +460,18 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
       runResults.push(entry);
     }
   }
-  runResults.sort((a, b) => byGenerated(a.results.metadata, b.results.metadata));
+  return runResults.sort((a, b) => byGenerated(a.results.metadata, b.results.metadata));
+}
 
-  // Lowest precedence first; later sets win.
+/**
+ * Each node's compiled SQL and where it came from. Lowest precedence first, later sets win:
+ * the older manifests, then the run results by age, then the newest manifest.
+ */
+function compiledSqlOf(
+  manifests: readonly LoadedManifest[],
+  results: readonly LoadedRunResults[],
+): Map<string, CompiledSql> {
+  const newest = manifests[manifests.length - 1] as LoadedManifest;
   const compiledCode = new Map<string, CompiledSql>();
   for (const { file, manifest } of manifests.slice(0, -1)) {
     for (const node of Object.values(manifest.nodes)) {
@@ -473,10 +479,10 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
       if (sql) compiledCode.set(node.unique_id, { sql, source: `manifest ${file}` });
     }
   }
-  for (const { file, results } of [...compileResults, ...runResults].sort((a, b) =>
+  for (const { file, results: set } of [...results].sort((a, b) =>
     byGenerated(a.results.metadata, b.results.metadata),
   )) {
-    for (const result of results.results) {
+    for (const result of set.results) {
       const sql = result.compiled_code ?? result.compiled_sql;
       if (sql) compiledCode.set(result.unique_id, { sql, source: `run_results ${file}` });
     }
@@ -485,6 +491,35 @@ export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()):
     const sql = node.compiled_code ?? node.compiled_sql;
     if (sql) compiledCode.set(node.unique_id, { sql, source: `manifest ${newest.file}` });
   }
+  return compiledCode;
+}
+
+/**
+ * Reads the artifacts of `dirs` (absolute, or relative to `baseDir`). The newest
+ * manifest and catalog win; every run_results.json of a build-like command is kept.
+ * The dirs must hold one dbt project: artifacts of several are refused, naming the
+ * project of each dir (seed each project on its own).
+ */
+export function loadArtifacts(dirs: readonly string[], baseDir = process.cwd()): DbtArtifacts {
+  if (dirs.length === 0)
+    throw new Error("no artifact dirs given: pass the dbt target dir(s) of the runs to seed from");
+  const absolute = dirs.map((dir) => (isAbsolute(dir) ? dir : resolve(baseDir, dir)));
+  for (const dir of absolute) {
+    if (!existsSync(dir))
+      throw new Error(`artifact dir ${dir} does not exist (run dbt first, or fix the path)`);
+  }
+
+  const { manifests, catalogs, loaded, compileResults, ignored } = readArtifactDirs(absolute);
+  if (manifests.length === 0) {
+    throw new Error(
+      `no manifest.json in ${absolute.join(", ")}: pass the target dir of a dbt build or docs generate`,
+    );
+  }
+  const project = oneProject(manifests);
+  manifests.sort((a, b) => byGenerated(a.manifest.metadata, b.manifest.metadata));
+  const newest = manifests[manifests.length - 1] as LoadedManifest;
+  const runResults = projectRunResults(loaded, manifests, project, ignored);
+  const compiledCode = compiledSqlOf(manifests, [...compileResults, ...runResults]);
 
   catalogs.sort(
     (a, b) => timeOf(a.catalog.metadata?.generated_at) - timeOf(b.catalog.metadata?.generated_at),

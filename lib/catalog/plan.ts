@@ -674,6 +674,70 @@ function latestScores(
   return { scoredTests, freshlyTested };
 }
 
+/**
+ * A relation's column rows: its real columns (catalog.json) documented from the manifest;
+ * without a catalog entry, the database's, else the documented columns.
+ */
+function columnRows(
+  entry: CatalogNode,
+  catalogTable: ReturnType<ReturnType<typeof catalogTableFinder>>,
+  facts: ReturnType<ReturnType<typeof factsFinder>>,
+  tested: Map<string, Set<string>> | undefined,
+): ColumnRow[] {
+  const { node } = entry;
+  const documented = new Map<string, ManifestColumn>();
+  for (const [key, column] of Object.entries(node.columns ?? {}))
+    documented.set((column.name ?? key).toLowerCase(), column);
+  const modelPrimaryKey = new Set(
+    (node.constraints ?? [])
+      .filter((c) => c.type === "primary_key")
+      .flatMap((c) => c.columns ?? [])
+      .map((c) => c.toLowerCase()),
+  );
+  // The relation's columns: catalog.json's, else the database's, else the documented ones.
+  const dbColumns = new Map((facts?.columns ?? []).map((c) => [c.name.toLowerCase(), c]));
+  const physical = catalogTable
+    ? Object.values(catalogTable.columns)
+        .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+        .map((c) => ({
+          name: c.name,
+          type: c.type ?? null,
+          comment: c.comment ?? null,
+          nullable: c.nullable ?? null,
+        }))
+    : facts && facts.columns.length > 0
+      ? facts.columns.map((c) => ({ name: c.name, type: c.type, comment: null, nullable: null }))
+      : [...documented.entries()].map(([key, c]) => ({
+          name: c.name ?? key,
+          type: c.data_type ?? null,
+          comment: null,
+          nullable: null,
+        }));
+  const columns: ColumnRow[] = [];
+  physical.forEach((column, index) => {
+    const key = column.name.toLowerCase();
+    const doc = documented.get(key);
+    const db = dbColumns.get(key);
+    const kinds = tested?.get(key);
+    const constraintPk =
+      (doc?.constraints ?? []).some((c) => c.type === "primary_key") || modelPrimaryKey.has(key);
+    const testedPk = kinds !== undefined && kinds.has("unique") && kinds.has("not_null");
+    columns.push({
+      tableUniqueId: entry.uniqueId,
+      columnName: column.name,
+      ordinalPosition: index + 1,
+      dataType: column.type ?? db?.type ?? doc?.data_type ?? "unknown",
+      isNullable: db
+        ? !db.notNull
+        : (column.nullable ?? !(doc?.constraints ?? []).some((c) => c.type === "not_null")),
+      isPrimaryKey: constraintPk || testedPk || (db?.primaryKey ?? false),
+      description: nonEmpty(doc?.description) ?? nonEmpty(column.comment),
+      tags: mergedTags(doc?.tags),
+    });
+  });
+  return columns;
+}
+
 /** Tables and columns: a row per catalogued relation and column, its score and alerts. */
 function tableRows(
   nodes: CatalogNode[],
@@ -751,61 +815,12 @@ function tableRows(
       }
     }
 
-    // Columns: the relation's real columns (catalog.json) documented from the manifest;
-    // without a catalog entry, the documented columns.
-    const documented = new Map<string, ManifestColumn>();
-    for (const [key, column] of Object.entries(node.columns ?? {}))
-      documented.set((column.name ?? key).toLowerCase(), column);
-    const tested = columnTests.get(uniqueId);
-    const modelPrimaryKey = new Set(
-      (node.constraints ?? [])
-        .filter((c) => c.type === "primary_key")
-        .flatMap((c) => c.columns ?? [])
-        .map((c) => c.toLowerCase()),
+    const rows = columnRows(entry, catalogTable, facts, columnTests.get(uniqueId));
+    columns.push(...rows);
+    columnNames.set(
+      uniqueId,
+      rows.map((row) => row.columnName),
     );
-    // The relation's columns: catalog.json's, else the database's, else the documented ones.
-    const dbColumns = new Map((facts?.columns ?? []).map((c) => [c.name.toLowerCase(), c]));
-    const physical = catalogTable
-      ? Object.values(catalogTable.columns)
-          .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
-          .map((c) => ({
-            name: c.name,
-            type: c.type ?? null,
-            comment: c.comment ?? null,
-            nullable: c.nullable ?? null,
-          }))
-      : facts && facts.columns.length > 0
-        ? facts.columns.map((c) => ({ name: c.name, type: c.type, comment: null, nullable: null }))
-        : [...documented.entries()].map(([key, c]) => ({
-            name: c.name ?? key,
-            type: c.data_type ?? null,
-            comment: null,
-            nullable: null,
-          }));
-    const names: string[] = [];
-    physical.forEach((column, index) => {
-      const key = column.name.toLowerCase();
-      const doc = documented.get(key);
-      const db = dbColumns.get(key);
-      const kinds = tested?.get(key);
-      const constraintPk =
-        (doc?.constraints ?? []).some((c) => c.type === "primary_key") || modelPrimaryKey.has(key);
-      const testedPk = kinds !== undefined && kinds.has("unique") && kinds.has("not_null");
-      names.push(column.name);
-      columns.push({
-        tableUniqueId: uniqueId,
-        columnName: column.name,
-        ordinalPosition: index + 1,
-        dataType: column.type ?? db?.type ?? doc?.data_type ?? "unknown",
-        isNullable: db
-          ? !db.notNull
-          : (column.nullable ?? !(doc?.constraints ?? []).some((c) => c.type === "not_null")),
-        isPrimaryKey: constraintPk || testedPk || (db?.primaryKey ?? false),
-        description: nonEmpty(doc?.description) ?? nonEmpty(column.comment),
-        tags: mergedTags(doc?.tags),
-      });
-    });
-    columnNames.set(uniqueId, names);
   }
   return { tables, columns, scores, alerts, recovered, columnNames };
 }

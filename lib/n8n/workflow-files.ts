@@ -135,110 +135,132 @@ export function workflowProblems(
   nodeTypes?: ReadonlyMap<string, readonly number[]>,
 ): string[] {
   const problems: string[] = [];
-  const at = (what: string) => `${file}: ${what}`;
   if (typeof workflow.id !== "string" || !WORKFLOW_ID.test(workflow.id)) {
     problems.push(
-      at(`id must be a fixed 16-character id of letters and digits (got ${JSON.stringify(workflow.id)})`),
+      `id must be a fixed 16-character id of letters and digits (got ${JSON.stringify(workflow.id)})`,
     );
   }
-  if (typeof workflow.name !== "string" || workflow.name.trim() === "") problems.push(at("name is missing"));
-  if (!Array.isArray(workflow.nodes) || workflow.nodes.length === 0) return [...problems, at("has no nodes")];
-
-  const names = new Set<string>();
-  const ids = new Set<string>();
-  for (const node of workflow.nodes) {
-    const label = `node '${node.name}'`;
-    if (names.has(node.name)) problems.push(at(`two nodes are named '${node.name}'`));
-    names.add(node.name);
-    if (typeof node.id !== "string" || node.id === "") problems.push(at(`${label} has no id`));
-    else if (ids.has(node.id)) problems.push(at(`${label} reuses node id ${node.id}`));
-    ids.add(node.id);
-
-    const allowed = ALLOWED_NODE_TYPES[node.type];
-    if (!allowed) {
+  if (typeof workflow.name !== "string" || workflow.name.trim() === "") problems.push("name is missing");
+  if (!Array.isArray(workflow.nodes) || workflow.nodes.length === 0) problems.push("has no nodes");
+  else {
+    const names = new Set<string>();
+    const ids = new Set<string>();
+    for (const node of workflow.nodes) {
+      const label = `node '${node.name}'`;
+      if (names.has(node.name)) problems.push(`two nodes are named '${node.name}'`);
+      names.add(node.name);
+      if (typeof node.id !== "string" || node.id === "") problems.push(`${label} has no id`);
+      else if (ids.has(node.id)) problems.push(`${label} reuses node id ${node.id}`);
+      ids.add(node.id);
       problems.push(
-        at(`${label} has type ${node.type}, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)`),
-      );
-    } else if (!allowed.includes(node.typeVersion)) {
-      problems.push(
-        at(
-          `${label}: ${node.type} version ${node.typeVersion} is not allowed (allowed: ${allowed.join(", ")})`,
+        ...nodeTypeProblems(node, nodeTypes).map((problem) => `${label}${problem}`),
+        ...nodeCredentialProblems(node).map((problem) => `${label}: ${problem}`),
+        ...inlineSecretProblems(node).map((problem) => `${label}: ${problem}`),
+        ...(node.type === "n8n-nodes-base.webhook" ? webhookProblems(node, workflow) : []).map(
+          (problem) => `${label}: ${problem}`,
         ),
       );
     }
-    if (nodeTypes) {
-      const installed = nodeTypes.get(node.type);
-      if (!installed) problems.push(at(`${label}: the installed n8n has no node type ${node.type}`));
-      else if (!installed.includes(node.typeVersion)) {
-        problems.push(
-          at(
-            `${label}: the installed n8n has ${node.type} versions ${installed.join(", ")}, not ${node.typeVersion}`,
-          ),
-        );
-      }
-    }
+    problems.push(...connectionProblems(workflow, names), ...unreachedNodes(workflow));
+  }
+  return problems.map((problem) => `${file}: ${problem}`);
+}
 
-    for (const [type, ref] of Object.entries(node.credentials ?? {})) {
-      const keys = Object.keys(ref ?? {});
-      if (!ref || typeof ref.name !== "string" || ref.name === "") {
-        problems.push(at(`${label}: credential ${type} must be referenced by name`));
-      } else if (keys.some((key) => key !== "name")) {
-        problems.push(
-          at(
-            `${label}: credential ${type} must carry only its name (found ${keys.join(", ")}): ids differ per n8n instance and data is never inline`,
-          ),
-        );
-      }
-      if (!(ALLOWED_CREDENTIAL_TYPES[node.type] ?? []).includes(type)) {
-        problems.push(at(`${label}: credential type ${type} is not expected on ${node.type}`));
-      }
-    }
-    walk(node.parameters, "parameters", (path, key, value) => {
-      if (SECRET_PARAMETER.test(key) && typeof value === "string" && value !== "" && !value.startsWith("=")) {
-        problems.push(at(`${label}: ${path} holds a literal secret; use a credential or an expression`));
-      }
-      if (typeof value === "string" && /\b(Bearer|Basic)\s+[A-Za-z0-9+/=._-]{12,}/.test(value)) {
-        problems.push(at(`${label}: ${path} holds an authorization value inline; use a credential`));
-      }
-    });
-
-    if (node.type === "n8n-nodes-base.webhook") {
-      const path = node.parameters["path"];
-      if (typeof path !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(path)) {
-        problems.push(
-          at(
-            `${label}: webhook path must be lowercase letters, digits and dashes (got ${JSON.stringify(path)})`,
-          ),
-        );
-      }
-      if (typeof node.webhookId !== "string" || node.webhookId === "")
-        problems.push(at(`${label}: webhook has no fixed webhookId`));
-      if (
-        node.parameters["responseMode"] === "responseNode" &&
-        !workflow.nodes.some((n) => n.type === "n8n-nodes-base.respondToWebhook")
-      ) {
-        problems.push(at(`${label}: responds through a Respond to Webhook node, but the workflow has none`));
-      }
+/** The node's type and version against ALLOWED_NODE_TYPES and the installed n8n's (each message follows the node's label). */
+function nodeTypeProblems(node: N8nNode, nodeTypes?: ReadonlyMap<string, readonly number[]>): string[] {
+  const problems: string[] = [];
+  const allowed = ALLOWED_NODE_TYPES[node.type];
+  if (!allowed) {
+    problems.push(` has type ${node.type}, which is not in ALLOWED_NODE_TYPES (lib/n8n/workflow-files.ts)`);
+  } else if (!allowed.includes(node.typeVersion)) {
+    problems.push(
+      `: ${node.type} version ${node.typeVersion} is not allowed (allowed: ${allowed.join(", ")})`,
+    );
+  }
+  if (nodeTypes) {
+    const installed = nodeTypes.get(node.type);
+    if (!installed) problems.push(`: the installed n8n has no node type ${node.type}`);
+    else if (!installed.includes(node.typeVersion)) {
+      problems.push(
+        `: the installed n8n has ${node.type} versions ${installed.join(", ")}, not ${node.typeVersion}`,
+      );
     }
   }
+  return problems;
+}
 
+/** Credentials referenced by name only, of a type the node takes. */
+function nodeCredentialProblems(node: N8nNode): string[] {
+  const problems: string[] = [];
+  for (const [type, ref] of Object.entries(node.credentials ?? {})) {
+    const keys = Object.keys(ref ?? {});
+    if (!ref || typeof ref.name !== "string" || ref.name === "") {
+      problems.push(`credential ${type} must be referenced by name`);
+    } else if (keys.some((key) => key !== "name")) {
+      problems.push(
+        `credential ${type} must carry only its name (found ${keys.join(", ")}): ids differ per n8n instance and data is never inline`,
+      );
+    }
+    if (!(ALLOWED_CREDENTIAL_TYPES[node.type] ?? []).includes(type)) {
+      problems.push(`credential type ${type} is not expected on ${node.type}`);
+    }
+  }
+  return problems;
+}
+
+/** Literal secrets and authorization values in the node's parameters. */
+function inlineSecretProblems(node: N8nNode): string[] {
+  const problems: string[] = [];
+  walk(node.parameters, "parameters", (path, key, value) => {
+    if (SECRET_PARAMETER.test(key) && typeof value === "string" && value !== "" && !value.startsWith("=")) {
+      problems.push(`${path} holds a literal secret; use a credential or an expression`);
+    }
+    if (typeof value === "string" && /\b(Bearer|Basic)\s+[A-Za-z0-9+/=._-]{12,}/.test(value)) {
+      problems.push(`${path} holds an authorization value inline; use a credential`);
+    }
+  });
+  return problems;
+}
+
+/** A webhook node's path, fixed webhookId and Respond to Webhook node. */
+function webhookProblems(node: N8nNode, workflow: N8nWorkflow): string[] {
+  const problems: string[] = [];
+  const path = node.parameters["path"];
+  if (typeof path !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(path)) {
+    problems.push(`webhook path must be lowercase letters, digits and dashes (got ${JSON.stringify(path)})`);
+  }
+  if (typeof node.webhookId !== "string" || node.webhookId === "")
+    problems.push("webhook has no fixed webhookId");
+  if (
+    node.parameters["responseMode"] === "responseNode" &&
+    !workflow.nodes.some((n) => n.type === "n8n-nodes-base.respondToWebhook")
+  ) {
+    problems.push("responds through a Respond to Webhook node, but the workflow has none");
+  }
+  return problems;
+}
+
+/** Connections between existing nodes, of one connection type each. */
+function connectionProblems(workflow: N8nWorkflow, names: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
   for (const [source, outputs] of Object.entries(workflow.connections ?? {})) {
-    if (!names.has(source)) problems.push(at(`a connection starts at '${source}', which is not a node`));
+    if (!names.has(source)) problems.push(`a connection starts at '${source}', which is not a node`);
     for (const [kind, branches] of Object.entries(outputs)) {
       for (const branch of branches) {
         for (const target of branch ?? []) {
           if (!names.has(target.node))
-            problems.push(at(`'${source}' connects (${kind}) to '${target.node}', which is not a node`));
+            problems.push(`'${source}' connects (${kind}) to '${target.node}', which is not a node`);
           if (target.type !== kind)
-            problems.push(
-              at(`'${source}' -> '${target.node}' mixes connection types ${kind}/${target.type}`),
-            );
+            problems.push(`'${source}' -> '${target.node}' mixes connection types ${kind}/${target.type}`);
         }
       }
     }
   }
+  return problems;
+}
 
-  // Every node must be reachable from a trigger (a webhook or a *Trigger node).
+/** Every node must be reachable from a trigger (a webhook or a *Trigger node). */
+function unreachedNodes(workflow: N8nWorkflow): string[] {
   const isTrigger = (node: N8nNode) => /Trigger$/.test(node.type) || node.type === "n8n-nodes-base.webhook";
   const reached = new Set(workflow.nodes.filter(isTrigger).map((node) => node.name));
   const queue = [...reached];
@@ -255,11 +277,9 @@ export function workflowProblems(
       }
     }
   }
-  for (const node of workflow.nodes) {
-    if (!reached.has(node.name))
-      problems.push(at(`node '${node.name}' is never reached: connect it or remove it`));
-  }
-  return problems;
+  return workflow.nodes
+    .filter((node) => !reached.has(node.name))
+    .map((node) => `node '${node.name}' is never reached: connect it or remove it`);
 }
 
 /** Webhook paths used by more than one webhook node across the files, with where. */
