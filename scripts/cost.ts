@@ -14,7 +14,7 @@ import YAML from "yaml";
 import { estimateMonthlyCost, formatCostEstimate } from "../lib/cost.ts";
 import { parseStackConfig, SECRET_KEYS, StackConfigError } from "../stacks/config.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
-import { costInputFromConfig } from "../stacks/prod.ts";
+import { costInputFromConfig } from "../stacks/cloud/index.ts";
 import { stackArgument } from "../lib/cli-args.ts";
 
 /** Stands in for secrets the file does not hold: prices never depend on them. */

@@ -9,7 +9,7 @@ import { installMocks, type RecordedResource } from "../../helpers/pulumi-mocks.
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 /** Every container image in a recorded Kubernetes object (pod templates at any depth). */
 function imagesIn(value: unknown): string[] {

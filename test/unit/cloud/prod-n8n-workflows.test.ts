@@ -15,7 +15,7 @@ import {
 } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources, outputs: loginPasswords });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 const API_KEY = "n8n_api_placeholder_key_0123456789";
 const JWT_SECRET = "placeholder-supabase-jwt-secret-0123456789";

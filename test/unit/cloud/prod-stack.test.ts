@@ -18,7 +18,7 @@ import { runPolicy } from "./policy-args.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 const { violations } = await import("../../../components/policy/validations.ts");
 const { RULES } = await import("../../../components/policy/rules/index.ts");
 const { StackConfigError } = await import("../../../stacks/config.ts");

@@ -1,31 +1,15 @@
 /**
- * The `cloud` profile (the prod stack): DigitalOcean (VPC, firewall, DOKS, registry,
- * Spaces, App Platform) and the Kubernetes workloads on the cluster, with the database
- * layer on Supabase. Everything comes from the validated stack config.
+ * The cloud profile's Kubernetes workloads and App Platform apps: cluster base (namespaces,
+ * gateway keys), cluster services, the LLM gateway, n8n, the workbench services, App Platform.
  */
 import { createHash } from "node:crypto";
-import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import {
-  AppPlatformService,
-  Cluster,
-  type CostInput,
-  Network,
-  Registry,
-  SpacesBucket,
-} from "../components/cloud/index.ts";
-import {
-  connectionUrl,
-  type PgConnection,
-  SqlStatements,
-  WorkbenchDatabase,
-} from "../components/database/index.ts";
+import { AppPlatformService } from "../../components/cloud/index.ts";
+import { SqlStatements } from "../../components/database/index.ts";
 import {
   BACKUP_TIERS,
-  backupLifecycleRules,
   CertManager,
-  DbtSchedules,
   LITELLM_PORT,
   MetricsServer,
   Monitoring,
@@ -34,7 +18,6 @@ import {
   LiteLlm,
   N8n,
   Namespaces,
-  PostgresBackups,
   type ProviderKeyName,
   PROVIDER_KEY_ENV,
   providersOf,
@@ -44,60 +27,25 @@ import {
   WorkbenchSecrets,
   WorkbenchServices,
   type WorkbenchServiceSpec,
-} from "../components/kubernetes/index.ts";
-import { CatalogSeed } from "../components/data/catalog-seed.ts";
-import { DataStack } from "../components/data/data-stack.ts";
-import { TOKEN_WEBHOOKS, type TokenWebhook, webhookCredentialSpecs } from "../lib/n8n/webhook-credentials.ts";
-import { adminConnection } from "./admin-connection.ts";
+} from "../../components/kubernetes/index.ts";
 import {
-  assertCloudDeployable,
-  featureSecret,
-  type CloudStackConfig,
-  type DeployableCloudConfig,
-} from "./config.ts";
-import { REPO_ROOT } from "../lib/paths.ts";
+  TOKEN_WEBHOOKS,
+  type TokenWebhook,
+  webhookCredentialSpecs,
+} from "../../lib/n8n/webhook-credentials.ts";
+import { REPO_ROOT } from "../../lib/paths.ts";
+import { featureSecret } from "../config.ts";
+import { BACKUP_JOB_PREFIX } from "./data.ts";
+import { APP_SCHEMAS, type Supabase } from "./database.ts";
+import type { Foundation } from "./foundation.ts";
+import type { DeployableCloudConfig as Config } from "../config.ts";
 
 /** Size of n8n's queue Redis volume. */
 export const N8N_REDIS_VOLUME_GIB = 1;
-/** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
-export const APP_SCHEMAS = { n8n: "n8n" } as const;
-
 /** The App Platform apps (the infrastructure deliverables): OCR backend and Expense API. */
 export const APP_PLATFORM_APPS = ["ocr-backend", "expense-api"] as const;
-/** Name prefix of the backup CronJobs (`postgres-backup-<tier>`). */
-export const BACKUP_JOB_PREFIX = "postgres-backup";
 /** n8n's HTTP port (its chart's default). */
 const N8N_PORT = 5678;
-
-/** What `npm run cost` prices: derived from the config exactly as {@link cloudPlatform} deploys it. */
-export function costInputFromConfig(config: CloudStackConfig): CostInput {
-  return {
-    cluster: {
-      nodeSize: config.cluster.nodeSize,
-      nodeCount: config.cluster.nodeCount,
-      maxNodes: config.cluster.maxNodes,
-    },
-    // The full platform (deployWorkloads true), which is what runs after the first deploy.
-    apps: config.features.appPlatform
-      ? APP_PLATFORM_APPS.map((name) => ({
-          name,
-          instanceSize: config.appPlatform.instanceSize,
-          instanceCount: config.appPlatform.instanceCount,
-        }))
-      : [],
-    registryTier: config.registryTier,
-    spacesBuckets: 1,
-    loadBalancers: 1,
-    // Prometheus and Alertmanager (monitoring), n8n's queue Redis. Traefik keeps no volume.
-    volumes: [
-      { name: "prometheus", gib: config.monitoring.prometheusStorageGi },
-      { name: "alertmanager", gib: config.monitoring.alertmanagerStorageGi },
-      ...(config.features.n8n ? [{ name: "n8n-redis", gib: N8N_REDIS_VOLUME_GIB }] : []),
-    ],
-    supabase: true,
-    llmApi: config.features.litellm,
-  };
-}
 
 /** The services that call the LLM gateway, each with its own key (private.llm_callers). */
 export const LLM_CALLERS = [
@@ -108,8 +56,6 @@ export const LLM_CALLERS = [
   { name: "guardian", kind: "service" },
 ] as const;
 
-const withQuery = (url: string, query: string) => `${url}${url.includes("?") ? "&" : "?"}${query}`;
-
 const sha256Hex = (value: pulumi.Output<string>) =>
   value.apply((text) => createHash("sha256").update(text).digest("hex"));
 
@@ -118,100 +64,8 @@ function after<T>(value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Out
   return pulumi.all([value, resource.urn]).apply(([inner]) => inner as T);
 }
 
-type Config = DeployableCloudConfig;
-
-/** DigitalOcean: the provider, VPC, registry, cluster and Spaces bucket. */
-function digitalOcean(config: Config, base: string) {
-  const features = config.features;
-  const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
-  // One explicit provider: credentials from secret config, else the provider's env vars
-  // (DIGITALOCEAN_TOKEN, SPACES_ACCESS_KEY_ID, SPACES_SECRET_ACCESS_KEY), as in CI.
-  const doProvider = new digitalocean.Provider(`${base}-digitalocean`, {
-    ...(config.digitaloceanToken ? { token: secret(config.digitaloceanToken) } : {}),
-    ...(config.spacesAccessKeyId ? { spacesAccessId: secret(config.spacesAccessKeyId) } : {}),
-    ...(config.spacesSecretKey ? { spacesSecretKey: secret(config.spacesSecretKey) } : {}),
-  });
-  const onDigitalOcean = { providers: [doProvider] };
-
-  const network = new Network(base, { region: config.region, ipRange: config.vpcCidr }, onDigitalOcean);
-  const registry = new Registry(
-    `${base}-registry`,
-    { registryName: config.registryName, tier: config.registryTier, region: config.region },
-    onDigitalOcean,
-  );
-  const cluster = new Cluster(
-    base,
-    {
-      region: config.region,
-      vpcId: network.vpcId,
-      versionPrefix: config.cluster.versionPrefix,
-      nodeSize: config.cluster.nodeSize,
-      nodeCount: config.cluster.nodeCount,
-      minNodes: config.cluster.minNodes,
-      maxNodes: config.cluster.maxNodes,
-      autoUpgrade: config.cluster.autoUpgrade,
-      surgeUpgrade: config.cluster.surgeUpgrade,
-      maintenanceWindow: config.cluster.maintenanceWindow,
-      nodeTags: [network.nodeTag],
-    },
-    onDigitalOcean,
-  );
-  const bucket = new SpacesBucket(
-    `${base}-data`,
-    {
-      region: config.region,
-      lifecycleRules: features.backups ? backupLifecycleRules() : [],
-      ...(features.backups ? { accessKeyPermission: "readwrite" as const } : {}),
-    },
-    onDigitalOcean,
-  );
-  return { onDigitalOcean, network, registry, cluster, bucket };
-}
-type Foundation = ReturnType<typeof digitalOcean>;
-
-/** Supabase: the database layer, the apps' schemas and each login's URL. */
-function supabase(config: Config, base: string) {
-  const env = config.environment;
-  const admin = adminConnection(config);
-  const session = admin.apply((connection) => ({ ...connection, port: config.supabase.sessionPort }));
-  // Prod data: nothing in the database layer is dropped on delete or replace (README,
-  // "Destroying prod data" for the explicit operator steps).
-  const database = new WorkbenchDatabase("workbench", {
-    connection: admin,
-    projectRoot: REPO_ROOT,
-    environment: env,
-    retainOnDelete: true,
-  });
-  const appSchemas = new SqlStatements(
-    `${base}-app-schemas`,
-    {
-      connection: session,
-      apply: Object.values(APP_SCHEMAS).map((schema) => `create schema if not exists ${schema}`),
-      // Kept on delete: the schema holds n8n's workflows.
-      undo: [],
-    },
-    { retainOnDelete: true },
-  );
-  // The operator's admin URL (a stack output only: no component receives it). Every
-  // component gets its own login from the database layer (README, "Logins and privileges").
-  const databaseUrl = pulumi.secret(admin.apply((connection) => connectionUrl(connection, true)));
-  const logins = database.connections;
-  const urlOf = (connection: pulumi.Input<PgConnection>, query?: string) =>
-    pulumi.secret(
-      pulumi.output(connection).apply((value) => {
-        const url = connectionUrl(value, true);
-        return query ? withQuery(url, query) : url;
-      }),
-    );
-  /** A login's connection on Supabase's session port (long-lived sessions, pg_dump, migrations of the apps). */
-  const onSession = (connection: pulumi.Output<PgConnection>) =>
-    connection.apply((value) => ({ ...value, port: config.supabase.sessionPort }));
-  return { session, database, appSchemas, databaseUrl, logins, urlOf, onSession };
-}
-type Supabase = ReturnType<typeof supabase>;
-
 /** Kubernetes: the namespaces, the gateway's keys and the Secrets the workloads read. */
-function clusterBase(config: Config, base: string, foundation: Foundation, db: Supabase) {
+export function clusterBase(config: Config, base: string, foundation: Foundation, db: Supabase) {
   const { cluster, registry } = foundation;
   const { database, logins, urlOf } = db;
   const domain = config.domain;
@@ -300,10 +154,10 @@ function clusterBase(config: Config, base: string, foundation: Foundation, db: S
   });
   return { provider, namespaces, workbenchNs, masterKey, llmKeys, secrets };
 }
-type ClusterBase = ReturnType<typeof clusterBase>;
+export type ClusterBase = ReturnType<typeof clusterBase>;
 
 /** Cluster services: TLS, resource metrics, monitoring, network policies. */
-function clusterServices(config: Config, base: string, k8s: ClusterBase): { traefik: Traefik } {
+export function clusterServices(config: Config, base: string, k8s: ClusterBase): { traefik: Traefik } {
   const { provider, namespaces } = k8s;
   const domain = config.domain;
   const features = config.features;
@@ -371,7 +225,7 @@ function clusterServices(config: Config, base: string, k8s: ClusterBase): { trae
 }
 
 /** The LiteLLM gateway and the callers' keys it accepts. */
-function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
+export function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
   const { provider, namespaces, workbenchNs, llmKeys, secrets } = k8s;
   const { session, database, appSchemas } = db;
   const domain = config.domain;
@@ -417,10 +271,10 @@ function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
   }
   return { litellm, llmKeysSecret };
 }
-type Gateway = ReturnType<typeof gateway>;
+export type Gateway = ReturnType<typeof gateway>;
 
 /** n8n with its queue, webhook tokens and the seed workflows. */
-function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase, traefik: Traefik) {
+export function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase, traefik: Traefik) {
   const { provider, namespaces, secrets } = k8s;
   const { appSchemas, logins, onSession } = db;
   const domain = config.domain;
@@ -517,7 +371,7 @@ function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase
 }
 
 /** The workbench's own services from the registry: only once the images are there (deployWorkloads). */
-function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: Gateway) {
+export function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: Gateway) {
   const { provider, workbenchNs, secrets } = k8s;
   const { litellm, llmKeysSecret } = llmGateway;
   const domain = config.domain;
@@ -589,112 +443,8 @@ function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: Gateway
   return services;
 }
 
-/** The medallion and the catalog, built at deploy time and kept fresh by CronJobs. */
-function dataJobs(
-  config: Config,
-  k8s: ClusterBase,
-  db: Supabase,
-  n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined,
-): void {
-  const { provider, workbenchNs, secrets } = k8s;
-  const { database, logins, urlOf } = db;
-  const features = config.features;
-  const workloads = config.deployWorkloads;
-  // The catalog seeder's quality alerts: the webhook URL from config, and the token the stack
-  // generated for n8n's quality-alerts webhook (or one set in config when n8n runs elsewhere).
-  const alertWebhookToken =
-    n8nWebhookTokens?.apply((tokens) => tokens["quality-alerts"]) ??
-    (config.qualityAlertsWebhookToken ? pulumi.secret(config.qualityAlertsWebhookToken) : undefined);
-  const alertWebhook = config.qualityAlertsWebhookUrl
-    ? {
-        alertWebhookUrl: config.qualityAlertsWebhookUrl,
-        ...(alertWebhookToken ? { alertWebhookToken: pulumi.secret(alertWebhookToken) } : {}),
-      }
-    : {};
-  if (features.dataStack) {
-    // The deployment builds the medallion once and seeds the catalog (dbt runs where
-    // `pulumi up` runs, against Supabase's pooler); the CronJobs keep it fresh after.
-    // One program, not stack references: the data stack needs the database layer's
-    // generated dbt password, which stays a secret output inside one deployment.
-    const medallion = new DataStack(
-      "medallion",
-      {
-        dbtConnection: database.dbtConnection,
-        // The stages' job runs are recorded by the catalog writer's login.
-        recorderConnection: logins.catalog,
-        projectRoot: REPO_ROOT,
-        artifactsRoot: `dbt/target/${pulumi.getStack()}`,
-        dataVersion: "deployed",
-        target: "prod",
-      },
-      { dependsOn: [database] },
-    );
-    new CatalogSeed(
-      "catalog",
-      {
-        connection: logins.catalog,
-        artifactDirs: medallion.artifactDirs,
-        trigger: medallion.runFingerprint,
-        ...alertWebhook,
-      },
-      { dependsOn: [medallion] },
-    );
-  }
-  if (features.dataStack && workloads) {
-    new DbtSchedules("dbt", {
-      provider,
-      namespace: workbenchNs,
-      image: config.images.dbtRunner,
-      imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
-      // The daily data-quality run re-scores the catalog and raises alerts, as the catalog writer.
-      catalog: {
-        databaseUrl: urlOf(logins.catalog),
-        ...alertWebhook,
-      },
-      connection: {
-        host: config.database.host,
-        port: config.database.port,
-        database: config.database.name,
-        sslMode: config.database.sslMode,
-        user: database.dbtConnection.user,
-        password: database.dbtPassword,
-      },
-    });
-  }
-}
-
-/** Scheduled pg_dump backups into the Spaces bucket. */
-function backups(config: Config, k8s: ClusterBase, db: Supabase, foundation: Foundation): void {
-  const { provider, workbenchNs } = k8s;
-  const { database, logins } = db;
-  const { bucket } = foundation;
-  const features = config.features;
-  if (features.backups) {
-    new PostgresBackups("postgres-backup", {
-      provider,
-      namespace: workbenchNs,
-      connection: {
-        host: config.database.host,
-        port: config.supabase.sessionPort,
-        database: config.database.name,
-        user: logins.backup.user,
-        password: database.backupPassword,
-        sslMode: config.database.sslMode,
-      },
-      bucket: {
-        name: bucket.bucketName,
-        endpoint: bucket.endpoint,
-        accessKeyId: bucket.accessKeyId.apply((value) => value ?? ""),
-        secretAccessKey: bucket.secretAccessKey.apply((value) => value ?? ""),
-      },
-      postgresImage: config.images.postgres,
-      awsCliImage: config.images.awsCli,
-    });
-  }
-}
-
 /** App Platform services (OCR backend, expense API), beside the cluster. */
-function appPlatformApps(
+export function appPlatformApps(
   config: Config,
   base: string,
   foundation: Foundation,
@@ -751,52 +501,4 @@ function appPlatformApps(
     ).liveUrl;
   }
   return apps;
-}
-
-/**
- * The cloud platform, section by section (each function above is one section and
- * registers its resources in the order the single function did).
- */
-export function cloudPlatform(stackConfig: CloudStackConfig) {
-  assertCloudDeployable(stackConfig);
-  const config: Config = stackConfig;
-  const env = config.environment;
-  const base = `workbench-${env}`;
-  const foundation = digitalOcean(config, base);
-  const { network, registry, cluster, bucket } = foundation;
-  const db = supabase(config, base);
-  const { database, databaseUrl } = db;
-  const k8s = clusterBase(config, base, foundation, db);
-  const { masterKey } = k8s;
-  const { traefik } = clusterServices(config, base, k8s);
-  const llmGateway = gateway(config, base, k8s, db);
-  const { litellm } = llmGateway;
-  const { n8n, n8nWebhookTokens } = n8nService(config, base, k8s, db, traefik);
-  const services = workbenchServices(config, k8s, llmGateway);
-  dataJobs(config, k8s, db, n8nWebhookTokens);
-  backups(config, k8s, db, foundation);
-  const apps = appPlatformApps(config, base, foundation, db, k8s, llmGateway);
-  const workloads = config.deployWorkloads;
-
-  return {
-    environment: env,
-    region: config.region,
-    vpcId: network.vpcId,
-    clusterId: cluster.clusterId,
-    clusterVersion: cluster.version,
-    workloadsDeployed: workloads,
-    kubeconfig: cluster.kubeconfig,
-    registryEndpoint: registry.endpoint,
-    bucketName: bucket.bucketName,
-    appliedMigrations: database.appliedVersions,
-    urls: {
-      ...(services ? { services: services.publicUrls } : {}),
-      ...(n8n ? { n8n: n8n.url } : {}),
-      ...(litellm ? { litellm: litellm.url } : {}),
-      ...apps,
-    },
-    ...(masterKey ? { litellmMasterKey: masterKey } : {}),
-    ...(n8nWebhookTokens ? { n8nWebhookTokens } : {}),
-    databaseUrl,
-  };
 }
