@@ -1,6 +1,11 @@
 /** The cloud profile's data: the medallion and catalog at deploy time, their CronJobs, the backups. */
 import * as pulumi from "@pulumi/pulumi";
-import { DbtSchedules, PostgresBackups, SECRET_NAMES } from "../../components/kubernetes/index.ts";
+import {
+  DbtSchedules,
+  PostgresBackups,
+  SECRET_NAMES,
+  type WorkbenchServices,
+} from "../../components/kubernetes/index.ts";
 import { CatalogSeed } from "../../components/data/catalog-seed.ts";
 import { DataStack } from "../../components/data/data-stack.ts";
 import type { TokenWebhook } from "../../lib/n8n/webhook-credentials.ts";
@@ -19,8 +24,9 @@ export function dataJobs(
   k8s: ClusterBase,
   db: Supabase,
   n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined,
+  services: WorkbenchServices | undefined,
 ): void {
-  const { provider, workbenchNs, secrets } = k8s;
+  const { provider, workbenchNs } = k8s;
   const { database, logins, urlOf } = db;
   const features = config.features;
   const workloads = config.deployWorkloads;
@@ -69,7 +75,7 @@ export function dataJobs(
       provider,
       namespace: workbenchNs,
       image: config.images.dbtRunner,
-      imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+      imagePullSecret: services?.imagePullSecret ?? SECRET_NAMES.registry,
       // The daily data-quality run re-scores the catalog and raises alerts, as the catalog writer.
       catalog: {
         databaseUrl: urlOf(logins.catalog),

@@ -70,14 +70,14 @@ export function cloudPlatform(stackConfig: CloudStackConfig) {
   const { network, registry, cluster, bucket } = foundation;
   const db = supabase(config, base);
   const { database, databaseUrl } = db;
-  const k8s = clusterBase(config, base, foundation, db);
+  const k8s = clusterBase(config, base, foundation);
   const { masterKey } = k8s;
   const { traefik } = clusterServices(config, base, k8s);
   const llmGateway = gateway(config, base, k8s, db);
   const { litellm } = llmGateway;
   const { n8n, n8nWebhookTokens } = n8nService(config, base, k8s, db, traefik);
-  const services = workbenchServices(config, k8s, llmGateway);
-  dataJobs(config, k8s, db, n8nWebhookTokens);
+  const services = workbenchServices(config, base, foundation, db, k8s, llmGateway);
+  dataJobs(config, k8s, db, n8nWebhookTokens, services);
   backups(config, k8s, db, foundation);
   const apps = appPlatformApps(config, base, foundation, db, k8s, llmGateway);
   const workloads = config.deployWorkloads;

@@ -18,15 +18,16 @@ import {
   LiteLlm,
   N8n,
   Namespaces,
+  formerHubSecret,
   type ProviderKeyName,
   PROVIDER_KEY_ENV,
   providersOf,
   Redis,
   SECRET_NAMES,
   Traefik,
-  WorkbenchSecrets,
   WorkbenchServices,
   type WorkbenchServiceSpec,
+  type SecretData,
 } from "../../components/kubernetes/index.ts";
 import {
   TOKEN_WEBHOOKS,
@@ -64,11 +65,12 @@ function after<T>(value: pulumi.Input<T>, resource: pulumi.Resource): pulumi.Out
   return pulumi.all([value, resource.urn]).apply(([inner]) => inner as T);
 }
 
-/** Kubernetes: the namespaces, the gateway's keys and the Secrets the workloads read. */
-export function clusterBase(config: Config, base: string, foundation: Foundation, db: Supabase) {
-  const { cluster, registry } = foundation;
-  const { database, logins, urlOf } = db;
-  const domain = config.domain;
+/** The WorkbenchSecrets hub (removed) created a Secret here: the component that owns it now keeps it by an alias. */
+const hubSecret = (base: string, key: string) => formerHubSecret(`${base}-secrets`, key);
+
+/** Kubernetes: the namespaces, the gateway's keys and the integration credentials. */
+export function clusterBase(config: Config, base: string, foundation: Foundation) {
+  const { cluster } = foundation;
   const features = config.features;
   const provider = cluster.provider;
   // node-exporter needs the host's network, PIDs and paths: `monitoring` is privileged.
@@ -111,48 +113,15 @@ export function clusterBase(config: Config, base: string, foundation: Foundation
     if (key !== undefined) providerKeys[PROVIDER_KEY_ENV[llmProvider]] = pulumi.secret(key);
   }
 
-  const secrets = new WorkbenchSecrets(`${base}-secrets`, {
-    provider,
-    workbenchNamespace: workbenchNs,
-    supabase: {
-      serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey),
-      databaseUrl: urlOf(logins.api),
-    },
-    ...(features.litellm && masterKey
-      ? {
-          llm: {
-            namespace: namespaces.nameOf("litellm"),
-            masterKey,
-            providerKeys,
-            langfuse: {
-              publicKey: pulumi.secret(featureSecret(config, "langfusePublicKey")),
-              secretKey: pulumi.secret(featureSecret(config, "langfuseSecretKey")),
-            },
-            // The gateway's only database URL: the usage login (LiteLLM keeps no database).
-            usageDatabaseUrl: urlOf(logins.usage),
-          },
-        }
-      : {}),
-    ...(features.n8n
-      ? {
-          n8n: {
-            namespace: namespaces.nameOf("n8n"),
-            encryptionKey: pulumi.secret(featureSecret(config, "n8nEncryptionKey")),
-            host: `n8n.${domain}`,
-            databasePassword: database.n8nPassword,
-          },
-        }
-      : {}),
-    integrations: {
-      ...(config.odooApiKey ? { odooApiKey: pulumi.secret(config.odooApiKey) } : {}),
-      ...(config.mattermostWebhookUrl
-        ? { mattermostWebhookUrl: pulumi.secret(config.mattermostWebhookUrl) }
-        : {}),
-      ...(llmKeys ? { litellmApiKey: llmKeys["n8n"] } : {}),
-    },
-    registry: { dockerConfigJson: registry.dockerConfigJson, namespaces: { workbench: workbenchNs } },
-  });
-  return { provider, namespaces, workbenchNs, masterKey, llmKeys, secrets };
+  // The integration credentials (the workbench's and n8n's `integrations` Secrets).
+  const integrations: SecretData = {
+    ODOO_API_KEY: config.odooApiKey ? pulumi.secret(config.odooApiKey) : undefined,
+    MATTERMOST_WEBHOOK_URL: config.mattermostWebhookUrl
+      ? pulumi.secret(config.mattermostWebhookUrl)
+      : undefined,
+    LITELLM_API_KEY: llmKeys?.["n8n"],
+  };
+  return { provider, namespaces, workbenchNs, masterKey, llmKeys, providerKeys, integrations };
 }
 export type ClusterBase = ReturnType<typeof clusterBase>;
 
@@ -226,13 +195,13 @@ export function clusterServices(config: Config, base: string, k8s: ClusterBase):
 
 /** The LiteLLM gateway and the callers' keys it accepts. */
 export function gateway(config: Config, base: string, k8s: ClusterBase, db: Supabase) {
-  const { provider, namespaces, workbenchNs, llmKeys, secrets } = k8s;
-  const { session, database, appSchemas } = db;
+  const { provider, namespaces, workbenchNs, masterKey, llmKeys, providerKeys } = k8s;
+  const { session, database, appSchemas, logins, urlOf } = db;
   const domain = config.domain;
   const features = config.features;
   let litellm: LiteLlm | undefined;
   let llmKeysSecret: pulumi.Output<string> | undefined;
-  if (features.litellm && secrets.llmSecretName && llmKeys) {
+  if (features.litellm && masterKey && llmKeys) {
     const callers = new SqlStatements(
       `${base}-llm-callers`,
       {
@@ -255,7 +224,18 @@ export function gateway(config: Config, base: string, k8s: ClusterBase, db: Supa
       image: config.images.litellm,
       redisImage: config.images.redis,
       routing: config.llm,
-      keysSecretName: after(after(secrets.llmSecretName, appSchemas), callers),
+      keys: {
+        masterKey,
+        providerKeys,
+        langfuse: {
+          publicKey: pulumi.secret(featureSecret(config, "langfusePublicKey")),
+          secretKey: pulumi.secret(featureSecret(config, "langfuseSecretKey")),
+        },
+        // The gateway's only database URL: the usage login (LiteLLM keeps no database). The
+        // gateway starts once the apps' schemas exist and its callers' keys are registered.
+        usageDatabaseUrl: after(after(urlOf(logins.usage), appSchemas), callers),
+        origin: hubSecret(base, "llm"),
+      },
       host: `litellm.${domain}`,
       clientNamespaces: ["traefik", "ai-workbench", "n8n", "monitoring"].map((ns) => namespaces.nameOf(ns)),
       callerKeys: {
@@ -275,13 +255,13 @@ export type Gateway = ReturnType<typeof gateway>;
 
 /** n8n with its queue, webhook tokens and the seed workflows. */
 export function n8nService(config: Config, base: string, k8s: ClusterBase, db: Supabase, traefik: Traefik) {
-  const { provider, namespaces, secrets } = k8s;
-  const { appSchemas, logins, onSession } = db;
+  const { provider, namespaces, integrations } = k8s;
+  const { database, appSchemas, logins, onSession } = db;
   const domain = config.domain;
   const features = config.features;
   let n8n: N8n | undefined;
   let n8nWebhookTokens: pulumi.Output<Record<TokenWebhook, string>> | undefined;
-  if (features.n8n && secrets.n8nSecretName) {
+  if (features.n8n) {
     const queue = new Redis("n8n-redis", {
       provider,
       namespace: namespaces.nameOf("n8n"),
@@ -289,7 +269,6 @@ export function n8nService(config: Config, base: string, k8s: ClusterBase, db: S
       evictionPolicy: "noeviction",
       persistenceGi: N8N_REDIS_VOLUME_GIB,
     });
-    const coreSecret = after(secrets.n8nSecretName, appSchemas);
     // One token per token webhook (header X-Workbench-Token); raising its number in
     // n8nWebhookTokenRotation generates a new one on the next `pulumi up`.
     const webhookTokens = TOKEN_WEBHOOKS.map(
@@ -325,15 +304,19 @@ export function n8nService(config: Config, base: string, k8s: ClusterBase, db: S
         user: logins.n8n.user,
         schema: APP_SCHEMAS.n8n,
         sslMode: config.database.sslMode,
-        passwordSecret: { name: coreSecret, key: "DB_POSTGRESDB_PASSWORD" },
       },
       redis: {
         host: queue.host,
         port: queue.port,
         passwordSecret: { name: queue.passwordSecretName, key: queue.passwordKey },
       },
-      coreSecretName: coreSecret,
-      extraEnvFromSecrets: secrets.integrationsSecretName ? [secrets.integrationsSecretName] : [],
+      core: {
+        encryptionKey: pulumi.secret(featureSecret(config, "n8nEncryptionKey")),
+        // n8n starts once its schema exists.
+        databasePassword: after(database.n8nPassword, appSchemas),
+        origin: hubSecret(base, "n8n"),
+      },
+      integrations: { data: integrations, origin: hubSecret(base, "integrations-n8n") },
       // Its CRDs carry the webhook body limit (a Traefik Middleware).
       traefik,
       // The seed workflows, once an API key exists (it can only be created in a running n8n).
@@ -371,12 +354,19 @@ export function n8nService(config: Config, base: string, k8s: ClusterBase, db: S
 }
 
 /** The workbench's own services from the registry: only once the images are there (deployWorkloads). */
-export function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: Gateway) {
-  const { provider, workbenchNs, secrets } = k8s;
+export function workbenchServices(
+  config: Config,
+  base: string,
+  foundation: Foundation,
+  db: Supabase,
+  k8s: ClusterBase,
+  llmGateway: Gateway,
+) {
+  const { provider, workbenchNs, integrations } = k8s;
   const { litellm, llmKeysSecret } = llmGateway;
   const domain = config.domain;
   const supabaseUrl = config.supabase.url;
-  const supabaseSecret = secrets.supabaseSecretName;
+  const supabaseSecret = SECRET_NAMES.supabase;
   // Services reach the gateway inside the cluster, each with its own caller key.
   const llm = (
     caller: "api" | "agent-runtime" | "guardian",
@@ -393,7 +383,16 @@ export function workbenchServices(config: Config, k8s: ClusterBase, llmGateway: 
     : new WorkbenchServices("workbench", {
         provider,
         namespace: workbenchNs,
-        imagePullSecret: secrets.registrySecretName ?? SECRET_NAMES.registry,
+        supabase: {
+          serviceRoleKey: pulumi.secret(config.supabaseServiceRoleKey),
+          databaseUrl: db.urlOf(db.logins.api),
+          origin: hubSecret(base, "supabase"),
+        },
+        integrations: { data: integrations, origin: hubSecret(base, "integrations-workbench") },
+        registry: {
+          dockerConfigJson: foundation.registry.dockerConfigJson,
+          origin: hubSecret(base, "registry-workbench"),
+        },
         services: [
           {
             name: "frontend",

@@ -76,7 +76,6 @@ const PROD_INVENTORY: Record<string, number> = {
   "workbench:kubernetes:PostgresBackups": 1,
   "workbench:kubernetes:Redis": 2,
   "workbench:kubernetes:Traefik": 1,
-  "workbench:kubernetes:WorkbenchSecrets": 1,
   "workbench:kubernetes:WorkbenchServices": 1,
   // The data stack: four dbt stages and the catalog seed, run by the deployment.
   "workbench:data:DataStack": 1,
