@@ -6,10 +6,8 @@ import {
   SECRET_NAMES,
   type WorkbenchServices,
 } from "../../components/kubernetes/index.ts";
-import { CatalogSeed } from "../../components/data/catalog-seed.ts";
-import { DataStack } from "../../components/data/data-stack.ts";
 import type { TokenWebhook } from "../../lib/n8n/webhook-credentials.ts";
-import { REPO_ROOT } from "../../lib/paths.ts";
+import { medallionAndCatalog } from "../data-platform.ts";
 import type { Supabase } from "./database.ts";
 import type { Foundation } from "./foundation.ts";
 import type { ClusterBase } from "./workloads.ts";
@@ -46,29 +44,7 @@ export function dataJobs(
     // `pulumi up` runs, against Supabase's pooler); the CronJobs keep it fresh after.
     // One program, not stack references: the data stack needs the database layer's
     // generated dbt password, which stays a secret output inside one deployment.
-    const medallion = new DataStack(
-      "medallion",
-      {
-        dbtConnection: database.dbtConnection,
-        // The stages' job runs are recorded by the catalog writer's login.
-        recorderConnection: logins.catalog,
-        projectRoot: REPO_ROOT,
-        artifactsRoot: `dbt/target/${pulumi.getStack()}`,
-        dataVersion: "deployed",
-        target: "prod",
-      },
-      { dependsOn: [database] },
-    );
-    new CatalogSeed(
-      "catalog",
-      {
-        connection: logins.catalog,
-        artifactDirs: medallion.artifactDirs,
-        trigger: medallion.runFingerprint,
-        ...alertWebhook,
-      },
-      { dependsOn: [medallion] },
-    );
+    medallionAndCatalog(database, { dataVersion: "deployed", target: "prod", alertWebhook });
   }
   if (features.dataStack && workloads) {
     new DbtSchedules("dbt", {

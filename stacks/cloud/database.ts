@@ -8,6 +8,7 @@ import {
 } from "../../components/database/index.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 import { adminConnection } from "../admin-connection.ts";
+import { adminDatabaseUrl } from "../data-platform.ts";
 import type { DeployableCloudConfig as Config } from "../config.ts";
 
 /** Schemas for the self-hosted apps' own tables (never `public`, which Supabase's API exposes). */
@@ -40,7 +41,7 @@ export function supabase(config: Config, base: string) {
   );
   // The operator's admin URL (a stack output only: no component receives it). Every
   // component gets its own login from the database layer (README, "Logins and privileges").
-  const databaseUrl = pulumi.secret(admin.apply((connection) => connectionUrl(connection, true)));
+  const databaseUrl = adminDatabaseUrl(admin);
   const logins = database.connections;
   const urlOf = (connection: pulumi.Input<PgConnection>, query?: string) =>
     pulumi.secret(
