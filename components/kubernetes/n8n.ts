@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import { imagePinProblem, parseImageReference } from "../cloud/image-ref.ts";
 import type { N8nCredentialSpec } from "../../lib/n8n/api-client.ts";
 import { WorkflowSet } from "../n8n/workflow-set.ts";
@@ -399,18 +400,14 @@ export class N8n extends pulumi.ComponentResource {
       ...(deployWorkflows ? { workflowEnvAccess: true } : {}),
     });
 
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: args.chart ?? N8N_CHART,
         version: args.chartVersion,
         namespace: args.namespace,
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 900,
+        timeoutSeconds: 900,
       },
       child,
     );
