@@ -58,7 +58,8 @@ export const FORMER_SECRETS_HUB_TYPE = "workbench:kubernetes:WorkbenchSecrets";
 /**
  * Where the former WorkbenchSecrets hub named `hubName` (a top-level component) created its
  * Secret `${hubName}-${key}`, e.g. key `llm`, `n8n`, `supabase`, `integrations-n8n`,
- * `registry-workbench`.
+ * `registry-workbench`. (A child's URN carries its parent's type, not the parent's name: the
+ * hub's name matters through the Secret's resource name.)
  */
 export function formerHubSecret(hubName: string, key: string): SecretOrigin {
   const resourceName = `${hubName}-${key}`;
