@@ -15,7 +15,7 @@ import { estimateMonthlyCost, formatCostEstimate } from "../lib/cost.ts";
 import { parseStackConfig, StackConfigError } from "../stacks/config/parse.ts";
 import { SECRET_KEYS } from "../stacks/config/schema.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
-import { costInputFromConfig } from "../stacks/prod.ts";
+import { costInputFromConfig } from "../stacks/cloud/index.ts";
 import { stackArgument } from "../lib/cli-args.ts";
 
 /** Stands in for secrets the file does not hold: prices never depend on them. */

@@ -5,11 +5,10 @@
  * from the stages' artifacts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { connectionUrl, WorkbenchDatabase } from "../components/database/index.ts";
-import { CatalogSeed } from "../components/data/catalog-seed.ts";
-import { DataStack } from "../components/data/data-stack.ts";
+import { WorkbenchDatabase } from "../components/database/index.ts";
 import { SampleData } from "../components/data/sample-data.ts";
 import { adminConnection } from "./admin-connection.ts";
+import { adminDatabaseUrl, medallionAndCatalog } from "./data-platform.ts";
 import type { LocalStackConfig } from "./config/schema.ts";
 import { REPO_ROOT } from "../lib/paths.ts";
 
@@ -29,7 +28,7 @@ export function localPlatform(config: LocalStackConfig) {
 
   const outputs = {
     environment: config.environment,
-    databaseUrl: pulumi.secret(admin.apply((connection) => connectionUrl(connection, true))),
+    databaseUrl: adminDatabaseUrl(admin),
     appliedMigrations: database.appliedVersions,
     dbtRole: database.dbtRole,
     dbtPassword: database.dbtPassword,
@@ -56,32 +55,16 @@ export function localPlatform(config: LocalStackConfig) {
     { dependsOn: [database] },
   );
 
-  const medallion = new DataStack(
-    "medallion",
-    {
-      dbtConnection: database.dbtConnection,
-      // Job runs are recorded by the catalog writer's login, not the admin's.
-      recorderConnection: database.connections.catalog,
-      projectRoot: REPO_ROOT,
-      artifactsRoot: `dbt/target/${pulumi.getStack()}`,
-      dataVersion: sample.dataVersion,
-    },
-    { dependsOn: [database, sample] },
-  );
-
-  const catalog = new CatalogSeed(
-    "catalog",
-    {
-      connection: database.connections.catalog,
-      artifactDirs: medallion.artifactDirs,
-      trigger: medallion.runFingerprint,
+  const { medallion, catalog } = medallionAndCatalog(database, {
+    dataVersion: sample.dataVersion,
+    alertWebhook: {
       ...(config.qualityAlertsWebhookUrl ? { alertWebhookUrl: config.qualityAlertsWebhookUrl } : {}),
       ...(config.qualityAlertsWebhookToken
         ? { alertWebhookToken: pulumi.secret(config.qualityAlertsWebhookToken) }
         : {}),
     },
-    { dependsOn: [medallion] },
-  );
+    after: [sample],
+  });
 
   return {
     ...outputs,

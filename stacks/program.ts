@@ -8,7 +8,7 @@
  */
 import { readStackConfig } from "./read-config.ts";
 import { localPlatform } from "./local.ts";
-import { cloudPlatform } from "./prod.ts";
+import { cloudPlatform } from "./cloud/index.ts";
 
 export async function workbenchProgram(): Promise<Record<string, unknown>> {
   const config = readStackConfig();

@@ -6,10 +6,10 @@ import {
   appLabels,
   hardenedContainer,
   isCronExpression,
-  nonRootPod,
   type ResourceBudget,
   secretEnv,
 } from "./workload.ts";
+import { cronJobSpec } from "./cron-job.ts";
 import { ownedSecret } from "./owned-secret.ts";
 
 /** One backup tier: how often a dump is taken and how long it is kept. */
@@ -124,6 +124,95 @@ export interface PostgresBackupsArgs {
   scratchSize?: string;
 }
 
+/** What is wrong with the backups' args (checked before anything is registered), or undefined. */
+export function backupsArgsProblem(args: PostgresBackupsArgs): string | undefined {
+  const tiers = args.tiers ?? BACKUP_TIERS;
+  for (const image of [args.postgresImage, args.awsCliImage]) {
+    const pinProblem = imagePinProblem(image);
+    if (pinProblem) return `image "${image}" ${pinProblem}`;
+  }
+  if (tiers.length === 0) return "tiers is empty";
+  for (const schema of args.schemas ?? BACKUP_SCHEMAS) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema) || schema === "auth") {
+      return `schema '${schema}' cannot be backed up: a lowercase identifier other than auth is required`;
+    }
+  }
+  for (const tier of tiers) {
+    if (!isCronExpression(tier.schedule)) {
+      return `tier '${tier.name}' has '${tier.schedule}', not a five-field cron expression`;
+    }
+    if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 1) {
+      return `tier '${tier.name}' retentionDays must be a whole number of at least 1 (got ${tier.retentionDays})`;
+    }
+  }
+  if (args.connection.port === 6543) {
+    return "port 6543 is Supabase's transaction pooler, where pg_dump fails: use the session port (5432)";
+  }
+  return undefined;
+}
+
+const DEFAULT_RESOURCES: ResourceBudget = {
+  requests: { cpu: "100m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+};
+
+/** The init container: pg_dump as the backup login into the scratch volume. */
+export function pgDumpContainer(args: PostgresBackupsArgs, credentialsSecret: pulumi.Input<string>) {
+  return {
+    name: "pg-dump",
+    image: args.postgresImage,
+    command: ["pg_dump"],
+    args: pgDumpArgs("/backup/dump", args.schemas ?? BACKUP_SCHEMAS),
+    env: [
+      { name: "PGHOST", value: args.connection.host },
+      { name: "PGPORT", value: String(args.connection.port) },
+      { name: "PGDATABASE", value: args.connection.database },
+      { name: "PGUSER", value: args.connection.user },
+      { name: "PGSSLMODE", value: args.connection.sslMode },
+      { name: "PGCONNECT_TIMEOUT", value: "30" },
+      secretEnv("PGPASSWORD", credentialsSecret),
+    ],
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    securityContext: hardenedContainer(),
+    volumeMounts: [{ name: "backup", mountPath: "/backup" }],
+  };
+}
+
+/** The upload container: the dump to `<prefix>/<tier>/<timestamp>.dump` in the bucket. */
+export function uploadContainer(
+  args: PostgresBackupsArgs,
+  tier: BackupTier,
+  credentialsSecret: pulumi.Input<string>,
+) {
+  return {
+    name: "upload",
+    image: args.awsCliImage,
+    command: ["/bin/sh", "-c"],
+    args: [
+      'set -eu; key="${PREFIX}/${TIER}/$(date -u +%Y%m%dT%H%M%SZ).dump"; ' +
+        'aws s3 cp /backup/dump "s3://${BUCKET}/${key}" --endpoint-url "https://${S3_ENDPOINT}" --only-show-errors; ' +
+        'echo "uploaded ${key}"',
+    ],
+    env: [
+      { name: "BUCKET", value: args.bucket.name },
+      { name: "S3_ENDPOINT", value: args.bucket.endpoint },
+      { name: "PREFIX", value: args.prefix ?? "postgres" },
+      { name: "TIER", value: tier.name },
+      // Spaces ignores the region, the CLI requires one.
+      { name: "AWS_DEFAULT_REGION", value: "us-east-1" },
+      { name: "HOME", value: "/tmp" },
+      secretEnv("AWS_ACCESS_KEY_ID", credentialsSecret),
+      secretEnv("AWS_SECRET_ACCESS_KEY", credentialsSecret),
+    ],
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    securityContext: hardenedContainer(),
+    volumeMounts: [
+      { name: "backup", mountPath: "/backup", readOnly: true },
+      { name: "tmp", mountPath: "/tmp" },
+    ],
+  };
+}
+
 /**
  * Scheduled pg_dump backups to Spaces: one CronJob per tier (hourly, daily, weekly). A run
  * dumps in an init container and uploads the file under `<prefix>/<tier>/<timestamp>.dump`;
@@ -135,42 +224,8 @@ export class PostgresBackups extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:PostgresBackups", name, {}, opts);
-
-    const tiers = args.tiers ?? BACKUP_TIERS;
-    const prefix = args.prefix ?? "postgres";
-    for (const image of [args.postgresImage, args.awsCliImage]) {
-      const pinProblem = imagePinProblem(image);
-      if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${image}" ${pinProblem}`, this);
-    }
-    if (tiers.length === 0) throw new pulumi.ResourceError(`${name}: tiers is empty`, this);
-    for (const schema of args.schemas ?? BACKUP_SCHEMAS) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(schema) || schema === "auth") {
-        throw new pulumi.ResourceError(
-          `${name}: schema '${schema}' cannot be backed up: a lowercase identifier other than auth is required`,
-          this,
-        );
-      }
-    }
-    for (const tier of tiers) {
-      if (!isCronExpression(tier.schedule)) {
-        throw new pulumi.ResourceError(
-          `${name}: tier '${tier.name}' has '${tier.schedule}', not a five-field cron expression`,
-          this,
-        );
-      }
-      if (!Number.isInteger(tier.retentionDays) || tier.retentionDays < 1) {
-        throw new pulumi.ResourceError(
-          `${name}: tier '${tier.name}' retentionDays must be a whole number of at least 1 (got ${tier.retentionDays})`,
-          this,
-        );
-      }
-    }
-    if (args.connection.port === 6543) {
-      throw new pulumi.ResourceError(
-        `${name}: port 6543 is Supabase's transaction pooler, where pg_dump fails: use the session port (5432)`,
-        this,
-      );
-    }
+    const problem = backupsArgsProblem(args);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
 
     const child = { parent: this, provider: args.provider };
     const credentials = ownedSecret(
@@ -186,96 +241,30 @@ export class PostgresBackups extends pulumi.ComponentResource {
       },
       child,
     );
-    const resources = args.resources ?? {
-      requests: { cpu: "100m", memory: "256Mi" },
-      limits: { cpu: "1", memory: "1Gi" },
-    };
 
     const names: Record<string, pulumi.Output<string>> = {};
-    for (const tier of tiers) {
+    for (const tier of args.tiers ?? BACKUP_TIERS) {
       const jobName = `${name}-${tier.name}`;
       const labels = appLabels(name, tier.name);
       const cronJob = new k8s.batch.v1.CronJob(
         jobName,
         {
           metadata: { name: jobName, namespace: args.namespace, labels },
-          spec: {
+          spec: cronJobSpec(labels, {
             schedule: tier.schedule,
-            timeZone: "Etc/UTC",
-            concurrencyPolicy: "Forbid",
             startingDeadlineSeconds: 900,
-            successfulJobsHistoryLimit: 3,
-            failedJobsHistoryLimit: 5,
-            jobTemplate: {
-              metadata: { labels },
-              spec: {
-                backoffLimit: 2,
-                activeDeadlineSeconds: 3000,
-                ttlSecondsAfterFinished: 24 * 3600,
-                template: {
-                  metadata: { labels },
-                  spec: {
-                    restartPolicy: "Never",
-                    securityContext: nonRootPod(65534),
-                    automountServiceAccountToken: false,
-                    initContainers: [
-                      {
-                        name: "pg-dump",
-                        image: args.postgresImage,
-                        command: ["pg_dump"],
-                        args: pgDumpArgs("/backup/dump", args.schemas ?? BACKUP_SCHEMAS),
-                        env: [
-                          { name: "PGHOST", value: args.connection.host },
-                          { name: "PGPORT", value: String(args.connection.port) },
-                          { name: "PGDATABASE", value: args.connection.database },
-                          { name: "PGUSER", value: args.connection.user },
-                          { name: "PGSSLMODE", value: args.connection.sslMode },
-                          { name: "PGCONNECT_TIMEOUT", value: "30" },
-                          secretEnv("PGPASSWORD", credentials.metadata.name),
-                        ],
-                        resources,
-                        securityContext: hardenedContainer(),
-                        volumeMounts: [{ name: "backup", mountPath: "/backup" }],
-                      },
-                    ],
-                    containers: [
-                      {
-                        name: "upload",
-                        image: args.awsCliImage,
-                        command: ["/bin/sh", "-c"],
-                        args: [
-                          'set -eu; key="${PREFIX}/${TIER}/$(date -u +%Y%m%dT%H%M%SZ).dump"; ' +
-                            'aws s3 cp /backup/dump "s3://${BUCKET}/${key}" --endpoint-url "https://${S3_ENDPOINT}" --only-show-errors; ' +
-                            'echo "uploaded ${key}"',
-                        ],
-                        env: [
-                          { name: "BUCKET", value: args.bucket.name },
-                          { name: "S3_ENDPOINT", value: args.bucket.endpoint },
-                          { name: "PREFIX", value: prefix },
-                          { name: "TIER", value: tier.name },
-                          // Spaces ignores the region, the CLI requires one.
-                          { name: "AWS_DEFAULT_REGION", value: "us-east-1" },
-                          { name: "HOME", value: "/tmp" },
-                          secretEnv("AWS_ACCESS_KEY_ID", credentials.metadata.name),
-                          secretEnv("AWS_SECRET_ACCESS_KEY", credentials.metadata.name),
-                        ],
-                        resources,
-                        securityContext: hardenedContainer(),
-                        volumeMounts: [
-                          { name: "backup", mountPath: "/backup", readOnly: true },
-                          { name: "tmp", mountPath: "/tmp" },
-                        ],
-                      },
-                    ],
-                    volumes: [
-                      { name: "backup", emptyDir: { sizeLimit: args.scratchSize ?? "10Gi" } },
-                      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                    ],
-                  },
-                },
-              },
-            },
-          },
+            backoffLimit: 2,
+            activeDeadlineSeconds: 3000,
+            ttlSecondsAfterFinished: 24 * 3600,
+            runAsUser: 65534,
+            // Dump first (init container), then upload the file.
+            initContainers: [pgDumpContainer(args, credentials.metadata.name)],
+            containers: [uploadContainer(args, tier, credentials.metadata.name)],
+            volumes: [
+              { name: "backup", emptyDir: { sizeLimit: args.scratchSize ?? "10Gi" } },
+              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+            ],
+          }),
         },
         child,
       );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import type { HelmValues } from "./helm-values.ts";
 import { LETSENCRYPT_RESOLVER, TRAEFIK_INGRESS_CLASS, type ResourceBudget } from "./workload.ts";
 
@@ -116,19 +117,15 @@ export class CertManager extends pulumi.ComponentResource {
     this.values = certManagerValues(replicas);
     const child = { parent: this, provider: args.provider };
 
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: "cert-manager",
         version: args.chartVersion,
-        repositoryOpts: { repo: CERT_MANAGER_CHART_REPO },
+        repo: CERT_MANAGER_CHART_REPO,
         namespace: args.namespace,
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 600,
+        timeoutSeconds: 600,
       },
       child,
     );

@@ -5,11 +5,12 @@ export {
   type WorkbenchNamespace,
 } from "./namespaces.ts";
 export {
-  WorkbenchSecrets,
-  type WorkbenchSecretsArgs,
+  configSecret,
+  formerHubSecret,
   SECRET_NAMES,
-  type ProviderKeyName,
-} from "./secrets.ts";
+  type SecretData,
+  type SecretOrigin,
+} from "./owned-secret.ts";
 export { Redis, type RedisArgs } from "./redis.ts";
 export {
   Traefik,
@@ -41,7 +42,7 @@ export {
   networkPolicyPlan,
   EGRESS_PORTS,
 } from "./network-policies.ts";
-export { N8n, type N8nArgs, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
+export { N8n, type N8nArgs, type N8nCore, type N8nSettings, n8nValues, N8N_CHART } from "./n8n.ts";
 export {
   n8nEdge,
   traefikFileConfig,
@@ -62,7 +63,14 @@ export {
   BUDGET_ALIAS,
   PROVIDER_KEY_ENV,
 } from "./litellm-config.ts";
-export { LiteLlm, type LiteLlmArgs, LITELLM_PORT, LITELLM_PUBLIC_PATHS } from "./litellm.ts";
+export {
+  LiteLlm,
+  type LiteLlmArgs,
+  type LiteLlmKeys,
+  type ProviderKeyName,
+  LITELLM_PORT,
+  LITELLM_PUBLIC_PATHS,
+} from "./litellm.ts";
 export {
   WorkbenchServices,
   type WorkbenchServicesArgs,

@@ -87,7 +87,7 @@ export const GATEWAY_DEFAULTS = {
   maxTokens: 4096,
 } as const;
 
-/** The gateway's settings: stack config `workbench:llm` (stacks/config.ts), defaults above. */
+/** The gateway's settings: stack config `workbench:llm` (stacks/config/schema.ts), defaults above. */
 export interface GatewaySettings {
   /** `<provider>/<model>` every request tries first, e.g. `anthropic/claude-sonnet-4-5-20250929`. */
   primary: string;

@@ -12,6 +12,7 @@ import {
   providersOf,
   renderGatewayConfig,
 } from "./litellm-config.ts";
+import { configSecret, type SecretOrigin } from "./owned-secret.ts";
 import { Redis } from "./redis.ts";
 import {
   appLabels,
@@ -38,6 +39,32 @@ export const LITELLM_PUBLIC_PATHS = ["/v1/chat/completions", "/v1/models"] as co
 /** Where the Prometheus client of each worker writes its samples (one /metrics for all workers). */
 export const PROMETHEUS_MULTIPROC_DIR = "/var/run/prometheus-multiproc";
 
+/** Env var names of the LLM provider keys (what LiteLLM's `os.environ/` references read). */
+export type ProviderKeyName = (typeof PROVIDER_KEY_ENV)[keyof typeof PROVIDER_KEY_ENV];
+
+/**
+ * The gateway's credentials: its keys Secret (`<name>-keys`, in its namespace) holds the
+ * provider keys, LITELLM_MASTER_KEY, LANGFUSE_PUBLIC_KEY/SECRET_KEY and
+ * WORKBENCH_USAGE_DATABASE_URL. No DATABASE_URL: LiteLLM would take it for a database of its
+ * own (Prisma); it keeps none.
+ */
+export interface LiteLlmKeys {
+  /** Admin key of the gateway (LITELLM_MASTER_KEY). */
+  masterKey: pulumi.Input<string>;
+  /** Keys of the providers the routing uses; at least one. */
+  providerKeys: Partial<Record<ProviderKeyName, pulumi.Input<string>>>;
+  /** Langfuse keys for the callback. Default none. */
+  langfuse?: { publicKey: pulumi.Input<string>; secretKey: pulumi.Input<string> };
+  /**
+   * The gateway's database URL (WORKBENCH_USAGE_DATABASE_URL): the usage login, a member of
+   * workbench_usage_recorder (caller keys, budgets and usage rows through the llm_gateway
+   * functions, its cost_tracker rows; nothing in schema private).
+   */
+  usageDatabaseUrl: pulumi.Input<string>;
+  /** Where the Secret was created before this component owned it (an alias keeps it). Default none. */
+  origin?: SecretOrigin;
+}
+
 export interface LiteLlmArgs {
   /** The cluster's Kubernetes provider (Cluster.provider). */
   provider: k8s.Provider;
@@ -49,13 +76,8 @@ export interface LiteLlmArgs {
   redisImage: string;
   /** Gateway settings (stack config `workbench:llm`): models, limits, prices, timeouts. */
   routing: GatewaySettings;
-  /**
-   * Secret holding the provider keys (ANTHROPIC_API_KEY, ...), LITELLM_MASTER_KEY,
-   * WORKBENCH_USAGE_DATABASE_URL (the workbench database as the usage login: the gateway's
-   * callers, budgets and usage rows, through the llm_gateway functions) and, with Langfuse,
-   * LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY (WorkbenchSecrets.llmSecretName).
-   */
-  keysSecretName: pulumi.Input<string>;
+  /** The credentials its keys Secret holds. */
+  keys: LiteLlmKeys;
   /** Public host, e.g. `litellm.workbench.example.com`. */
   host: string;
   /**
@@ -83,14 +105,134 @@ export interface LiteLlmArgs {
   ingressClass?: string;
 }
 
+const DEFAULT_RESOURCES: ResourceBudget = {
+  requests: { cpu: "500m", memory: "512Mi" },
+  limits: { cpu: "2", memory: "2Gi" },
+};
+
+/**
+ * What is wrong with the gateway's args, checked before anything is registered (the config
+ * render waits for Redis's host, so the settings are rendered once against a placeholder).
+ */
+export function liteLlmArgsProblem(args: LiteLlmArgs): string | undefined {
+  const replicas = args.replicas ?? 3;
+  const pinProblem = imagePinProblem(args.image);
+  if (pinProblem) return `image "${args.image}" ${pinProblem}`;
+  if (!Number.isInteger(replicas) || replicas < 2) {
+    return `replicas must be a whole number of at least 2 (got ${replicas})`;
+  }
+  if (Object.keys(args.keys.providerKeys).length === 0) {
+    return "keys.providerKeys is empty: the gateway needs at least one provider key";
+  }
+  try {
+    providersOf(args.routing);
+    gatewayConfig(args.routing, { redis: { host: "validation.invalid", port: REDIS_PORT } });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return undefined;
+}
+
+/** The keys Secret's data: the provider keys, the master key, Langfuse's keys, the usage URL. */
+export function gatewayKeysData(keys: LiteLlmKeys): Record<string, pulumi.Input<string> | undefined> {
+  return {
+    ...keys.providerKeys,
+    LITELLM_MASTER_KEY: keys.masterKey,
+    LANGFUSE_PUBLIC_KEY: keys.langfuse?.publicKey,
+    LANGFUSE_SECRET_KEY: keys.langfuse?.secretKey,
+    WORKBENCH_USAGE_DATABASE_URL: keys.usageDatabaseUrl,
+  };
+}
+
+/** The gateway container's credential env: each from its Secret, never a literal. */
+export function gatewayKeyEnv(
+  routing: GatewaySettings,
+  keysSecretName: pulumi.Input<string>,
+  redisPassword: { secretName: pulumi.Input<string>; key: string },
+) {
+  return [
+    ...providersOf(routing).map((provider) => secretEnv(PROVIDER_KEY_ENV[provider], keysSecretName)),
+    secretEnv(LITELLM_ENV.masterKey, keysSecretName),
+    // The usage login (never the admin). Not as DATABASE_URL: LiteLLM would take that for a
+    // database of its own (Prisma); it keeps none.
+    secretEnv(LITELLM_ENV.workbenchDatabaseUrl, keysSecretName, "WORKBENCH_USAGE_DATABASE_URL"),
+    secretEnv(LITELLM_ENV.redisPassword, redisPassword.secretName, redisPassword.key),
+    ...(routing.langfuseHost !== undefined
+      ? [
+          secretEnv("LANGFUSE_PUBLIC_KEY", keysSecretName),
+          secretEnv("LANGFUSE_SECRET_KEY", keysSecretName),
+          { name: "LANGFUSE_HOST", value: routing.langfuseHost },
+        ]
+      : []),
+  ];
+}
+
+const probe = (path: string, initialDelaySeconds: number) => ({
+  httpGet: { path, port: "http" },
+  initialDelaySeconds,
+  periodSeconds: 15,
+  timeoutSeconds: 5,
+  failureThreshold: 3,
+});
+
+/** The gateway container: config from the ConfigMap, several workers sharing one /metrics. */
+export function gatewayContainer(
+  args: Pick<LiteLlmArgs, "image" | "resources">,
+  keyEnv: ReturnType<typeof gatewayKeyEnv>,
+) {
+  return {
+    name: "litellm",
+    image: args.image,
+    args: ["--config", "/etc/litellm/config.yaml", "--port", String(LITELLM_PORT), ...GATEWAY_SERVER_ARGS],
+    ports: [{ name: "http", containerPort: LITELLM_PORT }],
+    env: [
+      ...keyEnv,
+      // Several workers: each writes its samples here, /metrics sums them.
+      { name: "PROMETHEUS_MULTIPROC_DIR", value: PROMETHEUS_MULTIPROC_DIR },
+      // Prices from config.yaml, no cost map fetched at start-up.
+      { name: "LITELLM_LOCAL_MODEL_COST_MAP", value: "True" },
+      { name: "LITELLM_MODE", value: "PRODUCTION" },
+      // Writable places for a read-only root filesystem.
+      { name: "HOME", value: "/tmp" },
+      { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
+    ],
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    securityContext: hardenedContainer(),
+    startupProbe: { ...probe("/health/liveliness", 10), periodSeconds: 10, failureThreshold: 30 },
+    livenessProbe: probe("/health/liveliness", 0),
+    readinessProbe: probe("/health/readiness", 0),
+    volumeMounts: [
+      { name: "config", mountPath: "/etc/litellm", readOnly: true },
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "prometheus", mountPath: PROMETHEUS_MULTIPROC_DIR },
+    ],
+  };
+}
+
+/** The Ingress rules: exact API paths only; nothing else of the proxy (metrics, OpenAPI, routes, debug, admin) is reachable from outside. */
+export function gatewayIngressRules(host: string, serviceName: pulumi.Input<string>) {
+  return [
+    {
+      host,
+      http: {
+        paths: LITELLM_PUBLIC_PATHS.map((path) => ({
+          path,
+          pathType: "Exact",
+          backend: { service: { name: serviceName, port: { name: "http" } } },
+        })),
+      },
+    },
+  ];
+}
+
 /**
  * The LiteLLM gateway: config.yaml generated from the gateway settings by the same function
  * the integration tests run (API keys only as `os.environ/` references), the workbench's
- * auth and usage modules beside it, a Deployment (non-root, read-only root filesystem, probes
- * on /health/liveliness and /health/readiness, several workers sharing one /metrics), Service,
- * a TLS Ingress that publishes only the API paths, NetworkPolicies (only the client
- * namespaces reach the gateway, only the gateway reaches its Redis), a disruption budget and
- * its Redis cache. Token `workbench:kubernetes:LiteLlm`.
+ * auth and usage modules beside it, its keys Secret, a Deployment (non-root, read-only root
+ * filesystem, probes on /health/liveliness and /health/readiness, several workers sharing one
+ * /metrics), Service, a TLS Ingress that publishes only the API paths, NetworkPolicies (only
+ * the client namespaces reach the gateway, only the gateway reaches its Redis), a disruption
+ * budget and its Redis cache. Token `workbench:kubernetes:LiteLlm`.
  */
 export class LiteLlm extends pulumi.ComponentResource {
   /** In-cluster base URL, e.g. `http://litellm.litellm.svc.cluster.local:4000`. */
@@ -98,32 +240,21 @@ export class LiteLlm extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The rendered config.yaml (no credentials in it). */
   public readonly configYaml: pulumi.Output<string>;
+  /** Name of the Secret holding the gateway's keys (`<name>-keys`). */
+  public readonly keysSecretName: pulumi.Output<string>;
   /** Name of the Secret holding the caller keys (when `callerKeys` is given). */
   public readonly callerKeysSecretName: pulumi.Output<string> | undefined;
 
+  private readonly child: { parent: pulumi.Resource; provider: k8s.Provider };
+  private readonly labels: Record<string, string>;
+
   constructor(name: string, args: LiteLlmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:LiteLlm", name, {}, opts);
+    const problem = liteLlmArgsProblem(args);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
+    this.child = { parent: this, provider: args.provider };
+    this.labels = appLabels(name, "gateway");
 
-    const replicas = args.replicas ?? 3;
-    const pinProblem = imagePinProblem(args.image);
-    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
-    if (!Number.isInteger(replicas) || replicas < 2) {
-      throw new pulumi.ResourceError(
-        `${name}: replicas must be a whole number of at least 2 (got ${replicas})`,
-        this,
-      );
-    }
-    let providers: ReturnType<typeof providersOf>;
-    try {
-      providers = providersOf(args.routing);
-      // Validate the settings now, before anything is registered (the real render waits for Redis's host).
-      gatewayConfig(args.routing, { redis: { host: "validation.invalid", port: REDIS_PORT } });
-    } catch (error) {
-      throw new pulumi.ResourceError(`${name}: ${(error as Error).message}`, this);
-    }
-
-    const child = { parent: this, provider: args.provider };
-    const labels = appLabels(name, "gateway");
     const redis = new Redis(
       `${name}-redis`,
       {
@@ -134,45 +265,47 @@ export class LiteLlm extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-
     this.configYaml = redis.host.apply((host) =>
       renderGatewayConfig(args.routing, { redis: { host, port: REDIS_PORT } }),
     );
-    const python = gatewayPythonSources();
+    this.keysSecretName = configSecret(
+      `${name}-keys`,
+      {
+        objectName: `${name}-keys`,
+        namespace: args.namespace,
+        data: gatewayKeysData(args.keys),
+        origin: args.keys.origin,
+      },
+      this.child,
+    ).metadata.name;
+    const keyEnv = gatewayKeyEnv(args.routing, this.keysSecretName, {
+      secretName: redis.passwordSecretName,
+      key: redis.passwordKey,
+    });
+    this.deployment(name, args, keyEnv);
+    const service = this.service(name, args);
+    this.ingress(name, args, service.metadata.name);
+    this.networkPolicies(name, args);
+    this.callerKeysSecretName = args.callerKeys ? this.callerKeys(name, args.callerKeys) : undefined;
 
+    this.internalUrl = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${LITELLM_PORT}`;
+    this.url = pulumi.output(`https://${args.host}`);
+    this.registerOutputs({ internalUrl: this.internalUrl, url: this.url, configYaml: this.configYaml });
+  }
+
+  /** The ConfigMap (config.yaml and the workbench modules), the Deployment and its disruption budget. */
+  private deployment(name: string, args: LiteLlmArgs, keyEnv: ReturnType<typeof gatewayKeyEnv>): void {
+    const labels = this.labels;
+    const python = gatewayPythonSources();
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       {
         metadata: { name: `${name}-config`, namespace: args.namespace, labels },
         data: { "config.yaml": this.configYaml, ...python },
       },
-      child,
+      this.child,
     );
-
-    const keyEnv = [
-      ...providers.map((provider) => secretEnv(PROVIDER_KEY_ENV[provider], args.keysSecretName)),
-      secretEnv(LITELLM_ENV.masterKey, args.keysSecretName),
-      // The usage login (never the admin). Not as DATABASE_URL: LiteLLM would take that for a
-      // database of its own (Prisma); it keeps none.
-      secretEnv(LITELLM_ENV.workbenchDatabaseUrl, args.keysSecretName, "WORKBENCH_USAGE_DATABASE_URL"),
-      secretEnv(LITELLM_ENV.redisPassword, redis.passwordSecretName, redis.passwordKey),
-      ...(args.routing.langfuseHost !== undefined
-        ? [
-            secretEnv("LANGFUSE_PUBLIC_KEY", args.keysSecretName),
-            secretEnv("LANGFUSE_SECRET_KEY", args.keysSecretName),
-            { name: "LANGFUSE_HOST", value: args.routing.langfuseHost },
-          ]
-        : []),
-    ];
-
-    const probe = (path: string, initialDelaySeconds: number) => ({
-      httpGet: { path, port: "http" },
-      initialDelaySeconds,
-      periodSeconds: 15,
-      timeoutSeconds: 5,
-      failureThreshold: 3,
-    });
-
+    const replicas = args.replicas ?? 3;
     new k8s.apps.v1.Deployment(
       name,
       {
@@ -203,48 +336,7 @@ export class LiteLlm extends pulumi.ComponentResource {
                   labelSelector: { matchLabels: selectorLabels(name) },
                 },
               ],
-              containers: [
-                {
-                  name: "litellm",
-                  image: args.image,
-                  args: [
-                    "--config",
-                    "/etc/litellm/config.yaml",
-                    "--port",
-                    String(LITELLM_PORT),
-                    ...GATEWAY_SERVER_ARGS,
-                  ],
-                  ports: [{ name: "http", containerPort: LITELLM_PORT }],
-                  env: [
-                    ...keyEnv,
-                    // Several workers: each writes its samples here, /metrics sums them.
-                    { name: "PROMETHEUS_MULTIPROC_DIR", value: PROMETHEUS_MULTIPROC_DIR },
-                    // Prices from config.yaml, no cost map fetched at start-up.
-                    { name: "LITELLM_LOCAL_MODEL_COST_MAP", value: "True" },
-                    { name: "LITELLM_MODE", value: "PRODUCTION" },
-                    // Writable places for a read-only root filesystem.
-                    { name: "HOME", value: "/tmp" },
-                    { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
-                  ],
-                  resources: args.resources ?? {
-                    requests: { cpu: "500m", memory: "512Mi" },
-                    limits: { cpu: "2", memory: "2Gi" },
-                  },
-                  securityContext: hardenedContainer(),
-                  startupProbe: {
-                    ...probe("/health/liveliness", 10),
-                    periodSeconds: 10,
-                    failureThreshold: 30,
-                  },
-                  livenessProbe: probe("/health/liveliness", 0),
-                  readinessProbe: probe("/health/readiness", 0),
-                  volumeMounts: [
-                    { name: "config", mountPath: "/etc/litellm", readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                    { name: "prometheus", mountPath: PROMETHEUS_MULTIPROC_DIR },
-                  ],
-                },
-              ],
+              containers: [gatewayContainer(args, keyEnv)],
               volumes: [
                 { name: "config", configMap: { name: config.metadata.name } },
                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
@@ -254,54 +346,57 @@ export class LiteLlm extends pulumi.ComponentResource {
           },
         },
       },
-      child,
+      this.child,
     );
-
-    const service = new k8s.core.v1.Service(
-      `${name}-service`,
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
       {
         metadata: { name, namespace: args.namespace, labels },
+        spec: { minAvailable: replicas - 1, selector: { matchLabels: selectorLabels(name) } },
+      },
+      this.child,
+    );
+  }
+
+  private service(name: string, args: LiteLlmArgs): k8s.core.v1.Service {
+    return new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name, namespace: args.namespace, labels: this.labels },
         spec: {
           type: "ClusterIP",
           selector: selectorLabels(name),
           ports: [{ name: "http", port: LITELLM_PORT, targetPort: "http" }],
         },
       },
-      child,
+      this.child,
     );
+  }
 
+  /** The TLS Ingress: the API paths only. */
+  private ingress(name: string, args: LiteLlmArgs, serviceName: pulumi.Input<string>): void {
     new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       {
         metadata: {
           name,
           namespace: args.namespace,
-          labels,
+          labels: this.labels,
           annotations: traefikTlsAnnotations(),
         },
         spec: {
           ingressClassName: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
           tls: [{ hosts: [args.host] }],
-          rules: [
-            {
-              host: args.host,
-              http: {
-                // Exact paths: nothing else of the proxy (metrics, OpenAPI, routes, debug,
-                // admin) is reachable from outside the cluster.
-                paths: LITELLM_PUBLIC_PATHS.map((path) => ({
-                  path,
-                  pathType: "Exact",
-                  backend: { service: { name: service.metadata.name, port: { name: "http" } } },
-                })),
-              },
-            },
-          ],
+          rules: gatewayIngressRules(args.host, serviceName),
         },
       },
-      child,
+      this.child,
     );
+  }
 
-    // Only the client namespaces (the ingress controller, the callers, Prometheus) reach the gateway.
+  /** Only the client namespaces (ingress controller, callers, Prometheus) reach the gateway; only the gateway reaches its Redis. */
+  private networkPolicies(name: string, args: LiteLlmArgs): void {
+    const labels = this.labels;
     new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
       {
@@ -325,9 +420,9 @@ export class LiteLlm extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      this.child,
     );
-    // Only the gateway reaches its Redis (the cache holds answers; the limiter's counters).
+    // The cache holds answers and the limiter's counters.
     new k8s.networking.v1.NetworkPolicy(
       `${name}-redis-netpol`,
       {
@@ -343,34 +438,25 @@ export class LiteLlm extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      this.child,
     );
+  }
 
-    this.callerKeysSecretName = args.callerKeys
-      ? new k8s.core.v1.Secret(
-          `${name}-caller-keys`,
-          {
-            metadata: { name: args.callerKeys.secretName, namespace: args.callerKeys.namespace, labels },
-            type: "Opaque",
-            stringData: Object.fromEntries(
-              Object.entries(args.callerKeys.keys).map(([caller, key]) => [caller, pulumi.secret(key)]),
-            ),
-          },
-          child,
-        ).metadata.name
-      : undefined;
-
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
+  /** The callers' keys, in a Secret of their namespace. */
+  private callerKeys(
+    name: string,
+    callerKeys: NonNullable<LiteLlmArgs["callerKeys"]>,
+  ): pulumi.Output<string> {
+    return new k8s.core.v1.Secret(
+      `${name}-caller-keys`,
       {
-        metadata: { name, namespace: args.namespace, labels },
-        spec: { minAvailable: replicas - 1, selector: { matchLabels: selectorLabels(name) } },
+        metadata: { name: callerKeys.secretName, namespace: callerKeys.namespace, labels: this.labels },
+        type: "Opaque",
+        stringData: Object.fromEntries(
+          Object.entries(callerKeys.keys).map(([caller, key]) => [caller, pulumi.secret(key)]),
+        ),
       },
-      child,
-    );
-
-    this.internalUrl = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${LITELLM_PORT}`;
-    this.url = pulumi.output(`https://${args.host}`);
-    this.registerOutputs({ internalUrl: this.internalUrl, url: this.url, configYaml: this.configYaml });
+      this.child,
+    ).metadata.name;
   }
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import { spreadOverNodes } from "./cert-manager.ts";
 import type { HelmValues } from "./helm-values.ts";
 
@@ -61,19 +62,15 @@ export class MetricsServer extends pulumi.ComponentResource {
       );
     }
     this.values = metricsServerValues(replicas);
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: "metrics-server",
         version: args.chartVersion,
-        repositoryOpts: { repo: METRICS_SERVER_CHART_REPO },
+        repo: METRICS_SERVER_CHART_REPO,
         namespace: args.namespace ?? "kube-system",
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 600,
+        timeoutSeconds: 600,
       },
       { parent: this, provider: args.provider },
     );

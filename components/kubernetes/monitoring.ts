@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import * as random from "@pulumi/random";
 import type { HelmValues } from "./helm-values.ts";
 import { appLabels } from "./workload.ts";
@@ -286,19 +287,15 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     this.values = kubePrometheusStackValues(sizing);
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: "kube-prometheus-stack",
         version: args.chartVersion,
-        repositoryOpts: { repo: PROMETHEUS_COMMUNITY_REPO },
+        repo: PROMETHEUS_COMMUNITY_REPO,
         namespace: args.namespace,
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 900,
+        timeoutSeconds: 900,
       },
       { ...child, dependsOn: [adminSecret] },
     );

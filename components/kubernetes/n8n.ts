@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import { imagePinProblem, parseImageReference } from "../cloud/image-ref.ts";
 import type { N8nCredentialSpec } from "../../lib/n8n/api-client.ts";
 import { WorkflowSet } from "../n8n/workflow-set.ts";
@@ -14,6 +15,7 @@ import {
   n8nServiceName,
   type N8nEdge,
 } from "./n8n-edge.ts";
+import { configSecret, SECRET_NAMES, type SecretData, type SecretOrigin } from "./owned-secret.ts";
 import {
   prometheusAnnotations,
   type ResourceBudget,
@@ -195,13 +197,23 @@ export interface N8nArgs {
   image: string;
   /** Public host, e.g. `n8n.workbench.example.com`; served through Traefik with TLS. */
   host: string;
-  /** External PostgreSQL (Supabase). */
-  database: N8nDatabase;
+  /** External PostgreSQL (Supabase); the password is in the core Secret (`core.databasePassword`). */
+  database: Omit<N8nDatabase, "passwordSecret">;
   /** Queue Redis (a {@link Redis} with `noeviction`). */
   redis: N8nRedis;
-  /** Secret with N8N_ENCRYPTION_KEY, N8N_HOST, N8N_PORT, N8N_PROTOCOL (WorkbenchSecrets.n8nSecretName). */
-  coreSecretName: pulumi.Input<string>;
-  /** Further Secrets exposed to workflows as env (e.g. the integrations Secret). Default none. */
+  /**
+   * n8n's core Secret (`<name>-core`), in the keys its chart reads through
+   * `secretRefs.existingSecret` (N8N_ENCRYPTION_KEY, N8N_HOST, N8N_PORT, N8N_PROTOCOL) plus
+   * DB_POSTGRESDB_PASSWORD.
+   */
+  core: N8nCore;
+  /**
+   * Integration credentials for the workflows (ODOO_API_KEY, MATTERMOST_WEBHOOK_URL,
+   * LITELLM_API_KEY): a Secret `integrations` in n8n's namespace, exposed as env. Absent
+   * values are left out. Default none.
+   */
+  integrations?: { data: SecretData; origin?: SecretOrigin };
+  /** Further Secrets exposed to workflows as env. Default none. */
   extraEnvFromSecrets?: pulumi.Input<string>[];
   /** Queue workers, at least 2 (the HPA's floor). Default 2. */
   workerReplicas?: number;
@@ -239,6 +251,16 @@ export interface N8nArgs {
   workflows?: N8nWorkflowDeployment;
 }
 
+/** What n8n's core Secret holds. */
+export interface N8nCore {
+  /** Encrypts n8n's stored credentials: keep it stable and backed up. */
+  encryptionKey: pulumi.Input<string>;
+  /** Password of n8n's database login (WorkbenchDatabase.n8nPassword), never the admin's. */
+  databasePassword: pulumi.Input<string>;
+  /** Where the Secret was created before this component owned it (an alias keeps it). Default none. */
+  origin?: SecretOrigin;
+}
+
 export interface N8nWorkflowDeployment {
   /** An n8n API key (Settings > n8n API) of the owner; created once by hand after the first install. Secret. */
   apiKey: pulumi.Input<string>;
@@ -262,6 +284,42 @@ const N8N_RESOURCES = {
   webhookProcessor: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
 };
 
+/** What is wrong with n8n's args (checked before anything is registered), or undefined. */
+export function n8nArgsProblem(args: N8nArgs): string | undefined {
+  const workers = args.workerReplicas ?? 2;
+  const workerMax = args.workerMaxReplicas ?? 6;
+  const webhooks = args.webhookReplicas ?? 2;
+  const mains = args.mainReplicas ?? 1;
+  const pinProblem = imagePinProblem(args.image);
+  if (pinProblem) return `image "${args.image}" ${pinProblem}`;
+  if (mains !== 1) {
+    return (
+      `mainReplicas must be 1 (got ${mains}): several main processes need multi-main, an n8n Enterprise ` +
+      `feature; scale workerReplicas and webhookReplicas instead`
+    );
+  }
+  if (!Number.isInteger(workers) || workers < 2) {
+    return `workerReplicas must be a whole number of at least 2 (got ${workers})`;
+  }
+  if (workerMax < workers || workerMax > 20) {
+    return `workerMaxReplicas (${workerMax}) must lie between workerReplicas (${workers}) and 20`;
+  }
+  if (!Number.isInteger(webhooks) || webhooks < 2) {
+    return `webhookReplicas must be a whole number of at least 2 (got ${webhooks})`;
+  }
+  const bodyLimit = args.webhookBodyLimitBytes;
+  const bodyLimitProblem = bodyLimit === undefined ? undefined : n8nBodyLimitProblem(bodyLimit);
+  if (bodyLimitProblem) return `webhookBodyLimitBytes ${bodyLimitProblem}`;
+  if (args.database.schema === "public") {
+    return "database.schema must not be 'public': Supabase exposes it over its REST API; use a schema like 'n8n'";
+  }
+  if (!/^[a-z0-9.-]+$/.test(args.host)) return `host '${args.host}' must be a DNS name`;
+  if (args.workflows && args.workflowsDir === undefined) {
+    return "workflows is set without workflowsDir; name the directory of workflow JSON (e.g. n8n-workflows)";
+  }
+  return undefined;
+}
+
 /**
  * n8n from its own chart in queue mode: one main process, autoscaled workers and webhook
  * processors on Redis, state in Supabase PostgreSQL, encryption key from a Secret, ingress
@@ -278,49 +336,8 @@ export class N8n extends pulumi.ComponentResource {
 
   constructor(name: string, args: N8nArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:N8n", name, {}, opts);
-
-    const workers = args.workerReplicas ?? 2;
-    const workerMax = args.workerMaxReplicas ?? 6;
-    const webhooks = args.webhookReplicas ?? 2;
-    const mains = args.mainReplicas ?? 1;
-    const pinProblem = imagePinProblem(args.image);
-    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
-    if (mains !== 1) {
-      throw new pulumi.ResourceError(
-        `${name}: mainReplicas must be 1 (got ${mains}): several main processes need multi-main, an n8n Enterprise ` +
-          `feature; scale workerReplicas and webhookReplicas instead`,
-        this,
-      );
-    }
-    if (!Number.isInteger(workers) || workers < 2) {
-      throw new pulumi.ResourceError(
-        `${name}: workerReplicas must be a whole number of at least 2 (got ${workers})`,
-        this,
-      );
-    }
-    if (workerMax < workers || workerMax > 20) {
-      throw new pulumi.ResourceError(
-        `${name}: workerMaxReplicas (${workerMax}) must lie between workerReplicas (${workers}) and 20`,
-        this,
-      );
-    }
-    if (!Number.isInteger(webhooks) || webhooks < 2) {
-      throw new pulumi.ResourceError(
-        `${name}: webhookReplicas must be a whole number of at least 2 (got ${webhooks})`,
-        this,
-      );
-    }
-    const bodyLimit = args.webhookBodyLimitBytes;
-    const bodyLimitProblem = bodyLimit === undefined ? undefined : n8nBodyLimitProblem(bodyLimit);
-    if (bodyLimitProblem) {
-      throw new pulumi.ResourceError(`${name}: webhookBodyLimitBytes ${bodyLimitProblem}`, this);
-    }
-    if (args.database.schema === "public") {
-      throw new pulumi.ResourceError(
-        `${name}: database.schema must not be 'public': Supabase exposes it over its REST API; use a schema like 'n8n'`,
-        this,
-      );
-    }
+    const problem = n8nArgsProblem(args);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
     const deployWorkflows = args.workflowsDir !== undefined && args.workflows !== undefined;
     if (args.workflowsDir !== undefined && !args.workflows) {
       pulumi.log.warn(
@@ -329,54 +346,103 @@ export class N8n extends pulumi.ComponentResource {
         this,
       );
     }
-    if (args.workflows && args.workflowsDir === undefined) {
-      throw new pulumi.ResourceError(
-        `${name}: workflows is set without workflowsDir; name the directory of workflow JSON (e.g. n8n-workflows)`,
-        this,
-      );
-    }
+    const child = { parent: this, provider: args.provider };
+
+    const core = configSecret(
+      `${name}-core`,
+      {
+        objectName: `${name}-core`,
+        namespace: args.namespace,
+        data: {
+          N8N_ENCRYPTION_KEY: args.core.encryptionKey,
+          N8N_HOST: args.host,
+          N8N_PORT: String(N8N_SERVICE_PORT),
+          // n8n listens on plain HTTP inside the cluster; Traefik terminates TLS.
+          N8N_PROTOCOL: "http",
+          DB_POSTGRESDB_PASSWORD: args.core.databasePassword,
+        },
+        origin: args.core.origin,
+      },
+      child,
+    );
+    const integrations = args.integrations
+      ? configSecret(
+          `${name}-integrations`,
+          {
+            objectName: SECRET_NAMES.integrations,
+            namespace: args.namespace,
+            data: args.integrations.data,
+            origin: args.integrations.origin,
+          },
+          child,
+        )
+      : undefined;
 
     this.values = n8nValues(readValuesFile(args.baseValuesFile ?? baseValuesPath("n8n")), {
       image: args.image,
       host: args.host,
       ingressClass: args.ingressClass ?? TRAEFIK_INGRESS_CLASS,
-      database: args.database,
+      database: {
+        ...args.database,
+        passwordSecret: { name: core.metadata.name, key: "DB_POSTGRESDB_PASSWORD" },
+      },
       redis: args.redis,
-      coreSecretName: args.coreSecretName,
-      extraEnvFromSecrets: args.extraEnvFromSecrets ?? [],
-      workerReplicas: workers,
-      workerMaxReplicas: workerMax,
-      webhookReplicas: webhooks,
+      coreSecretName: core.metadata.name,
+      extraEnvFromSecrets: [
+        ...(integrations ? [integrations.metadata.name] : []),
+        ...(args.extraEnvFromSecrets ?? []),
+      ],
+      workerReplicas: args.workerReplicas ?? 2,
+      workerMaxReplicas: args.workerMaxReplicas ?? 6,
+      webhookReplicas: args.webhookReplicas ?? 2,
       timezone: args.timezone ?? "UTC",
       resources: N8N_RESOURCES,
       ...(deployWorkflows ? { workflowEnvAccess: true } : {}),
     });
 
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: args.chart ?? N8N_CHART,
         version: args.chartVersion,
         namespace: args.namespace,
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 900,
+        timeoutSeconds: 900,
       },
-      { parent: this, provider: args.provider },
+      child,
     );
 
     this.releaseName = release.status.name;
     this.url = pulumi.output(`https://${args.host}/`);
-
     // The webhook paths through Traefik with the body limit; the main route is the chart's.
     this.edge = n8nEdge({
       releaseName: name,
       host: args.host,
-      ...(bodyLimit !== undefined ? { maxRequestBodyBytes: bodyLimit } : {}),
+      ...(args.webhookBodyLimitBytes !== undefined
+        ? { maxRequestBodyBytes: args.webhookBodyLimitBytes }
+        : {}),
     });
+    this.webhookRoutes(name, args, release);
+
+    if (deployWorkflows && args.workflows && args.workflowsDir !== undefined) {
+      this.workflows = new WorkflowSet(
+        `${name}-workflows`,
+        {
+          apiUrl: args.workflows.apiUrl ?? `https://${args.host}`,
+          apiKey: args.workflows.apiKey,
+          projectRoot: args.workflows.projectRoot,
+          directory: args.workflowsDir,
+          ...(args.workflows.credentials ? { credentials: args.workflows.credentials } : {}),
+          ...(args.workflows.activate !== undefined ? { activate: args.workflows.activate } : {}),
+        },
+        { parent: this, dependsOn: [release] },
+      );
+    }
+    this.registerOutputs({ releaseName: this.releaseName, url: this.url });
+  }
+
+  /** The body-limit Middleware and an Ingress per webhook route (the non-main processes). */
+  private webhookRoutes(name: string, args: N8nArgs, release: k8s.helm.v3.Release): void {
     const bodyLimitMiddleware = new k8s.apiextensions.CustomResource(
       `${name}-body-limit`,
       {
@@ -433,21 +499,5 @@ export class N8n extends pulumi.ComponentResource {
         },
       );
     }
-
-    if (deployWorkflows && args.workflows && args.workflowsDir !== undefined) {
-      this.workflows = new WorkflowSet(
-        `${name}-workflows`,
-        {
-          apiUrl: args.workflows.apiUrl ?? `https://${args.host}`,
-          apiKey: args.workflows.apiKey,
-          projectRoot: args.workflows.projectRoot,
-          directory: args.workflowsDir,
-          ...(args.workflows.credentials ? { credentials: args.workflows.credentials } : {}),
-          ...(args.workflows.activate !== undefined ? { activate: args.workflows.activate } : {}),
-        },
-        { parent: this, dependsOn: [release] },
-      );
-    }
-    this.registerOutputs({ releaseName: this.releaseName, url: this.url });
   }
 }

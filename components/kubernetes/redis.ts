@@ -34,6 +34,56 @@ export interface RedisArgs {
   resources?: ResourceBudget;
 }
 
+/** What is wrong with Redis's args (checked before anything is registered), or undefined. */
+export function redisArgsProblem(args: RedisArgs): string | undefined {
+  const maxMemoryMb = args.maxMemoryMb ?? 256;
+  const pinProblem = imagePinProblem(args.image);
+  if (pinProblem) return `image "${args.image}" ${pinProblem}`;
+  if (!Number.isInteger(maxMemoryMb) || maxMemoryMb < 16) {
+    return `maxMemoryMb must be a whole number of at least 16 (got ${maxMemoryMb})`;
+  }
+  if (args.persistenceGi !== undefined && (!Number.isInteger(args.persistenceGi) || args.persistenceGi < 1)) {
+    return `persistenceGi must be a whole number of at least 1 (DigitalOcean's smallest volume; got ${args.persistenceGi})`;
+  }
+  return undefined;
+}
+
+/** The Redis container: password from its Secret, memory bound and eviction policy, AOF only with a volume. */
+export function redisContainer(
+  args: RedisArgs,
+  passwordSecret: pulumi.Input<string>,
+  resources: ResourceBudget,
+) {
+  return {
+    name: "redis",
+    image: args.image,
+    args: [
+      "--requirepass",
+      "$(REDIS_PASSWORD)",
+      "--maxmemory",
+      `${args.maxMemoryMb ?? 256}mb`,
+      "--maxmemory-policy",
+      args.evictionPolicy ?? "noeviction",
+      "--appendonly",
+      args.persistenceGi !== undefined ? "yes" : "no",
+      "--save",
+      "",
+      "--dir",
+      "/data",
+    ],
+    env: [secretEnv("REDIS_PASSWORD", passwordSecret, REDIS_PASSWORD_KEY)],
+    ports: [{ name: "redis", containerPort: 6379 }],
+    resources,
+    securityContext: hardenedContainer(),
+    livenessProbe: { tcpSocket: { port: 6379 }, initialDelaySeconds: 15, periodSeconds: 20 },
+    readinessProbe: { tcpSocket: { port: 6379 }, initialDelaySeconds: 5, periodSeconds: 10 },
+    volumeMounts: [{ name: "data", mountPath: "/data" }],
+  };
+}
+
+/** The key of the password in Redis's Secret. */
+const REDIS_PASSWORD_KEY = "password";
+
 /**
  * A single-instance, password-protected Redis: generated password in its own Secret,
  * Deployment (non-root, read-only root filesystem), ClusterIP Service, and optionally a
@@ -45,31 +95,16 @@ export class Redis extends pulumi.ComponentResource {
   public readonly port: pulumi.Output<number>;
   /** Secret holding the password under {@link Redis.passwordKey}. */
   public readonly passwordSecretName: pulumi.Output<string>;
-  public readonly passwordKey: string = "password";
+  public readonly passwordKey: string = REDIS_PASSWORD_KEY;
   /** The generated password: always a secret. */
   public readonly password: pulumi.Output<string>;
 
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:Redis", name, {}, opts);
 
+    const problem = redisArgsProblem(args);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
     const maxMemoryMb = args.maxMemoryMb ?? 256;
-    const pinProblem = imagePinProblem(args.image);
-    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
-    if (!Number.isInteger(maxMemoryMb) || maxMemoryMb < 16) {
-      throw new pulumi.ResourceError(
-        `${name}: maxMemoryMb must be a whole number of at least 16 (got ${maxMemoryMb})`,
-        this,
-      );
-    }
-    if (
-      args.persistenceGi !== undefined &&
-      (!Number.isInteger(args.persistenceGi) || args.persistenceGi < 1)
-    ) {
-      throw new pulumi.ResourceError(
-        `${name}: persistenceGi must be a whole number of at least 1 (DigitalOcean's smallest volume; got ${args.persistenceGi})`,
-        this,
-      );
-    }
     const child = { parent: this, provider: args.provider };
     const labels = appLabels(name, "redis");
     const resources = args.resources ?? {
@@ -110,7 +145,6 @@ export class Redis extends pulumi.ComponentResource {
       dataVolume = { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } };
     }
 
-    const persistent = args.persistenceGi !== undefined;
     new k8s.apps.v1.Deployment(
       name,
       {
@@ -125,33 +159,7 @@ export class Redis extends pulumi.ComponentResource {
             spec: {
               securityContext: nonRootPod(999),
               automountServiceAccountToken: false,
-              containers: [
-                {
-                  name: "redis",
-                  image: args.image,
-                  args: [
-                    "--requirepass",
-                    "$(REDIS_PASSWORD)",
-                    "--maxmemory",
-                    `${maxMemoryMb}mb`,
-                    "--maxmemory-policy",
-                    args.evictionPolicy ?? "noeviction",
-                    "--appendonly",
-                    persistent ? "yes" : "no",
-                    "--save",
-                    "",
-                    "--dir",
-                    "/data",
-                  ],
-                  env: [secretEnv("REDIS_PASSWORD", secret.metadata.name, this.passwordKey)],
-                  ports: [{ name: "redis", containerPort: 6379 }],
-                  resources,
-                  securityContext: hardenedContainer(),
-                  livenessProbe: { tcpSocket: { port: 6379 }, initialDelaySeconds: 15, periodSeconds: 20 },
-                  readinessProbe: { tcpSocket: { port: 6379 }, initialDelaySeconds: 5, periodSeconds: 10 },
-                  volumeMounts: [{ name: "data", mountPath: "/data" }],
-                },
-              ],
+              containers: [redisContainer(args, secret.metadata.name, resources)],
               volumes: [dataVolume],
             },
           },

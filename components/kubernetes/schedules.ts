@@ -6,10 +6,10 @@ import {
   hardenedContainer,
   isCronExpression,
   isDnsLabel,
-  nonRootPod,
   type ResourceBudget,
   secretEnv,
 } from "./workload.ts";
+import { cronJobSpec } from "./cron-job.ts";
 import { ownedSecret } from "./owned-secret.ts";
 
 /** One scheduled dbt invocation. */
@@ -116,6 +116,97 @@ export interface SchedulesArgs {
   };
 }
 
+/** What is wrong with the schedules' args (checked before anything is registered), or undefined. */
+export function schedulesArgsProblem(name: string, args: SchedulesArgs): string | undefined {
+  const pinProblem = imagePinProblem(args.image);
+  if (pinProblem) return `image "${args.image}" ${pinProblem}`;
+  const seen = new Set<string>();
+  for (const schedule of args.schedules ?? DBT_SCHEDULES) {
+    const jobName = `${name}-${schedule.name}`;
+    if (!isDnsLabel(jobName) || jobName.length > 52) {
+      return `schedule name '${schedule.name}' must make '${jobName}' a DNS label of at most 52 characters`;
+    }
+    if (seen.has(schedule.name)) return `schedule '${schedule.name}' is listed twice`;
+    seen.add(schedule.name);
+    if (schedule.rescoreCatalog && !args.catalog) {
+      return `schedule '${schedule.name}' re-scores the catalog: pass catalog.databaseUrl`;
+    }
+    if (!isCronExpression(schedule.schedule)) {
+      return `schedule '${schedule.name}' has '${schedule.schedule}', not a five-field cron expression`;
+    }
+  }
+  return undefined;
+}
+
+/** Fails the data-quality Job at once when the score is below threshold (its exit code). */
+const DQ_FAILURE_POLICY = {
+  rules: [
+    {
+      action: "FailJob",
+      onExitCodes: { containerName: "dbt", operator: "In", values: [DQ_BELOW_THRESHOLD_EXIT] },
+    },
+  ],
+};
+
+/**
+ * A schedule's container: dbt (or, for the re-scoring run, the data-quality script around
+ * it) against the prod target, credentials from the schedules' Secret, artifacts in /tmp.
+ */
+export function dbtContainer(
+  schedule: DbtSchedule,
+  args: Pick<SchedulesArgs, "image" | "connection" | "projectDir" | "catalog" | "resources">,
+  credentialsSecret: pulumi.Input<string>,
+) {
+  const projectDir = args.projectDir ?? "/app/dbt";
+  const catalog = schedule.rescoreCatalog ? args.catalog : undefined;
+  return {
+    name: "dbt",
+    image: args.image,
+    command: catalog ? ["bash", DATA_QUALITY_SCRIPT] : ["dbt"],
+    args: [
+      ...schedule.dbtArgs,
+      "--target",
+      "prod",
+      "--project-dir",
+      projectDir,
+      "--profiles-dir",
+      projectDir,
+      // The root filesystem is read-only: artifacts and logs go to /tmp.
+      "--target-path",
+      `/tmp/target/${schedule.name}`,
+      "--log-path",
+      "/tmp/logs",
+    ],
+    env: [
+      { name: "HOME", value: "/tmp" },
+      { name: "DBT_SEND_ANONYMOUS_USAGE_STATS", value: "false" },
+      { name: "DBT_TARGET", value: "prod" },
+      { name: "DBT_HOST", value: args.connection.host },
+      { name: "DBT_PORT", value: String(args.connection.port) },
+      { name: "DBT_DBNAME", value: args.connection.database },
+      { name: "DBT_SSLMODE", value: args.connection.sslMode },
+      secretEnv("DBT_USER", credentialsSecret),
+      secretEnv("DBT_PASSWORD", credentialsSecret),
+      ...(catalog
+        ? [
+            secretEnv("DATABASE_URL", credentialsSecret),
+            { name: "DBT_TARGET_PATH", value: `/tmp/target/${schedule.name}` },
+            ...(catalog.alertWebhookUrl
+              ? [{ name: "QUALITY_ALERTS_URL", value: catalog.alertWebhookUrl }]
+              : []),
+            ...(catalog.alertWebhookToken ? [secretEnv("QUALITY_ALERTS_TOKEN", credentialsSecret)] : []),
+          ]
+        : []),
+    ],
+    resources: args.resources ?? {
+      requests: { cpu: "250m", memory: "512Mi" },
+      limits: { cpu: "1", memory: "2Gi" },
+    },
+    securityContext: hardenedContainer(),
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+  };
+}
+
 /**
  * The medallion's schedules as Kubernetes CronJobs running dbt stages from the dbt-runner
  * image (UTC, no overlapping runs), with the runner's credentials in their own Secret.
@@ -127,35 +218,8 @@ export class DbtSchedules extends pulumi.ComponentResource {
 
   constructor(name: string, args: SchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:DbtSchedules", name, {}, opts);
-
-    const schedules = args.schedules ?? DBT_SCHEDULES;
-    const projectDir = args.projectDir ?? "/app/dbt";
-    const pinProblem = imagePinProblem(args.image);
-    if (pinProblem) throw new pulumi.ResourceError(`${name}: image "${args.image}" ${pinProblem}`, this);
-    const seen = new Set<string>();
-    for (const schedule of schedules) {
-      if (!isDnsLabel(`${name}-${schedule.name}`) || `${name}-${schedule.name}`.length > 52) {
-        throw new pulumi.ResourceError(
-          `${name}: schedule name '${schedule.name}' must make '${name}-${schedule.name}' a DNS label of at most 52 characters`,
-          this,
-        );
-      }
-      if (seen.has(schedule.name))
-        throw new pulumi.ResourceError(`${name}: schedule '${schedule.name}' is listed twice`, this);
-      seen.add(schedule.name);
-      if (schedule.rescoreCatalog && !args.catalog) {
-        throw new pulumi.ResourceError(
-          `${name}: schedule '${schedule.name}' re-scores the catalog: pass catalog.databaseUrl`,
-          this,
-        );
-      }
-      if (!isCronExpression(schedule.schedule)) {
-        throw new pulumi.ResourceError(
-          `${name}: schedule '${schedule.name}' has '${schedule.schedule}', not a five-field cron expression`,
-          this,
-        );
-      }
-    }
+    const problem = schedulesArgsProblem(name, args);
+    if (problem) throw new pulumi.ResourceError(`${name}: ${problem}`, this);
 
     const child = { parent: this, provider: args.provider };
     const credentials = ownedSecret(
@@ -176,109 +240,28 @@ export class DbtSchedules extends pulumi.ComponentResource {
     );
 
     const names: Record<string, pulumi.Output<string>> = {};
-    for (const schedule of schedules) {
+    for (const schedule of args.schedules ?? DBT_SCHEDULES) {
       const jobName = `${name}-${schedule.name}`;
       const labels = appLabels(name, schedule.name);
-      const dbtArgs = [
-        ...schedule.dbtArgs,
-        "--target",
-        "prod",
-        "--project-dir",
-        projectDir,
-        "--profiles-dir",
-        projectDir,
-        // The root filesystem is read-only: artifacts and logs go to /tmp.
-        "--target-path",
-        `/tmp/target/${schedule.name}`,
-        "--log-path",
-        "/tmp/logs",
-      ];
-      const catalog = schedule.rescoreCatalog ? args.catalog : undefined;
+      const rescores = schedule.rescoreCatalog === true;
       const cronJob = new k8s.batch.v1.CronJob(
         jobName,
         {
           metadata: { name: jobName, namespace: args.namespace, labels },
-          spec: {
+          spec: cronJobSpec(labels, {
             schedule: schedule.schedule,
-            timeZone: "Etc/UTC",
             suspend: schedule.suspend ?? false,
-            concurrencyPolicy: "Forbid",
             startingDeadlineSeconds: 600,
-            successfulJobsHistoryLimit: 3,
-            failedJobsHistoryLimit: 5,
-            jobTemplate: {
-              metadata: { labels },
-              spec: {
-                backoffLimit: 1,
-                ...(catalog
-                  ? {
-                      // DQ below threshold is an answer, not a flake: fail at once, no retry.
-                      podFailurePolicy: {
-                        rules: [
-                          {
-                            action: "FailJob",
-                            onExitCodes: {
-                              containerName: "dbt",
-                              operator: "In",
-                              values: [DQ_BELOW_THRESHOLD_EXIT],
-                            },
-                          },
-                        ],
-                      },
-                    }
-                  : {}),
-                activeDeadlineSeconds: schedule.deadlineSeconds,
-                ttlSecondsAfterFinished: 7 * 24 * 3600,
-                template: {
-                  metadata: { labels },
-                  spec: {
-                    restartPolicy: "Never",
-                    securityContext: nonRootPod(10001),
-                    automountServiceAccountToken: false,
-                    ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
-                    containers: [
-                      {
-                        name: "dbt",
-                        image: args.image,
-                        command: catalog ? ["bash", DATA_QUALITY_SCRIPT] : ["dbt"],
-                        args: dbtArgs,
-                        env: [
-                          { name: "HOME", value: "/tmp" },
-                          { name: "DBT_SEND_ANONYMOUS_USAGE_STATS", value: "false" },
-                          { name: "DBT_TARGET", value: "prod" },
-                          { name: "DBT_HOST", value: args.connection.host },
-                          { name: "DBT_PORT", value: String(args.connection.port) },
-                          { name: "DBT_DBNAME", value: args.connection.database },
-                          { name: "DBT_SSLMODE", value: args.connection.sslMode },
-                          secretEnv("DBT_USER", credentials.metadata.name),
-                          secretEnv("DBT_PASSWORD", credentials.metadata.name),
-                          ...(catalog
-                            ? [
-                                secretEnv("DATABASE_URL", credentials.metadata.name),
-                                { name: "DBT_TARGET_PATH", value: `/tmp/target/${schedule.name}` },
-                                ...(catalog.alertWebhookUrl
-                                  ? [{ name: "QUALITY_ALERTS_URL", value: catalog.alertWebhookUrl }]
-                                  : []),
-                                ...(catalog.alertWebhookToken
-                                  ? [secretEnv("QUALITY_ALERTS_TOKEN", credentials.metadata.name)]
-                                  : []),
-                              ]
-                            : []),
-                        ],
-                        resources: args.resources ?? {
-                          requests: { cpu: "250m", memory: "512Mi" },
-                          limits: { cpu: "1", memory: "2Gi" },
-                        },
-                        securityContext: hardenedContainer(),
-                        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                      },
-                    ],
-                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "2Gi" } }],
-                  },
-                },
-              },
-            },
-          },
+            backoffLimit: 1,
+            // DQ below threshold is an answer, not a flake: fail at once, no retry.
+            ...(rescores ? { podFailurePolicy: DQ_FAILURE_POLICY } : {}),
+            activeDeadlineSeconds: schedule.deadlineSeconds,
+            ttlSecondsAfterFinished: 7 * 24 * 3600,
+            runAsUser: 10001,
+            ...(args.imagePullSecret ? { imagePullSecret: args.imagePullSecret } : {}),
+            containers: [dbtContainer(schedule, args, credentials.metadata.name)],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "2Gi" } }],
+          }),
         },
         child,
       );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartRelease } from "./helm-release.ts";
 import { baseValuesPath, type HelmValues, mergeValues, readValuesFile } from "./helm-values.ts";
 import { DEFAULT_TLS_SECRET } from "./cert-manager.ts";
 import type { ResourceBudget } from "./workload.ts";
@@ -185,19 +186,15 @@ export class Traefik extends pulumi.ComponentResource {
       },
     });
 
-    const release = new k8s.helm.v3.Release(
+    const release = chartRelease(
       name,
       {
-        name,
         chart: "traefik",
         version: args.chartVersion,
-        repositoryOpts: { repo: args.chartRepository ?? TRAEFIK_CHART_REPO },
+        repo: args.chartRepository ?? TRAEFIK_CHART_REPO,
         namespace: args.namespace,
         values: this.values,
-        atomic: true,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        timeout: 900,
+        timeoutSeconds: 900,
       },
       { parent: this, provider: args.provider },
     );

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { imagePinProblem } from "../cloud/image-ref.ts";
+import { configSecret, SECRET_NAMES, type SecretData, type SecretOrigin } from "./owned-secret.ts";
 import {
   appLabels,
   CREDENTIAL_NAME,
@@ -50,8 +51,28 @@ export interface WorkbenchServicesArgs {
   namespace: pulumi.Input<string>;
   /** The services: frontend, API, agent runtime. */
   services: WorkbenchServiceSpec[];
-  /** Image pull Secret for the private registry. Default none. */
+  /** Name of an existing image pull Secret for the private registry. Default none (or `registry`'s). */
   imagePullSecret?: pulumi.Input<string>;
+  /**
+   * The services' Supabase credentials: a Secret `supabase` (SUPABASE_SERVICE_ROLE_KEY and
+   * DATABASE_URL, the services' login, WorkbenchDatabase.apiRole, never the admin) that the
+   * specs read through `secretEnv`. Default none.
+   */
+  supabase?: {
+    serviceRoleKey: pulumi.Input<string>;
+    databaseUrl: pulumi.Input<string>;
+    origin?: SecretOrigin;
+  };
+  /**
+   * Integration credentials (ODOO_API_KEY, MATTERMOST_WEBHOOK_URL, LITELLM_API_KEY): a Secret
+   * `integrations` in the namespace. Absent values are left out. Default none.
+   */
+  integrations?: { data: SecretData; origin?: SecretOrigin };
+  /**
+   * The private registry's pull credentials (`.dockerconfigjson`): a Secret `registry` the pods
+   * pull with (instead of `imagePullSecret`). Default none.
+   */
+  registry?: { dockerConfigJson: pulumi.Input<string>; origin?: SecretOrigin };
   /** Ingress class. Default `traefik`. */
   ingressClass?: string;
 }
@@ -60,6 +81,31 @@ const DEFAULT_RESOURCES: ResourceBudget = {
   requests: { cpu: "100m", memory: "256Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
+
+/** A service's container: hardened, env and secret env, readiness and liveness probes. */
+export function serviceContainer(spec: WorkbenchServiceSpec) {
+  const readiness = spec.readinessPath ?? "/health";
+  return {
+    name: spec.name,
+    image: spec.image,
+    ports: [{ name: "http", containerPort: spec.port }],
+    env: [
+      ...Object.entries(spec.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
+      ...Object.entries(spec.secretEnv ?? {}).map(([envName, ref]) =>
+        secretEnv(envName, ref.secretName, ref.key),
+      ),
+    ],
+    resources: spec.resources ?? DEFAULT_RESOURCES,
+    securityContext: hardenedContainer(),
+    readinessProbe: { httpGet: { path: readiness, port: "http" }, initialDelaySeconds: 5, periodSeconds: 10 },
+    livenessProbe: {
+      httpGet: { path: spec.livenessPath ?? readiness, port: "http" },
+      initialDelaySeconds: 15,
+      periodSeconds: 20,
+    },
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+  };
+}
 
 /**
  * The workbench's own services (seed: the Next.js front end, the agent runtime, Guardian;
@@ -73,120 +119,27 @@ export class WorkbenchServices extends pulumi.ComponentResource {
   /** Public URL per service with a host. */
   public readonly publicUrls: pulumi.Output<Record<string, string>>;
 
+  /** The pull Secret the pods use (`registry`'s, else `imagePullSecret`), if any. */
+  public readonly imagePullSecret: pulumi.Input<string> | undefined;
+
+  private readonly child: { parent: pulumi.Resource; provider: k8s.Provider };
+
   constructor(name: string, args: WorkbenchServicesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:kubernetes:WorkbenchServices", name, {}, opts);
 
     this.validate(name, args.services);
-    const child = { parent: this, provider: args.provider };
+    this.child = { parent: this, provider: args.provider };
+    const secrets = this.secrets(name, args);
+    this.imagePullSecret = secrets.registry?.metadata.name ?? args.imagePullSecret;
     const internal: Record<string, pulumi.Output<string>> = {};
     const publicUrls: Record<string, string> = {};
     const ingressRules: k8s.types.input.networking.v1.IngressRule[] = [];
 
     for (const spec of args.services) {
-      const labels = appLabels(spec.name, "workbench");
-      const readiness = spec.readinessPath ?? "/health";
-      const minReplicas = spec.minReplicas ?? 2;
-      const deployment = new k8s.apps.v1.Deployment(
-        `${name}-${spec.name}`,
-        {
-          metadata: { name: spec.name, namespace: args.namespace, labels },
-          spec: {
-            // No replicas: the HPA below owns the count (a value here would reset it on every up).
-            selector: { matchLabels: selectorLabels(spec.name) },
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-            template: {
-              metadata: { labels },
-              spec: {
-                securityContext: nonRootPod(spec.runAsUser ?? 10001),
-                topologySpreadConstraints: [
-                  {
-                    maxSkew: 1,
-                    topologyKey: "kubernetes.io/hostname",
-                    whenUnsatisfiable: "ScheduleAnyway",
-                    labelSelector: { matchLabels: selectorLabels(spec.name) },
-                  },
-                ],
-                automountServiceAccountToken: false,
-                ...(args.imagePullSecret ? { imagePullSecrets: [{ name: args.imagePullSecret }] } : {}),
-                containers: [
-                  {
-                    name: spec.name,
-                    image: spec.image,
-                    ports: [{ name: "http", containerPort: spec.port }],
-                    env: [
-                      ...Object.entries(spec.env ?? {}).map(([envName, value]) => ({ name: envName, value })),
-                      ...Object.entries(spec.secretEnv ?? {}).map(([envName, ref]) =>
-                        secretEnv(envName, ref.secretName, ref.key),
-                      ),
-                    ],
-                    resources: spec.resources ?? DEFAULT_RESOURCES,
-                    securityContext: hardenedContainer(),
-                    readinessProbe: {
-                      httpGet: { path: readiness, port: "http" },
-                      initialDelaySeconds: 5,
-                      periodSeconds: 10,
-                    },
-                    livenessProbe: {
-                      httpGet: { path: spec.livenessPath ?? readiness, port: "http" },
-                      initialDelaySeconds: 15,
-                      periodSeconds: 20,
-                    },
-                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                  },
-                ],
-                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
-              },
-            },
-          },
-        },
-        child,
-      );
-
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-${spec.name}-pdb`,
-        {
-          metadata: { name: spec.name, namespace: args.namespace, labels },
-          spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(spec.name) } },
-        },
-        child,
-      );
-      new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        `${name}-${spec.name}-hpa`,
-        {
-          metadata: { name: spec.name, namespace: args.namespace, labels },
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
-            minReplicas,
-            maxReplicas: spec.maxReplicas ?? 6,
-            metrics: [
-              {
-                type: "Resource",
-                resource: {
-                  name: "cpu",
-                  target: { type: "Utilization", averageUtilization: spec.targetCpuPercent ?? 70 },
-                },
-              },
-            ],
-          },
-        },
-        child,
-      );
-
-      const service = new k8s.core.v1.Service(
-        `${name}-${spec.name}-service`,
-        {
-          metadata: { name: spec.name, namespace: args.namespace, labels },
-          spec: {
-            type: "ClusterIP",
-            selector: selectorLabels(spec.name),
-            ports: [{ name: "http", port: 80, targetPort: "http" }],
-          },
-        },
-        child,
-      );
+      // The specs name the Secrets (`supabase`): the pods start once they exist.
+      const service = this.service(name, spec, args.namespace, secrets.all);
       internal[spec.name] =
         pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
-
       if (spec.host) {
         publicUrls[spec.name] = `https://${spec.host}`;
         ingressRules.push({
@@ -221,13 +174,141 @@ export class WorkbenchServices extends pulumi.ComponentResource {
             rules: ingressRules,
           },
         },
-        child,
+        this.child,
       );
     }
 
     this.internalUrls = pulumi.all(internal);
     this.publicUrls = pulumi.output(publicUrls);
     this.registerOutputs({ internalUrls: this.internalUrls, publicUrls: this.publicUrls });
+  }
+
+  /** The Secrets this component owns: Supabase's, the integrations', the registry pull Secret. */
+  private secrets(name: string, args: WorkbenchServicesArgs) {
+    const secret = (
+      key: string,
+      objectName: string,
+      data: SecretData,
+      origin?: SecretOrigin,
+      type?: string,
+    ) =>
+      configSecret(
+        `${name}-${key}`,
+        {
+          objectName,
+          namespace: args.namespace,
+          data,
+          ...(origin ? { origin } : {}),
+          ...(type ? { type } : {}),
+        },
+        this.child,
+      );
+    const supabase = args.supabase
+      ? secret(
+          "supabase",
+          SECRET_NAMES.supabase,
+          {
+            SUPABASE_SERVICE_ROLE_KEY: args.supabase.serviceRoleKey,
+            DATABASE_URL: args.supabase.databaseUrl,
+          },
+          args.supabase.origin,
+        )
+      : undefined;
+    const integrations = args.integrations
+      ? secret("integrations", SECRET_NAMES.integrations, args.integrations.data, args.integrations.origin)
+      : undefined;
+    const registry = args.registry
+      ? secret(
+          "registry",
+          SECRET_NAMES.registry,
+          { ".dockerconfigjson": args.registry.dockerConfigJson },
+          args.registry.origin,
+          "kubernetes.io/dockerconfigjson",
+        )
+      : undefined;
+    const all = [supabase, integrations, registry].filter((found) => found !== undefined);
+    return { supabase, integrations, registry, all };
+  }
+
+  /** One service: its Deployment, PodDisruptionBudget, HorizontalPodAutoscaler and Service. */
+  private service(
+    name: string,
+    spec: WorkbenchServiceSpec,
+    namespace: pulumi.Input<string>,
+    secrets: pulumi.Resource[],
+  ): k8s.core.v1.Service {
+    const labels = appLabels(spec.name, "workbench");
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-${spec.name}`,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: {
+          // No replicas: the HPA below owns the count (a value here would reset it on every up).
+          selector: { matchLabels: selectorLabels(spec.name) },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          template: {
+            metadata: { labels },
+            spec: {
+              securityContext: nonRootPod(spec.runAsUser ?? 10001),
+              topologySpreadConstraints: [
+                {
+                  maxSkew: 1,
+                  topologyKey: "kubernetes.io/hostname",
+                  whenUnsatisfiable: "ScheduleAnyway",
+                  labelSelector: { matchLabels: selectorLabels(spec.name) },
+                },
+              ],
+              automountServiceAccountToken: false,
+              ...(this.imagePullSecret ? { imagePullSecrets: [{ name: this.imagePullSecret }] } : {}),
+              containers: [serviceContainer(spec)],
+              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "512Mi" } }],
+            },
+          },
+        },
+      },
+      { ...this.child, ...(secrets.length > 0 ? { dependsOn: secrets } : {}) },
+    );
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-${spec.name}-pdb`,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(spec.name) } },
+      },
+      this.child,
+    );
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+      `${name}-${spec.name}-hpa`,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+          minReplicas: spec.minReplicas ?? 2,
+          maxReplicas: spec.maxReplicas ?? 6,
+          metrics: [
+            {
+              type: "Resource",
+              resource: {
+                name: "cpu",
+                target: { type: "Utilization", averageUtilization: spec.targetCpuPercent ?? 70 },
+              },
+            },
+          ],
+        },
+      },
+      this.child,
+    );
+    return new k8s.core.v1.Service(
+      `${name}-${spec.name}-service`,
+      {
+        metadata: { name: spec.name, namespace, labels },
+        spec: {
+          type: "ClusterIP",
+          selector: selectorLabels(spec.name),
+          ports: [{ name: "http", port: 80, targetPort: "http" }],
+        },
+      },
+      this.child,
+    );
   }
 
   private validate(name: string, services: WorkbenchServiceSpec[]): void {

@@ -4,7 +4,7 @@
  * Call {@link installMocks} first, then import the component modules dynamically
  * (`await import(...)`), construct, `await mocks.settle()`, and assert on
  * `mocks.resources`: type, name, inputs (secrets unwrapped), raw inputs (secret markers
- * kept), parent URN, provider reference, additionalSecretOutputs and ignoreChanges.
+ * kept), parent URN, provider reference, additionalSecretOutputs, ignoreChanges and aliases.
  *
  * The mock monitor only hands `newResource` the type, name, inputs and provider; the
  * parent and the resource options come from wrapping the monitor's `registerResource`.
@@ -32,6 +32,11 @@ export interface RecordedResource {
   deleteBeforeReplace: boolean;
   protect: boolean;
   retainOnDelete: boolean;
+  /**
+   * The URNs the resource's aliases resolve to, as the engine resolves them (an alias spec's
+   * missing name, type, stack, project and parent default to the resource's own).
+   */
+  aliases: string[];
 }
 
 export interface MockOptions {
@@ -68,6 +73,7 @@ interface PendingRequest {
   deleteBeforeReplace: boolean;
   protect: boolean;
   retainOnDelete: boolean;
+  aliases: string[];
 }
 
 /** Fake computed outputs, per type, so components can wire resources together. */
@@ -258,6 +264,7 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
           deleteBeforeReplace: request?.deleteBeforeReplace ?? false,
           protect: request?.protect ?? false,
           retainOnDelete: request?.retainOnDelete ?? false,
+          aliases: request?.aliases ?? [],
         });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
@@ -279,7 +286,10 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
     registerResource(request: RegisterRequest, callback: unknown): unknown;
   };
   const original = monitor.registerResource.bind(monitor);
+  const project = options.project ?? "ai-workbench";
+  const stack = options.stack ?? "test";
   monitor.registerResource = (request, callback) => {
+    const own = { type: request.getType(), name: request.getName(), parent: request.getParent() };
     pending.set(key(request.getType(), request.getName()), {
       parent: request.getParent(),
       additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
@@ -288,10 +298,53 @@ export async function installMocks(options: MockOptions = {}): Promise<MockRecor
       deleteBeforeReplace: request.getDeletebeforereplace(),
       protect: request.getProtect() ?? false,
       retainOnDelete: request.getRetainondelete() ?? false,
+      aliases: request.getAliasesList().map((alias) => aliasUrn(alias, own, project, stack)),
     });
     return original(request, callback);
   };
   return recorder;
+}
+
+/** The qualified type in a URN (`parentType$…$type`): what a child's type is prefixed with. */
+function qualifiedTypeOf(urn: string): string {
+  return urn.split("::")[2] ?? "";
+}
+
+/**
+ * The URN an alias stands for, resolved the way the engine does: a URN alias as given; a spec's
+ * empty name, type, stack and project are the resource's own, and its parent is the spec's
+ * parent URN, none (`noParent`), or else the resource's parent.
+ */
+export function aliasUrn(
+  alias: AliasMessage,
+  resource: { type: string; name: string; parent: string },
+  project: string,
+  stack: string,
+): string {
+  if (alias.getUrn()) return alias.getUrn();
+  const spec = alias.getSpec();
+  if (!spec) throw new Error(`alias of ${resource.type} ${resource.name} has neither a URN nor a spec`);
+  const parent = spec.getNoparent() ? "" : spec.getParenturn() || resource.parent;
+  const type = spec.getType() || resource.type;
+  const parentType = parent ? qualifiedTypeOf(parent) : "";
+  // Children of the root stack resource carry no prefix (the engine leaves the Stack type out).
+  const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::${qualified}::${spec.getName() || resource.name}`;
+}
+
+/** The wire form of an alias (pulumi's alias_pb.Alias): a URN, or a spec to resolve. */
+interface AliasMessage {
+  getUrn(): string;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
 }
 
 interface RegisterRequest {
@@ -304,4 +357,5 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
+  getAliasesList(): AliasMessage[];
 }

@@ -212,7 +212,7 @@ describe(`LiteLLM gateway (litellm[proxy]==${pinnedLiteLlmVersion(REPO_ROOT)}, r
   it("runs the config.yaml the prod stack deploys: equal apart from the endpoints (Redis, each provider's api_base)", async () => {
     // The prod stack from Pulumi.prod.yaml under Pulumi mocks: its LiteLLM ConfigMap.
     const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-    const { cloudPlatform } = await import("../../stacks/prod.ts");
+    const { cloudPlatform } = await import("../../stacks/cloud/index.ts");
     cloudPlatform(prodConfig());
     await mocks.settle();
     const configMap = mocks.one("kubernetes:core/v1:ConfigMap", "litellm-config");

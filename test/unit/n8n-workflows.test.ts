@@ -640,10 +640,9 @@ describe("N8n with workflowsDir (Pulumi mocks)", () => {
       user: "postgres",
       schema: "n8n",
       sslMode: "require" as const,
-      passwordSecret: { name: "n8n-core", key: "DB_POSTGRESDB_PASSWORD" },
     },
     redis: { host: "redis", port: 6379, passwordSecret: { name: "redis", key: "password" } },
-    coreSecretName: "n8n-core",
+    core: { encryptionKey: "0123456789abcdef0123456789abcdef", databasePassword: "db-password" },
     extraEnvFromSecrets: ["integrations"],
   });
   let N8n: typeof import("../../components/kubernetes/n8n.ts").N8n;

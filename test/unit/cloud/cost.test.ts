@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { estimateMonthlyCost, formatCostEstimate } from "../../../lib/cost.ts";
-import { parseStackConfig } from "../../../stacks/config.ts";
-import { costInputFromConfig } from "../../../stacks/prod.ts";
+import { parseStackConfig } from "../../../stacks/config/parse.ts";
+import { costInputFromConfig } from "../../../stacks/cloud/index.ts";
 import { rawStackConfig } from "../../../scripts/cost.ts";
 import { missingPlugins, missingPluginsMessage, requiredPlugins } from "../../../scripts/preview.ts";
 import { prodConfig } from "./prod-config.ts";

@@ -16,7 +16,7 @@ import { REPO_ROOT } from "../../../lib/paths.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 /** Custom resources of CRDs the charts install: not part of the Kubernetes OpenAPI. */
 const CUSTOM_RESOURCE_GROUPS = ["cert-manager.io/", "monitoring.coreos.com/", "traefik.io/"];

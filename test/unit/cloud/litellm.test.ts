@@ -31,7 +31,16 @@ const args = (provider: k8s.Provider) => ({
   image: "ghcr.io/berriai/litellm:v1.80.11-stable.1",
   redisImage: "redis:7.4.2-alpine",
   routing,
-  keysSecretName: "litellm-keys",
+  keys: {
+    masterKey: pulumi.secret("sk-master"),
+    providerKeys: {
+      ANTHROPIC_API_KEY: pulumi.secret("anthropic"),
+      OPENAI_API_KEY: pulumi.secret("openai"),
+      GEMINI_API_KEY: pulumi.secret("gemini"),
+    },
+    langfuse: { publicKey: pulumi.secret("pk-lf"), secretKey: pulumi.secret("sk-lf") },
+    usageDatabaseUrl: pulumi.secret("postgresql://usage:p@db:6543/postgres"),
+  },
   host: "litellm.workbench.example.com",
   clientNamespaces: ["traefik", "ai-workbench", "monitoring"],
 });
@@ -263,7 +272,8 @@ describe("LiteLlm", () => {
   it("creates every Kubernetes object through the cluster provider", async () => {
     const providerRef = await promiseOf(provider.urn);
     const objects = mocks.resources.filter((resource) => resource.type.startsWith("kubernetes:"));
-    expect(objects.length).toBe(10);
+    // Its keys Secret among them (the component owns it).
+    expect(objects.length).toBe(11);
     for (const object of objects) expect(providerUrn(object.provider), object.name).toBe(providerRef);
   });
 

@@ -8,7 +8,7 @@ import {
   migrationSetProvider,
   type MigrationSetInputs,
   type MigrationSetOutputs,
-} from "../../../components/database/migration-provider.ts";
+} from "../../../components/database/migration-set.ts";
 import { loadMigrations } from "../../../lib/postgres/migrations.ts";
 import { REPO_ROOT } from "../../../lib/paths.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../../lib/postgres/scratch-database.ts";

@@ -36,15 +36,23 @@ const args = (provider: k8s.Provider) => ({
     user: "postgres",
     schema: "n8n",
     sslMode: "require" as const,
-    passwordSecret: { name: pulumi.output("n8n-core"), key: "DB_POSTGRESDB_PASSWORD" },
   },
   redis: {
     host: pulumi.output("n8n-redis.n8n.svc.cluster.local"),
     port: 6379,
     passwordSecret: { name: "n8n-redis-auth", key: "password" },
   },
-  coreSecretName: pulumi.output("n8n-core"),
-  extraEnvFromSecrets: ["integrations"],
+  core: {
+    encryptionKey: pulumi.secret("0123456789abcdef0123456789abcdef"),
+    databasePassword: pulumi.secret("db-password"),
+  },
+  integrations: {
+    data: {
+      ODOO_API_KEY: undefined,
+      MATTERMOST_WEBHOOK_URL: pulumi.secret("https://chat.example.com/hooks/x"),
+      LITELLM_API_KEY: pulumi.secret("sk-master"),
+    },
+  },
 });
 
 describe("N8n", () => {
@@ -259,7 +267,11 @@ describe("N8n", () => {
   it("accepts the reserved workflowsDir without acting on it", async () => {
     new N8n("n8n-reserved", { ...args(provider), workflowsDir: "n8n-workflows" });
     await mocks.settle();
-    expect(mocks.one("kubernetes:helm.sh/v3:Release", "n8n-reserved").inputs["values"]).toEqual(values);
+    // The same values, but for the names of its own Secrets (`<name>-core`).
+    const reserved = JSON.stringify(
+      mocks.one("kubernetes:helm.sh/v3:Release", "n8n-reserved").inputs["values"],
+    );
+    expect(JSON.parse(reserved.replaceAll('"n8n-reserved-core"', '"n8n-core"'))).toEqual(values);
   });
 
   it.each([

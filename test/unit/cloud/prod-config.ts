@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import YAML from "yaml";
-import { type CloudStackConfig, parseStackConfig, SECRET_KEYS } from "../../../stacks/config.ts";
+import { parseStackConfig } from "../../../stacks/config/parse.ts";
+import { type CloudStackConfig, SECRET_KEYS } from "../../../stacks/config/schema.ts";
 
 /** Placeholder value per secret key (each passes its schema rule). */
 export const PLACEHOLDER_SECRETS: Record<string, string> = {

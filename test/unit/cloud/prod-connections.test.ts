@@ -17,7 +17,7 @@ import {
 } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources, outputs: loginPasswords });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 /** Pulumi.prod.yaml's admin login (Supabase's pooler user format) and its placeholder password. */
 const ADMIN_USER = "postgres.abcdefghijklmnopqrst";

@@ -7,9 +7,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { installMocks, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
+import { BEFORE, HUB_URN, secretShape, successors } from "./upgrade-fixture.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 /** Every container image in a recorded Kubernetes object (pod templates at any depth). */
 function imagesIn(value: unknown): string[] {
@@ -125,5 +126,29 @@ describe("the first deploy (workbench:deployWorkloads false, as committed)", () 
     expect(mocks.one("pulumi-nodejs:dynamic/workbench:database:MigrationSet").inputs["dropOnDelete"]).toBe(
       false,
     );
+  });
+
+  it(`upgrades a first-deploy stack from ${BEFORE.commit.slice(0, 7)}: the Secrets only the services read wait for them`, () => {
+    const { taken, gone } = successors(BEFORE.firstDeploy, mocks);
+    // The workbench namespace's Supabase, integrations and pull Secrets belong to the services
+    // now: no pod reads them before the services run (deployWorkloads), so they are deleted, not
+    // replaced, and come back with the services under the same names.
+    const hub = (name: string) =>
+      `urn:pulumi:prod::ai-workbench::workbench:kubernetes:WorkbenchSecrets$kubernetes:core/v1:Secret::workbench-prod-secrets-${name}`;
+    expect(gone.sort()).toEqual(
+      [HUB_URN, hub("integrations-workbench"), hub("registry-workbench"), hub("supabase")].sort(),
+    );
+    for (const [urn, successor] of taken) {
+      if (urn !== successor.urn) expect(successor.aliases, urn).toEqual([urn]);
+      const shape = BEFORE.firstDeploy.secrets[urn];
+      if (shape) expect(secretShape(successor), urn).toEqual(shape);
+    }
+    // Nothing registered reads them by name in the workbench namespace.
+    const readers = mocks.resources.filter(
+      (resource) =>
+        resource.inputs["metadata"]?.["namespace"] === "ai-workbench" &&
+        /"(supabase|registry|integrations)"/.test(JSON.stringify(resource.inputs["spec"] ?? {})),
+    );
+    expect(readers.map((resource) => resource.urn)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * token per webhook, rotated through workbench:n8nWebhookTokenRotation.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloudDeployProblems } from "../../../stacks/config.ts";
+import { cloudDeployProblems } from "../../../stacks/config/deployable.ts";
 import { installMocks, isSecretAt, type RecordedResource } from "../../helpers/pulumi-mocks.ts";
 import {
   cloudDataSources,
@@ -15,7 +15,7 @@ import {
 } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources, outputs: loginPasswords });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 const API_KEY = "n8n_api_placeholder_key_0123456789";
 const JWT_SECRET = "placeholder-supabase-jwt-secret-0123456789";

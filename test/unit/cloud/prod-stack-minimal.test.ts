@@ -4,7 +4,7 @@ import { installMocks } from "../../helpers/pulumi-mocks.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "minimal", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 
 describe("the prod stack with n8n, LiteLLM, App Platform, schedules and backups off", () => {
   beforeAll(async () => {

@@ -18,10 +18,10 @@ import { runPolicy } from "./policy-args.ts";
 import { cloudDataSources, prodConfig } from "./prod-config.ts";
 
 const mocks = await installMocks({ stack: "prod", calls: cloudDataSources });
-const { cloudPlatform } = await import("../../../stacks/prod.ts");
+const { cloudPlatform } = await import("../../../stacks/cloud/index.ts");
 const { violations } = await import("../../../components/policy/validations.ts");
 const { RULES } = await import("../../../components/policy/rules/index.ts");
-const { StackConfigError } = await import("../../../stacks/config.ts");
+const { StackConfigError } = await import("../../../stacks/config/parse.ts");
 
 /** The database layer is composed as-is from components/database; its internals are that layer's to test. */
 const isDatabaseLayer = (type: string) =>
@@ -76,7 +76,6 @@ const PROD_INVENTORY: Record<string, number> = {
   "workbench:kubernetes:PostgresBackups": 1,
   "workbench:kubernetes:Redis": 2,
   "workbench:kubernetes:Traefik": 1,
-  "workbench:kubernetes:WorkbenchSecrets": 1,
   "workbench:kubernetes:WorkbenchServices": 1,
   // The data stack: four dbt stages and the catalog seed, run by the deployment.
   "workbench:data:DataStack": 1,

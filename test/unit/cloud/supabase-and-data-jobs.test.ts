@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { qualityVerdict } from "../../../scripts/data-jobs/rescore.ts";
-import { type ConfigProblem, parseStackConfig, StackConfigError } from "../../../stacks/config.ts";
+import { type ConfigProblem, parseStackConfig, StackConfigError } from "../../../stacks/config/parse.ts";
 import { REPO_ROOT } from "../../../lib/paths.ts";
 import { prodConfig, prodRawConfig } from "./prod-config.ts";
 
