@@ -41,24 +41,24 @@ declare
     ['platinum', 'platinum_product_recommendations', 'product_recommendations'],
     ['platinum', 'platinum_transaction_embeddings', 'transaction_embeddings']
   ];
-  layer text;
-  old_name text;
-  new_name text;
+  layer_name text;
+  old_relation text;
+  new_relation text;
   kind "char";
   owner name;
   borrowed boolean;
 begin
   for i in 1 .. array_length(renames, 1) loop
-    layer := renames[i][1];
-    old_name := renames[i][2];
-    new_name := renames[i][3];
+    layer_name := renames[i][1];
+    old_relation := renames[i][2];
+    new_relation := renames[i][3];
     select c.relkind, pg_catalog.pg_get_userbyid(c.relowner) into kind, owner
       from pg_catalog.pg_class as c join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
-     where n.nspname = layer and c.relname = old_name;
+     where n.nspname = layer_name and c.relname = old_relation;
     if kind is not null then
-      if to_regclass(format('%I.%I', layer, new_name)) is not null then
+      if to_regclass(format('%I.%I', layer_name, new_relation)) is not null then
         raise exception 'both %.% and %.% exist: % is the name dbt builds now; drop the relation you do not want and migrate again',
-          layer, old_name, layer, new_name, new_name;
+          layer_name, old_relation, layer_name, new_relation, new_relation;
       end if;
       borrowed := not pg_catalog.pg_has_role(current_user, owner, 'USAGE');
       if borrowed then
@@ -66,7 +66,7 @@ begin
       end if;
       execute format('alter %s %I.%I rename to %I',
         case kind when 'v' then 'view' when 'm' then 'materialized view' else 'table' end,
-        layer, old_name, new_name);
+        layer_name, old_relation, new_relation);
       if borrowed then
         execute format('revoke %I from %I', owner, current_user);
       end if;
@@ -74,14 +74,14 @@ begin
     -- The catalog's row of the model (found by its dbt id, which did not change) takes the
     -- new name now, not at the next catalog seed.
     update ip_workbench.tables as t
-       set table_name = new_name
-     where t.schema_name = layer
-       and t.table_name = old_name
-       and t.dbt_unique_id = 'model.workbench.' || old_name
+       set table_name = new_relation
+     where t.schema_name = layer_name
+       and t.table_name = old_relation
+       and t.dbt_unique_id = 'model.workbench.' || old_relation
        and not exists (
          select from ip_workbench.tables as other
           where other.database_name is not distinct from t.database_name
-            and other.schema_name = layer and other.table_name = new_name);
+            and other.schema_name = layer_name and other.table_name = new_relation);
     kind := null;
   end loop;
 end
