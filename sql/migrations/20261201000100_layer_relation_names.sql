@@ -7,9 +7,10 @@
 -- Migrations run before dbt, so an existing database is renamed here and the next dbt run
 -- finds each incremental model's table under its new name and continues it (its history
 -- and watermark kept, no rebuild). A fresh database has none of the old relations: every
--- rename is skipped. Grants, default-privilege grants, comments, indexes and the views
--- built on a table follow it (PostgreSQL tracks them by oid, not by name); nothing in the
--- database names these relations by text except the catalog's rows, renamed below.
+-- rename is skipped. A table's grants (also those default privileges gave it), owner,
+-- comments, indexes and the views built on it follow it (PostgreSQL tracks them by oid,
+-- not by name); no function, view or policy of the migrations names these relations, and
+-- the catalog's rows (ip_workbench.tables) are renamed below.
 --
 -- A relation is renamed as its owner (dbt's login): where the migration runner is not a
 -- member of that role (Supabase's `postgres` is not a superuser), it takes the membership
