@@ -267,7 +267,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
                             '{transaction_ts}', to_jsonb(next_day::text || substr(parsed ->> 'transaction_ts', 11)))::text
              from bronze.scout_transactions_raw,
                   lateral (select bronze.try_parse_jsonb(payload_raw) as parsed) as p,
-                  (select max(transaction_date) + 1 as next_day from silver.silver_validated_transactions) as d
+                  (select max(transaction_date) + 1 as next_day from silver.validated_transactions) as d
             where parsed ? 'transaction_id'
             order by ingest_id
             limit $1::int`,
@@ -280,7 +280,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
     // The figure means something only if the new rows reach gold: count how many silver kept.
     const appendedValid = await withDb(connA, async (c) => {
       const result = await c.query<{ n: string }>(
-        "select count(*) as n from silver.silver_validated_transactions where transaction_id like 'INC-%'",
+        "select count(*) as n from silver.validated_transactions where transaction_id like 'INC-%'",
       );
       return Number(result.rows[0]?.n ?? 0);
     });

@@ -92,7 +92,7 @@ export function dbtRunnerGrants(role: string): { apply: string[]; undo: string[]
       // its typed views in bronze: the read-only login sees every relation of the backed-up
       // schemas (npm run local's summary counts them through it).
       `alter default privileges for role ${role} in schema bronze grant select on tables to ${AUTOMATION_GROUPS.backup}`,
-      // the expense-approval workflow reads silver.silver_expenses.
+      // the expense-approval workflow reads silver.expenses.
       `alter default privileges for role ${role} in schema silver grant select on tables to ${AUTOMATION_GROUPS.n8n}`,
     ],
     undo: [

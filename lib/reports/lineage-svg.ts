@@ -5,7 +5,7 @@
  */
 
 export interface LineageNode {
-  /** Unique key, e.g. `silver.silver_products`. */
+  /** Unique key, e.g. `silver.products`. */
   id: string;
   /** Shown in the box; default the id. */
   label?: string;

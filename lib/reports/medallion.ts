@@ -10,9 +10,9 @@ export interface QuarantineCount {
 /** Quarantined rows per entity and primary reason (empty before silver was built). */
 export async function quarantineByReason(client: pg.Client): Promise<QuarantineCount[]> {
   const sources = [
-    ["transactions", "silver.silver_transaction_classifications"],
-    ["expenses", "silver.silver_expense_classifications"],
-    ["products", "silver.silver_product_classifications"],
+    ["transactions", "silver.transaction_classifications"],
+    ["expenses", "silver.expense_classifications"],
+    ["products", "silver.product_classifications"],
   ] as const;
   const counts: QuarantineCount[] = [];
   for (const [entity, table] of sources) {
@@ -75,25 +75,25 @@ const ENTITIES = [
   {
     entity: "transactions",
     landing: "bronze.scout_transactions_raw",
-    classifications: "silver.silver_transaction_classifications",
+    classifications: "silver.transaction_classifications",
     idField: "transaction_id",
-    stored: "silver.silver_validated_transactions",
+    stored: "silver.validated_transactions",
     storedStatus: "valid",
   },
   {
     entity: "expenses",
     landing: "bronze.expenses_raw",
-    classifications: "silver.silver_expense_classifications",
+    classifications: "silver.expense_classifications",
     idField: "expense_id",
-    stored: "silver.silver_expenses",
+    stored: "silver.expenses",
     storedStatus: "valid",
   },
   {
     entity: "products",
     landing: "bronze.scout_products_raw",
-    classifications: "silver.silver_product_classifications",
+    classifications: "silver.product_classifications",
     idField: "product_id",
-    stored: "silver.silver_products",
+    stored: "silver.products",
     storedStatus: "current",
   },
 ] as const;

@@ -80,9 +80,9 @@ select ok(
 -- wb_<env>_n8n (set session authorization: set role is then checked against this login,
 -- not the superuser). every statement the postgres nodes of n8n-workflows/*.json run, then
 -- a sample of what the login cannot do (20261130001900).
-create table silver.silver_expenses (expense_id text primary key, amount numeric(14, 2), currency text);
-insert into silver.silver_expenses values ('exp-roles-silver', 120.5, 'USD');
-grant select on silver.silver_expenses to workbench_n8n;  -- dbt's default privileges (dbtGrants)
+create table silver.expenses (expense_id text primary key, amount numeric(14, 2), currency text);
+insert into silver.expenses values ('exp-roles-silver', 120.5, 'USD');
+grant select on silver.expenses to workbench_n8n;  -- dbt's default privileges (dbtGrants)
 create table gold.roles_n8n_gold (i int);
 grant select on gold.roles_n8n_gold to authenticated;
 insert into ip_workbench.pipeline_steps (pipeline_id, position, name, step_type, config) values
@@ -123,7 +123,7 @@ select is(bronze.quarantine_sync_record('odoo', 'expenses', '8', 'write_date is 
 select is(bronze.quarantine_sync_record('odoo', 'expenses', '8', 'write_date is not a timestamp', '{"id": 8}'), false, 'n8n: and counts it when seen again');
 select is(bronze.advance_sync_cursor('odoo', 'expenses', '2026-11-20 08:00:00', 7), '{"at": "2026-11-20 08:00:00", "id": 7}'::jsonb, 'n8n: odoo-sync moves its cursor');
 -- expense-approval
-select is((select e.amount::text from silver.silver_expenses as e where e.expense_id = 'exp-roles-silver'), '120.50', 'n8n: expense-approval reads silver expenses');
+select is((select e.amount::text from silver.expenses as e where e.expense_id = 'exp-roles-silver'), '120.50', 'n8n: expense-approval reads silver expenses');
 -- (the notified_at the workflow gives back comes from decide_expense's answer: n8n reads
 -- nothing of ip_workbench.expense_approvals, 20261130002500)
 create temporary table n8n_roles_decision (decision jsonb) on commit drop;
@@ -199,7 +199,7 @@ select throws_ok($$create table ip_workbench.n8n_oops (i int)$$, '42501', null, 
 select throws_ok($$create table public.n8n_oops (i int)$$, '42501', null, 'n8n: no ddl in public');
 select throws_ok($$create table bronze.n8n_oops (i int)$$, '42501', null, 'n8n: no ddl in bronze');
 select throws_ok($$insert into gold.roles_n8n_gold values (1)$$, '42501', null, 'n8n: cannot write gold');
-select throws_ok($$insert into silver.silver_expenses (expense_id, amount) values ('forged', 1)$$, '42501', null, 'n8n: cannot write silver');
+select throws_ok($$insert into silver.expenses (expense_id, amount) values ('forged', 1)$$, '42501', null, 'n8n: cannot write silver');
 select throws_ok($$delete from bronze.expenses_raw$$, '42501', null, 'n8n: cannot delete landed records');
 select throws_ok($$insert into bronze.scout_products_raw (source, batch_id, record_seq, payload_raw) values ('x', 'x', 0, '{}')$$, '42501', null, 'n8n: lands only what its workflows deliver');
 select throws_ok($$set role service_role$$, '42501', null, 'n8n: cannot become service_role');

@@ -2,7 +2,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyMigrations, loadMigrations } from "../../lib/postgres/migrations.ts";
+import { applyMigrations, loadMigrations, type Migration } from "../../lib/postgres/migrations.ts";
 import { runDbt, type DbtOptions, type DbtRunSummary } from "../../lib/dbt/cli.ts";
 import { REPO_ROOT } from "../../lib/paths.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../../lib/postgres/scratch-database.ts";
@@ -21,9 +21,13 @@ export interface MedallionDatabase extends ScratchDatabase {
   ): Promise<number>;
 }
 
-export async function createMedallionDatabase(prefix: string): Promise<MedallionDatabase> {
+/** `migrations`: default every migration of the repo (a test of an upgrade passes fewer). */
+export async function createMedallionDatabase(
+  prefix: string,
+  migrations: readonly Migration[] = loadMigrations(join(REPO_ROOT, "sql/migrations")),
+): Promise<MedallionDatabase> {
   const db = await createScratchDatabase(prefix);
-  await applyMigrations(db.connection, loadMigrations(join(REPO_ROOT, "sql/migrations")));
+  await applyMigrations(db.connection, migrations);
   const targetPath = mkdtempSync(join(tmpdir(), `aiwb-dbt-${prefix}-`));
   return {
     ...db,

@@ -144,7 +144,7 @@ describe("seedCatalog after a real build", () => {
               slo_freshness_hours, slo_completeness_pct::float8, dq_score::float8, tags
          from ip_workbench.tables where dbt_unique_id = 'model.workbench.gold_monthly_summary'`,
     );
-    const [count] = await db.query<{ n: number }>("select count(*)::int as n from gold.gold_monthly_summary");
+    const [count] = await db.query<{ n: number }>("select count(*)::int as n from gold.monthly_summary");
     expect(monthly).toEqual({
       owner_name: "analytics",
       layer: "gold",
@@ -184,55 +184,56 @@ describe("seedCatalog after a real build", () => {
     ]);
     const [described] = await db.query<{ description: string }>(
       `select m.description from ip_workbench.table_metadata as m join ip_workbench.tables as t on t.id = m.table_id
-        where t.table_name = 'gold_monthly_summary' and m.column_name = 'total_amount'`,
+        where t.table_name = 'monthly_summary' and m.column_name = 'total_amount'`,
     );
     expect(described?.description).toBe("Sales amount.");
   });
 
   it("draws table lineage for the known models", async () => {
-    expect(await edgesInto("gold.gold_monthly_summary")).toContain("silver.silver_validated_transactions");
+    expect(await edgesInto("gold.monthly_summary")).toContain("silver.validated_transactions");
     // The monthly grid has a row per allowed category, sold or not (the seed's categories).
-    expect((await edgesInto("gold.gold_monthly_summary")).filter((e) => !e.includes("->"))).toEqual([
+    expect((await edgesInto("gold.monthly_summary")).filter((e) => !e.includes("->"))).toEqual([
       "silver.allowed_categories",
-      "silver.silver_validated_transactions",
+      "silver.validated_transactions",
     ]);
-    expect(
-      (await edgesInto("silver.silver_validated_transactions")).filter((e) => !e.includes("->")),
-    ).toEqual(["silver.silver_transaction_classifications"]);
-    expect(
-      (await edgesInto("silver.silver_transaction_classifications")).filter((e) => !e.includes("->")),
-    ).toEqual(["bronze.bronze_transactions", "silver.allowed_categories"]);
-    expect((await edgesInto("bronze.bronze_transactions")).filter((e) => !e.includes("->"))).toEqual([
+    expect((await edgesInto("silver.validated_transactions")).filter((e) => !e.includes("->"))).toEqual([
+      "silver.transaction_classifications",
+    ]);
+    expect((await edgesInto("silver.transaction_classifications")).filter((e) => !e.includes("->"))).toEqual([
+      "bronze.transactions",
+      "silver.allowed_categories",
+    ]);
+    expect((await edgesInto("bronze.transactions")).filter((e) => !e.includes("->"))).toEqual([
       "bronze.scout_transactions_raw",
     ]);
     expect((await edgesInto("gold.finance_expenses")).filter((e) => !e.includes("->"))).toEqual([
       "silver.allowed_expense_categories",
-      "silver.silver_expense_approvals",
-      "silver.silver_expenses",
+      "silver.expense_approvals",
+      "silver.expenses",
     ]);
   });
 
   it("draws column lineage for the gold models from their compiled SQL", async () => {
-    const monthly = await edgesInto("gold.gold_monthly_summary");
+    const monthly = await edgesInto("gold.monthly_summary");
     expect(monthly).toEqual(
       expect.arrayContaining([
-        "silver.silver_validated_transactions.amount -> total_amount",
-        "silver.silver_validated_transactions.quantity -> units_sold",
+        "silver.validated_transactions.amount -> total_amount",
+        "silver.validated_transactions.quantity -> units_sold",
         "silver.allowed_categories.category -> category",
-        "silver.silver_validated_transactions.transaction_date -> month",
+        "silver.validated_transactions.transaction_date -> month",
       ]),
     );
     expect(await edgesInto("gold.scout_sales")).toEqual(
-      expect.arrayContaining(["silver.silver_validated_transactions.amount -> revenue"]),
+      expect.arrayContaining(["silver.validated_transactions.amount -> revenue"]),
     );
     expect(await edgesInto("gold.finance_expenses")).toEqual(
       expect.arrayContaining([
         "silver.allowed_expense_categories.bir_tax_code -> bir_tax_code",
-        "silver.silver_expenses.amount -> amount",
+        "silver.expenses.amount -> amount",
       ]),
     );
-    expect(await edgesInto("gold.gold_category_trends")).toEqual(
-      expect.arrayContaining(["silver.silver_validated_transactions.amount -> weekly_amount"]),
+    expect(await edgesInto("gold.category_trends")).toEqual(
+      expect.arrayContaining(["silver.validated_transactions.amount -> weekly_amount"]),
     );
     // Only upstreams in depends_on: every column edge has a table edge beside it.
     const [orphans] = await db.query<{ n: number }>(
@@ -268,7 +269,7 @@ describe("seedCatalog after a real build", () => {
     }>(
       `select x.test_name, x.test_type, x.column_name, t.table_name
          from ip_workbench.tests as x join ip_workbench.tables as t on t.id = x.table_id
-        where t.table_name = 'gold_monthly_summary' order by 1`,
+        where t.table_name = 'monthly_summary' order by 1`,
     );
     expect(types.map((t) => [t.test_type, t.column_name])).toEqual(
       expect.arrayContaining([
@@ -393,22 +394,20 @@ describe("DQ scores and alerts", () => {
       alertWebhookToken: "quality-alerts-token-0123456789",
     });
     const [row] = await db.query<{ dq_score: number }>(
-      "select dq_score::float8 from ip_workbench.tables where table_name = 'gold_monthly_summary'",
+      "select dq_score::float8 from ip_workbench.tables where table_name = 'monthly_summary'",
     );
     expect(row?.dq_score).toBe(50);
     // gold: (50 + 100 + 100 + 100) / 4
     expect(result.dqByLayer.gold).toMatchObject({ score: 87.5, threshold: 100, status: "fail" });
     expect(result.dqByLayer.silver).toMatchObject({ score: 100, threshold: 95, status: "pass" });
     expect(result.alertsRaised).toBe(1);
-    expect(await openAlerts()).toEqual([
-      { table_name: "gold_monthly_summary", severity: "critical", score: 50 },
-    ]);
+    expect(await openAlerts()).toEqual([{ table_name: "monthly_summary", severity: "critical", score: 50 }]);
     expect(result.webhook).toEqual({ url: url(), sent: 1, failed: [] });
     // The webhook's own credential, as n8n's quality-alerts webhook requires.
     expect(tokens).toEqual(["quality-alerts-token-0123456789"]);
     expect(received).toEqual([
       expect.objectContaining({
-        table: "gold.gold_monthly_summary",
+        table: "gold.monthly_summary",
         score: 50,
         threshold: 80,
         layer: "gold",
@@ -437,7 +436,7 @@ describe("DQ scores and alerts", () => {
     expect(result.webhook).toEqual({
       url: url(),
       sent: 0,
-      failed: [{ table: "gold.gold_monthly_summary", error: "HTTP 500 Internal Server Error" }],
+      failed: [{ table: "gold.monthly_summary", error: "HTTP 500 Internal Server Error" }],
     });
   });
 
@@ -446,7 +445,7 @@ describe("DQ scores and alerts", () => {
     expect(result.alertsResolved).toBe(0);
     expect(await openAlerts()).toHaveLength(1);
     const [row] = await db.query<{ dq_score: number }>(
-      "select dq_score::float8 from ip_workbench.tables where table_name = 'gold_monthly_summary'",
+      "select dq_score::float8 from ip_workbench.tables where table_name = 'monthly_summary'",
     );
     expect(row?.dq_score).toBe(50);
   });
@@ -472,7 +471,7 @@ describe("DQ scores and alerts", () => {
     expect(result.alertsResolved).toBe(1);
     expect(await openAlerts()).toEqual([]);
     const [row] = await db.query<{ dq_score: number }>(
-      "select dq_score::float8 from ip_workbench.tables where table_name = 'gold_monthly_summary'",
+      "select dq_score::float8 from ip_workbench.tables where table_name = 'monthly_summary'",
     );
     expect(row?.dq_score).toBe(100);
   });

@@ -127,11 +127,11 @@ async function expectConverged() {
     distinct_ids: number;
   }>(
     `select (select count(*)::int from bronze.scout_transactions_raw) as landed,
-            (select count(*)::int from silver.silver_transaction_classifications) as classified,
-            (select count(distinct ingest_id)::int from silver.silver_transaction_classifications) as distinct_ingest,
-            (select count(*)::int from silver.silver_transaction_classifications where status = 'valid') as valid,
-            (select count(*)::int from silver.silver_validated_transactions) as stored,
-            (select count(distinct transaction_id)::int from silver.silver_validated_transactions) as distinct_ids`,
+            (select count(*)::int from silver.transaction_classifications) as classified,
+            (select count(distinct ingest_id)::int from silver.transaction_classifications) as distinct_ingest,
+            (select count(*)::int from silver.transaction_classifications where status = 'valid') as valid,
+            (select count(*)::int from silver.validated_transactions) as stored,
+            (select count(distinct transaction_id)::int from silver.validated_transactions) as distinct_ids`,
   );
   expect(counts?.classified).toBe(counts?.landed);
   expect(counts?.distinct_ingest).toBe(counts?.landed);
@@ -231,7 +231,7 @@ describe("faults converge", () => {
       onLine: (line) => {
         if (
           killed.length === 0 &&
-          /START sql incremental model silver\.silver_transaction_classifications/.test(line)
+          /START sql incremental model silver\.transaction_classifications/.test(line)
         ) {
           killed = processesWith(targetPath).filter((pid) =>
             readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dbt"),
@@ -246,11 +246,11 @@ describe("faults converge", () => {
     expect(dbtFailureHint(failure as DbtRunError)).toMatch(/^dbt was stopped before it finished/);
     // All or nothing: the model's table is absent or holds every landed row.
     const [state] = await db.query<{ table: string | null }>(
-      "select to_regclass('silver.silver_transaction_classifications')::text as table",
+      "select to_regclass('silver.transaction_classifications')::text as table",
     );
     if (state?.table) {
       const [counts] = await db.query<{ classified: number; landed: number }>(
-        `select (select count(*)::int from silver.silver_transaction_classifications) as classified,
+        `select (select count(*)::int from silver.transaction_classifications) as classified,
                 (select count(*)::int from bronze.scout_transactions_raw) as landed`,
       );
       expect([0, counts?.landed]).toContain(counts?.classified);
@@ -279,7 +279,7 @@ describe("faults converge", () => {
           () =>
             db
               .query<{ n: number }>(
-                "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike '%silver_transaction_classifications%' and state = 'active' and pid <> pg_backend_pid()",
+                "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike '%transaction_classifications%' and state = 'active' and pid <> pg_backend_pid()",
               )
               .then((rows) => (rows[0]?.n ?? 0) > 0 || undefined)
               .catch(() => undefined),

@@ -101,13 +101,11 @@ async function expectConverged(output: string) {
   ]);
   const [counts] = await sql<{ landed: number; classified: number }>(
     `select (select count(*)::int from bronze.scout_transactions_raw) as landed,
-            (select count(*)::int from silver.silver_transaction_classifications) as classified`,
+            (select count(*)::int from silver.transaction_classifications) as classified`,
   );
   expect(counts?.classified).toBe(counts?.landed);
   expect(
-    await sql(
-      "select transaction_id from silver.silver_validated_transactions group by 1 having count(*) > 1",
-    ),
+    await sql("select transaction_id from silver.validated_transactions group by 1 having count(*) > 1"),
   ).toEqual([]);
 }
 
@@ -192,9 +190,7 @@ describe("npm run local interrupted during pulumi up", () => {
     expect(again.all).not.toContain("pending operation");
     await expectConverged(again.all);
     expect(
-      await sql(
-        "select status from silver.silver_transaction_classifications where transaction_id = 'TX-LATE-1'",
-      ),
+      await sql("select status from silver.transaction_classifications where transaction_id = 'TX-LATE-1'"),
     ).toEqual([{ status: "valid" }]);
   }, 1_800_000);
 });

@@ -172,11 +172,11 @@ describe("npm run local's stack, end to end", () => {
       [
         "transactions",
         "scout_transactions_raw",
-        "silver_transaction_classifications",
-        "silver_validated_transactions",
+        "transaction_classifications",
+        "validated_transactions",
         sample.transactionKinds,
       ],
-      ["expenses", "expenses_raw", "silver_expense_classifications", "silver_expenses", sample.expenseKinds],
+      ["expenses", "expenses_raw", "expense_classifications", "expenses", sample.expenseKinds],
     ] as const) {
       const [counts] = await sql<{
         bronze: number;
@@ -214,8 +214,8 @@ describe("npm run local's stack, end to end", () => {
     }
     // Gold aggregates exactly what silver accepted.
     const [totals] = await sql<{ silver: string; gold: string }>(
-      `select (select sum(amount)::text from silver.silver_validated_transactions) as silver,
-              (select sum(total_amount)::text from gold.gold_monthly_summary) as gold`,
+      `select (select sum(amount)::text from silver.validated_transactions) as silver,
+              (select sum(total_amount)::text from gold.monthly_summary) as gold`,
     );
     expect(totals?.gold).toBe(totals?.silver);
   });
@@ -245,9 +245,9 @@ describe("npm run local's stack, end to end", () => {
       `select s.table_name as source from ip_workbench.lineage_edges e
          join ip_workbench.tables s on s.id = e.source_table_id
          join ip_workbench.tables t on t.id = e.target_table_id
-        where e.edge_type = 'table' and t.table_name = 'gold_monthly_summary'`,
+        where e.edge_type = 'table' and t.table_name = 'monthly_summary'`,
     );
-    expect(upstream.map((row) => row.source)).toContain("silver_validated_transactions");
+    expect(upstream.map((row) => row.source)).toContain("validated_transactions");
     const [columnEdges] = await sql<{ n: number }>(
       `select count(*)::int as n from ip_workbench.lineage_edges e
          join ip_workbench.tables t on t.id = e.target_table_id
@@ -350,7 +350,7 @@ describe("npm run local's stack, end to end", () => {
     expect(result.summary.resourceChanges?.["update"]).toBeGreaterThanOrEqual(4);
     expect(
       await sql(
-        "select status from silver.silver_transaction_classifications where transaction_id = 'TX-WEBHOOK-1'",
+        "select status from silver.transaction_classifications where transaction_id = 'TX-WEBHOOK-1'",
       ),
     ).toEqual([{ status: "valid" }]);
     expect(

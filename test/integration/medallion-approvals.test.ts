@@ -209,15 +209,13 @@ describe("gold carries the decision of record", () => {
       await client.query("select set_config('request.jwt.claims', $1, true)", [
         JSON.stringify({ sub: "a1900000-0000-4000-8000-0000000000ff", role: "authenticated" }),
       ]);
-      const { rows } = await client.query("select count(*)::int as n from silver.silver_expense_approvals");
+      const { rows } = await client.query("select count(*)::int as n from silver.expense_approvals");
       expect(rows).toEqual([{ n: 0 }]);
       await client.query("rollback");
     } finally {
       await client.end();
     }
-    expect(await db.query("select count(*)::int as n from silver.silver_expense_approvals")).toEqual([
-      { n: 4 },
-    ]);
+    expect(await db.query("select count(*)::int as n from silver.expense_approvals")).toEqual([{ n: 4 }]);
   });
 });
 

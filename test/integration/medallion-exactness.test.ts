@@ -71,7 +71,7 @@ describe("gold grids and anomalies", () => {
     expect(categories.length).toBe(10);
     const monthly = await db.query<{ category: string; months: number; total: string }>(
       `select category, count(*)::int as months, sum(total_amount)::text as total
-         from gold.gold_monthly_summary group by 1 order by 1`,
+         from gold.monthly_summary group by 1 order by 1`,
     );
     expect(monthly.map((row) => row.category).sort()).toEqual(categories.map((row) => row.category).sort());
     expect(monthly.find((row) => row.category === "frozen")).toEqual({
@@ -80,14 +80,14 @@ describe("gold grids and anomalies", () => {
       total: "0.00",
     });
     const weekly = await db.query<{ n: number }>(
-      "select count(distinct category)::int as n from gold.gold_category_trends",
+      "select count(distinct category)::int as n from gold.category_trends",
     );
     expect(weekly).toEqual([{ n: 10 }]);
   });
 
   it("a flat baseline (standard deviation 0) still flags a doubling", async () => {
     const rows = await db.query<{ is_anomaly: boolean; baseline_stddev_12w: string }>(
-      `select is_anomaly, baseline_stddev_12w::text from gold.gold_category_trends
+      `select is_anomaly, baseline_stddev_12w::text from gold.category_trends
         where category = 'bakery' and week_start = $1`,
       [addDays("2024-01-01", 70)],
     );
@@ -96,13 +96,13 @@ describe("gold grids and anomalies", () => {
 
   it("the last, partial week is not flagged as a drop", async () => {
     const rows = await db.query<{ weekly_amount: string; is_complete_week: boolean; is_anomaly: boolean }>(
-      `select weekly_amount::text, is_complete_week, is_anomaly from gold.gold_category_trends
+      `select weekly_amount::text, is_complete_week, is_anomaly from gold.category_trends
         where category = 'dairy' and week_start = $1`,
       [addDays("2024-01-01", 84)],
     );
     expect(rows).toEqual([{ weekly_amount: "100.00", is_complete_week: false, is_anomaly: false }]);
     const complete = await db.query<{ n: number }>(
-      `select count(*)::int as n from gold.gold_category_trends
+      `select count(*)::int as n from gold.category_trends
         where category = 'dairy' and week_start < $1 and not is_complete_week`,
       [addDays("2024-01-01", 84)],
     );
@@ -115,7 +115,7 @@ describe("embedding texts follow the product", () => {
     const text = async () =>
       (
         await db.query<{ embedding_text: string }>(
-          "select embedding_text from platinum.platinum_transaction_embeddings where transaction_id = 'TX-B0'",
+          "select embedding_text from platinum.transaction_embeddings where transaction_id = 'TX-B0'",
         )
       )[0]?.embedding_text;
     expect(await text()).toContain("Pandesal");
@@ -125,7 +125,7 @@ describe("embedding texts follow the product", () => {
     await db.dbt({ command: "build", vars: AS_OF });
     expect(await text()).toContain("x Pan de sal (bakery)");
     const stale = await db.query<{ n: number }>(
-      `select count(*)::int as n from platinum.platinum_transaction_embeddings
+      `select count(*)::int as n from platinum.transaction_embeddings
         where embedding_text like '%Pandesal%'`,
     );
     expect(stale).toEqual([{ n: 0 }]);

@@ -74,7 +74,7 @@ describe("gold figures match the hand-computed fixture", () => {
     const rows = await db.query<Record<string, string | number | null>>(
       `select to_char(month, 'YYYY-MM') as month, total_amount::text, transaction_count::int,
               mom_growth_pct::text, yoy_growth_pct::text
-         from gold.gold_monthly_summary where category = 'snacks' order by month`,
+         from gold.monthly_summary where category = 'snacks' order by month`,
     );
     expect(rows).toHaveLength(14); // 2024-01 .. 2025-02, gaps filled with zeros
     const byMonth = Object.fromEntries(rows.map((row) => [row["month"], row]));
@@ -113,7 +113,7 @@ describe("gold figures match the hand-computed fixture", () => {
     }>(
       `select to_char(week_start, 'YYYY-MM-DD') as week_start, weekly_amount::text, moving_avg_4w::text,
               is_anomaly, baseline_stddev_12w::text
-         from gold.gold_category_trends where category = 'dairy' and weekly_amount > 0 order by week_start`,
+         from gold.category_trends where category = 'dairy' and weekly_amount > 0 order by week_start`,
     );
     expect(rows.map((row) => row.weekly_amount)).toEqual(dairyAmounts.map((amount) => amount.toFixed(2)));
     expect(rows[0]?.week_start).toBe("2024-01-01");
@@ -129,9 +129,9 @@ describe("gold figures match the hand-computed fixture", () => {
   it("a second build changes nothing", async () => {
     const snapshot = () =>
       db.query(
-        `select (select md5(string_agg(t::text, '|' order by transaction_id)) from silver.silver_validated_transactions t) as silver,
-                (select md5(string_agg(g::text, '|' order by month, category)) from gold.gold_monthly_summary g) as gold,
-                (select count(*) from silver.silver_transaction_classifications) as classified`,
+        `select (select md5(string_agg(t::text, '|' order by transaction_id)) from silver.validated_transactions t) as silver,
+                (select md5(string_agg(g::text, '|' order by month, category)) from gold.monthly_summary g) as gold,
+                (select count(*) from silver.transaction_classifications) as classified`,
       );
     const before = await snapshot();
     const summary = await db.dbt({ command: "build", vars: AS_OF });
@@ -142,7 +142,7 @@ describe("gold figures match the hand-computed fixture", () => {
   it("re-delivering the same batch adds nothing, down to silver", async () => {
     expect(await db.deliver("scout_transactions_raw", "fixture-1", [...snacks, ...dairy])).toBe(0);
     await db.dbt({ command: "build", stage: "silver", vars: AS_OF });
-    expect(await db.query("select count(*)::int as n from silver.silver_validated_transactions")).toEqual([
+    expect(await db.query("select count(*)::int as n from silver.validated_transactions")).toEqual([
       { n: snacks.length + dairy.length },
     ]);
   });
@@ -164,12 +164,12 @@ describe("incremental builds stay exact", () => {
     expect(await day()).toEqual([{ transaction_count: 2, revenue: "125.00" }]);
     expect(
       await db.query(
-        "select total_amount::text, mom_growth_pct::text from gold.gold_monthly_summary where category = 'snacks' and month = '2024-02-01'",
+        "select total_amount::text, mom_growth_pct::text from gold.monthly_summary where category = 'snacks' and month = '2024-02-01'",
       ),
     ).toEqual([{ total_amount: "175.00", mom_growth_pct: "75.00" }]);
     expect(
       await db.query(
-        "select count(*)::int as n from platinum.platinum_transaction_embeddings where transaction_id = 'TX-S6'",
+        "select count(*)::int as n from platinum.transaction_embeddings where transaction_id = 'TX-S6'",
       ),
     ).toEqual([{ n: 1 }]);
   });

@@ -63,26 +63,26 @@ const history: Sale[] = Array.from({ length: 15 }, (_, m) =>
 
 /** Every gold and platinum table, for the comparison with a full refresh. */
 const TABLES = [
-  "gold.gold_monthly_summary",
-  "gold.gold_category_trends",
+  "gold.monthly_summary",
+  "gold.category_trends",
   "gold.scout_sales",
   "gold.finance_expenses",
-  "platinum.platinum_basket_items",
-  "platinum.platinum_product_pair_counts",
-  "platinum.platinum_product_recommendations",
+  "platinum.basket_items",
+  "platinum.product_pair_counts",
+  "platinum.product_recommendations",
   "platinum.scout_sales_trends",
   "platinum.monthly_expenses_by_agency",
-  "platinum.platinum_transaction_embeddings",
+  "platinum.transaction_embeddings",
 ];
 
 /** The incrementally maintained tables: a row they do not rewrite keeps its xmin. */
 const INCREMENTAL = [
-  ["gold.gold_monthly_summary", "month::text || ' ' || category"],
-  ["gold.gold_category_trends", "week_start::text || ' ' || category"],
+  ["gold.monthly_summary", "month::text || ' ' || category"],
+  ["gold.category_trends", "week_start::text || ' ' || category"],
   ["gold.scout_sales", "sales_date::text || ' ' || store_id || ' ' || category"],
-  ["platinum.platinum_basket_items", "customer_id || ' ' || basket_month::text || ' ' || product_id"],
-  ["platinum.platinum_product_pair_counts", "product_id || ' ' || paired_product_id"],
-  ["platinum.platinum_transaction_embeddings", "transaction_id"],
+  ["platinum.basket_items", "customer_id || ' ' || basket_month::text || ' ' || product_id"],
+  ["platinum.product_pair_counts", "product_id || ' ' || paired_product_id"],
+  ["platinum.transaction_embeddings", "transaction_id"],
 ] as const;
 
 let db: MedallionDatabase;
@@ -162,11 +162,11 @@ describe("incremental gold and platinum", () => {
     const month = () =>
       db.query<{ month: string; total_amount: string; prev_month_amount: string; prev_year_amount: string }>(
         `select month::text, total_amount::text, prev_month_amount::text, prev_year_amount::text
-           from gold.gold_monthly_summary where category = 'snacks' and month in ('2023-02-01', '2023-03-01', '2024-02-01')
+           from gold.monthly_summary where category = 'snacks' and month in ('2023-02-01', '2023-03-01', '2024-02-01')
           order by month`,
       );
     const before = await month();
-    const versionsBefore = await versions("gold.gold_monthly_summary", INCREMENTAL[0][1]);
+    const versionsBefore = await versions("gold.monthly_summary", INCREMENTAL[0][1]);
 
     await db.deliver("scout_transactions_raw", "late-month", [
       transaction({
@@ -180,9 +180,11 @@ describe("incremental gold and platinum", () => {
     ]);
     await db.dbt({ command: "build", vars: AS_OF });
 
-    expect(rewritten(versionsBefore, await versions("gold.gold_monthly_summary", INCREMENTAL[0][1]))).toEqual(
-      ["2023-02-01 snacks", "2023-03-01 snacks", "2024-02-01 snacks"],
-    );
+    expect(rewritten(versionsBefore, await versions("gold.monthly_summary", INCREMENTAL[0][1]))).toEqual([
+      "2023-02-01 snacks",
+      "2023-03-01 snacks",
+      "2024-02-01 snacks",
+    ]);
     const after = await month();
     const february = (Number(before[0]?.total_amount) + 77).toFixed(2);
     expect(after).toEqual([
@@ -198,13 +200,13 @@ describe("incremental gold and platinum", () => {
     const weeks = () =>
       db.query<{ week_start: string; moving_avg_4w: string; baseline_mean_12w: string | null }>(
         `select week_start::text, moving_avg_4w::text, baseline_mean_12w::text
-           from gold.gold_category_trends where category = 'dairy' order by week_start`,
+           from gold.category_trends where category = 'dairy' order by week_start`,
       );
     const incomplete = await db.query<{ key: string }>(
-      "select week_start::text || ' ' || category as key from gold.gold_category_trends where not is_complete_week",
+      "select week_start::text || ' ' || category as key from gold.category_trends where not is_complete_week",
     );
     const before = await weeks();
-    const versionsBefore = await versions("gold.gold_category_trends", INCREMENTAL[1][1]);
+    const versionsBefore = await versions("gold.category_trends", INCREMENTAL[1][1]);
 
     await db.deliver("scout_transactions_raw", "late-week", [
       transaction({
@@ -219,7 +221,7 @@ describe("incremental gold and platinum", () => {
     await db.dbt({ command: "build", vars: AS_OF });
 
     const following = Array.from({ length: 13 }, (_, n) => addDays(week, 7 * n));
-    expect(rewritten(versionsBefore, await versions("gold.gold_category_trends", INCREMENTAL[1][1]))).toEqual(
+    expect(rewritten(versionsBefore, await versions("gold.category_trends", INCREMENTAL[1][1]))).toEqual(
       [...following.map((start) => `${start} dairy`), ...incomplete.map((row) => row.key)].sort(),
     );
     const after = await weeks();
@@ -250,7 +252,7 @@ describe("incremental gold and platinum", () => {
 
     expect(
       await db.query(
-        "select count(*)::int as n from silver.silver_transaction_duplicates where batch_id = 'history-again'",
+        "select count(*)::int as n from silver.transaction_duplicates where batch_id = 'history-again'",
       ),
     ).toEqual([{ n: history.length }]);
     for (const [table, key] of INCREMENTAL) {
@@ -267,9 +269,9 @@ describe("incremental gold and platinum", () => {
   });
 
   it("a basket that gains a product changes only the pairs with that product", async () => {
-    const pairs = await versions("platinum.platinum_product_pair_counts", INCREMENTAL[4][1]);
+    const pairs = await versions("platinum.product_pair_counts", INCREMENTAL[4][1]);
     const items = await db.query<{ product_id: string }>(
-      "select product_id from platinum.platinum_basket_items where customer_id = 'C00001' and basket_month = '2023-04-01' order by 1",
+      "select product_id from platinum.basket_items where customer_id = 'C00001' and basket_month = '2023-04-01' order by 1",
     );
     expect(items.length).toBeGreaterThan(0);
 
@@ -289,9 +291,9 @@ describe("incremental gold and platinum", () => {
       "P0005 P0005",
       ...items.flatMap(({ product_id }) => [`${product_id} P0005`, `P0005 ${product_id}`]),
     ].sort();
-    expect(
-      rewritten(pairs, await versions("platinum.platinum_product_pair_counts", INCREMENTAL[4][1])),
-    ).toEqual(expected);
+    expect(rewritten(pairs, await versions("platinum.product_pair_counts", INCREMENTAL[4][1]))).toEqual(
+      expected,
+    );
     await expectSameAsFullRefresh();
   });
 

@@ -97,7 +97,7 @@ describe("stuck rows", () => {
     );
     expect((await npmRunDbt(["all"])).exitCode).toBe(0);
     await db.query(
-      `update silver.silver_transaction_classifications
+      `update silver.transaction_classifications
           set status = 'valid', reason_codes = '{}', primary_reason = null, payload_raw = null
         where batch_id = 'poison'`,
     );
@@ -118,10 +118,10 @@ describe("stuck rows", () => {
     expect(unblocked.exitCode, unblocked.all).toBe(0);
     expect(
       await db.query(
-        "select status, primary_reason from silver.silver_transaction_classifications where batch_id = 'poison'",
+        "select status, primary_reason from silver.transaction_classifications where batch_id = 'poison'",
       ),
     ).toEqual([{ status: "quarantined", primary_reason: "AMOUNT_OUT_OF_RANGE" }]);
-    expect(await db.query("select count(*)::int as n from silver.silver_validated_transactions")).toEqual([
+    expect(await db.query("select count(*)::int as n from silver.validated_transactions")).toEqual([
       { n: 4 },
     ]);
     expect((await npmRunDbt(["silver"])).exitCode).toBe(0);

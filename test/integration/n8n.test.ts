@@ -144,18 +144,18 @@ describe("n8n workflows in a real n8n", () => {
   beforeAll(async () => {
     db = await createScratchDatabase("n8n");
     await applyMigrations(db.connection, loadMigrations(join(REPO_ROOT, "sql/migrations")));
-    // silver.silver_expenses is a dbt model (dbt/models/silver/silver_expenses.sql); this
+    // silver.expenses is a dbt model (dbt/models/silver/silver_expenses.sql); this
     // stand-in has its columns so the workflow reads what it reads in a built medallion.
     const users = Object.entries(USERS)
       .map(([role, id]) => `('${id}', '${role}@example.test')`)
       .join(", ");
     await db.query(`
-      create table silver.silver_expenses (
+      create table silver.expenses (
         expense_id text primary key, agency text, employee_id text, vendor text, category text,
         currency text, description text, amount numeric(14, 2), expense_date date,
         ingest_id bigint, batch_id text, received_at timestamptz
       );
-      insert into silver.silver_expenses (expense_id, agency, employee_id, vendor, category, currency, description, amount, expense_date, ingest_id, batch_id, received_at)
+      insert into silver.expenses (expense_id, agency, employee_id, vendor, category, currency, description, amount, expense_date, ingest_id, batch_id, received_at)
       values
         ('EX-00000001', 'DOF', 'E-1', 'Office Hub', 'supplies', 'USD', 'paper', 120.50, '2026-11-02', 1, 'b1', now()),
         ('EX-00000002', 'DOF', 'E-2', 'Consult Co', 'professional_services', 'USD', 'audit', 7250.00, '2026-11-03', 2, 'b1', now()),
@@ -170,7 +170,7 @@ describe("n8n workflows in a real n8n", () => {
         ('EX-RACE', 'DOF', 'E-11', 'Racer', 'equipment', 'USD', 'raced', 8000.00, '2026-11-05', 11, 'b1', now()),
         ('EX-DOWN', 'DOF', 'E-12', 'Unlucky', 'equipment', 'USD', 'mattermost down', 5600.00, '2026-11-05', 12, 'b1', now());
       -- what dbt's default privileges give the n8n role on silver (dbtGrants).
-      grant select on silver.silver_expenses to ${AUTOMATION_GROUPS.n8n};
+      grant select on silver.expenses to ${AUTOMATION_GROUPS.n8n};
       insert into ip_workbench.expense_approvals (expense_id, status, amount, currency, threshold, decided_at)
       values ('EX-00000005', 'rejected', 9000, 'USD', 5000, now());
 
@@ -195,9 +195,9 @@ describe("n8n workflows in a real n8n", () => {
 
       insert into ip_workbench.tables (schema_name, table_name, layer, dq_score, dbt_unique_id, owner_name) values
         ('gold', 'finance_expenses', 'gold', 97.5, 'model.workbench.gold_finance_expenses', 'finance'),
-        ('silver', 'silver_expenses', 'silver', 72.25, 'model.workbench.silver_expenses', 'data-eng'),
-        ('silver', 'silver_products', 'silver', 41, 'model.workbench.silver_products', null),
-        ('bronze', 'bronze_expenses', 'bronze', null, 'model.workbench.bronze_expenses', null);
+        ('silver', 'expenses', 'silver', 72.25, 'model.workbench.silver_expenses', 'data-eng'),
+        ('silver', 'products', 'silver', 41, 'model.workbench.silver_products', null),
+        ('bronze', 'expenses', 'bronze', null, 'model.workbench.bronze_expenses', null);
     `);
 
     // The n8n login, as WorkbenchDatabase creates it: a member of workbench_n8n only, with a
@@ -971,7 +971,7 @@ describe("n8n workflows in a real n8n", () => {
       expect(kept.body).toMatchObject({ expense_id: "EX-00000005", status: "rejected", notified: false });
 
       const posted = mattermost.messages().length;
-      await db.query("update silver.silver_expenses set amount = 120 where expense_id = 'EX-00000005'");
+      await db.query("update silver.expenses set amount = 120 where expense_id = 'EX-00000005'");
       const changed = await approve("EX-00000005");
       expect(changed.body).toMatchObject({
         status: "pending_approval",
@@ -995,7 +995,7 @@ describe("n8n workflows in a real n8n", () => {
     it("keeps a notified pending expense pending when its amount drops under the threshold", async () => {
       const first = await approve("EX-DROP");
       expect(first.body).toMatchObject({ status: "pending_approval", notified: true });
-      await db.query("update silver.silver_expenses set amount = 10 where expense_id = 'EX-DROP'");
+      await db.query("update silver.expenses set amount = 10 where expense_id = 'EX-DROP'");
       const dropped = await approve("EX-DROP");
       expect(dropped.body).toMatchObject({ status: "pending_approval", amount: 10, reopened: true });
     });
@@ -1041,7 +1041,7 @@ describe("n8n workflows in a real n8n", () => {
     it("answers 404 for an expense silver does not have, and 400 without an id", async () => {
       const missing = await approve("EX-404");
       expect(missing.status).toBe(404);
-      expect((missing.body as { error: string }).error).toContain("EX-404 is not in silver.silver_expenses");
+      expect((missing.body as { error: string }).error).toContain("EX-404 is not in silver.expenses");
       const bad = await n8n.webhook("expense-approval", {}, tokenFor("expense-approval"));
       expect(bad.status).toBe(400);
     });
@@ -1058,14 +1058,14 @@ describe("n8n workflows in a real n8n", () => {
         body: {
           threshold: 80,
           count: 2,
-          tables: ["silver.silver_products", "silver.silver_expenses"],
+          tables: ["silver.products", "silver.expenses"],
           notified: true,
         },
       });
       const messages = mattermost.messages().slice(posted);
       expect(messages).toHaveLength(1);
-      expect(messages[0]!.text).toContain("silver.silver_products");
-      expect(messages[0]!.text).toContain("silver.silver_expenses");
+      expect(messages[0]!.text).toContain("silver.products");
+      expect(messages[0]!.text).toContain("silver.expenses");
       expect(messages[0]!.text).not.toContain("gold.finance_expenses");
     });
 
@@ -1073,12 +1073,12 @@ describe("n8n workflows in a real n8n", () => {
       const posted = mattermost.messages().length;
       const seeded = await alert({
         alert_type: "dq_below_threshold",
-        table: "silver.silver_expenses",
+        table: "silver.expenses",
         dbt_unique_id: "model.workbench.silver_expenses",
         score: 72.25,
         threshold: 80,
       });
-      expect(seeded.body).toMatchObject({ count: 1, tables: ["silver.silver_expenses"], notified: true });
+      expect(seeded.body).toMatchObject({ count: 1, tables: ["silver.expenses"], notified: true });
       const fine = await alert({ table: "gold.finance_expenses" });
       expect(fine.body).toMatchObject({ count: 0, tables: [], notified: false });
       expect(mattermost.messages().length).toBe(posted + 1);
@@ -1087,7 +1087,7 @@ describe("n8n workflows in a real n8n", () => {
     it("rate-limits Mattermost: a caller looping on the same alert posts it once an hour", async () => {
       const posted = mattermost.messages().length;
       const answers = await Promise.all(
-        Array.from({ length: 10 }, () => alert({ table: "silver.silver_products" })),
+        Array.from({ length: 10 }, () => alert({ table: "silver.products" })),
       );
       expect(mattermost.messages().length).toBe(posted + 1);
       const suppressed = answers.filter((a) => (a.body as { notified: boolean }).notified === false);
@@ -1102,9 +1102,7 @@ describe("n8n workflows in a real n8n", () => {
         "insert into private.notification_log (channel, topic) select 'mattermost', 'filler-' || g from generate_series(1, 12) as g",
       );
       const posted = mattermost.messages().length;
-      await db.query(
-        "delete from private.notification_log where topic = 'silver.silver_products,silver.silver_expenses'",
-      );
+      await db.query("delete from private.notification_log where topic = 'silver.products,silver.expenses'");
       const response = await alert({});
       expect(response.body).toMatchObject({ count: 2, notified: false });
       expect((response.body as { suppressed: string }).suppressed).toMatch(

@@ -277,9 +277,9 @@ const LANDING: Record<Entity, "scout_transactions_raw" | "expenses_raw" | "scout
   products: "scout_products_raw",
 };
 const CLASSIFICATIONS: Record<Entity, string> = {
-  transactions: "silver.silver_transaction_classifications",
-  expenses: "silver.silver_expense_classifications",
-  products: "silver.silver_product_classifications",
+  transactions: "silver.transaction_classifications",
+  expenses: "silver.expense_classifications",
+  products: "silver.product_classifications",
 };
 
 function failedNodes(summary: DbtRunSummary): string[] {
@@ -365,7 +365,7 @@ describe("the poison corpus", () => {
   it("an id is stored normalised and a too-long id is cut for the index, not the raw text", async () => {
     const [row] = await db.query<{ id_length: number; raw_length: number }>(
       `select length(transaction_id)::int as id_length, length(payload_raw)::int as raw_length
-         from silver.silver_transaction_classifications where batch_id = 'kind-0'`,
+         from silver.transaction_classifications where batch_id = 'kind-0'`,
     );
     expect(row?.id_length).toBe(255);
     expect(row?.raw_length).toBeGreaterThan(3000);
@@ -374,14 +374,14 @@ describe("the poison corpus", () => {
   it("a product re-sent with updated_at 9999 does not become current", async () => {
     expect(
       await db.query(
-        "select product_name, updated_at::date::text as updated from silver.silver_products where product_id = 'P0001'",
+        "select product_name, updated_at::date::text as updated from silver.products where product_id = 'P0001'",
       ),
     ).toEqual([{ product_name: "Chips", updated: "2025-01-01" }]);
   });
 
   it("an implausible date does not stretch the gold grids", async () => {
     const [grid] = await db.query<{ first: string }>(
-      "select min(month)::text as first from gold.gold_monthly_summary",
+      "select min(month)::text as first from gold.monthly_summary",
     );
     expect(grid?.first).toBe("2000-01-01");
   });
@@ -434,7 +434,7 @@ describe.runIf(Boolean(process.env["AIWB_POISON_ROWS"]))("the corpus at scale", 
               count(*) filter (where c.status = 'quarantined')::int as quarantined,
               count(*) filter (where c.status = 'duplicate')::int as duplicate
          from bronze.scout_transactions_raw as landing
-         left join silver.silver_transaction_classifications as c using (ingest_id)
+         left join silver.transaction_classifications as c using (ingest_id)
         group by 1 order by 1`,
     );
     expect(perBatch.filter((b) => b.landed !== b.valid + b.quarantined + b.duplicate)).toEqual([]);
@@ -444,7 +444,7 @@ describe.runIf(Boolean(process.env["AIWB_POISON_ROWS"]))("the corpus at scale", 
     expect(total("valid")).toBe(summary.transactions.good);
     expect(total("duplicate")).toBe(summary.transactions.bad.duplicate);
     const [stored] = await big.query<{ n: number }>(
-      "select count(*)::int as n from silver.silver_validated_transactions",
+      "select count(*)::int as n from silver.validated_transactions",
     );
     expect(stored?.n).toBe(perBatch.reduce((sum, b) => sum + b.valid, 0));
   }, 3_600_000);

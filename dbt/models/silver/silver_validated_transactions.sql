@@ -14,39 +14,18 @@
     )
 }}
 
--- Transactions that passed every rule, one row per transaction_id (the first delivery).
-with
-
-classifications as (
-
-    select * from {{ ref('silver_transaction_classifications') }}
-    where status = 'valid'
-    {% if is_incremental() -%}
-        and ingest_id > {{ watermark('ingest_id') }}
-    {%- endif %}
-
-),
-
-final as (
-
-    select
-        transaction_id,
-        store_id,
-        product_id,
-        category,
-        payment_method,
-        customer_id,
-        coalesce(quantity, 1)::integer as quantity,
-        unit_price::numeric(12, 2) as unit_price,
-        amount::numeric(14, 2) as amount,
-        transaction_date,
-        transaction_at,
-        ingest_id,
-        batch_id,
-        received_at
-
-    from classifications
-
-)
-
-select * from final
+-- Transactions that passed every rule, one row per transaction_id (the first delivery;
+-- macros/silver_models.sql).
+{{ accepted_rows('silver_transaction_classifications', [
+    'transaction_id',
+    'store_id',
+    'product_id',
+    'category',
+    'payment_method',
+    'customer_id',
+    'coalesce(quantity, 1)::integer as quantity',
+    'unit_price::numeric(12, 2) as unit_price',
+    'amount::numeric(14, 2) as amount',
+    'transaction_date',
+    'transaction_at',
+]) }}
