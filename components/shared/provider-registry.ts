@@ -11,6 +11,7 @@
  * Entries import lazily: the provider process loads only the implementations it runs.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/paths.ts";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -32,6 +33,8 @@ export const PROVIDERS = {
 
 export type ProviderName = keyof typeof PROVIDERS;
 
+let prewarmed = false;
+
 /**
  * The implementation registered under `name`; an unknown name is an error naming the known ones.
  *
@@ -41,6 +44,15 @@ export type ProviderName = keyof typeof PROVIDERS;
  */
 export async function loadProvider(name: string): Promise<Provider> {
   process.env["AIWB_ROOT"] ??= REPO_ROOT;
+  if (!prewarmed) {
+    // dbt's start and parse, in the background, while the steps before the data stack's
+    // stages run (lib/dbt/prewarm.ts: only when a stage ran from this clone before).
+    prewarmed = true;
+    const projectDir = join(process.env["AIWB_ROOT"], "dbt");
+    void import("../../lib/dbt/prewarm.ts")
+      .then(({ prewarmDbt }) => prewarmDbt(projectDir))
+      .catch(() => undefined);
+  }
   const entry = (PROVIDERS as Record<string, (() => Promise<Provider>) | undefined>)[name];
   if (!entry) {
     throw new Error(
