@@ -10,8 +10,13 @@
  * the last record. When the record no longer matches (other vars, target or connection,
  * or a project file changed since: the manifest key hashes every file when the stage
  * runs), the stage parses again as it would have without the parse ahead.
+ *
+ * One record per project dir: the last stage run from this clone, whichever stack ran it.
+ * A deployment of another stack then parses ahead for nothing (in the recorded stack's
+ * parse dir, the same content that stack's own stages write there) and its first stage
+ * parses as before.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PgConnection } from "../postgres/connection.ts";
 import { findDbt, parseAhead, type DbtOptions } from "./cli.ts";
@@ -42,7 +47,10 @@ export function rememberParse(options: DbtOptions & { parseTargetPath: string })
   };
   const path = parseRecordPath(options.projectDir);
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`);
+  // Whole or not at all: another provider process may be reading it (a rename replaces atomically).
+  const partial = `${path}.${process.pid}.tmp`;
+  writeFileSync(partial, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(partial, path);
 }
 
 /**
