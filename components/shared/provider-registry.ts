@@ -34,6 +34,14 @@ export const PROVIDERS = {
 export type ProviderName = keyof typeof PROVIDERS;
 
 let prewarmed = false;
+/** The providers of a data stack's deployment up to its stages: their process goes on to run the stages. */
+const BEFORE_THE_STAGES = new Set<string>([
+  "workbench:database:MigrationSet",
+  "workbench:database:LoginRole",
+  "workbench:database:SqlStatements",
+  "workbench:data:SampleData",
+  "workbench:data:DbtStage",
+]);
 
 /**
  * The implementation registered under `name`; an unknown name is an error naming the known ones.
@@ -44,7 +52,7 @@ let prewarmed = false;
  */
 export async function loadProvider(name: string): Promise<Provider> {
   process.env["AIWB_ROOT"] ??= REPO_ROOT;
-  if (!prewarmed) {
+  if (!prewarmed && BEFORE_THE_STAGES.has(name)) {
     // dbt's start and parse, in the background, while the steps before the data stack's
     // stages run (lib/dbt/prewarm.ts: only when a stage ran from this clone before).
     prewarmed = true;

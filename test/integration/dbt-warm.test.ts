@@ -288,6 +288,41 @@ describe("warm dbt runs", () => {
       rmSync(project, { recursive: true, force: true });
     }
   });
+
+  it("the provider process starts it when it loads a provider that comes before the stages, not another", async () => {
+    const root = mkdtempSync(join(tmpdir(), "aiwb-root-"));
+    const saved = process.env["AIWB_ROOT"];
+    try {
+      const project = join(root, "dbt");
+      cpSync(DBT_PROJECT, project, {
+        recursive: true,
+        filter: (path) => !/\/(target|logs)(\/|$)/.test(path),
+      });
+      rememberParse({
+        command: "build",
+        projectDir: project,
+        connection: db.connection,
+        vars: VARS,
+        parseTargetPath: join(project, "target", "parse"),
+      });
+      process.env["AIWB_ROOT"] = root;
+      const { loadProvider } = await import("../../components/shared/provider-registry.ts");
+      await loadProvider("workbench:n8n:WorkflowSet");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(warmPids(project)).toEqual([]);
+      await loadProvider("workbench:database:MigrationSet");
+      const deadline = Date.now() + 10_000;
+      while (warmPids(project).length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(warmPids(project)).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env["AIWB_ROOT"];
+      else process.env["AIWB_ROOT"] = saved;
+      closeWarmDbt();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 function copyOfProject(): string {
