@@ -289,14 +289,15 @@ async function fixedCost(conn: PgConnection, targetPath: string) {
  * it: that process started the warm dbt process and parsed ahead (as the previous
  * deployment recorded) when it loaded its first provider, `headStart` seconds before
  * the first stage (the steps before the stages: migrations, logins, sample data).
- * Each run after `newRows` new transactions.
+ * Each run after `newRows` new transactions. `headStart` null: no parse ahead (the
+ * provider process before it: dbt starts with the first stage).
  */
 async function providerStageSteps(
   conn: PgConnection,
   targetPath: string,
   newRows: number,
   batch: string,
-  headStart: number,
+  headStart: number | null,
 ): Promise<StageStep[]> {
   process.env["AIWB_ROOT"] = REPO_ROOT;
   closeWarmDbt();
@@ -321,9 +322,9 @@ async function providerStageSteps(
     parseTargetPath: join(targetPath, "stages", "parse"),
   });
   const loaded = performance.now();
-  void prewarmDbt(DBT_PROJECT);
+  if (headStart !== null) void prewarmDbt(DBT_PROJECT);
   await appendDay(conn, newRows, batch, `${batch}-`);
-  const waited = headStart - (performance.now() - loaded) / 1000;
+  const waited = (headStart ?? 0) - (performance.now() - loaded) / 1000;
   if (waited > 0) await delay(waited * 1000);
   const steps: StageStep[] = [];
   for (const layer of LAYERS) {
@@ -419,6 +420,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
     }
     const stageSteps = await providerStageSteps(connA, targetPath, newRows, "STG1", STAGE_HEAD_START);
     const stageStepsNoHeadStart = await providerStageSteps(connA, targetPath, newRows, "STG0", 0);
+    const stageStepsNotAhead = await providerStageSteps(connA, targetPath, newRows, "STGN", null);
     const cliSteps = await cliStageSteps(connA, targetPath, newRows);
 
     // (d) floor: that compiled SQL, run directly, in model order, in database B.
@@ -449,6 +451,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
       overhead,
       stageSteps,
       stageStepsNoHeadStart,
+      stageStepsNotAhead,
       cliStageSteps: cliSteps,
     };
   } finally {
@@ -557,6 +560,7 @@ function printTables(results: SizeResult[], newRows: number): void {
   for (const r of results) {
     stepRow(r.size, `DbtStage, ${STAGE_HEAD_START} s ahead`, r.stageSteps);
     stepRow(r.size, "DbtStage, no head start", r.stageStepsNoHeadStart);
+    stepRow(r.size, "DbtStage, not ahead", r.stageStepsNotAhead);
     stepRow(r.size, "dbt CLI per stage", r.cliStageSteps);
   }
 }
