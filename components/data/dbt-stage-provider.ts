@@ -16,6 +16,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { sameDatabase, withClient, type PgConnection } from "../../lib/postgres/connection.ts";
 import { runDbt, DbtRunError, dbtFailureHint, type DbtRunSummary, type Layer } from "../../lib/dbt/cli.ts";
 import { acquireStageLock } from "../../lib/dbt/stage-lock.ts";
+import { rememberParse } from "../../lib/dbt/prewarm.ts";
 import { guarded, supervisorSignal } from "../../lib/orphan-guard.ts";
 import { landingWatermarks, StuckRowsError, stuckRows } from "../../lib/reports/medallion.ts";
 import { projectRoot } from "../../lib/paths.ts";
@@ -125,8 +126,8 @@ async function runLocked(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
 
   let summary: DbtRunSummary;
   try {
-    summary = await runDbt({
-      command: "build",
+    const options = {
+      command: "build" as const,
       projectDir: resolve(inputs.projectDir),
       connection: inputs.connection,
       stage: inputs.layer,
@@ -139,7 +140,10 @@ async function runLocked(inputs: DbtStageInputs): Promise<DbtStageOutputs> {
       warm: true,
       parseTargetPath: join(dirname(resolve(inputs.artifactsDir)), "parse"),
       signal: supervisorSignal(),
-    });
+    };
+    // The next provider process parses ahead the same way (provider-registry.ts).
+    rememberParse(options);
+    summary = await runDbt(options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const invocationId = error instanceof DbtRunError ? error.summary?.invocationId : undefined;

@@ -13,6 +13,7 @@
  * imports load in the provider process too: keep resource modules free of side effects.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
 import { REPO_ROOT } from "../../lib/paths.ts";
 
 type Provider = pulumi.dynamic.ResourceProvider;
@@ -31,6 +32,16 @@ export const PROVIDERS = {
 
 export type ProviderName = keyof typeof PROVIDERS;
 
+let prewarmed = false;
+/** The providers of a data stack's deployment up to its stages: their process goes on to run the stages. */
+const BEFORE_THE_STAGES = new Set<string>([
+  "workbench:database:MigrationSet",
+  "workbench:database:LoginRole",
+  "workbench:database:SqlStatements",
+  "workbench:data:SampleData",
+  "workbench:data:DbtStage",
+]);
+
 /**
  * The implementation registered under `name`; an unknown name is an error naming the known ones.
  *
@@ -40,6 +51,15 @@ export type ProviderName = keyof typeof PROVIDERS;
  */
 export async function loadProvider(name: string): Promise<Provider> {
   process.env["AIWB_ROOT"] ??= REPO_ROOT;
+  if (!prewarmed && BEFORE_THE_STAGES.has(name)) {
+    // dbt's start and parse, in the background, while the steps before the data stack's
+    // stages run (lib/dbt/prewarm.ts: only when a stage ran from this clone before).
+    prewarmed = true;
+    const projectDir = join(process.env["AIWB_ROOT"], "dbt");
+    void import("../../lib/dbt/prewarm.ts")
+      .then(({ prewarmDbt }) => prewarmDbt(projectDir))
+      .catch(() => undefined);
+  }
   const entry = (PROVIDERS as Record<string, (() => Promise<Provider>) | undefined>)[name];
   if (!entry) {
     throw new Error(

@@ -38,8 +38,7 @@
         {%- else -%}
         analyze {{ this }}
         {%- endif -%}
-    {%- else -%}
-        select 1
+    {#- Anything else (a view): no statement; dbt skips an empty hook. -#}
     {%- endif -%}
 {%- endmacro %}
 
@@ -51,7 +50,6 @@
 {% macro no_jit_when_incremental() -%}
     {%- if config.get('materialized') == 'incremental' and is_incremental() -%}
         set local jit = off
-    {%- else -%}
-        select 1
+    {#- Otherwise no statement: dbt skips an empty hook (a `select 1` cost a round trip per model). -#}
     {%- endif -%}
 {%- endmacro %}

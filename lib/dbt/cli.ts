@@ -228,7 +228,10 @@ export function dbtParseArguments(options: DbtOptions): string[] {
 /**
  * What a parsed manifest depends on, as one hash: the dbt install, every file of the
  * project, the parse arguments and dbt's environment (connection included: relation
- * names carry the database). A warm process reuses its manifest while this is unchanged.
+ * names carry the database), except the password: a parse never connects, and dbt's own
+ * partial-parse check leaves it out of the profile's hash too. (So a manifest parsed
+ * ahead, before the password is known, serves the invocations that bring it.) A warm
+ * process reuses its manifest while this is unchanged.
  */
 export function manifestKey(options: DbtOptions, dbt: string): string {
   const hash = createHash("sha256");
@@ -237,7 +240,9 @@ export function manifestKey(options: DbtOptions, dbt: string): string {
       dbt,
       projectDir: options.projectDir,
       parse: dbtParseArguments(options),
-      env: Object.entries(dbtEnvironment(options)).sort(),
+      env: Object.entries(dbtEnvironment(options))
+        .filter(([name]) => name !== "DBT_PASSWORD")
+        .sort(),
     }),
   );
   for (const file of projectFiles(options.projectDir)) {
@@ -346,6 +351,27 @@ export function errorDetail(lines: readonly string[]): string {
   const start = plain.findIndex((line) => /^Encountered an error/.test(line));
   const relevant = start >= 0 ? plain.slice(start + 1) : plain.slice(-6);
   return relevant.join(" | ") || "no output";
+}
+
+/**
+ * Parses the project in the warm process now (see {@link DbtOptions.warm}), so that the
+ * next invocation with the same parse arguments and environment finds the manifest
+ * ready. Runs nothing and writes only dbt's partial-parse file. Resolves with whether
+ * the parse succeeded (a failed one is paid again, and reported, by the next invocation);
+ * false without a warm process (dbt not from a venv).
+ */
+export async function parseAhead(options: DbtOptions): Promise<boolean> {
+  const dbt = findDbt(options.projectDir, options.dbtPath);
+  const python = pythonBeside(dbt);
+  if (!python) return false;
+  const outcome = await invokeWarm(python, options.projectDir, {
+    args: null,
+    parseArgs: dbtParseArguments(options),
+    env: dbtEnvironment(options),
+    manifestKey: manifestKey(options, dbt),
+    onLine: () => undefined,
+  });
+  return outcome.success;
 }
 
 /** Runs dbt; resolves with the summary, or throws DbtRunError naming the failing nodes. */

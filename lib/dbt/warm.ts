@@ -20,7 +20,8 @@ const SERVER = fileURLToPath(new URL("../../python/dbt/dbt-server.py", import.me
 const DONE = "\u0000aiwb-dbt-done ";
 
 export interface WarmRequest {
-  args: string[];
+  /** The invocation; null: only parse (keep the manifest for the next invocations, run nothing). */
+  args: string[] | null;
   /** The `dbt parse` that makes the manifest `args` runs on. */
   parseArgs: string[];
   env: Record<string, string>;
@@ -145,10 +146,51 @@ class WarmProcess {
   close(): void {
     this.child.stdin?.end();
   }
+
+  kill(): void {
+    if (!this.exited) this.child.kill("SIGTERM");
+  }
 }
 
 const processes = new Map<string, WarmProcess>();
 const queues = new Map<string, Promise<unknown>>();
+let exitHook = false;
+
+/** The live warm process for (python, projectDir), started when there is none (or it has ended). */
+function warmProcess(python: string, projectDir: string): WarmProcess {
+  const key = `${python}\0${projectDir}`;
+  let warm = processes.get(key);
+  if (!warm || warm.exited) {
+    warm = new WarmProcess(python, projectDir);
+    processes.set(key, warm);
+  }
+  if (!exitHook) {
+    // The warm processes end with this process, whatever ends it (process.exit included):
+    // an idle one would also end when its stdin closes, but one still starting or parsing
+    // ahead would first finish that. (A SIGKILL of this process: dbt-server.py watches its
+    // parent.)
+    exitHook = true;
+    process.once("exit", () => {
+      for (const each of processes.values()) each.kill();
+    });
+  }
+  return warm;
+}
+
+/**
+ * Starts the warm process for (python, projectDir) now, if there is none, so that
+ * Python's start and dbt's imports overlap the caller's other work; the next invocation
+ * finds it ready. Never keeps this process alive.
+ */
+export function startWarm(python: string, projectDir: string): void {
+  const key = `${python}\0${projectDir}`;
+  queues.set(
+    key,
+    (queues.get(key) ?? Promise.resolve()).then(() => {
+      warmProcess(python, projectDir);
+    }),
+  );
+}
 
 /**
  * Runs one invocation in the warm process for (python, projectDir), after the ones
@@ -156,14 +198,9 @@ const queues = new Map<string, Promise<unknown>>();
  */
 export function invokeWarm(python: string, projectDir: string, request: WarmRequest): Promise<WarmOutcome> {
   const key = `${python}\0${projectDir}`;
-  const run = (queues.get(key) ?? Promise.resolve()).then(() => {
-    let warm = processes.get(key);
-    if (!warm || warm.exited) {
-      warm = new WarmProcess(python, projectDir);
-      processes.set(key, warm);
-    }
-    return warm.send(request);
-  });
+  const run = (queues.get(key) ?? Promise.resolve()).then(() =>
+    warmProcess(python, projectDir).send(request),
+  );
   queues.set(
     key,
     run.catch(() => undefined),

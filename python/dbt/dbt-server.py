@@ -3,24 +3,45 @@ API (dbtRunner), so Python's start, dbt's imports and the project parse are paid
 per process instead of once per invocation. Driven by lib/dbt/cli.ts.
 
 Protocol, one JSON object per line:
-  stdin:  {"args": [...], "parseArgs": [...], "env": {...}, "manifestKey": "..."}
+  stdin:  {"args": [...] | null, "parseArgs": [...], "env": {...}, "manifestKey": "..."}
   stdout: dbt's own log lines as it prints them, then one line
           "\\u0000aiwb-dbt-done " + {"success": bool, "error": str | null, "parsed": bool}
 `parseArgs` is the `dbt parse` that makes the manifest for `args`. The parsed manifest is
 kept and reused while `manifestKey` stays the same (the caller's hash of the project
 files, vars, target and environment); another key parses again (dbt's partial parsing
-applies then). An exception drops the manifest. The process ends with its stdin.
+applies then). `args` null only parses (ahead of the invocations that will reuse the
+manifest). An exception drops the manifest. The process ends with its stdin, or when its
+parent process is gone (a parent killed by SIGKILL closes no pipe before this process
+has finished what it is doing).
 """
 
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 
-from dbt.cli.main import dbtRunner
-
 DONE = "\u0000aiwb-dbt-done "
+
+
+def exit_with_parent():
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    exit_with_parent()
+    # dbt's imports (about 1.5 s) after the watch has started.
+    from dbt.cli.main import dbtRunner
+
     manifest = None
     manifest_key = None
     base_env = dict(os.environ)
@@ -43,10 +64,13 @@ def main():
                 if not parse.success or parse.result is None:
                     raise RuntimeError(f"dbt parse failed: {parse.exception or 'see the lines above'}")
                 manifest, manifest_key, parsed = parse.result, key, True
-            result = dbtRunner(manifest=manifest).invoke(args)
-            success = bool(result.success)
-            if result.exception is not None:
-                error = str(result.exception)
+            if args is None:
+                success = True
+            else:
+                result = dbtRunner(manifest=manifest).invoke(args)
+                success = bool(result.success)
+                if result.exception is not None:
+                    error = str(result.exception)
         except BaseException as exception:  # noqa: BLE001 - reported to the caller, then the next request
             if isinstance(exception, KeyboardInterrupt):
                 raise

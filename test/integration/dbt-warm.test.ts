@@ -5,12 +5,14 @@
  * fails its invocation like a killed CLI run, and the next invocation starts afresh.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execa } from "execa";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbtRunError, LAYERS, runDbt, type DbtRunSummary } from "../../lib/dbt/cli.ts";
-import { warmPids } from "../../lib/dbt/warm.ts";
+import { closeWarmDbt, warmPids } from "../../lib/dbt/warm.ts";
+import { parseRecordPath, prewarmDbt, rememberParse } from "../../lib/dbt/prewarm.ts";
 import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
@@ -188,4 +190,153 @@ describe("warm dbt runs", () => {
     expect(after.models.error).toBe(0);
     expect(warmPids(DBT_PROJECT)).not.toContain(before);
   });
+
+  it("a process started and parsed ahead (as the last stage run recorded) serves the next stage without parsing; a file changed since is parsed again", async () => {
+    const project = copyOfProject();
+    try {
+      const parseTargetPath = join(project, "target", "stack", "parse");
+      const options = {
+        command: "build" as const,
+        projectDir: project,
+        connection: db.connection,
+        vars: VARS,
+        target: "local",
+        targetPath: join(project, "target", "stack", "bronze"),
+        parseTargetPath,
+        warm: true,
+      };
+      expect(await prewarmDbt(project)).toBe(false); // nothing recorded yet: no process
+      expect(warmPids(project)).toEqual([]);
+      rememberParse(options);
+      // The record holds what the parse needs, never the password.
+      const record = readFileSync(parseRecordPath(project), "utf8");
+      expect(record).toContain(db.connection.database);
+      expect(record).not.toContain(db.connection.password);
+
+      expect(await prewarmDbt(project)).toBe(true);
+      expect(warmPids(project)).toHaveLength(1);
+      const bronze = await runDbt({ ...options, stage: "bronze" });
+      expect(bronze.parsedProject).toBe(false);
+      expect(bronze.models.error).toBe(0);
+
+      // A new process (the next deployment), and a model changed after the parse ahead:
+      // the stage parses again and runs the changed model.
+      closeWarmDbt();
+      expect(await prewarmDbt(project)).toBe(true);
+      writeFileSync(join(project, "models/bronze/one_model.sql"), "select 1 as one\n");
+      const changed = await runDbt({ ...options, stage: "bronze" });
+      expect(changed.parsedProject).toBe(true);
+      expect(changed.nodes.map((node) => node.uniqueId)).toContain("model.workbench.one_model");
+
+      // Another connection than the one recorded (the same server by another name): parsed again.
+      closeWarmDbt();
+      expect(await prewarmDbt(project)).toBe(true);
+      expect(db.connection.host).not.toBe("localhost");
+      const other = await runDbt({
+        ...options,
+        stage: "bronze",
+        connection: { ...db.connection, host: "localhost" },
+      });
+      expect(other.parsedProject).toBe(true);
+      expect(other.models.error).toBe(0);
+    } finally {
+      closeWarmDbt();
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("a process started ahead dies with its parent, even one killed by SIGKILL", async () => {
+    const project = copyOfProject();
+    try {
+      rememberParse({
+        command: "build",
+        projectDir: project,
+        connection: db.connection,
+        vars: VARS,
+        parseTargetPath: join(project, "target", "parse"),
+      });
+      // A provider process in miniature: it starts dbt ahead, prints the pid, and waits.
+      const parent = execa(
+        process.execPath,
+        [
+          "--import",
+          "tsx/esm",
+          "--input-type=module",
+          "-e",
+          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+           const { warmPids } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
+           void prewarmDbt(${JSON.stringify(project)});
+           await new Promise((resolve) => setTimeout(resolve, 100));
+           console.log(warmPids(${JSON.stringify(project)}).join(","));
+           setInterval(() => undefined, 1000);`,
+        ],
+        { reject: false, stdin: "ignore" },
+      );
+      const pid = await new Promise<number>((resolve, reject) => {
+        parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+        void parent.then(() => reject(new Error("the parent exited before it printed the pid")));
+      });
+      expect(pid).toBeGreaterThan(1);
+      expect(alive(pid)).toBe(true);
+      parent.kill("SIGKILL");
+      await parent;
+      // dbt-server.py checks its parent twice a second; give it a few seconds on a busy machine.
+      const deadline = Date.now() + 15_000;
+      while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(alive(pid)).toBe(false);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it("the provider process starts it when it loads a provider that comes before the stages, not another", async () => {
+    const root = mkdtempSync(join(tmpdir(), "aiwb-root-"));
+    const saved = process.env["AIWB_ROOT"];
+    try {
+      const project = join(root, "dbt");
+      cpSync(DBT_PROJECT, project, {
+        recursive: true,
+        filter: (path) => !/\/(target|logs)(\/|$)/.test(path),
+      });
+      rememberParse({
+        command: "build",
+        projectDir: project,
+        connection: db.connection,
+        vars: VARS,
+        parseTargetPath: join(project, "target", "parse"),
+      });
+      process.env["AIWB_ROOT"] = root;
+      const { loadProvider } = await import("../../components/shared/provider-registry.ts");
+      await loadProvider("workbench:n8n:WorkflowSet");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(warmPids(project)).toEqual([]);
+      await loadProvider("workbench:database:MigrationSet");
+      const deadline = Date.now() + 10_000;
+      while (warmPids(project).length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(warmPids(project)).toHaveLength(1);
+    } finally {
+      if (saved === undefined) delete process.env["AIWB_ROOT"];
+      else process.env["AIWB_ROOT"] = saved;
+      closeWarmDbt();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
+
+function copyOfProject(): string {
+  const project = mkdtempSync(join(tmpdir(), "aiwb-dbt-warm-"));
+  cpSync(DBT_PROJECT, project, { recursive: true, filter: (path) => !/\/(target|logs)(\/|$)/.test(path) });
+  return project;
+}
+
+/** Whether a process runs (a zombie counts as gone: it has exited, its parent just did not reap it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}
