@@ -33,7 +33,7 @@ import pg from "pg";
 import { applyMigrations, loadMigrations } from "../lib/postgres/migrations.ts";
 import { clientConfig, type PgConnection } from "../lib/postgres/connection.ts";
 import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../lib/dbt/cli.ts";
-import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage-provider.ts";
+import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage.ts";
 import { closeWarmDbt } from "../lib/dbt/warm.ts";
 import { prewarmDbt, rememberParse } from "../lib/dbt/prewarm.ts";
 import { DBT_OVERHEAD_TARGET } from "../components/data/data-stack.ts";
@@ -248,7 +248,7 @@ function appendDay(conn: PgConnection, rows: number, batch: string, prefix: stri
                         '{transaction_ts}', to_jsonb(next_day::text || substr(parsed ->> 'transaction_ts', 11)))::text
          from bronze.scout_transactions_raw,
               lateral (select bronze.try_parse_jsonb(payload_raw) as parsed) as p,
-              (select max(transaction_date) + 1 as next_day from silver.silver_validated_transactions) as d
+              (select max(transaction_date) + 1 as next_day from silver.validated_transactions) as d
         where parsed ? 'transaction_id'
         order by ingest_id
         limit $1::int`,

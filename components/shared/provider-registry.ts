@@ -25,7 +25,7 @@ export const PROVIDERS = {
   "workbench:database:SqlStatements": async () =>
     (await import("../database/pg-objects.ts")).sqlStatementsProvider,
   "workbench:data:SampleData": async () => (await import("../data/sample-data.ts")).sampleDataProvider,
-  "workbench:data:DbtStage": async () => (await import("../data/dbt-stage-provider.ts")).dbtStageProvider,
+  "workbench:data:DbtStage": async () => (await import("../data/dbt-stage.ts")).dbtStageProvider,
   "workbench:data:CatalogSeed": async () => (await import("../data/catalog-seed.ts")).catalogSeedProvider,
   "workbench:n8n:WorkflowSet": async () => (await import("../n8n/workflow-set.ts")).workflowSetProvider,
 } satisfies Record<string, () => Promise<Provider>>;

@@ -16,7 +16,7 @@ import { execa, execaSync } from "execa";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbtRunError, dbtFailureHint, runDbt } from "../../lib/dbt/cli.ts";
-import { dbtStageProvider, type DbtStageInputs } from "../../components/data/dbt-stage-provider.ts";
+import { dbtStageProvider, type DbtStageInputs } from "../../components/data/dbt-stage.ts";
 import { INTERRUPTED_MESSAGE } from "../../lib/dbt/stage-lock.ts";
 import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { stuckRows } from "../../lib/reports/medallion.ts";

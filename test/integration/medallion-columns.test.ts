@@ -163,7 +163,7 @@ describe("persist_docs sets only what changed", () => {
       });
       const yml = join(project, "models/gold/_gold__models.yml");
       const text = readFileSync(yml, "utf8");
-      const before = await comments("gold", "gold_monthly_summary");
+      const before = await comments("gold", "monthly_summary");
       const monthComment = before.get("month");
       expect(monthComment).toBeTruthy();
       const [head, tail] = text.split("- name: gold_monthly_summary\n");
@@ -184,7 +184,7 @@ describe("persist_docs sets only what changed", () => {
         targetPath: join(project, "target"),
       });
       expect(run.models.success).toBe(1);
-      const after = await comments("gold", "gold_monthly_summary");
+      const after = await comments("gold", "monthly_summary");
       expect(after.get("month")).toBe("The month, described anew.");
       expect(after.get("")).toBe(before.get(""));
       expect(after.get("category")).toBe(before.get("category"));

@@ -1,6 +1,5 @@
 {{
     config(
-        alias='finance_expenses',
         materialized='incremental',
         incremental_strategy='merge',
         unique_key='expense_id',

@@ -1,6 +1,5 @@
 {{
     config(
-        alias='scout_sales',
         materialized='incremental',
         on_schema_change='sync_all_columns',
         incremental_strategy='delete+insert',

@@ -1,4 +1,4 @@
-{{ config(alias='monthly_expenses_by_agency', indexes=[{'columns': ['month', 'agency'], 'unique': True}]) }}
+{{ config(indexes=[{'columns': ['month', 'agency'], 'unique': True}]) }}
 
 -- Monthly expenses per agency, split by approval decision (gold.finance_expenses).
 -- Every expense falls in exactly one of approved (by a person or automatically under the

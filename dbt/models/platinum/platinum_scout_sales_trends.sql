@@ -1,4 +1,4 @@
-{{ config(alias='scout_sales_trends', indexes=[{'columns': ['month', 'category'], 'unique': True}]) }}
+{{ config(indexes=[{'columns': ['month', 'category'], 'unique': True}]) }}
 
 -- Monthly sales trend per category: 3-month moving average and its direction compared
 -- with the previous month's average (up / down when it moved more than 5 %).
