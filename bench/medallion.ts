@@ -10,7 +10,9 @@
  *   (b) full build bronze → platinum: `dbt run` and `dbt build` (with tests), full refresh;
  *   (c) incremental: append the same number of new transactions at every size (the next
  *       day's deliveries), then `dbt run` / `dbt build` again: its cost should not grow
- *       with the history;
+ *       with the history. (b) and (c) once with a dbt CLI process per run (what a
+ *       CronJob pays) and once in the warm dbt process, started and parsed before the run
+ *       (what the main job's DbtStage pays);
  *   (d) floor: dbt's own compiled SQL for the same models, run as plain
  *       `create table/view ... as` statements in model order, without dbt;
  *   (e) dbt's fixed cost per invocation, by phase (process start, parse, first query,
@@ -32,7 +34,14 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { applyMigrations, loadMigrations } from "../lib/postgres/migrations.ts";
 import { clientConfig, type PgConnection } from "../lib/postgres/connection.ts";
-import { LAYERS, runDbt, type DbtCommand, type DbtRunSummary, type Layer } from "../lib/dbt/cli.ts";
+import {
+  LAYERS,
+  parseAhead,
+  runDbt,
+  type DbtCommand,
+  type DbtRunSummary,
+  type Layer,
+} from "../lib/dbt/cli.ts";
 import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage.ts";
 import { closeWarmDbt } from "../lib/dbt/warm.ts";
 import { prewarmDbt, rememberParse } from "../lib/dbt/prewarm.ts";
@@ -354,6 +363,21 @@ async function cliStageSteps(conn: PgConnection, targetPath: string, newRows: nu
   return steps;
 }
 
+/**
+ * (b) and (c) again in a warm dbt process, the way the main job's DbtStage meets dbt: the
+ * provider process started it and parsed the project before the run (lib/dbt/prewarm.ts),
+ * so a run pays its models and dbt's per-model statements, not Python's start, the parse
+ * and the exit that every dbt CLI process (a CronJob's run) pays.
+ */
+async function warmRuns(conn: PgConnection, targetPath: string, newRows: number) {
+  const options = { projectDir: DBT_PROJECT, connection: conn, targetPath, threads: 2, warm: true } as const;
+  await parseAhead({ ...options, command: "run" });
+  const fullRun = await timedDbt(() => runDbt({ ...options, command: "run", fullRefresh: true }));
+  await appendDay(conn, newRows, "bench-incremental-warm", "INCW-");
+  const incrementalRun = await timedDbt(() => runDbt({ ...options, command: "run" }));
+  return { fullRun, incrementalRun };
+}
+
 async function benchSize(size: number, badShare: number, newRows: number, admin: PgConnection) {
   const suffix = `${size}_${process.pid}`;
   const dbA = `aiwb_bench_a_${suffix}`;
@@ -405,6 +429,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
     });
     await appendDay(connA, newRows, "bench-incremental-2", "INC2-");
     const incrementalBuild = await seconds(() => dbt("build", connA));
+    const warm = await warmRuns(connA, join(targetPath, "warm"), newRows);
 
     const overhead = await fixedCost(connA, targetPath);
 
@@ -447,6 +472,7 @@ async function benchSize(size: number, badShare: number, newRows: number, admin:
       appendedValid,
       incrementalRun,
       incrementalBuild,
+      warm,
       floor,
       overhead,
       stageSteps,
@@ -522,6 +548,18 @@ function printTables(results: SizeResult[], newRows: number): void {
         `   (c) new rows valid in silver: ${fmt(r.appendedValid)} of ${fmt(r.appended)}`,
     );
   }
+  console.log(
+    "(b, c) the same runs in a warm dbt process, started and parsed before (the main job's DbtStage)",
+  );
+  console.log("size        full run (sql)   incr. run (sql)  incr/full run: wall, sql  full run/floor");
+  for (const r of results) {
+    console.log(
+      `${fmt(r.size).padEnd(12)}${`${r.warm.fullRun.wall.toFixed(1)} (${r.warm.fullRun.sql.toFixed(1)})`.padEnd(17)}` +
+        `${`${r.warm.incrementalRun.wall.toFixed(1)} (${r.warm.incrementalRun.sql.toFixed(1)})`.padEnd(17)}` +
+        `${`${pct(r.warm.incrementalRun.wall / r.warm.fullRun.wall)}, ${pct(r.warm.incrementalRun.sql / r.warm.fullRun.sql)}`.padEnd(26)}` +
+        `${(r.warm.fullRun.wall / r.floor).toFixed(2)}`,
+    );
+  }
 
   console.log(
     "\n(e) dbt's fixed cost per invocation (seconds; `dbt build` of the bronze stage with nothing new; medians)",
@@ -565,31 +603,42 @@ function printTables(results: SizeResult[], newRows: number): void {
   }
 }
 
-/** Issue 17's targets, each with the figure it is judged on. */
+/** Issue 17's targets, each with the figure it is judged on: (b) and (c) for a dbt CLI process per run and for the warm process. */
 function printTargets(results: SizeResult[]): void {
   const verdict = (ok: boolean) => (ok ? "met" : "NOT MET");
   console.log("\ntargets:");
   const at = (size: number) => results.find((r) => r.size === size);
+  const ways = [
+    ["dbt CLI", (r: SizeResult) => ({ fullRun: r.fullRun, incrementalRun: r.incrementalRun })],
+    ["warm dbt", (r: SizeResult) => r.warm],
+  ] as const;
   for (const r of results) {
     console.log(
       `  (a) landing COPY ≥ 50 % of raw COPY at ${fmt(r.size)}: ${pct(r.landingCopyRate / r.rawCopyRate)}: ${verdict(r.landingCopyRate / r.rawCopyRate >= 0.5)}`,
     );
-    console.log(
-      `  (b) full run ≤ 1.5 × the floor at ${fmt(r.size)}: ${(r.fullRun.wall / r.floor).toFixed(2)}: ${verdict(r.fullRun.wall / r.floor <= 1.5)}`,
-    );
+    for (const [way, runs] of ways) {
+      const ratio = runs(r).fullRun.wall / r.floor;
+      console.log(
+        `  (b) full run ≤ 1.5 × the floor at ${fmt(r.size)}, ${way}: ${ratio.toFixed(2)}: ${verdict(ratio <= 1.5)}`,
+      );
+    }
   }
   const big = at(1_000_000);
   const small = at(100_000);
-  console.log(
-    big
-      ? `  (c) incremental run ≤ 5 % of the full run at 1,000,000: ${pct(big.incrementalRun.wall / big.fullRun.wall)}: ${verdict(big.incrementalRun.wall / big.fullRun.wall <= 0.05)}`
-      : "  (c) incremental run ≤ 5 % of the full run at 1,000,000: not measured (no 1,000,000 size)",
-  );
-  console.log(
-    big && small
-      ? `  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000 (same new rows): ${(big.incrementalRun.wall / small.incrementalRun.wall).toFixed(2)}: ${verdict(big.incrementalRun.wall / small.incrementalRun.wall <= 1.5)}`
-      : "  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000: not measured (needs both sizes)",
-  );
+  for (const [way, runs] of ways) {
+    const share = big ? runs(big).incrementalRun.wall / runs(big).fullRun.wall : null;
+    console.log(
+      share !== null
+        ? `  (c) incremental run ≤ 5 % of the full run at 1,000,000, ${way}: ${pct(share)}: ${verdict(share <= 0.05)}`
+        : `  (c) incremental run ≤ 5 % of the full run at 1,000,000, ${way}: not measured (no 1,000,000 size)`,
+    );
+    const growth = big && small ? runs(big).incrementalRun.wall / runs(small).incrementalRun.wall : null;
+    console.log(
+      growth !== null
+        ? `  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000 (same new rows), ${way}: ${growth.toFixed(2)}: ${verdict(growth <= 1.5)}`
+        : `  (c) incremental run at 1,000,000 ≤ 1.5 × at 100,000, ${way}: not measured (needs both sizes)`,
+    );
+  }
   for (const r of results) {
     const share = overheadShare(r.stageSteps);
     console.log(
