@@ -21,9 +21,9 @@ type Provider = pulumi.dynamic.ResourceProvider;
 export const PROVIDERS = {
   "workbench:database:MigrationSet": async () =>
     (await import("../database/migration-set.ts")).migrationSetProvider,
-  "workbench:database:LoginRole": async () => (await import("../database/pg-objects.ts")).loginRoleProvider,
+  "workbench:database:LoginRole": async () => (await import("../database/login-role.ts")).loginRoleProvider,
   "workbench:database:SqlStatements": async () =>
-    (await import("../database/pg-objects.ts")).sqlStatementsProvider,
+    (await import("../database/sql-statements.ts")).sqlStatementsProvider,
   "workbench:data:SampleData": async () => (await import("../data/sample-data.ts")).sampleDataProvider,
   "workbench:data:DbtStage": async () => (await import("../data/dbt-stage.ts")).dbtStageProvider,
   "workbench:data:CatalogSeed": async () => (await import("../data/catalog-seed.ts")).catalogSeedProvider,

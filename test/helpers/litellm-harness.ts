@@ -26,7 +26,7 @@ import {
   loginRoleProvider,
   type LoginRoleInputs,
   type LoginRoleOutputs,
-} from "../../components/database/pg-objects.ts";
+} from "../../components/database/login-role.ts";
 import { AUTOMATION_GROUPS } from "../../components/database/workbench-database.ts";
 import { GATEWAY_PYTHON_FILES } from "../../lib/litellm/gateway.ts";
 import { litellmVenvDir } from "../../lib/litellm/venv.ts";

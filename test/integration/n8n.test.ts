@@ -22,7 +22,7 @@ import {
   loginRoleProvider,
   type LoginRoleInputs,
   type LoginRoleOutputs,
-} from "../../components/database/pg-objects.ts";
+} from "../../components/database/login-role.ts";
 import { AUTOMATION_GROUPS, n8nGrants } from "../../components/database/workbench-database.ts";
 import { N8nApiClient } from "../../lib/n8n/api-client.ts";
 import {
