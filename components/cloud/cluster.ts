@@ -1,6 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_DEFAULTS } from "./defaults.ts";
 
 export interface MaintenanceWindow {
   /** Weekday (`monday` ... `sunday`) or `any`. */
@@ -114,11 +115,11 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:cloud:Cluster", name, {}, opts);
 
-    const nodeCount = args.nodeCount ?? 3;
-    const minNodes = args.minNodes ?? 3;
-    const maxNodes = args.maxNodes ?? 6;
-    const autoUpgrade = args.autoUpgrade ?? true;
-    const window = args.maintenanceWindow ?? { day: "sunday", startTime: "03:00" };
+    const nodeCount = args.nodeCount ?? CLUSTER_DEFAULTS.nodeCount;
+    const minNodes = args.minNodes ?? CLUSTER_DEFAULTS.minNodes;
+    const maxNodes = args.maxNodes ?? CLUSTER_DEFAULTS.maxNodes;
+    const autoUpgrade = args.autoUpgrade ?? CLUSTER_DEFAULTS.autoUpgrade;
+    const window = args.maintenanceWindow ?? CLUSTER_DEFAULTS.maintenanceWindow;
 
     if (!Number.isInteger(minNodes) || minNodes < 1) {
       throw new pulumi.ResourceError(
@@ -172,11 +173,11 @@ export class Cluster extends pulumi.ComponentResource {
         version,
         vpcUuid: args.vpcId,
         autoUpgrade,
-        surgeUpgrade: args.surgeUpgrade ?? true,
+        surgeUpgrade: args.surgeUpgrade ?? CLUSTER_DEFAULTS.surgeUpgrade,
         maintenancePolicy: { day: window.day, startTime: window.startTime },
         nodePool: {
           name: `${name}-pool`,
-          size: args.nodeSize ?? "s-4vcpu-8gb",
+          size: args.nodeSize ?? CLUSTER_DEFAULTS.nodeSize,
           nodeCount,
           autoScale: true,
           minNodes,

@@ -1,6 +1,6 @@
 export { Network, type NetworkArgs } from "./network.ts";
 export { Cluster, type ClusterArgs, type MaintenanceWindow } from "./cluster.ts";
-export { Registry, type RegistryArgs, type RegistryTier, REGISTRY_TIERS } from "./registry.ts";
+export { Registry, type RegistryArgs } from "./registry.ts";
 export { SpacesBucket, type SpacesBucketArgs, type LifecycleRule } from "./spaces-bucket.ts";
 export { AppPlatformService, type AppPlatformServiceArgs, appImageSpec } from "./app-platform.ts";
 export {

@@ -1,8 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 
-export const REGISTRY_TIERS = ["starter", "basic", "professional"] as const;
-export type RegistryTier = (typeof REGISTRY_TIERS)[number];
+import { DEFAULT_REGISTRY_TIER, REGISTRY_TIERS, type RegistryTier } from "./defaults.ts";
 
 export interface RegistryArgs {
   /** Registry name: a lowercase DNS label, unique across DigitalOcean. */
@@ -30,7 +29,7 @@ export class Registry extends pulumi.ComponentResource {
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("workbench:cloud:Registry", name, {}, opts);
 
-    const tier = args.tier ?? "basic";
+    const tier = args.tier ?? DEFAULT_REGISTRY_TIER;
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(args.registryName)) {
       throw new pulumi.ResourceError(
         `${name}: registryName '${args.registryName}' must be a lowercase DNS label (a-z, 0-9, -)`,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartRelease } from "./helm-release.ts";
+import { MONITORING_DEFAULTS } from "./defaults.ts";
 import * as random from "@pulumi/random";
 import type { HelmValues } from "./helm-values.ts";
 import { appLabels } from "./workload.ts";
@@ -250,10 +251,10 @@ export class Monitoring extends pulumi.ComponentResource {
     super("workbench:kubernetes:Monitoring", name, {}, opts);
 
     const sizing: MonitoringSizing = {
-      retentionDays: args.retentionDays ?? 15,
-      prometheusStorageGi: args.prometheusStorageGi ?? 20,
-      alertmanagerStorageGi: args.alertmanagerStorageGi ?? 2,
-      storageClass: args.storageClass ?? "do-block-storage",
+      retentionDays: args.retentionDays ?? MONITORING_DEFAULTS.retentionDays,
+      prometheusStorageGi: args.prometheusStorageGi ?? MONITORING_DEFAULTS.prometheusStorageGi,
+      alertmanagerStorageGi: args.alertmanagerStorageGi ?? MONITORING_DEFAULTS.alertmanagerStorageGi,
+      storageClass: args.storageClass ?? MONITORING_DEFAULTS.storageClass,
       grafanaAdminSecret: `${name}-grafana-admin`,
     };
     if (!Number.isInteger(sizing.prometheusStorageGi) || sizing.prometheusStorageGi < 5) {

@@ -1,10 +1,13 @@
 /**
  * The one schema for a stack's `workbench:*` configuration: the `local` and the `cloud`
- * profile, each key's rule and default (defaults live here, and only here, for every
- * setting that is stack config). Parsed by parse.ts; what a cloud deployment needs on top
+ * profile, each key's rule and default. Where a component has its own default for the
+ * same setting, both read it from the component folder's defaults.ts, so each value is
+ * written once. Parsed by parse.ts; what a cloud deployment needs on top
  * is deployable.ts.
  */
 import { z } from "zod";
+import { CLUSTER_DEFAULTS, DEFAULT_REGISTRY_TIER, REGISTRY_TIERS } from "../../components/cloud/defaults.ts";
+import { MONITORING_DEFAULTS } from "../../components/kubernetes/defaults.ts";
 import {
   atLeast,
   atMost,
@@ -152,16 +155,22 @@ const clusterSchema = z
       DOKS_VERSION_PREFIX,
       "must be a DOKS minor version with a trailing dot, like 1.33.",
     ).default("1.33."),
-    nodeSize: matching(DO_SIZE, "must be a DigitalOcean size slug like s-4vcpu-8gb").default("s-4vcpu-8gb"),
-    nodeCount: atLeast(1).default(3),
-    minNodes: atLeast(1).default(3),
-    maxNodes: atMost(wholeNumber(), 20, "(raise the DigitalOcean droplet limit first)").default(6),
-    autoUpgrade: flag().default(true),
-    surgeUpgrade: flag().default(true),
+    nodeSize: matching(DO_SIZE, "must be a DigitalOcean size slug like s-4vcpu-8gb").default(
+      CLUSTER_DEFAULTS.nodeSize,
+    ),
+    nodeCount: atLeast(1).default(CLUSTER_DEFAULTS.nodeCount),
+    minNodes: atLeast(1).default(CLUSTER_DEFAULTS.minNodes),
+    maxNodes: atMost(wholeNumber(), 20, "(raise the DigitalOcean droplet limit first)").default(
+      CLUSTER_DEFAULTS.maxNodes,
+    ),
+    autoUpgrade: flag().default(CLUSTER_DEFAULTS.autoUpgrade),
+    surgeUpgrade: flag().default(CLUSTER_DEFAULTS.surgeUpgrade),
     maintenanceWindow: z
       .strictObject({
-        day: oneOf(WEEKDAYS).default("sunday"),
-        startTime: matching(HH_MM, "must be a UTC time HH:MM").default("03:00"),
+        day: oneOf(WEEKDAYS).default(CLUSTER_DEFAULTS.maintenanceWindow.day),
+        startTime: matching(HH_MM, "must be a UTC time HH:MM").default(
+          CLUSTER_DEFAULTS.maintenanceWindow.startTime,
+        ),
       })
       .prefault({}),
   })
@@ -323,11 +332,11 @@ const tlsSchema = z
 const monitoringSchema = z
   .strictObject({
     /** Days Prometheus keeps samples. */
-    retentionDays: atMost(atLeast(1), 90).default(15),
+    retentionDays: atMost(atLeast(1), 90).default(MONITORING_DEFAULTS.retentionDays),
     /** Prometheus volume, GiB. */
-    prometheusStorageGi: atLeast(5).default(20),
+    prometheusStorageGi: atLeast(5).default(MONITORING_DEFAULTS.prometheusStorageGi),
     /** Alertmanager volume, GiB. */
-    alertmanagerStorageGi: atLeast(1).default(2),
+    alertmanagerStorageGi: atLeast(1).default(MONITORING_DEFAULTS.alertmanagerStorageGi),
   })
   .prefault({});
 
@@ -365,7 +374,7 @@ const cloudSchema = z.strictObject({
   deployWorkloads: flag().default(false),
   tls: tlsSchema,
   monitoring: monitoringSchema,
-  registryTier: oneOf(["starter", "basic", "professional"]).default("basic"),
+  registryTier: oneOf(REGISTRY_TIERS).default(DEFAULT_REGISTRY_TIER),
   /** Container registry name (globally unique at DigitalOcean). */
   registryName: dnsLabelRule().default("ai-workbench"),
   /** Let's Encrypt account email (optional). */
