@@ -101,6 +101,19 @@ export interface ColumnLineageRun {
   seconds: number;
 }
 
+/** The run of a trace with no model to parse: no parser started, nothing found. */
+export function noColumnLineage(): ColumnLineageRun {
+  return {
+    sqlglotVersion: null,
+    compiled: null,
+    workers: 0,
+    cpuSeconds: 0,
+    processCpuSeconds: 0,
+    models: [],
+    seconds: 0,
+  };
+}
+
 /** A lineage process started ahead of its request (see {@link startColumnLineage}). */
 export interface LineageProcess {
   /** Sends the models and the schema, then waits for the answer (once per process). */
@@ -144,15 +157,7 @@ export function startColumnLineage(
       const started = performance.now();
       if (models.length === 0) {
         this.stop();
-        return {
-          sqlglotVersion: null,
-          compiled: null,
-          workers: 0,
-          cpuSeconds: 0,
-          processCpuSeconds: 0,
-          models: [],
-          seconds: 0,
-        };
+        return noColumnLineage();
       }
       const request = JSON.stringify({
         dialect: traceOptions.dialect ?? "postgres",
@@ -208,16 +213,7 @@ export async function traceColumnLineage(
   options: { pythonPath?: string; dialect?: string; timeoutMs?: number; workers?: number } = {},
 ): Promise<ColumnLineageRun> {
   const started = performance.now();
-  if (models.length === 0)
-    return {
-      sqlglotVersion: null,
-      compiled: null,
-      workers: 0,
-      cpuSeconds: 0,
-      processCpuSeconds: 0,
-      models: [],
-      seconds: 0,
-    };
+  if (models.length === 0) return noColumnLineage();
   const run = await startColumnLineage(options).trace(models, schema, options);
   return { ...run, seconds: (performance.now() - started) / 1000 };
 }

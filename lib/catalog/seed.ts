@@ -9,6 +9,7 @@ import type { Layer } from "../dbt/cli.ts";
 import { withClient, type PgConnection } from "../postgres/connection.ts";
 import { loadArtifacts, type DbtArtifacts } from "./artifacts.ts";
 import {
+  noColumnLineage,
   parserIdentity,
   startColumnLineage,
   type ColumnLineageRun,
@@ -348,16 +349,6 @@ async function readFacts(client: pg.Client, artifacts: DbtArtifacts) {
 
 type Facts = Awaited<ReturnType<typeof readFacts>>;
 
-const NOTHING_PARSED: ColumnLineageRun = {
-  sqlglotVersion: null,
-  compiled: null,
-  workers: 0,
-  cpuSeconds: 0,
-  processCpuSeconds: 0,
-  models: [],
-  seconds: 0,
-};
-
 /**
  * Starts tracing the column lineage of the models whose lineage checksum changed; the
  * parser runs while the plan is built and everything but the lineage is written.
@@ -396,7 +387,7 @@ async function startLineage(
   let parsing: Promise<ColumnLineageRun>;
   if (changed.length === 0) {
     lineageParser.process?.stop();
-    parsing = Promise.resolve(NOTHING_PARSED);
+    parsing = Promise.resolve(noColumnLineage());
   } else {
     lineageParser.process ??= startParser();
     parsing = lineageParser.process.trace(changed, request.schema, {
