@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PgConnection } from "../../lib/postgres/connection.ts";
 import { LAYERS, type Layer } from "../../lib/dbt/cli.ts";
-import { DbtStage } from "./dbt-stage.ts";
+import { DbtStage, type DbtStageOutputs } from "./dbt-stage.ts";
 
 export interface DataStackArgs {
   /** The dbt runner's login (secret). */
@@ -20,18 +20,19 @@ export interface DataStackArgs {
   target?: string;
 }
 
-export interface StageSummary {
-  layer: Layer;
-  invocationId: string;
-  models: number;
-  rowsProcessed: number;
-  testsPassed: number;
-  testsFailed: number;
-  testsWarned: number;
-  elapsedSeconds: number;
-  /** Seconds dbt spent on the stage's nodes themselves: the rest of the stage's wall time is overhead. */
-  nodeSeconds: number;
-}
+/** What the stack reports of each stage: its run's outputs (nodeSeconds: dbt's own node time; the rest of the stage's wall time is overhead). */
+export type StageSummary = Pick<
+  DbtStageOutputs,
+  | "layer"
+  | "invocationId"
+  | "models"
+  | "rowsProcessed"
+  | "testsPassed"
+  | "testsFailed"
+  | "testsWarned"
+  | "elapsedSeconds"
+  | "nodeSeconds"
+>;
 
 /**
  * The medallion as deployed resources: bronze → silver → gold → platinum, each a
