@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sameDatabase, type PgConnection } from "../../lib/postgres/connection.ts";
 import type { Layer } from "../../lib/dbt/cli.ts";
 import { validateWeights, type DimensionWeights, type LayerScore } from "../../lib/catalog/quality.ts";
-import { seedCatalog } from "../../lib/catalog/seed.ts";
+import { seedCatalog, type SeedResult } from "../../lib/catalog/seed.ts";
 import { projectRoot } from "../../lib/paths.ts";
 import { projectProvider } from "../shared/project-provider.ts";
 
@@ -94,16 +94,22 @@ export interface CatalogSeedInputs {
   alertWebhookToken?: string;
 }
 
-export interface CatalogSeedOutputs extends CatalogSeedInputs {
-  tables: number;
-  columns: number;
-  tableEdges: number;
-  columnEdges: number;
-  tests: number;
-  testRuns: number;
-  deletedTables: number;
-  alertsRaised: number;
-  dqByLayer: Record<Layer, LayerScore>;
+/** The state: the inputs, the seed's figures the stack shows, and its warnings. */
+export interface CatalogSeedOutputs
+  extends
+    CatalogSeedInputs,
+    Pick<
+      SeedResult,
+      | "tables"
+      | "columns"
+      | "tableEdges"
+      | "columnEdges"
+      | "tests"
+      | "testRuns"
+      | "deletedTables"
+      | "alertsRaised"
+      | "dqByLayer"
+    > {
   warnings: string[];
 }
 
