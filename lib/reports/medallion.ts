@@ -123,26 +123,55 @@ export async function stuckRows(
     const present = tables.rows[0];
     if (!present?.landing) continue;
     const bound = options.upTo?.[spec.entity];
-    const within = bound === undefined ? "" : `and landing.ingest_id <= ${Math.trunc(bound)}`;
-    const queries: [StuckRow["rule"], string][] = [
-      [
-        "UNCLASSIFIED",
-        present.classified
-          ? `from ${spec.landing} as landing
-              where not exists (select 1 from ${spec.classifications} as c where c.ingest_id = landing.ingest_id) ${within}`
-          : `from ${spec.landing} as landing where true ${within}`,
-      ],
-    ];
+    const landedUpTo = (alias: string) =>
+      bound === undefined ? "" : `and ${alias}.ingest_id <= ${Math.trunc(bound)}`;
+    const within = landedUpTo("landing");
+    // Each rule: the rows that reconcile when none is stuck (two sets of ingest ids, see
+    // reconciles), the stuck rows counted exactly, and the same rows with their landing
+    // record (for the examples).
+    const queries: {
+      rule: StuckRow["rule"];
+      reconciled: [string, string] | null;
+      counted: string;
+      listed: string;
+    }[] = [];
+    const unclassified = present.classified
+      ? `from ${spec.landing} as landing
+          where not exists (select 1 from ${spec.classifications} as c where c.ingest_id = landing.ingest_id) ${within}`
+      : `from ${spec.landing} as landing where true ${within}`;
+    queries.push({
+      rule: "UNCLASSIFIED",
+      // A classification per landed row, at most (its ingest_id is unique).
+      reconciled: present.classified
+        ? [
+            `from ${spec.landing} as landing where true ${within}`,
+            `from ${spec.classifications} as c where true ${landedUpTo("c")}`,
+          ]
+        : null,
+      counted: unclassified,
+      listed: unclassified,
+    });
     if (present.classified && present.stored) {
-      queries.push([
-        "VALID_NOT_STORED",
-        `from ${spec.landing} as landing
+      const notStored = `not exists (select 1 from ${spec.stored} as s where s.ingest_id = c.ingest_id)`;
+      queries.push({
+        rule: "VALID_NOT_STORED",
+        // A stored row per valid classification, at most (silver stores it under its ingest_id).
+        reconciled: [
+          `from ${spec.classifications} as c where c.status = '${spec.storedStatus}' ${landedUpTo("c")}`,
+          `from ${spec.stored} as s where true ${landedUpTo("s")}`,
+        ],
+        // Counted from the classifications alone (they carry the ingest_id): joining the
+        // landing table only to bound it read every landed payload.
+        counted: `from ${spec.classifications} as c
+          where c.status = '${spec.storedStatus}' and ${notStored} ${landedUpTo("c")}`,
+        listed: `from ${spec.landing} as landing
            join ${spec.classifications} as c on c.ingest_id = landing.ingest_id and c.status = '${spec.storedStatus}'
-          where not exists (select 1 from ${spec.stored} as s where s.ingest_id = c.ingest_id) ${within}`,
-      ]);
+          where ${notStored} ${within}`,
+      });
     }
-    for (const [rule, from] of queries) {
-      const count = await client.query<{ n: number }>(`select count(*)::int as n ${from}`);
+    for (const { rule, reconciled, counted, listed } of queries) {
+      if (reconciled && (await reconciles(client, ...reconciled))) continue;
+      const count = await client.query<{ n: number }>(`select count(*)::int as n ${counted}`);
       const rows = count.rows[0]?.n ?? 0;
       if (rows === 0) continue;
       report.counts.push({ entity: spec.entity, rule, rows });
@@ -154,7 +183,7 @@ export async function stuckRows(
       }>(
         `select landing.batch_id, landing.record_seq, landing.ingest_id::text,
                 left(bronze.try_parse_jsonb(landing.payload_raw) ->> '${spec.idField}', 80) as id
-           ${from} order by landing.ingest_id limit ${limit}`,
+           ${listed} order by landing.ingest_id limit ${limit}`,
       );
       report.examples.push(
         ...examples.rows.map((row) => ({
@@ -169,6 +198,23 @@ export async function stuckRows(
     }
   }
   return report;
+}
+
+/**
+ * Whether two sets of rows hold the same ingest ids, each given as a `from ... where`
+ * clause, when the second is built from the first one row each (a classification per
+ * landed row, a stored row per valid classification): then the same count means the
+ * same rows, and no row of the first is stuck. Reads each set's ingest ids only (an
+ * index of the second), where the exact anti-join reads every landed payload: 0.26 s
+ * against 0.85 s for the transactions at 1M rows. The sum of the ids guards the
+ * premise: a row of the second whose source row was deleted would hide one stuck row
+ * from a count, but not from the sum as well, as its id is not the stuck row's.
+ */
+async function reconciles(client: pg.Client, source: string, derived: string): Promise<boolean> {
+  const result = await client.query<{ same: boolean }>(
+    `select (select row(count(*), sum(ingest_id)) ${source}) = (select row(count(*), sum(ingest_id)) ${derived}) as same`,
+  );
+  return result.rows[0]?.same === true;
 }
 
 const RULE_TEXT: Record<StuckRow["rule"], string> = {

@@ -126,4 +126,20 @@ describe("stuck rows", () => {
     ]);
     expect((await npmRunDbt(["silver"])).exitCode).toBe(0);
   });
+
+  it("a row the watermark skipped is found even when a classification without its landed row balances the count", async () => {
+    expect(await withDb((client) => stuckRows(client))).toEqual({ counts: [], examples: [] });
+    // A landed row deleted after it was classified leaves its classification behind; a row
+    // that commits late lands below the watermark (an ingest_id the models have passed).
+    // As many classifications as landed rows: only the ids tell the stuck row apart.
+    await db.query("delete from bronze.scout_transactions_raw where batch_id = 'late' and record_seq = 1");
+    await db.query(
+      `insert into bronze.scout_transactions_raw (ingest_id, source, batch_id, record_seq, payload_raw)
+       overriding system value values (0, 'test', 'committed-late', 0, $1)`,
+      [transaction("TX-LATE", 5)],
+    );
+    const report = await withDb((client) => stuckRows(client));
+    expect(report.counts).toEqual([{ entity: "transactions", rule: "UNCLASSIFIED", rows: 1 }]);
+    expect(report.examples).toMatchObject([{ batchId: "committed-late", recordSeq: 0, id: "TX-LATE" }]);
+  });
 });
