@@ -37,10 +37,54 @@ def exit_with_parent():
     threading.Thread(target=watch, daemon=True).start()
 
 
+def spare_repeated_work():
+    """Work every dbt invocation repeats that a long-lived process can do once or faster
+    (about 0.06 s per invocation, measured on a stage's `dbt build`). Each patch keeps
+    dbt's result byte for byte, and is skipped when this dbt lacks what it replaces.
+
+    - Plugin discovery: each invocation lists every installed module to find `dbt_*`
+      plugins (pkgutil.iter_modules, about 0.04 s). The installed modules do not change
+      while this process lives (a new venv is a new dbt path, so a new process).
+    - Artifact writing: `json.dump` to a file runs Python's pure encoder; `json.dumps`
+      with the same encoder class and options runs the C one and writes the same text
+      (manifest.json: 0.011 s instead of 0.032 s).
+    """
+    import functools
+    import json
+
+    try:
+        from dbt.plugins.manager import PluginManager
+
+        discover = PluginManager.__dict__["get_prefixed_modules"].__func__
+        PluginManager.get_prefixed_modules = classmethod(functools.lru_cache(maxsize=None)(discover))
+    except (ImportError, KeyError, AttributeError):
+        pass
+
+    try:
+        import dbt.artifacts.schemas.base as artifacts
+        import dbt_common.clients.system as system
+        import dbt_common.utils.encoding as encoding
+
+        def write_json(path, data):
+            path = system.convert_path(path)
+            system.make_directory(os.path.dirname(path))
+            with open(path, "w", encoding="utf-8") as file:
+                file.write(json.dumps(data, cls=encoding.JSONEncoder))
+            return True
+
+        if getattr(artifacts, "write_json", None) is system.write_json:
+            artifacts.write_json = write_json
+            system.write_json = write_json
+    except (ImportError, AttributeError):
+        pass
+
+
 def main():
     exit_with_parent()
     # dbt's imports (about 1.5 s) after the watch has started.
     from dbt.cli.main import dbtRunner
+
+    spare_repeated_work()
 
     manifest = None
     manifest_key = None
