@@ -31,6 +31,7 @@ import {
   type StuckReport,
 } from "../lib/reports/medallion.ts";
 import { closeOrphanedRuns } from "../lib/dbt/stage-lock.ts";
+import { serveDbtAhead } from "../lib/dbt/prewarm.ts";
 import { DBT_OVERHEAD_TARGET, stageOverhead } from "../components/data/data-stack.ts";
 import type { Layer } from "../lib/dbt/cli.ts";
 import { localServer } from "../stacks/local-server.ts";
@@ -244,6 +245,21 @@ function nextSteps(): string[] {
 
 async function main(): Promise<void> {
   const mode = parseMode(process.argv.slice(2));
+  // The providers watch this process: if it dies, they stop instead of working on
+  // (orphan-guard.ts). Set before anything is started, so that all of it carries it.
+  process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
+  // dbt started and parsed ahead for the stages, from now on rather than from when the
+  // deployment's provider process starts (lib/dbt/prewarm.ts). A reset starts it after
+  // its destroy, which removes the stack's parse dir.
+  const dbtAhead = mode === "up" ? await serveDbtAhead(join(REPO_ROOT, "dbt")) : null;
+  try {
+    await deploy(mode);
+  } finally {
+    void dbtAhead?.stop();
+  }
+}
+
+async function deploy(mode: Mode): Promise<void> {
   const server = await localServer();
   // Wherever scripts/local-postgres runs the server (AIWB_PG_PORT may move it).
   const overrides = {
@@ -268,8 +284,6 @@ async function main(): Promise<void> {
       `note: removed the stack lock of engine process ${lock.pid}, which no longer runs (${lock.path})`,
     );
   }
-  // The providers watch this process: if it dies, they stop instead of working on (orphan-guard.ts).
-  process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
   const stack = await timed(`open stack '${STACK_NAME}'`, () =>
     openStack({
       stackName: STACK_NAME,
@@ -296,22 +310,27 @@ async function main(): Promise<void> {
     );
   } else {
     if (mode === "reset") await timed("pulumi destroy (reset)", () => stack.destroy({ onOutput }));
-    const timer = resourceTimer();
-    const result = await timed("pulumi up", () =>
-      stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
-    );
-    summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
-    const steps = timer.steps();
-    if (steps.length > 0) {
-      summary.push(
-        "deployment steps:",
-        ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
+    const dbtAfterDestroy = mode === "reset" ? await serveDbtAhead(join(REPO_ROOT, "dbt")) : null;
+    try {
+      const timer = resourceTimer();
+      const result = await timed("pulumi up", () =>
+        stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
       );
+      summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
+      const steps = timer.steps();
+      if (steps.length > 0) {
+        summary.push(
+          "deployment steps:",
+          ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
+        );
+      }
+      const report = await timed("report", () => databaseReport(result.outputs, stack, steps));
+      summary.push(...report.lines);
+      stuck = report.stuck;
+      if (!stuck) summary.push(...nextSteps());
+    } finally {
+      void dbtAfterDestroy?.stop();
     }
-    const report = await timed("report", () => databaseReport(result.outputs, stack, steps));
-    summary.push(...report.lines);
-    stuck = report.stuck;
-    if (!stuck) summary.push(...nextSteps());
   }
 
   console.log(`\n==> summary (${mode})`);

@@ -53,11 +53,12 @@ export async function loadProvider(name: string): Promise<Provider> {
   process.env["AIWB_ROOT"] ??= REPO_ROOT;
   if (!prewarmed && BEFORE_THE_STAGES.has(name)) {
     // dbt's start and parse, in the background, while the steps before the data stack's
-    // stages run (lib/dbt/prewarm.ts: only when a stage ran from this clone before).
+    // stages run (lib/dbt/prewarm.ts: only when a stage ran from this clone before), or
+    // the warm process the main job started ahead of the deployment, when it did.
     prewarmed = true;
     const projectDir = join(process.env["AIWB_ROOT"], "dbt");
     void import("../../lib/dbt/prewarm.ts")
-      .then(({ prewarmDbt }) => prewarmDbt(projectDir))
+      .then(({ prewarmDbt }) => prewarmDbt(projectDir, { shared: true }))
       .catch(() => undefined);
   }
   const entry = (PROVIDERS as Record<string, (() => Promise<Provider>) | undefined>)[name];

@@ -1,28 +1,43 @@
 """A warm dbt process: runs dbt invocations one after another through dbt's programmatic
 API (dbtRunner), so Python's start, dbt's imports and the project parse are paid once
-per process instead of once per invocation. Driven by lib/dbt/cli.ts.
+per process instead of once per invocation. Driven by lib/dbt/warm.ts.
 
 Protocol, one JSON object per line:
-  stdin:  {"args": [...] | null, "parseArgs": [...], "env": {...}, "manifestKey": "..."}
-  stdout: dbt's own log lines as it prints them, then one line
-          "\\u0000aiwb-dbt-done " + {"success": bool, "error": str | null, "parsed": bool}
+  in:   {"args": [...] | null, "parseArgs": [...], "env": {...}, "manifestKey": "..."}
+  out:  dbt's own log lines as it prints them, then one line
+        "\\u0000aiwb-dbt-done " + {"success": bool, "error": str | null, "parsed": bool}
 `parseArgs` is the `dbt parse` that makes the manifest for `args`. The parsed manifest is
 kept and reused while `manifestKey` stays the same (the caller's hash of the project
 files, vars, target and environment); another key parses again (dbt's partial parsing
 applies then). `args` null only parses (ahead of the invocations that will reuse the
-manifest). An exception drops the manifest. The process ends with its stdin, or when its
-parent process is gone (a parent killed by SIGKILL closes no pipe before this process
-has finished what it is doing).
+manifest). An exception drops the manifest.
+
+Two ways to be driven:
+- stdin/stdout (the default): one client, the parent process. The process ends with
+  its stdin.
+- `--listen PATH`: a Unix socket, for a parent that starts dbt ahead of the process
+  that will run the invocations (the main job starts it before its deployment's
+  provider process exists). Prints "listening" once bound; then serves one connection
+  at a time, in order, each a client of the protocol above, first told this process's
+  id ("\\u0000aiwb-dbt-hello " + {"pid": N}, so that it can stop an invocation). Only
+  connections of this process's own user are served (the socket is also created 0600
+  in a directory the parent made 0700). The process ends when its stdin closes, after
+  the invocation in flight, and removes its socket.
+Either way it ends when its parent process is gone (a parent killed by SIGKILL closes
+no pipe before this process has finished what it is doing).
 """
 
 import json
 import os
+import socket
+import struct
 import sys
 import threading
 import time
 import traceback
 
 DONE = "\u0000aiwb-dbt-done "
+HELLO = "\u0000aiwb-dbt-hello "
 
 
 def exit_with_parent():
@@ -50,7 +65,6 @@ def spare_repeated_work():
       (manifest.json: 0.011 s instead of 0.032 s).
     """
     import functools
-    import json
 
     try:
         from dbt.plugins.manager import PluginManager
@@ -79,39 +93,41 @@ def spare_repeated_work():
         pass
 
 
-def main():
-    exit_with_parent()
-    # dbt's imports (about 1.5 s) after the watch has started.
-    from dbt.cli.main import dbtRunner
+class Session:
+    """The dbt runner and the manifest kept between invocations (and between clients)."""
 
-    spare_repeated_work()
+    def __init__(self, lock):
+        from dbt.cli.main import dbtRunner
 
-    manifest = None
-    manifest_key = None
-    base_env = dict(os.environ)
-    for raw in sys.stdin:
-        if not raw.strip():
-            continue
-        request = json.loads(raw)
+        # Held while an invocation runs: a stop waits for it.
+        self.lock = lock
+        spare_repeated_work()
+        self.runner = dbtRunner
+        self.manifest = None
+        self.manifest_key = None
+        self.base_env = dict(os.environ)
+
+    def invoke(self, request):
+        """Runs one request (dbt prints to sys.stdout meanwhile); returns its outcome."""
         args = request["args"]
         os.environ.clear()
-        os.environ.update(base_env)
+        os.environ.update(self.base_env)
         os.environ.update(request.get("env") or {})
         key = request.get("manifestKey")
         parsed = False
         error = None
         success = False
         try:
-            if key is None or key != manifest_key or manifest is None:
-                manifest, manifest_key = None, None
-                parse = dbtRunner().invoke(request["parseArgs"])
+            if key is None or key != self.manifest_key or self.manifest is None:
+                self.manifest, self.manifest_key = None, None
+                parse = self.runner().invoke(request["parseArgs"])
                 if not parse.success or parse.result is None:
                     raise RuntimeError(f"dbt parse failed: {parse.exception or 'see the lines above'}")
-                manifest, manifest_key, parsed = parse.result, key, True
+                self.manifest, self.manifest_key, parsed = parse.result, key, True
             if args is None:
                 success = True
             else:
-                result = dbtRunner(manifest=manifest).invoke(args)
+                result = self.runner(manifest=self.manifest).invoke(args)
                 success = bool(result.success)
                 if result.exception is not None:
                     error = str(result.exception)
@@ -119,11 +135,97 @@ def main():
             if isinstance(exception, KeyboardInterrupt):
                 raise
             error = "".join(traceback.format_exception_only(type(exception), exception)).strip()
-            manifest, manifest_key = None, None
-        sys.stdout.flush()
-        sys.stderr.flush()
-        sys.stdout.write(DONE + json.dumps({"success": success, "error": error, "parsed": parsed}) + "\n")
-        sys.stdout.flush()
+            self.manifest, self.manifest_key = None, None
+        finally:
+            # No client's environment (its password) stays behind it.
+            os.environ.clear()
+            os.environ.update(self.base_env)
+        return {"success": success, "error": error, "parsed": parsed}
+
+    def serve(self, lines, out):
+        """Answers each request line of `lines`, writing dbt's lines and the outcome to `out`."""
+        for raw in lines:
+            if not raw.strip():
+                continue
+            request = json.loads(raw)
+            with self.lock:
+                outcome = self.invoke(request)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out.write(DONE + json.dumps(outcome) + "\n")
+            out.flush()
+
+
+def same_user(connection):
+    """Whether the peer of a Unix socket connection runs as this process's user (Linux)."""
+    try:
+        _pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    except (AttributeError, OSError):
+        return False
+    return uid == os.getuid()
+
+
+def listen(path):
+    if os.path.exists(path):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(path)
+            print(f"in use: {path} (another warm dbt process serves it)", flush=True)
+            return
+        except OSError:
+            os.unlink(path)  # left by a process that died
+        finally:
+            probe.close()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    previous = os.umask(0o177)
+    try:
+        server.bind(path)
+    finally:
+        os.umask(previous)
+    server.listen(8)
+    stopping = threading.Event()
+    busy = threading.Lock()
+
+    def stop_with_stdin():
+        sys.stdin.read()
+        stopping.set()
+        # The invocation in flight finishes first; then nothing else is accepted.
+        with busy:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+            os._exit(0)
+
+    threading.Thread(target=stop_with_stdin, daemon=True).start()
+    print("listening", flush=True)
+    session = Session(busy)
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    while not stopping.is_set():
+        connection, _ = server.accept()
+        with connection:
+            if stopping.is_set() or not same_user(connection):
+                continue
+            stream = connection.makefile("rw", encoding="utf-8", newline="\n", buffering=1)
+            # dbt prints to sys.stdout, bound again by each invocation: to this client now.
+            sys.stdout = sys.stderr = stream
+            try:
+                stream.write(HELLO + json.dumps({"pid": os.getpid()}) + "\n")
+                stream.flush()
+                session.serve(stream, stream)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            finally:
+                sys.stdout, sys.stderr = real_stdout, real_stderr
+
+
+def main():
+    exit_with_parent()
+    if len(sys.argv) == 3 and sys.argv[1] == "--listen":
+        listen(sys.argv[2])
+        return
+    # dbt's imports (about 1.5 s) after the watch has started.
+    Session(threading.Lock()).serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
  * as a dbt CLI run; a changed project is parsed again; a killed or stopped process
  * fails its invocation like a killed CLI run, and the next invocation starts afresh.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { execa } from "execa";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DbtRunError, LAYERS, runDbt, type DbtRunSummary } from "../../lib/dbt/cli.ts";
 import { closeWarmDbt, warmPids } from "../../lib/dbt/warm.ts";
-import { parseRecordPath, prewarmDbt, rememberParse } from "../../lib/dbt/prewarm.ts";
+import { parseRecordPath, prewarmDbt, rememberParse, serveDbtAhead } from "../../lib/dbt/prewarm.ts";
 import { loadSampleData } from "../../lib/sample-data/index.ts";
 import { createMedallionDatabase, DBT_PROJECT, type MedallionDatabase } from "../helpers/medallion.ts";
 
@@ -321,6 +321,122 @@ describe("warm dbt runs", () => {
       else process.env["AIWB_ROOT"] = saved;
       closeWarmDbt();
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a warm dbt process started ahead by the main job", () => {
+  it("serves the provider process's stages, parsed ahead; a stop falls back to the provider's own; it ends with its owner", async () => {
+    const project = copyOfProject();
+    const options = {
+      command: "build" as const,
+      projectDir: project,
+      connection: db.connection,
+      vars: VARS,
+      target: "local",
+      parseTargetPath: join(project, "target", "stack", "parse"),
+      warm: true,
+    };
+    // A provider process in miniature, as the deployment starts it after the main job:
+    // it loads a provider (so it looks for the main job's process), then runs a stage.
+    const providerProcess = async (layer: string) => {
+      const run = await execa(
+        process.execPath,
+        [
+          "--import",
+          "tsx/esm",
+          "--input-type=module",
+          "-e",
+          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+           const { runDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
+           const { warmPids } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
+           const options = JSON.parse(process.env.STAGE_OPTIONS);
+           void prewarmDbt(options.projectDir, { shared: true });
+           const lines = [];
+           const summary = await runDbt({ ...options, onLine: (line) => lines.push(line) });
+           console.log(JSON.stringify({
+             pids: warmPids(options.projectDir),
+             parsed: summary.parsedProject,
+             errors: summary.models.error,
+             found: lines.some((line) => / Found \\d+ models/.test(line)),
+           }));
+           process.exit(0);`,
+        ],
+        {
+          reject: false,
+          stdin: "ignore",
+          env: {
+            STAGE_OPTIONS: JSON.stringify({
+              ...options,
+              stage: layer,
+              targetPath: join(project, "target", "stack", layer),
+            }),
+          },
+        },
+      );
+      expect(run.exitCode, run.stderr).toBe(0);
+      return JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as {
+        pids: number[];
+        parsed: boolean;
+        errors: number;
+        found: boolean;
+      };
+    };
+    try {
+      expect(await serveDbtAhead(project)).toBeNull(); // no stage ran from here yet: nothing to parse
+      rememberParse(options);
+      const served = await serveDbtAhead(project);
+      expect(served).not.toBeNull();
+      if (!served) return;
+      // A socket of this user's only, in a directory of this user's only.
+      expect(statSync(served.socket).mode & 0o777).toBe(0o600);
+      expect(statSync(join(served.socket, "..")).mode & 0o777).toBe(0o700);
+      expect(statSync(join(served.socket, "..")).uid).toBe(process.getuid?.());
+
+      // Two deployments' provider processes in turn: each runs its stage in the main job's
+      // process, on the manifest parsed ahead, and sees dbt's own lines.
+      for (const layer of ["bronze", "silver"]) {
+        const provider = await providerProcess(layer);
+        expect(provider).toEqual({ pids: [served.pid], parsed: false, errors: 0, found: true });
+      }
+      expect(
+        JSON.parse(readFileSync(join(project, "target", "stack", "silver", "run_results.json"), "utf8"))
+          .results.length,
+      ).toBeGreaterThan(0);
+
+      // A stopped invocation stops the shared process (SIGTERM, as a stopped CLI run); the
+      // next one starts a process of its own and succeeds.
+      const controller = new AbortController();
+      const stopped = runDbt({
+        ...options,
+        stage: "gold",
+        targetPath: join(project, "target", "stack", "gold"),
+        signal: controller.signal,
+        onLine: (line) => {
+          if (/ START /.test(line)) controller.abort();
+        },
+      });
+      await expect(stopped).rejects.toMatchObject({ signal: "SIGTERM" });
+      const deadline = Date.now() + 10_000;
+      while (alive(served.pid) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(alive(served.pid)).toBe(false);
+      const provider = await providerProcess("gold");
+      expect(provider.errors).toBe(0);
+      expect(provider.pids).toHaveLength(1);
+      expect(provider.pids).not.toContain(served.pid);
+
+      // Started again, and stopped by its owner: it ends and removes its socket.
+      closeWarmDbt();
+      const again = await serveDbtAhead(project);
+      expect(again).not.toBeNull();
+      if (!again) return;
+      await again.stop();
+      expect(alive(again.pid)).toBe(false);
+      expect(existsSync(again.socket)).toBe(false);
+    } finally {
+      closeWarmDbt();
+      rmSync(project, { recursive: true, force: true });
     }
   });
 });
