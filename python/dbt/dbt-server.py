@@ -27,6 +27,7 @@ Either way it ends when its parent process is gone (a parent killed by SIGKILL c
 no pipe before this process has finished what it is doing).
 """
 
+import gc
 import json
 import os
 import socket
@@ -107,6 +108,19 @@ class Session:
         self.manifest_key = None
         self.base_env = dict(os.environ)
 
+    def keep_manifest(self):
+        """The parsed project (the manifest, the macros' templates) lives as long as the
+        process: moved out of the garbage collector's reach (gc.freeze), a collection
+        during an invocation no longer walks it (up to 0.13 s at the end of an invocation
+        before; measured on a stage's `dbt build`). Garbage first, so none is kept."""
+        gc.collect()
+        gc.freeze()
+
+    def drop_manifest(self):
+        """The kept manifest goes: back in the collector's reach, so that it is freed."""
+        self.manifest, self.manifest_key = None, None
+        gc.unfreeze()
+
     def invoke(self, request):
         """Runs one request (dbt prints to sys.stdout meanwhile); returns its outcome."""
         args = request["args"]
@@ -119,11 +133,12 @@ class Session:
         success = False
         try:
             if key is None or key != self.manifest_key or self.manifest is None:
-                self.manifest, self.manifest_key = None, None
+                self.drop_manifest()
                 parse = self.runner().invoke(request["parseArgs"])
                 if not parse.success or parse.result is None:
                     raise RuntimeError(f"dbt parse failed: {parse.exception or 'see the lines above'}")
                 self.manifest, self.manifest_key, parsed = parse.result, key, True
+                self.keep_manifest()
             if args is None:
                 success = True
             else:
@@ -135,7 +150,7 @@ class Session:
             if isinstance(exception, KeyboardInterrupt):
                 raise
             error = "".join(traceback.format_exception_only(type(exception), exception)).strip()
-            self.manifest, self.manifest_key = None, None
+            self.drop_manifest()
         finally:
             # No client's environment (its password) stays behind it.
             os.environ.clear()
