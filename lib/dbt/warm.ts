@@ -225,6 +225,11 @@ class WarmProcess {
     });
   }
 
+  /** Whether this is another process's shared warm process (reached through its socket). */
+  get shared(): boolean {
+    return this.channel.kind === "shared";
+  }
+
   get pid(): number | undefined {
     return this.channel.kind === "child" ? this.channel.child.pid : this.channel.pid;
   }
@@ -298,14 +303,20 @@ export function sharedSocketPath(python: string, projectDir: string): string | n
   return join(dir, `${name}.sock`);
 }
 
+/** The socket of a shared process for (python, projectDir), when this process uses them and one is there. */
+function sharedSocket(python: string, projectDir: string): string | null {
+  const socket = shared ? sharedSocketPath(python, projectDir) : null;
+  return socket && existsSync(socket) ? socket : null;
+}
+
 /** The live warm process for (python, projectDir): a shared one when this process uses them and one serves, else its own (started when there is none, or it has ended). */
 async function warmProcess(python: string, projectDir: string): Promise<WarmProcess> {
   const key = `${python}\0${projectDir}`;
   let warm = processes.get(key);
   if (!warm || warm.exited) {
-    const socket = shared ? sharedSocketPath(python, projectDir) : null;
+    const socket = sharedSocket(python, projectDir);
     warm =
-      (socket && existsSync(socket) ? await WarmProcess.connect(socket, SHARED_WAIT_MS) : null) ??
+      (socket ? await WarmProcess.connect(socket, SHARED_WAIT_MS) : null) ??
       WarmProcess.spawn(python, projectDir);
     processes.set(key, warm);
   }
@@ -332,6 +343,8 @@ export function startWarm(python: string, projectDir: string): void {
   queues.set(
     key,
     (queues.get(key) ?? Promise.resolve()).then(async () => {
+      // A shared process is started already: nothing to start, nor to hold.
+      if (sharedSocket(python, projectDir)) return;
       await warmProcess(python, projectDir);
     }),
   );
@@ -343,9 +356,19 @@ export function startWarm(python: string, projectDir: string): void {
  */
 export function invokeWarm(python: string, projectDir: string, request: WarmRequest): Promise<WarmOutcome> {
   const key = `${python}\0${projectDir}`;
-  const run = (queues.get(key) ?? Promise.resolve()).then(async () =>
-    (await warmProcess(python, projectDir)).send(request),
-  );
+  const run = (queues.get(key) ?? Promise.resolve()).then(async () => {
+    const warm = await warmProcess(python, projectDir);
+    try {
+      return await warm.send(request);
+    } finally {
+      // A shared process serves one client at a time: it is held for an invocation only
+      // (another provider process of the same deployment may need it next).
+      if (warm.shared) {
+        warm.close();
+        if (processes.get(key) === warm) processes.delete(key);
+      }
+    }
+  });
   queues.set(
     key,
     run.catch(() => undefined),
