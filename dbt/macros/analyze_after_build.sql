@@ -1,15 +1,16 @@
 {#- Fresh statistics after a table is (re)built, so the planner and the catalog's row
     counts (pg_class.reltuples) see the new data at once.
 
-    A table without statistics yet (a table materialization, the first build or a
-    --full-refresh of an incremental model: each is a new relation) is analysed in full.
-    An incremental run that added rows to a table analysed before re-analyses only the
-    columns of the model's indexes: that refreshes the row count and the statistics of
-    the columns the incremental predicates look up (watermarks, ids, dates), without
-    sampling every wide column (a full ANALYZE of bronze's parsed payloads took 3 s at
-    100k rows, 100 times the cost of the 1,000 rows it followed). The other columns'
-    statistics are left to autovacuum's analyze, which runs once a tenth of the table
-    has changed. -#}
+    A table materialization (small inputs, rebuilt each run) is analysed in full. An
+    incremental model, whether its table was just created (the first build, a
+    --full-refresh) or had rows added, has only the columns of its indexes analysed: that
+    sets the row count and the statistics of the columns the incremental predicates and
+    the later models' joins look up (watermarks, ids, dates), without sampling every wide
+    column (a full ANALYZE of bronze's parsed payloads took 3 s at 100k rows after an
+    incremental run of 1,000; after a full build, 0.62 of the 3.0 s of bronze.transactions,
+    on the full run's critical path). The other columns' statistics are left to
+    autovacuum's analyze, which runs within a minute of a new table and then once a tenth
+    of the table has changed. -#}
 {% macro analyze_relation() -%}
     {%- set materialized = config.get('materialized') -%}
     {%- if materialized == 'table' -%}
@@ -23,18 +24,7 @@
             {%- endfor -%}
         {%- endfor -%}
         {%- if columns -%}
-        do $analyze$
-        begin
-            if exists (
-                select 1 from pg_catalog.pg_stats
-                where schemaname = '{{ this.schema }}' and tablename = '{{ this.identifier }}'
-            ) then
-                analyze {{ this }} ({{ columns | join(', ') }});
-            else
-                analyze {{ this }};
-            end if;
-        end
-        $analyze$
+        analyze {{ this }} ({{ columns | join(', ') }})
         {%- else -%}
         analyze {{ this }}
         {%- endif -%}
