@@ -114,9 +114,9 @@ export async function serveDbtAhead(projectDir: string): Promise<SharedWarmDbt |
     if (!python) return null;
     const served = await serveWarmDbt(python, projectDir);
     if (!served) return null;
-    // The parse ahead as this process's client of it; disconnected when done, so that the
-    // provider process (served one client at a time) gets it.
-    void prewarmDbt(projectDir, { shared: true }).finally(() => closeWarmDbt());
+    // The parse ahead, as one of its clients (held for the parse only: the provider
+    // process, served one client at a time, then gets it).
+    void prewarmDbt(projectDir, { shared: true });
     return served;
   } catch {
     return null;

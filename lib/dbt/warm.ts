@@ -122,6 +122,7 @@ class WarmProcess {
       const give = (warm: WarmProcess | null) => {
         clearTimeout(timer);
         socket.off("error", refused);
+        socket.off("close", refused);
         lines.off("line", hello);
         if (!warm) {
           lines.close();
@@ -422,10 +423,15 @@ export function serveWarmDbt(python: string, projectDir: string): Promise<Shared
       child.stdin?.end();
       return exited;
     };
+    // Its stdin may be closed after it died (a stopped invocation kills it): not an error here.
+    child.stdin?.on("error", () => undefined);
     const kill = () => child.kill("SIGTERM");
     process.once("exit", kill);
     const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    let settled = false;
     const settle = (served: SharedWarmDbt | null) => {
+      if (settled) return;
+      settled = true;
       lines.close();
       child.stdout?.resume(); // whatever it prints later is not read
       child.unref();

@@ -423,6 +423,7 @@ describe("a warm dbt process started ahead by the main job", () => {
       while (alive(served.pid) && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 100));
       expect(alive(served.pid)).toBe(false);
+      await served.stop(); // its owner's stop at the end of the main job: nothing left to stop, no error
       const provider = await providerProcess("gold");
       expect(provider.errors).toBe(0);
       expect(provider.pids).toHaveLength(1);
