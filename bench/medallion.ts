@@ -30,7 +30,15 @@
  * Targets (issue 17): (a) ≥ 50 % of raw COPY; (c) ≤ 5 % of (b) at 1M, and (c) at 1M
  * ≤ 1.5 × (c) at 100k; (b) ≤ 1.5 × (d); (f) dbt overhead ≤ 25 % of the stage wall time.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -48,7 +56,7 @@ import {
 } from "../lib/dbt/cli.ts";
 import { dbtStageProvider, type DbtStageInputs } from "../components/data/dbt-stage.ts";
 import { closeWarmDbt } from "../lib/dbt/warm.ts";
-import { prewarmDbt, rememberParse, serveDbtAhead } from "../lib/dbt/prewarm.ts";
+import { parseRecordPath, prewarmDbt, rememberParse, serveDbtAhead } from "../lib/dbt/prewarm.ts";
 import { DBT_OVERHEAD_TARGET } from "../components/data/data-stack.ts";
 import { loadSampleData } from "../lib/sample-data/index.ts";
 import { localServer } from "../stacks/local-server.ts";
@@ -582,11 +590,20 @@ async function main(): Promise<void> {
   };
 
   const results: SizeResult[] = [];
-  for (const size of sizes) {
-    console.log(`\n==> ${size.toLocaleString("en-US")} transactions, ${badShare * 100} % bad`);
-    const result = await benchSize(size, badShare, newRows, admin);
-    console.log(JSON.stringify(result));
-    results.push(result);
+  // The (f) runs record their scratch parse dir as the project's last stage run
+  // (lib/dbt/prewarm.ts); the developer's next `npm run local` must find its own again.
+  const record = parseRecordPath(DBT_PROJECT);
+  const recorded = existsSync(record) ? readFileSync(record, "utf8") : null;
+  try {
+    for (const size of sizes) {
+      console.log(`\n==> ${size.toLocaleString("en-US")} transactions, ${badShare * 100} % bad`);
+      const result = await benchSize(size, badShare, newRows, admin);
+      console.log(JSON.stringify(result));
+      results.push(result);
+    }
+  } finally {
+    if (recorded === null) rmSync(record, { force: true });
+    else writeFileSync(record, recorded);
   }
   printTables(results, newRows);
   printTargets(results);
