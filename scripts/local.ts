@@ -249,9 +249,9 @@ async function main(): Promise<void> {
   // (orphan-guard.ts). Set before anything is started, so that all of it carries it.
   process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
   // dbt started and parsed ahead for the stages, from now on rather than from when the
-  // deployment's provider process starts (lib/dbt/prewarm.ts). A reset starts it after
-  // its destroy, which removes the stack's parse dir.
-  const dbtAhead = mode === "up" ? await serveDbtAhead(join(REPO_ROOT, "dbt")) : null;
+  // deployment's provider process starts (lib/dbt/prewarm.ts).
+  const deploys = mode === "up" || mode === "reset";
+  const dbtAhead = deploys ? await serveDbtAhead(join(REPO_ROOT, "dbt")) : null;
   try {
     await deploy(mode);
   } finally {
@@ -310,27 +310,22 @@ async function deploy(mode: Mode): Promise<void> {
     );
   } else {
     if (mode === "reset") await timed("pulumi destroy (reset)", () => stack.destroy({ onOutput }));
-    const dbtAfterDestroy = mode === "reset" ? await serveDbtAhead(join(REPO_ROOT, "dbt")) : null;
-    try {
-      const timer = resourceTimer();
-      const result = await timed("pulumi up", () =>
-        stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
+    const timer = resourceTimer();
+    const result = await timed("pulumi up", () =>
+      stack.up({ onOutput, onEvent: timer.onEvent, signal: interrupts.signal }),
+    );
+    summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
+    const steps = timer.steps();
+    if (steps.length > 0) {
+      summary.push(
+        "deployment steps:",
+        ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
       );
-      summary.push(`resources: ${describeChanges(result.summary.resourceChanges)}`);
-      const steps = timer.steps();
-      if (steps.length > 0) {
-        summary.push(
-          "deployment steps:",
-          ...table(steps.map(([name, seconds]) => [name, `${seconds.toFixed(1)}s`])),
-        );
-      }
-      const report = await timed("report", () => databaseReport(result.outputs, stack, steps));
-      summary.push(...report.lines);
-      stuck = report.stuck;
-      if (!stuck) summary.push(...nextSteps());
-    } finally {
-      void dbtAfterDestroy?.stop();
     }
+    const report = await timed("report", () => databaseReport(result.outputs, stack, steps));
+    summary.push(...report.lines);
+    stuck = report.stuck;
+    if (!stuck) summary.push(...nextSteps());
   }
 
   console.log(`\n==> summary (${mode})`);
