@@ -20,14 +20,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname, join } from "node:path";
 import type { PgConnection } from "../postgres/connection.ts";
 import { findDbt, parseAhead, type DbtOptions } from "./cli.ts";
-import {
-  closeWarmDbt,
-  pythonBeside,
-  serveWarmDbt,
-  startWarm,
-  useSharedWarmDbt,
-  type SharedWarmDbt,
-} from "./warm.ts";
+import { pythonBeside, serveWarmDbt, startWarm, useSharedWarmDbt, type SharedWarmDbt } from "./warm.ts";
 
 interface ParseRecord {
   projectDir: string;
