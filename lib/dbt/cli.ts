@@ -39,7 +39,7 @@ export interface DbtOptions {
   onLine?: (line: string) => void;
   /** Path of the dbt executable; default: the project venv, then `dbt` on PATH. */
   dbtPath?: string;
-  /** Stops dbt (SIGTERM: it cancels its queries) when aborted. */
+  /** Stops dbt when aborted (SIGTERM ends it; PostgreSQL rolls back what it had not committed). */
   signal?: AbortSignal;
   /**
    * Run in this process's warm dbt process (dbt-warm.ts) instead of a new dbt CLI

@@ -132,9 +132,12 @@ class WarmProcess {
       };
       const refused = () => give(null);
       const hello = (line: string) => {
-        const pid = line.startsWith(HELLO)
-          ? (JSON.parse(line.slice(HELLO.length)) as { pid?: unknown }).pid
-          : null;
+        let pid: unknown = null;
+        try {
+          if (line.startsWith(HELLO)) pid = (JSON.parse(line.slice(HELLO.length)) as { pid?: unknown }).pid;
+        } catch {
+          pid = null; // not this protocol: not used
+        }
         give(typeof pid === "number" ? new WarmProcess({ kind: "shared", socket, pid, lines }) : null);
       };
       const timer = setTimeout(() => give(null), waitMs);
@@ -242,9 +245,10 @@ class WarmProcess {
   }
 
   /**
-   * Stops the invocation in flight the way a stopped CLI run stops: SIGTERM to dbt (it
-   * cancels its queries). A shared process is stopped too: it cannot stop only the
-   * invocation, and the next invocation starts a process of this one's own.
+   * Stops the invocation in flight the way a stopped CLI run stops: SIGTERM to dbt, which
+   * ends it (PostgreSQL rolls back what it had not committed when its connections drop).
+   * A shared process is stopped too: it cannot stop only the invocation, and the next
+   * invocation starts a process of this one's own.
    */
   stop(): void {
     if (this.exited) return;
@@ -275,21 +279,24 @@ let exitHook = false;
 let shared = false;
 
 /**
- * This process runs its warm invocations in a shared warm process when one serves the
- * project ({@link serveWarmDbt}), instead of starting its own. For the deployment's
- * provider process only: a shared process serves one client at a time, so a second
- * user of it (`npm run dbt` beside a deployment) would wait for the first.
+ * This process runs its warm invocations in the shared warm process its main job started
+ * ({@link serveWarmDbt}; the main job is AIWB_SUPERVISOR_PID, which the main job sets and
+ * the deployment's processes inherit), when there is one, instead of starting its own.
+ * The deployment's provider process opts in, and the main job itself for its parse
+ * ahead; another run (`npm run dbt`, a `pulumi up` of its own, another main job) never
+ * finds it, as each main job's process has its own socket.
  */
 export function useSharedWarmDbt(): void {
   shared = true;
 }
 
 /**
- * The socket a shared warm process for (python, projectDir) listens on: in a directory
- * of this user's own (made 0700, refused when it is anything else), named by the two.
- * Null when that directory cannot be had safely (then nothing is shared).
+ * The socket the shared warm process for (python, projectDir) that main job `owner`
+ * started listens on: in a directory of this user's own (made 0700, refused when it is
+ * anything else), named by the three. Null when that directory cannot be had safely
+ * (then nothing is shared).
  */
-export function sharedSocketPath(python: string, projectDir: string): string | null {
+function sharedSocketPath(python: string, projectDir: string, owner: number): string | null {
   const uid = process.getuid?.();
   if (uid === undefined) return null;
   const dir = join(tmpdir(), `aiwb-dbt-${uid}`);
@@ -300,13 +307,15 @@ export function sharedSocketPath(python: string, projectDir: string): string | n
   } catch {
     return null;
   }
-  const name = createHash("sha256").update(`${python}\0${projectDir}`).digest("hex").slice(0, 16);
+  const name = createHash("sha256").update(`${python}\0${projectDir}\0${owner}`).digest("hex").slice(0, 16);
   return join(dir, `${name}.sock`);
 }
 
-/** The socket of a shared process for (python, projectDir), when this process uses them and one is there. */
+/** The socket of this run's main job's shared process for (python, projectDir), when this process uses them and one is there. */
 function sharedSocket(python: string, projectDir: string): string | null {
-  const socket = shared ? sharedSocketPath(python, projectDir) : null;
+  const owner = Number(process.env["AIWB_SUPERVISOR_PID"]);
+  if (!shared || !Number.isInteger(owner) || owner <= 0) return null;
+  const socket = sharedSocketPath(python, projectDir, owner);
   return socket && existsSync(socket) ? socket : null;
 }
 
@@ -402,15 +411,16 @@ export interface SharedWarmDbt {
 }
 
 /**
- * Starts a warm dbt process for (python, projectDir) that serves other processes of
- * this user on a Unix socket ({@link sharedSocketPath}), one client at a time: the main
- * job starts it before its deployment, and the deployment's provider process runs the
- * stages in it ({@link useSharedWarmDbt}). It ends with this process, or by `stop()`.
+ * Starts a warm dbt process for (python, projectDir) that serves the processes of this
+ * run (AIWB_SUPERVISOR_PID: this process) on a Unix socket ({@link sharedSocketPath}),
+ * one client at a time: the main job starts it before its deployment, and the
+ * deployment's provider process runs the stages in it ({@link useSharedWarmDbt}). It
+ * ends with this process, or by `stop()`.
  * Resolves once it listens; null when it cannot (no safe socket directory, another
  * process serves that socket already, or it did not start).
  */
 export function serveWarmDbt(python: string, projectDir: string): Promise<SharedWarmDbt | null> {
-  const socket = sharedSocketPath(python, projectDir);
+  const socket = sharedSocketPath(python, projectDir, process.pid);
   if (!socket) return Promise.resolve(null);
   return new Promise((resolve) => {
     const child = spawn(python, ["-u", SERVER, "--listen", socket], {

@@ -22,7 +22,9 @@ Two ways to be driven:
   id ("\\u0000aiwb-dbt-hello " + {"pid": N}, so that it can stop an invocation). Only
   connections of this process's own user are served (the socket is also created 0600
   in a directory the parent made 0700). The process ends when its stdin closes, after
-  the invocation in flight, and removes its socket.
+  the invocation in flight, and then removes its socket; killed, it leaves the socket,
+  which the next process at that path replaces. A client gone during its invocation
+  ends it too.
 Either way it ends when its parent process is gone (a parent killed by SIGKILL closes
 no pipe before this process has finished what it is doing).
 """
@@ -30,6 +32,7 @@ no pipe before this process has finished what it is doing).
 import gc
 import json
 import os
+import select
 import socket
 import struct
 import sys
@@ -77,6 +80,7 @@ def spare_repeated_work():
 
     try:
         import dbt.artifacts.schemas.base as artifacts
+        import dbt.artifacts.schemas.run.v5.run as run_results
         import dbt_common.clients.system as system
         import dbt_common.utils.encoding as encoding
 
@@ -87,9 +91,10 @@ def spare_repeated_work():
                 file.write(json.dumps(data, cls=encoding.JSONEncoder))
             return True
 
-        if getattr(artifacts, "write_json", None) is system.write_json:
-            artifacts.write_json = write_json
-            system.write_json = write_json
+        # Each module that imported it by name (manifest.json; run_results.json).
+        for module in (artifacts, run_results):
+            if getattr(module, "write_json", None) is system.write_json:
+                module.write_json = write_json
     except (ImportError, AttributeError):
         pass
 
@@ -163,21 +168,47 @@ class Session:
             if not raw.strip():
                 continue
             request = json.loads(raw)
+            # The outcome is written before a stop may end the process.
             with self.lock:
                 outcome = self.invoke(request)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            out.write(DONE + json.dumps(outcome) + "\n")
-            out.flush()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                out.write(DONE + json.dumps(outcome) + "\n")
+                out.flush()
 
 
 def same_user(connection):
     """Whether the peer of a Unix socket connection runs as this process's user (Linux)."""
     try:
-        _pid, uid, _gid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        _pid, uid, _gid = struct.unpack("iII", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
     except (AttributeError, OSError):
         return False
     return uid == os.getuid()
+
+
+def end_with_client(connection, busy):
+    """A client gone while its invocation runs (its process killed) ends this process, as
+    a parent gone ends a process of its own: dbt stops, and PostgreSQL rolls back what
+    the invocation had not committed. Between invocations a client may go (it holds this
+    process only while an invocation runs)."""
+
+    def watch():
+        while True:
+            try:
+                readable, _, _ = select.select([connection], [], [], 0.5)
+                if readable and connection.recv(1, socket.MSG_PEEK) == b"":
+                    # Still running a moment later: not the end of an answered invocation.
+                    if busy.locked():
+                        time.sleep(0.2)
+                        if busy.locked():
+                            os._exit(1)
+                    return
+                if readable:
+                    time.sleep(0.5)  # a request not read yet: the serving loop takes it
+            except (OSError, ValueError):
+                return
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def listen(path):
@@ -221,6 +252,7 @@ def listen(path):
         with connection:
             if stopping.is_set() or not same_user(connection):
                 continue
+            end_with_client(connection, busy)
             stream = connection.makefile("rw", encoding="utf-8", newline="\n", buffering=1)
             # dbt prints to sys.stdout, bound again by each invocation: to this client now.
             sys.stdout = sys.stderr = stream

@@ -382,6 +382,9 @@ describe("a warm dbt process started ahead by the main job", () => {
         found: boolean;
       };
     };
+    // This test process is the main job: its processes find its warm dbt process by its pid.
+    const savedSupervisor = process.env["AIWB_SUPERVISOR_PID"];
+    process.env["AIWB_SUPERVISOR_PID"] = String(process.pid);
     try {
       expect(await serveDbtAhead(project)).toBeNull(); // no stage ran from here yet: nothing to parse
       rememberParse(options);
@@ -437,7 +440,77 @@ describe("a warm dbt process started ahead by the main job", () => {
       await again.stop();
       expect(alive(again.pid)).toBe(false);
       expect(existsSync(again.socket)).toBe(false);
+
+      // Another run (another main job's pid) never finds it: it starts a process of its own.
+      const third = await serveDbtAhead(project);
+      expect(third).not.toBeNull();
+      const other = await execa(
+        process.execPath,
+        [
+          "--import",
+          "tsx/esm",
+          "--input-type=module",
+          "-e",
+          `const { useSharedWarmDbt, startWarm, warmPids, pythonBeside } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
+           const { findDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
+           useSharedWarmDbt();
+           startWarm(pythonBeside(findDbt(${JSON.stringify(project)})), ${JSON.stringify(project)});
+           await new Promise((resolve) => setTimeout(resolve, 200));
+           console.log(JSON.stringify(warmPids(${JSON.stringify(project)})));
+           process.exit(0);`,
+        ],
+        { reject: false, stdin: "ignore", env: { AIWB_SUPERVISOR_PID: "1" } },
+      );
+      expect(other.exitCode, other.stderr).toBe(0);
+      const pids = JSON.parse(other.stdout.trim()) as number[];
+      expect(pids).toHaveLength(1);
+      expect(pids).not.toContain(third?.pid);
+
+      // A provider process killed during its invocation ends the shared process too (dbt
+      // must not go on writing for a stage nobody runs any more).
+      if (!third) return;
+      const doomed = execa(
+        process.execPath,
+        [
+          "--import",
+          "tsx/esm",
+          "--input-type=module",
+          "-e",
+          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+           const { runDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
+           const options = JSON.parse(process.env.STAGE_OPTIONS);
+           void prewarmDbt(options.projectDir, { shared: true });
+           await runDbt({ ...options, onLine: (line) => { if (/ START /.test(line)) console.log("started"); } });`,
+        ],
+        {
+          reject: false,
+          stdin: "ignore",
+          env: {
+            STAGE_OPTIONS: JSON.stringify({
+              ...options,
+              // The longest stage (its tests too): still running when the watch notices.
+              stage: "silver",
+              targetPath: join(project, "target", "stack", "silver-killed"),
+            }),
+          },
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        doomed.stdout?.on("data", (chunk: Buffer) => {
+          if (String(chunk).includes("started")) resolve();
+        });
+        void doomed.then(() => reject(new Error("the provider process ended before its stage started")));
+      });
+      expect(alive(third.pid)).toBe(true);
+      doomed.kill("SIGKILL");
+      await doomed;
+      const gone = Date.now() + 10_000;
+      while (alive(third.pid) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(alive(third.pid)).toBe(false);
+      await third.stop();
     } finally {
+      if (savedSupervisor === undefined) delete process.env["AIWB_SUPERVISOR_PID"];
+      else process.env["AIWB_SUPERVISOR_PID"] = savedSupervisor;
       closeWarmDbt();
       rmSync(project, { recursive: true, force: true });
     }
