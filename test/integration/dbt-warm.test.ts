@@ -256,21 +256,13 @@ describe("warm dbt runs", () => {
         parseTargetPath: join(project, "target", "parse"),
       });
       // A provider process in miniature: it starts dbt ahead, prints the pid, and waits.
-      const parent = execa(
-        process.execPath,
-        [
-          "--import",
-          "tsx/esm",
-          "--input-type=module",
-          "-e",
-          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+      const parent = inNewNode(
+        `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
            const { warmPids } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
            void prewarmDbt(${JSON.stringify(project)});
            await new Promise((resolve) => setTimeout(resolve, 100));
            console.log(warmPids(${JSON.stringify(project)}).join(","));
            setInterval(() => undefined, 1000);`,
-        ],
-        { reject: false, stdin: "ignore" },
       );
       const pid = await new Promise<number>((resolve, reject) => {
         parent.stdout?.once("data", (chunk: Buffer) => resolve(Number(String(chunk).trim())));
@@ -340,14 +332,8 @@ describe("a warm dbt process started ahead by the main job", () => {
     // A provider process in miniature, as the deployment starts it after the main job:
     // it loads a provider (so it looks for the main job's process), then runs a stage.
     const providerProcess = async (layer: string) => {
-      const run = await execa(
-        process.execPath,
-        [
-          "--import",
-          "tsx/esm",
-          "--input-type=module",
-          "-e",
-          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+      const run = await inNewNode(
+        `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
            const { runDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
            const { warmPids } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
            const options = JSON.parse(process.env.STAGE_OPTIONS);
@@ -361,17 +347,12 @@ describe("a warm dbt process started ahead by the main job", () => {
              found: lines.some((line) => / Found \\d+ models/.test(line)),
            }));
            process.exit(0);`,
-        ],
         {
-          reject: false,
-          stdin: "ignore",
-          env: {
-            STAGE_OPTIONS: JSON.stringify({
-              ...options,
-              stage: layer,
-              targetPath: join(project, "target", "stack", layer),
-            }),
-          },
+          STAGE_OPTIONS: JSON.stringify({
+            ...options,
+            stage: layer,
+            targetPath: join(project, "target", "stack", layer),
+          }),
         },
       );
       expect(run.exitCode, run.stderr).toBe(0);
@@ -444,22 +425,15 @@ describe("a warm dbt process started ahead by the main job", () => {
       // Another run (another main job's pid) never finds it: it starts a process of its own.
       const third = await serveDbtAhead(project);
       expect(third).not.toBeNull();
-      const other = await execa(
-        process.execPath,
-        [
-          "--import",
-          "tsx/esm",
-          "--input-type=module",
-          "-e",
-          `const { useSharedWarmDbt, startWarm, warmPids, pythonBeside } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
+      const other = await inNewNode(
+        `const { useSharedWarmDbt, startWarm, warmPids, pythonBeside } = await import(${JSON.stringify(new URL("../../lib/dbt/warm.ts", import.meta.url).href)});
            const { findDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
            useSharedWarmDbt();
            startWarm(pythonBeside(findDbt(${JSON.stringify(project)})), ${JSON.stringify(project)});
            await new Promise((resolve) => setTimeout(resolve, 200));
            console.log(JSON.stringify(warmPids(${JSON.stringify(project)})));
            process.exit(0);`,
-        ],
-        { reject: false, stdin: "ignore", env: { AIWB_SUPERVISOR_PID: "1" } },
+        { AIWB_SUPERVISOR_PID: "1" },
       );
       expect(other.exitCode, other.stderr).toBe(0);
       const pids = JSON.parse(other.stdout.trim()) as number[];
@@ -469,30 +443,19 @@ describe("a warm dbt process started ahead by the main job", () => {
       // A provider process killed during its invocation ends the shared process too (dbt
       // must not go on writing for a stage nobody runs any more).
       if (!third) return;
-      const doomed = execa(
-        process.execPath,
-        [
-          "--import",
-          "tsx/esm",
-          "--input-type=module",
-          "-e",
-          `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
+      const doomed = inNewNode(
+        `const { prewarmDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/prewarm.ts", import.meta.url).href)});
            const { runDbt } = await import(${JSON.stringify(new URL("../../lib/dbt/cli.ts", import.meta.url).href)});
            const options = JSON.parse(process.env.STAGE_OPTIONS);
            void prewarmDbt(options.projectDir, { shared: true });
            await runDbt({ ...options, onLine: (line) => { if (/ START /.test(line)) console.log("started"); } });`,
-        ],
         {
-          reject: false,
-          stdin: "ignore",
-          env: {
-            STAGE_OPTIONS: JSON.stringify({
-              ...options,
-              // The longest stage (its tests too): still running when the watch notices.
-              stage: "silver",
-              targetPath: join(project, "target", "stack", "silver-killed"),
-            }),
-          },
+          STAGE_OPTIONS: JSON.stringify({
+            ...options,
+            // The longest stage (its tests too): still running when the watch notices.
+            stage: "silver",
+            targetPath: join(project, "target", "stack", "silver-killed"),
+          }),
         },
       );
       await new Promise<void>((resolve, reject) => {
@@ -516,6 +479,18 @@ describe("a warm dbt process started ahead by the main job", () => {
     }
   });
 });
+
+/**
+ * Runs an ES module's code in a new Node process that loads TypeScript (tsx), as a
+ * provider process loads the project; `env` is added to this process's environment.
+ */
+function inNewNode(code: string, env: Record<string, string> = {}) {
+  return execa(process.execPath, ["--import", "tsx/esm", "--input-type=module", "-e", code], {
+    reject: false,
+    stdin: "ignore",
+    env,
+  });
+}
 
 function copyOfProject(): string {
   const project = mkdtempSync(join(tmpdir(), "aiwb-dbt-warm-"));
